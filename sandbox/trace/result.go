@@ -1,0 +1,118 @@
+package trace
+
+import "fmt"
+
+// Status is how a run ended.
+type Status string
+
+// The statuses of DESIGN.md.
+const (
+	StatusOK       Status = "ok"       // main returned and every check held
+	StatusFailed   Status = "failed"   // main returned but a check was false
+	StatusDeadlock Status = "deadlock" // a wait-for cycle formed
+	StatusPanic    Status = "panic"    // main panicked (fail() or a runtime error)
+	StatusTimeout  Status = "timeout"  // the wall-clock limit stopped the run
+	StatusLimit    Status = "limit"    // another limit stopped the run
+	StatusError    Status = "error"    // the script or its params are wrong
+	StatusStopped  Status = "stopped"  // the user stopped the run
+)
+
+// Mode selects how scenario threads map onto OS threads.
+type Mode string
+
+// The three modes of DESIGN.md.
+const (
+	ModeOS    Mode = "os"    // 1:1, each thread locked to its own OS thread
+	ModeGreen Mode = "green" // M:N, goroutines over procs OS threads
+	ModeSim   Mode = "sim"   // deterministic, one thread at a time
+)
+
+// ParseMode checks a mode name; the empty string means os.
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case "":
+		return ModeOS, nil
+	case ModeOS, ModeGreen, ModeSim:
+		return Mode(s), nil
+	}
+	return "", fmt.Errorf("unknown mode %q: use os, green or sim", s)
+}
+
+// Result is everything a finished run reports. Events is empty when the
+// events were streamed separately.
+type Result struct {
+	Scenario string         `json:"scenario"`
+	Mode     Mode           `json:"mode"`
+	Procs    int            `json:"procs"`
+	Seed     int64          `json:"seed"`
+	Params   map[string]any `json:"params"`
+	Status   Status         `json:"status"`
+	Message  string         `json:"message"`
+	Error    *ScriptError   `json:"error,omitempty"`
+	Checks   []CheckResult  `json:"checks"`
+	Deadlock *Deadlock      `json:"deadlock,omitempty"`
+	Threads  []Thread       `json:"threads"`
+	Cells    []CellValue    `json:"cells"`
+	Output   string         `json:"output"`
+	Stats    Stats          `json:"stats"`
+	Schedule string         `json:"schedule,omitempty"`
+	Events   []Event        `json:"events,omitempty"`
+}
+
+// ScriptError locates a mistake in the script or its params.
+type ScriptError struct {
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+	Msg  string `json:"msg"`
+}
+
+// CheckResult is one call of check(): what was expected and whether it held.
+type CheckResult struct {
+	Msg  string `json:"msg"`
+	OK   bool   `json:"ok"`
+	Th   int    `json:"th"`
+	Line int    `json:"line,omitempty"`
+}
+
+// Deadlock is the wait-for cycle that ended a run.
+type Deadlock struct {
+	Cycle []Wait `json:"cycle"`
+}
+
+// Wait is one edge of a wait-for cycle: thread Th waits on object Obj
+// (a mutex, a thread to join, a channel), which Holder holds or owns.
+type Wait struct {
+	Th         int    `json:"th"`
+	Thread     string `json:"thread"`
+	Op         string `json:"op"` // lock, join, send or recv
+	Obj        string `json:"obj"`
+	Holder     int    `json:"holder"`
+	HolderName string `json:"holder_name"`
+	Line       int    `json:"line,omitempty"`
+}
+
+// Thread describes one scenario thread at the end of a run.
+type Thread struct {
+	ID     int    `json:"id"`
+	Name   string `json:"name"`
+	Parent int    `json:"parent"`
+	State  string `json:"state"` // ended, panicked, cutoff, blocked, running
+	Panic  string `json:"panic,omitempty"`
+	Events int    `json:"events"`
+}
+
+// CellValue is a shared cell's final value.
+type CellValue struct {
+	Name  string `json:"name"`
+	Value Value  `json:"value"`
+}
+
+// Stats counts what a run cost.
+type Stats struct {
+	Events    int64 `json:"events"`
+	Dropped   int64 `json:"dropped"`
+	WallNs    int64 `json:"wall_ns"`
+	CPUNs     int64 `json:"cpu_ns"`
+	OSThreads int   `json:"os_threads,omitempty"`
+	Steps     int64 `json:"steps"`
+}
