@@ -1,0 +1,275 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.starlark.net/starlark"
+)
+
+// Param is one declared parameter of a scenario: `param(4, min = 1, max =
+// 16, doc = "worker threads")`. Its type is the type of its default.
+type Param struct {
+	Name    string
+	Default any // int64, float64, bool or string
+	Min     *float64
+	Max     *float64
+	Choices []any
+	Doc     string
+}
+
+// Type names the param's type as the page's form needs it.
+func (p Param) Type() string {
+	switch p.Default.(type) {
+	case int64:
+		return "int"
+	case float64:
+		return "float"
+	case bool:
+		return "bool"
+	}
+	return "string"
+}
+
+// Bounds describes the allowed values in words, for error messages and
+// form hints.
+func (p Param) Bounds() string {
+	switch {
+	case len(p.Choices) > 0:
+		s := make([]string, len(p.Choices))
+		for i, c := range p.Choices {
+			s[i] = fmt.Sprint(c)
+		}
+		return "one of " + strings.Join(s, ", ")
+	case p.Min != nil && p.Max != nil:
+		return fmt.Sprintf("from %s to %s", num(*p.Min), num(*p.Max))
+	case p.Min != nil:
+		return "at least " + num(*p.Min)
+	case p.Max != nil:
+		return "at most " + num(*p.Max)
+	}
+	return "any " + p.Type()
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// ParamError says which param is wrong and what it allows.
+type ParamError struct {
+	Name string
+	Msg  string
+}
+
+func (e *ParamError) Error() string { return fmt.Sprintf("param %q %s", e.Name, e.Msg) }
+
+// Resolve checks given values (from JSON, a URL query or a flag, so
+// strings are accepted for every type) against the declared params and
+// returns every param's value, defaults filled in. Unknown names are
+// errors so that a typo in a shared link is noticed.
+func Resolve(decl []Param, given map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(decl))
+	for name := range given {
+		if !slices.ContainsFunc(decl, func(p Param) bool { return p.Name == name }) {
+			return nil, &ParamError{Name: name, Msg: "is not a parameter of this scenario"}
+		}
+	}
+	for _, p := range decl {
+		raw, ok := given[p.Name]
+		if !ok || raw == nil {
+			out[p.Name] = p.Default
+			continue
+		}
+		v, err := p.convert(raw)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.check(v); err != nil {
+			return nil, err
+		}
+		out[p.Name] = v
+	}
+	return out, nil
+}
+
+func (p Param) convert(raw any) (any, error) {
+	bad := func() error {
+		return &ParamError{Name: p.Name, Msg: fmt.Sprintf("must be %s, not %v", article(p.Type()), raw)}
+	}
+	switch p.Default.(type) {
+	case int64:
+		switch v := raw.(type) {
+		case int64:
+			return v, nil
+		case int:
+			return int64(v), nil
+		case float64:
+			if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+				return nil, bad()
+			}
+			return int64(v), nil
+		case string:
+			i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return nil, bad()
+			}
+			return i, nil
+		}
+	case float64:
+		switch v := raw.(type) {
+		case float64:
+			return v, nil
+		case int64:
+			return float64(v), nil
+		case int:
+			return float64(v), nil
+		case string:
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, bad()
+			}
+			return f, nil
+		}
+	case bool:
+		switch v := raw.(type) {
+		case bool:
+			return v, nil
+		case string:
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return nil, bad()
+			}
+			return b, nil
+		}
+	case string:
+		if v, ok := raw.(string); ok {
+			return v, nil
+		}
+	}
+	return nil, bad()
+}
+
+func article(t string) string {
+	switch t {
+	case "int":
+		return "an integer"
+	case "float":
+		return "a number"
+	case "bool":
+		return "true or false"
+	}
+	return "a string"
+}
+
+func (p Param) check(v any) error {
+	if len(p.Choices) > 0 {
+		if !slices.Contains(p.Choices, v) {
+			return &ParamError{Name: p.Name, Msg: fmt.Sprintf("must be %s, not %v", p.Bounds(), v)}
+		}
+		return nil
+	}
+	var f float64
+	switch x := v.(type) {
+	case int64:
+		f = float64(x)
+	case float64:
+		f = x
+	default:
+		return nil
+	}
+	if (p.Min != nil && f < *p.Min) || (p.Max != nil && f > *p.Max) {
+		return &ParamError{Name: p.Name, Msg: fmt.Sprintf("must be %s, not %v", p.Bounds(), v)}
+	}
+	return nil
+}
+
+// paramValue is what `param(...)` returns inside a script.
+type paramValue struct{ p Param }
+
+func (v *paramValue) String() string        { return fmt.Sprintf("param(%v)", v.p.Default) }
+func (v *paramValue) Type() string          { return "param" }
+func (v *paramValue) Freeze()               {}
+func (v *paramValue) Truth() starlark.Bool  { return true }
+func (v *paramValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: param") }
+
+// ParamBuiltin is the `param` builtin that scripts use to declare their
+// parameters; the engine and the catalogue share it.
+var ParamBuiltin = starlark.NewBuiltin("param", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var def, min, max starlark.Value
+	var choices *starlark.List
+	var doc string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "min?", &min, "max?", &max, "choices?", &choices, "doc?", &doc); err != nil {
+		return nil, err
+	}
+	p := Param{Doc: doc}
+	var err error
+	if p.Default, err = FromStarlark(def); err != nil {
+		return nil, fmt.Errorf("param: default: %w", err)
+	}
+	bound := func(v starlark.Value, what string) (*float64, error) {
+		if v == nil || v == starlark.None {
+			return nil, nil
+		}
+		f, ok := starlark.AsFloat(v)
+		if !ok {
+			return nil, fmt.Errorf("param: %s must be a number, not %s", what, v.Type())
+		}
+		return &f, nil
+	}
+	if p.Min, err = bound(min, "min"); err != nil {
+		return nil, err
+	}
+	if p.Max, err = bound(max, "max"); err != nil {
+		return nil, err
+	}
+	if choices != nil {
+		for i := range choices.Len() {
+			c, err := FromStarlark(choices.Index(i))
+			if err != nil {
+				return nil, fmt.Errorf("param: choices: %w", err)
+			}
+			p.Choices = append(p.Choices, c)
+		}
+	}
+	if err := p.check(p.Default); err != nil {
+		return nil, fmt.Errorf("param: the default %v is out of its own bounds (%s)", p.Default, p.Bounds())
+	}
+	return &paramValue{p: p}, nil
+})
+
+// FromStarlark converts a scalar Starlark value to Go.
+func FromStarlark(v starlark.Value) (any, error) {
+	switch x := v.(type) {
+	case starlark.Int:
+		i, ok := x.Int64()
+		if !ok {
+			return nil, fmt.Errorf("integer %v is too large", x)
+		}
+		return i, nil
+	case starlark.Float:
+		return float64(x), nil
+	case starlark.Bool:
+		return bool(x), nil
+	case starlark.String:
+		return string(x), nil
+	}
+	return nil, fmt.Errorf("want an int, float, bool or string, not %s", v.Type())
+}
+
+// ToStarlark converts a resolved param value to Starlark.
+func ToStarlark(v any) starlark.Value {
+	switch x := v.(type) {
+	case int64:
+		return starlark.MakeInt64(x)
+	case int:
+		return starlark.MakeInt(x)
+	case float64:
+		return starlark.Float(x)
+	case bool:
+		return starlark.Bool(x)
+	case string:
+		return starlark.String(x)
+	}
+	return starlark.None
+}

@@ -1,0 +1,258 @@
+// Package scenarios is the catalogue of threading scenarios: Starlark files
+// embedded in the binary or read from a teacher's folder, with the metadata
+// a page needs (title, notes, topic, params, an equivalent Rust listing)
+// read from them without running any thread.
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// FileOptions is the Starlark dialect of scenarios: while loops (spin loops
+// need them), recursion, sets and top-level control flow.
+var FileOptions = &syntax.FileOptions{
+	Set:             true,
+	While:           true,
+	TopLevelControl: true,
+	Recursion:       true,
+}
+
+// MaxSource is the default cap on a script's size in bytes.
+const MaxSource = 64 << 10
+
+// Scenario is one parsed scenario file.
+type Scenario struct {
+	ID     string   // file name without .star
+	Title  string   // first line of the docstring
+	Notes  string   // the rest of the docstring, Markdown
+	Topic  string   // topic = "..."
+	Rust   string   // rust = """...""", optional
+	Modes  []string // modes = ["os", "green", "sim"]; all when absent
+	Params []Param
+	Source string
+}
+
+// Error is a mistake in a script, located by line and column.
+type Error struct {
+	File string
+	Line int
+	Col  int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+// AllModes lists the modes a scenario runs in unless it says otherwise.
+var AllModes = []string{"os", "green", "sim"}
+
+// Parse reads a scenario's metadata. It evaluates only the literal
+// metadata assignments (topic, rust, modes, params), never main, so it is
+// safe and cheap to call on untrusted text.
+func Parse(id, src string) (*Scenario, error) {
+	file := id + ".star"
+	if len(src) > MaxSource {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("the script is %d bytes; the limit is %d", len(src), MaxSource)}
+	}
+	f, err := FileOptions.Parse(file, src, 0)
+	if err != nil {
+		return nil, syntaxError(file, err)
+	}
+	s := &Scenario{ID: id, Source: src, Modes: AllModes}
+	if len(f.Stmts) > 0 {
+		if e, ok := f.Stmts[0].(*syntax.ExprStmt); ok {
+			if lit, ok := e.X.(*syntax.Literal); ok && lit.Token == syntax.STRING {
+				doc, _ := lit.Value.(string)
+				s.Title, s.Notes = splitDoc(doc)
+			}
+		}
+	}
+	if s.Title == "" {
+		s.Title = id
+	}
+	var main *syntax.DefStmt
+	th := &starlark.Thread{Name: "metadata"}
+	th.SetMaxExecutionSteps(100000)
+	env := starlark.StringDict{"param": ParamBuiltin}
+	for _, stmt := range f.Stmts {
+		switch st := stmt.(type) {
+		case *syntax.DefStmt:
+			if st.Name.Name == "main" {
+				main = st
+			}
+		case *syntax.AssignStmt:
+			id, ok := st.LHS.(*syntax.Ident)
+			if !ok || st.Op != syntax.EQ {
+				continue
+			}
+			switch id.Name {
+			case "topic", "rust", "modes", "params":
+			default:
+				continue
+			}
+			v, err := starlark.EvalExprOptions(FileOptions, th, st.RHS, env)
+			if err != nil {
+				return nil, evalError(file, st.RHS, err, id.Name)
+			}
+			if err := s.setMeta(id.Name, v); err != nil {
+				start, _ := st.RHS.Span()
+				return nil, &Error{File: file, Line: int(start.Line), Col: int(start.Col), Msg: err.Error()}
+			}
+		}
+	}
+	if main == nil {
+		return nil, &Error{File: file, Line: 1, Col: 1, Msg: "the script has no main function: define def main(...) to run"}
+	}
+	if err := checkMain(file, main, s.Params); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func splitDoc(doc string) (title, notes string) {
+	doc = strings.TrimSpace(doc)
+	title, notes, _ = strings.Cut(doc, "\n")
+	return strings.TrimSpace(title), dedent(notes)
+}
+
+// dedent removes the indentation common to the notes' lines, as Python's
+// inspect.cleandoc does, so indented docstrings render as Markdown.
+func dedent(s string) string {
+	lines := strings.Split(strings.Trim(s, "\n"), "\n")
+	indent := -1
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		n := len(l) - len(strings.TrimLeft(l, " \t"))
+		if indent < 0 || n < indent {
+			indent = n
+		}
+	}
+	for i, l := range lines {
+		if len(l) >= indent && indent > 0 {
+			lines[i] = l[indent:]
+		} else {
+			lines[i] = strings.TrimLeft(l, " \t")
+		}
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+func (s *Scenario) setMeta(name string, v starlark.Value) error {
+	switch name {
+	case "topic", "rust":
+		str, ok := starlark.AsString(v)
+		if !ok {
+			return fmt.Errorf("%s must be a string, not %s", name, v.Type())
+		}
+		if name == "topic" {
+			s.Topic = strings.TrimSpace(str)
+		} else {
+			s.Rust = strings.Trim(str, "\n")
+		}
+	case "modes":
+		l, ok := v.(*starlark.List)
+		if !ok {
+			return fmt.Errorf("modes must be a list such as [\"os\", \"sim\"], not %s", v.Type())
+		}
+		s.Modes = nil
+		for i := range l.Len() {
+			m, _ := starlark.AsString(l.Index(i))
+			if !slices.Contains(AllModes, m) {
+				return fmt.Errorf("modes: unknown mode %s: use os, green or sim", l.Index(i))
+			}
+			s.Modes = append(s.Modes, m)
+		}
+	case "params":
+		d, ok := v.(*starlark.Dict)
+		if !ok {
+			return fmt.Errorf("params must be a dict of param(...) values, not %s", v.Type())
+		}
+		for _, item := range d.Items() {
+			k, ok := starlark.AsString(item[0])
+			if !ok {
+				return fmt.Errorf("params: a key is %s, not a string", item[0].Type())
+			}
+			pv, ok := item[1].(*paramValue)
+			if !ok {
+				return fmt.Errorf("params: %q must be declared with param(...), not %s", k, item[1].Type())
+			}
+			p := pv.p
+			p.Name = k
+			s.Params = append(s.Params, p)
+		}
+	}
+	return nil
+}
+
+// checkMain makes sure main(**params) will bind: each declared param must be
+// a parameter of main and each parameter of main without a default must be
+// declared.
+func checkMain(file string, def *syntax.DefStmt, params []Param) error {
+	names := map[string]bool{}
+	variadic := false
+	for _, p := range def.Params {
+		switch x := p.(type) {
+		case *syntax.Ident:
+			names[x.Name] = true
+			if !slices.ContainsFunc(params, func(q Param) bool { return q.Name == x.Name }) {
+				return &Error{File: file, Line: int(x.NamePos.Line), Col: int(x.NamePos.Col),
+					Msg: fmt.Sprintf("main takes %s, but params declares no %q: add it to params or give it a default", x.Name, x.Name)}
+			}
+		case *syntax.BinaryExpr: // name = default
+			if id, ok := x.X.(*syntax.Ident); ok {
+				names[id.Name] = true
+			}
+		case *syntax.UnaryExpr: // *args, **kwargs
+			if x.Op == syntax.STARSTAR {
+				variadic = true
+			}
+		}
+	}
+	if variadic {
+		return nil
+	}
+	for _, p := range params {
+		if !names[p.Name] {
+			return &Error{File: file, Line: int(def.Def.Line), Col: int(def.Def.Col),
+				Msg: fmt.Sprintf("params declares %q, but main has no parameter of that name", p.Name)}
+		}
+	}
+	return nil
+}
+
+func syntaxError(file string, err error) error {
+	var se syntax.Error
+	if errors.As(err, &se) {
+		return &Error{File: file, Line: int(se.Pos.Line), Col: int(se.Pos.Col), Msg: se.Msg}
+	}
+	return &Error{File: file, Msg: err.Error()}
+}
+
+// evalError locates an error in a metadata expression at the innermost
+// call in the file that failed, such as the param(...) with a bad bound.
+func evalError(file string, e syntax.Expr, err error, name string) error {
+	start, _ := e.Span()
+	out := &Error{File: file, Line: int(start.Line), Col: int(start.Col), Msg: name + ": " + err.Error()}
+	var ee *starlark.EvalError
+	if errors.As(err, &ee) {
+		out.Msg = name + ": " + ee.Msg
+		for _, fr := range ee.CallStack {
+			if fr.Pos.Filename() == file && fr.Pos.Line > 0 {
+				out.Line, out.Col = int(fr.Pos.Line), int(fr.Pos.Col)
+			}
+		}
+	}
+	return out
+}
