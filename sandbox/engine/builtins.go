@@ -1,0 +1,345 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"interleave/sandbox/trace"
+	"interleave/scenarios"
+)
+
+// predeclared is the scenario language of DESIGN.md. print is Starlark's
+// own, redirected by printHook.
+func (r *run) predeclared() starlark.StringDict {
+	return starlark.StringDict{
+		"spawn":     starlark.NewBuiltin("spawn", spawn),
+		"sleep":     starlark.NewBuiltin("sleep", sleepBuiltin),
+		"yield_now": starlark.NewBuiltin("yield_now", yieldNow),
+		"work":      starlark.NewBuiltin("work", workBuiltin),
+		"cell":      starlark.NewBuiltin("cell", newCell),
+		"mutex":     starlark.NewBuiltin("mutex", newMutex),
+		"channel":   starlark.NewBuiltin("channel", newChannel),
+		"check":     starlark.NewBuiltin("check", checkBuiltin),
+		"fail":      starlark.NewBuiltin("fail", failBuiltin),
+		"param":     scenarios.ParamBuiltin,
+	}
+}
+
+// begin is the prologue of every builtin that acts: it finds the calling
+// scenario thread and passes a scheduling point (sim mode may switch
+// threads here; every mode notices a run that has ended).
+func begin(th *starlark.Thread) (*thread, error) {
+	t, err := current(th)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.r.sched.point(t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// callerLine is the script line that called the running builtin.
+func callerLine(th *starlark.Thread) int {
+	if th.CallStackDepth() < 2 {
+		return 0
+	}
+	return int(th.CallFrame(1).Pos.Line)
+}
+
+// rec records an event of the running thread t, from t's goroutine.
+func (t *thread) rec(k trace.Kind, obj string, v trace.Value, line int) {
+	r := t.r
+	if r.ended.Load() {
+		return
+	}
+	t.events++
+	s, seq := r.rec.reserve()
+	if s == nil {
+		return
+	}
+	e := &s.ev
+	e.Seq, e.Th, e.K, e.Obj, e.V, e.Line = seq, t.id, k, obj, v, line
+	switch r.mode {
+	case trace.ModeSim:
+		e.T = r.sim.clock.Load()
+		e.Tid, e.CPU, e.HasOS = 0, 0, false
+	case trace.ModeGreen:
+		e.T = nanotime() - r.start
+		e.Tid, e.CPU, e.HasOS = gettid(), currentCPU(), true
+	default:
+		e.T = nanotime() - r.start
+		e.Tid, e.CPU, e.HasOS = t.tid, currentCPU(), true
+	}
+	s.publish(seq)
+}
+
+// recordFor records an event on t's lane from another goroutine (cutoff);
+// it carries no OS thread.
+func (r *run) recordFor(t *thread, k trace.Kind, obj string, v trace.Value, line int) {
+	s, seq := r.rec.reserve()
+	if s == nil {
+		return
+	}
+	e := &s.ev
+	*e = trace.Event{Seq: seq, Th: t.id, K: k, Obj: obj, V: v, Line: line}
+	if r.sim != nil {
+		e.T = r.sim.clock.Load()
+	} else {
+		e.T = nanotime() - r.start
+	}
+	s.publish(seq)
+}
+
+// toValue converts a Starlark value for an event: scalars as themselves,
+// anything else as its text.
+func toValue(v starlark.Value) trace.Value {
+	switch x := v.(type) {
+	case nil:
+		return trace.Value{}
+	case starlark.NoneType:
+		return trace.Null()
+	case starlark.Bool:
+		return trace.Bool(bool(x))
+	case starlark.Int:
+		if i, ok := x.Int64(); ok {
+			return trace.Int(i)
+		}
+		return trace.Str(x.String())
+	case starlark.Float:
+		return trace.Float(float64(x))
+	case starlark.String:
+		return trace.Str(string(x))
+	}
+	return trace.Str(v.String())
+}
+
+// argError is a wrong argument to a builtin: in main it makes the status
+// error, since the script, not the interleaving, is wrong.
+func argError(format string, args ...any) error {
+	return &scriptError{msg: fmt.Sprintf(format, args...), isArg: true}
+}
+
+// wrapArg marks an UnpackArgs error as a wrong argument.
+func wrapArg(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &scriptError{msg: err.Error(), isArg: true}
+}
+
+func noArgs(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+	return wrapArg(starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0))
+}
+
+// sleep(ms)
+func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var ms float64
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &ms); err != nil {
+		return nil, wrapArg(err)
+	}
+	if ms < 0 {
+		return nil, argError("sleep: ms must not be negative, not %v", ms)
+	}
+	t, err := begin(th)
+	if err != nil {
+		return nil, err
+	}
+	line := callerLine(th)
+	t.rec(trace.Sleep, "", numValue(ms), line)
+	r := t.r
+	r.mu.Lock()
+	t.state = stSleeping
+	r.mu.Unlock()
+	err = r.sched.sleep(t, int64(ms*1e6))
+	r.mu.Lock()
+	if t.state == stSleeping {
+		t.state = stRunning
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	t.rec(trace.Wake, "", trace.Value{}, line)
+	return starlark.None, nil
+}
+
+func numValue(f float64) trace.Value {
+	if f == float64(int64(f)) {
+		return trace.Int(int64(f))
+	}
+	return trace.Float(f)
+}
+
+// yield_now()
+func yieldNow(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := noArgs(b, args, kwargs); err != nil {
+		return nil, err
+	}
+	t, err := current(th)
+	if err != nil {
+		return nil, err
+	}
+	t.rec(trace.Yield, "", trace.Value{}, callerLine(th))
+	if err := t.r.sched.yield(t); err != nil {
+		return nil, err
+	}
+	return starlark.None, nil
+}
+
+// work(us): CPU-bound busy work of about us microseconds.
+func workBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var us float64
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &us); err != nil {
+		return nil, wrapArg(err)
+	}
+	if us < 0 {
+		return nil, argError("work: us must not be negative, not %v", us)
+	}
+	t, err := begin(th)
+	if err != nil {
+		return nil, err
+	}
+	line := callerLine(th)
+	t.rec(trace.Work, "", numValue(us), line)
+	if err := t.r.sched.work(t, int64(us*1e3)); err != nil {
+		return nil, err
+	}
+	t.rec(trace.Worked, "", trace.Value{}, line)
+	return starlark.None, nil
+}
+
+// busy spins for about ns nanoseconds of real CPU time, stopping early if
+// the run ends.
+func (t *thread) busy(ns int64) error {
+	deadline := nanotime() + ns
+	x := t.sink | 1
+	for i := 0; ; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		if i&255 == 0 {
+			if nanotime() >= deadline {
+				break
+			}
+			if t.r.ended.Load() {
+				t.sink = x
+				return errCutoff
+			}
+		}
+	}
+	t.sink = x
+	return nil
+}
+
+// check(cond, msg)
+func checkBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var cond starlark.Value
+	var msg string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cond", &cond, "msg?", &msg); err != nil {
+		return nil, wrapArg(err)
+	}
+	t, err := begin(th)
+	if err != nil {
+		return nil, err
+	}
+	ok := bool(cond.Truth())
+	line := callerLine(th)
+	if msg == "" {
+		msg = fmt.Sprintf("check at line %d", line)
+	}
+	outcome := "ok"
+	if !ok {
+		outcome = "failed"
+	}
+	// Obj says whether the check held; V is its message.
+	t.rec(trace.Check, outcome, trace.Str(msg), line)
+	r := t.r
+	r.mu.Lock()
+	r.checks = append(r.checks, trace.CheckResult{Msg: msg, OK: ok, Th: t.id, Line: line})
+	r.mu.Unlock()
+	return starlark.None, nil
+}
+
+// printHook is every scenario thread's print: an event on its lane and a
+// line of output.
+func printHook(th *starlark.Thread, msg string) {
+	t, err := current(th)
+	if err != nil {
+		return
+	}
+	if t.r.ended.Load() {
+		return
+	}
+	t.rec(trace.Print, "", trace.Str(msg), callerLine(th))
+	if !t.r.appendOutput(msg + "\n") {
+		th.Cancel(errCutoff.Error())
+	}
+}
+
+// fail(msg): panic the current thread.
+func failBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	parts := make([]string, len(args))
+	for i, a := range args {
+		if s, ok := a.(starlark.String); ok {
+			parts[i] = string(s)
+		} else {
+			parts[i] = a.String()
+		}
+	}
+	if len(kwargs) > 0 {
+		return nil, argError("fail: takes only positional arguments")
+	}
+	msg := strings.Join(parts, " ")
+	if msg == "" {
+		msg = "fail() called"
+	}
+	return nil, &failError{msg: msg}
+}
+
+// failError is what fail() raises.
+type failError struct{ msg string }
+
+func (e *failError) Error() string { return "fail: " + e.msg }
+
+// runtimeError turns the error a thread's function returned into a located
+// message: the innermost Starlark frame, with frozen-value errors
+// rewritten to name the thread the value was moved into.
+func (r *run) runtimeError(err error) *scriptError {
+	var se *scriptError
+	out := &scriptError{msg: err.Error()}
+	var ee *starlark.EvalError
+	if errors.As(err, &ee) {
+		out.msg = ee.Msg
+		out.line, out.col = innermost(ee.CallStack)
+		if strings.Contains(ee.Msg, "frozen ") {
+			r.mu.Lock()
+			out.msg = r.moves.explain(r.script, ee)
+			r.mu.Unlock()
+		}
+	}
+	var fe *failError
+	switch {
+	case errors.As(err, &fe):
+		out.msg = fe.msg
+	case errors.As(err, &se):
+		out.msg, out.isArg = se.msg, se.isArg
+	case ee != nil && isBindingError(ee.Msg):
+		out.isArg = true
+	}
+	return out
+}
+
+// isBindingError recognizes Starlark's errors for a call with the wrong
+// arguments.
+func isBindingError(msg string) bool {
+	for _, s := range []string{"missing argument", "unexpected keyword argument", "accepts no more than", "takes exactly", "got multiple values for", "for parameter", "does not accept"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,177 @@
+package engine
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+
+	"interleave/sandbox/trace"
+)
+
+// cellObj is a shared memory word. Its value lives behind an atomic
+// pointer, so get and set are each atomic but a get followed by a set is
+// not: that gap is where lost updates happen, on real threads.
+type cellObj struct {
+	r       *run
+	name    string
+	v       atomic.Pointer[cellBox]
+	methods map[string]*starlark.Builtin
+}
+
+type cellBox struct{ v starlark.Value }
+
+var cellMethods = map[string]func(*cellObj, *thread, *starlark.Thread, starlark.Tuple) (starlark.Value, error){
+	"get":  (*cellObj).get,
+	"set":  (*cellObj).set,
+	"add":  (*cellObj).add,
+	"cas":  (*cellObj).cas,
+	"swap": (*cellObj).swap,
+}
+
+var cellArity = map[string][]string{
+	"get": nil, "set": {"v"}, "add": {"d"}, "cas": {"old", "new"}, "swap": {"v"},
+}
+
+// cell(name, value=0)
+func newCell(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var name string
+	var v starlark.Value = starlark.MakeInt(0)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "value?", &v); err != nil {
+		return nil, wrapArg(err)
+	}
+	t, err := begin(th)
+	if err != nil {
+		return nil, err
+	}
+	r := t.r
+	c := &cellObj{r: r, name: name, methods: map[string]*starlark.Builtin{}}
+	r.mu.Lock()
+	r.moves.note(v, "stored in cell "+name)
+	r.cells = append(r.cells, c)
+	r.mu.Unlock()
+	c.v.Store(&cellBox{v})
+	for m, f := range cellMethods {
+		params := cellArity[m]
+		c.methods[m] = starlark.NewBuiltin(m, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			if err := checkArity(name+"."+m, params, args, kwargs); err != nil {
+				return nil, err
+			}
+			t, err := begin(th)
+			if err != nil {
+				return nil, err
+			}
+			return f(c, t, th, args)
+		})
+	}
+	return c, nil
+}
+
+// checkArity accepts exactly the named positional parameters.
+func checkArity(fn string, params []string, args starlark.Tuple, kwargs []starlark.Tuple) error {
+	if len(kwargs) > 0 || len(args) != len(params) {
+		if len(params) == 0 {
+			return argError("%s() takes no arguments", fn)
+		}
+		return argError("%s(%s) takes %d positional argument%s, got %d", fn, joinNames(params), len(params), map[bool]string{true: "", false: "s"}[len(params) == 1], len(args)+len(kwargs))
+	}
+	return nil
+}
+
+func joinNames(ps []string) string {
+	s := ""
+	for i, p := range ps {
+		if i > 0 {
+			s += ", "
+		}
+		s += p
+	}
+	return s
+}
+
+func (c *cellObj) load() starlark.Value { return c.v.Load().v }
+
+func (c *cellObj) get(t *thread, th *starlark.Thread, _ starlark.Tuple) (starlark.Value, error) {
+	v := c.v.Load().v
+	t.rec(trace.Get, c.name, toValue(v), callerLine(th))
+	return v, nil
+}
+
+func (c *cellObj) freeze(v starlark.Value) {
+	if needsFreeze(v) {
+		c.r.mu.Lock()
+		c.r.moves.note(v, "stored in cell "+c.name)
+		c.r.mu.Unlock()
+	}
+}
+
+func (c *cellObj) set(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
+	v := args[0]
+	c.freeze(v)
+	c.v.Store(&cellBox{v})
+	t.rec(trace.Set, c.name, toValue(v), callerLine(th))
+	return starlark.None, nil
+}
+
+// add(d) is an atomic fetch-add: it returns the old value.
+func (c *cellObj) add(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
+	for {
+		old := c.v.Load()
+		nv, err := starlark.Binary(syntax.PLUS, old.v, args[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s.add: %w", c.name, err)
+		}
+		if c.v.CompareAndSwap(old, &cellBox{nv}) {
+			t.rec(trace.Add, c.name, toValue(old.v), callerLine(th))
+			return old.v, nil
+		}
+	}
+}
+
+// cas(old, new) sets new if the value equals old, atomically.
+func (c *cellObj) cas(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
+	c.freeze(args[1])
+	for {
+		cur := c.v.Load()
+		eq, err := starlark.Equal(cur.v, args[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s.cas: %w", c.name, err)
+		}
+		if !eq {
+			t.rec(trace.Cas, c.name, trace.Bool(false), callerLine(th))
+			return starlark.False, nil
+		}
+		if c.v.CompareAndSwap(cur, &cellBox{args[1]}) {
+			t.rec(trace.Cas, c.name, trace.Bool(true), callerLine(th))
+			return starlark.True, nil
+		}
+	}
+}
+
+// swap(v) stores v and returns the old value, atomically.
+func (c *cellObj) swap(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
+	c.freeze(args[0])
+	old := c.v.Swap(&cellBox{args[0]})
+	t.rec(trace.Swap, c.name, toValue(args[0]), callerLine(th))
+	return old.v, nil
+}
+
+var _ starlark.HasAttrs = (*cellObj)(nil)
+
+func (c *cellObj) String() string        { return fmt.Sprintf("<cell %s>", c.name) }
+func (c *cellObj) Type() string          { return "cell" }
+func (c *cellObj) Freeze()               {}
+func (c *cellObj) Truth() starlark.Bool  { return true }
+func (c *cellObj) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: cell") }
+func (c *cellObj) AttrNames() []string   { return []string{"add", "cas", "get", "name", "set", "swap"} }
+
+func (c *cellObj) Attr(name string) (starlark.Value, error) {
+	if name == "name" {
+		return starlark.String(c.name), nil
+	}
+	if m, ok := c.methods[name]; ok {
+		return m, nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"interleave/sandbox/trace"
+)
+
+// The wait-for graph has one edge per blocked thread: to the owner of the
+// mutex it waits for, to the thread it joins, or (with no holder) to the
+// channel it sends on or receives from. Edges change only under run.mu,
+// when a thread blocks or is woken, and the holder of a mutex edge is read
+// at walk time, so the graph is always current. A thread checks the graph
+// as it blocks, before it parks: a cycle can only close when its last
+// member blocks, so this finds every cycle the moment it forms, in every
+// mode, without polling. The same check counts blocked threads: when every
+// live thread is blocked (a sleeping one is not), nothing can wake them,
+// which also covers channel waits that have no single holder.
+
+type waitKind uint8
+
+const (
+	waitNone waitKind = iota
+	waitLock
+	waitJoin
+	waitSend
+	waitRecv
+)
+
+var waitOps = [...]string{waitNone: "", waitLock: "lock", waitJoin: "join", waitSend: "send", waitRecv: "recv"}
+
+// waitEdge is what a blocked thread waits for.
+type waitEdge struct {
+	kind   waitKind
+	mu     *mutexObj
+	target *thread
+	ch     *chanObj
+	line   int
+}
+
+// holder is the thread that must act before the waiter can go on, if
+// there is exactly one.
+func (e *waitEdge) holder() *thread {
+	switch e.kind {
+	case waitLock:
+		return e.mu.owner
+	case waitJoin:
+		return e.target
+	}
+	return nil
+}
+
+func (e *waitEdge) obj() string {
+	switch e.kind {
+	case waitLock:
+		return e.mu.name
+	case waitJoin:
+		return e.target.name
+	case waitSend, waitRecv:
+		return e.ch.name
+	}
+	return ""
+}
+
+// findCycle returns the cycle that t's new wait edge closes, starting at
+// t, or nil. r.mu is held.
+func (r *run) findCycle(t *thread) []*thread {
+	path := []*thread{t}
+	cur := t.wait.holder()
+	for range len(r.threads) + 1 {
+		if cur == nil {
+			return nil
+		}
+		if cur == t {
+			return path
+		}
+		if cur.state != stBlocked {
+			return nil
+		}
+		path = append(path, cur)
+		cur = cur.wait.holder()
+	}
+	return nil
+}
+
+// endDeadlock ends the run with a wait-for cycle; r.mu is held.
+func (r *run) endDeadlock(cycle []*thread) {
+	d := &trace.Deadlock{}
+	for _, t := range cycle {
+		d.Cycle = append(d.Cycle, waitOf(t))
+	}
+	r.deadlock = d
+	r.endLocked(trace.StatusDeadlock, cycleSentence(cycle))
+}
+
+func waitOf(t *thread) trace.Wait {
+	w := trace.Wait{Th: t.id, Thread: t.name, Op: waitOps[t.wait.kind], Obj: t.wait.obj(), Holder: -1, Line: t.wait.line}
+	if h := t.wait.holder(); h != nil {
+		w.Holder, w.HolderName = h.id, h.name
+	}
+	return w
+}
+
+// cycleSentence says a cycle in one sentence: "deadlock: alpha waits for
+// second, held by beta, which waits for first, held by alpha."
+func cycleSentence(cycle []*thread) string {
+	if len(cycle) == 1 {
+		t := cycle[0]
+		if t.wait.kind == waitJoin {
+			return fmt.Sprintf("deadlock: %s waits to join itself, which can never finish.", t.name)
+		}
+		return fmt.Sprintf("deadlock: %s waits for %s, which it already holds: relocking a mutex you hold waits forever.", t.name, t.wait.obj())
+	}
+	var b strings.Builder
+	b.WriteString("deadlock: ")
+	for i, t := range cycle {
+		if i == 0 {
+			b.WriteString(t.name)
+		} else {
+			b.WriteString(", which")
+		}
+		h := t.wait.holder()
+		if t.wait.kind == waitJoin {
+			fmt.Fprintf(&b, " waits to join %s", h.name)
+		} else {
+			fmt.Fprintf(&b, " waits for %s, held by %s", t.wait.obj(), h.name)
+		}
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// globalDeadlock ends the run because every live thread is blocked; r.mu
+// is held.
+func (r *run) globalDeadlock() {
+	d := &trace.Deadlock{}
+	var parts []string
+	for _, t := range r.threads {
+		if t.state != stBlocked {
+			continue
+		}
+		d.Cycle = append(d.Cycle, waitOf(t))
+		parts = append(parts, describeWait(t))
+	}
+	r.deadlock = d
+	r.endLocked(trace.StatusDeadlock, "deadlock: every thread is blocked: "+strings.Join(parts, "; ")+".")
+}
+
+func describeWait(t *thread) string {
+	e := &t.wait
+	switch e.kind {
+	case waitLock:
+		h := e.holder()
+		switch {
+		case h == nil:
+			return fmt.Sprintf("%s waits for %s", t.name, e.obj())
+		case h.state.finished():
+			return fmt.Sprintf("%s waits for %s, held by %s, which ended without unlocking it", t.name, e.obj(), h.name)
+		}
+		return fmt.Sprintf("%s waits for %s, held by %s", t.name, e.obj(), h.name)
+	case waitJoin:
+		return fmt.Sprintf("%s waits to join %s", t.name, e.obj())
+	case waitSend:
+		return fmt.Sprintf("%s waits to send on %s, which no thread will receive from", t.name, e.obj())
+	case waitRecv:
+		return fmt.Sprintf("%s waits to receive from %s, which no thread will send on or close", t.name, e.obj())
+	}
+	return t.name + " waits"
+}

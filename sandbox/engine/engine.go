@@ -1,0 +1,350 @@
+// Package engine is Interleave's threading runtime: it runs a scenario
+// script's Starlark on real threads (os, green) or under a deterministic
+// scheduler (sim), and records every shared access and every wait as a
+// trace event.
+//
+// A run has one goroutine per scenario thread (main is thread 0), a
+// flusher goroutine that streams events (recorder.go), and the caller's
+// goroutine, which waits for the run to end: main returning, a deadlock
+// (deadlock.go), a limit (limits.go) or the context. Shared objects
+// (mutexes, channels, thread states, the wait-for graph) are guarded by
+// one lock, run.mu; cells are lock-free so that races stay real.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"interleave/sandbox/trace"
+	"interleave/scenarios"
+)
+
+// Request is one run as the child receives it on stdin.
+type Request struct {
+	Scenario string         `json:"scenario"` // catalogue id or file name, for the result
+	Source   string         `json:"source"`
+	Params   map[string]any `json:"params,omitempty"` // raw values; resolved against the script's params
+	Mode     trace.Mode     `json:"mode"`
+	Procs    int            `json:"procs,omitempty"` // green mode: OS threads (GOMAXPROCS)
+	Seed     int64          `json:"seed,omitempty"`
+	Schedule string         `json:"schedule,omitempty"` // sim mode: replay this schedule
+	Limits   Limits         `json:"limits"`
+}
+
+// Limits caps what one run may use inside the engine. Zero means default.
+type Limits struct {
+	Threads int    `json:"threads,omitempty"` // scenario threads: 64 in os mode, 10,000 otherwise
+	Events  int    `json:"events,omitempty"`  // recorded events: 1,000,000; later ones are dropped
+	Steps   uint64 `json:"steps,omitempty"`   // Starlark steps over all threads
+	Output  int    `json:"output,omitempty"`  // bytes of print output: 64 KiB
+}
+
+// errCutoff is what a builtin returns to a thread whose run has ended: the
+// thread unwinds without recording anything more.
+var errCutoff = errors.New("cut off: the run has ended")
+
+// run is the state of one Run call.
+type run struct {
+	ctx    context.Context
+	req    Request
+	mode   trace.Mode
+	lim    Limits
+	start  int64 // nanotime at the start
+	rec    *recorder
+	sched  scheduler
+	sim    *simSched // nil unless sim mode
+	script *script
+
+	ended atomic.Bool   // set once, by end
+	done  chan struct{} // closed by end
+	wg    sync.WaitGroup
+
+	budget    atomic.Int64 // Starlark steps left to hand out
+	stepsUsed atomic.Int64
+
+	mu       sync.Mutex // guards everything below
+	threads  []*thread
+	live     int // threads started and not finished
+	blocked  int // live threads waiting in the wait-for graph
+	cells    []*cellObj
+	checks   []trace.CheckResult
+	output   strings.Builder
+	moves    moveTable
+	status   trace.Status
+	message  string
+	scriptEr *trace.ScriptError
+	deadlock *trace.Deadlock
+	goids    map[uint64]*thread
+}
+
+// Run runs one scenario and returns its result (without events). emit is
+// called from a single goroutine at a time with batches of events in
+// sequence order; the batch is reused after emit returns.
+func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trace.Result {
+	wallStart := time.Now()
+	cpuStart := processCPUTime()
+	res := &trace.Result{
+		Scenario: req.Scenario,
+		Mode:     req.Mode,
+		Seed:     req.Seed,
+		Params:   map[string]any{},
+		Checks:   []trace.CheckResult{},
+		Threads:  []trace.Thread{},
+		Cells:    []trace.CellValue{},
+	}
+	if res.Mode == "" {
+		res.Mode = trace.ModeOS
+	}
+	r := &run{ctx: ctx, req: req, mode: res.Mode, done: make(chan struct{})}
+	r.lim = resolveLimits(req.Limits, r.mode)
+	res.Procs = r.procs()
+
+	fail := func(status trace.Status, msg string, se *trace.ScriptError) *trace.Result {
+		res.Status, res.Message, res.Error = status, msg, se
+		res.Stats.WallNs = time.Since(wallStart).Nanoseconds()
+		res.Stats.CPUNs = processCPUTime() - cpuStart
+		return res
+	}
+	if _, err := trace.ParseMode(string(r.mode)); err != nil {
+		return fail(trace.StatusError, err.Error()+".", nil)
+	}
+
+	sc, params, kwargs, err := loadScript(req)
+	if err != nil {
+		se := asScriptError(err)
+		return fail(trace.StatusError, se.sentence(), se.result())
+	}
+	r.script = sc
+	res.Params = params
+
+	switch r.mode {
+	case trace.ModeSim:
+		sim, err := newSimSched(r, req.Seed, req.Schedule)
+		if err != nil {
+			return fail(trace.StatusError, err.Error()+".", nil)
+		}
+		r.sim, r.sched = sim, sim
+	case trace.ModeGreen:
+		prev := runtime.GOMAXPROCS(res.Procs)
+		defer runtime.GOMAXPROCS(prev)
+		r.sched = &realSched{r: r, locked: false}
+	default:
+		r.sched = &realSched{r: r, locked: true}
+	}
+
+	r.budget.Store(int64(r.lim.Steps))
+	r.rec = newRecorder(r.lim.Events, emit)
+	r.start = nanotime()
+	r.rec.start()
+
+	// The module's top level runs on its own thread, before main.
+	loader := &starlark.Thread{Name: "load"}
+	loader.Print = func(_ *starlark.Thread, msg string) { r.appendOutput(msg + "\n") }
+	loader.SetMaxExecutionSteps(uint64(r.budget.Load()))
+	globals, err := sc.exec(loader, r.predeclared())
+	r.budget.Add(-int64(loader.Steps))
+	r.stepsUsed.Add(int64(loader.Steps))
+	if err != nil {
+		r.rec.finish()
+		se := asScriptError(err)
+		return fail(trace.StatusError, se.sentence(), se.result())
+	}
+	mainFn, ok := globals["main"].(starlark.Callable)
+	if !ok {
+		r.rec.finish()
+		return fail(trace.StatusError, "the script has no main function: define def main(...) to run.", &trace.ScriptError{Line: 1, Col: 1, Msg: "no main function"})
+	}
+	r.moves.noteGlobals(globals)
+
+	r.mu.Lock()
+	main := r.newThread(nil, "main", mainFn, nil, kwargs)
+	r.startThread(main)
+	r.mu.Unlock()
+
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			r.end(trace.StatusTimeout, "timeout: the run took longer than its time limit and was stopped.")
+		} else {
+			r.end(trace.StatusStopped, "stopped: the run was stopped before main returned.")
+		}
+	}
+
+	// Every thread is cancelled or woken by now; wait briefly for them to
+	// unwind so that the result sees their final counts.
+	waited := make(chan struct{})
+	go func() { r.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(2 * time.Second):
+	}
+	r.rec.finish()
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res.Status, res.Message, res.Error, res.Deadlock = r.status, r.message, r.scriptEr, r.deadlock
+	res.Checks = append(res.Checks, r.checks...)
+	for _, t := range r.threads {
+		res.Threads = append(res.Threads, t.info())
+	}
+	for _, c := range r.cells {
+		res.Cells = append(res.Cells, trace.CellValue{Name: c.name, Value: toValue(c.load())})
+	}
+	res.Output = r.output.String()
+	res.Stats.Events, res.Stats.Dropped = r.rec.counts()
+	res.Stats.OSThreads = len(r.rec.tids)
+	res.Stats.Steps = r.stepsUsed.Load()
+	if r.sim != nil {
+		res.Schedule = r.sim.schedule()
+	}
+	res.Stats.WallNs = time.Since(wallStart).Nanoseconds()
+	res.Stats.CPUNs = processCPUTime() - cpuStart
+	return res
+}
+
+func (r *run) procs() int {
+	switch r.mode {
+	case trace.ModeSim:
+		return 1
+	case trace.ModeGreen:
+		if r.req.Procs > 0 {
+			return r.req.Procs
+		}
+		return 2
+	}
+	return runtime.NumCPU()
+}
+
+// end ends the run with the given status, unless it has ended already.
+func (r *run) end(status trace.Status, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.endLocked(status, msg)
+}
+
+// endLocked ends the run: the first caller sets the status; every live
+// thread gets a cutoff event and is cancelled or woken. r.mu is held.
+func (r *run) endLocked(status trace.Status, msg string) bool {
+	if r.ended.Load() {
+		return false
+	}
+	r.status, r.message = status, msg
+	reason := string(status)
+	if status == trace.StatusOK || status == trace.StatusFailed || status == trace.StatusPanic || status == trace.StatusError {
+		reason = "main returned"
+	}
+	for _, t := range r.threads {
+		if t.state.finished() {
+			continue
+		}
+		t.cutoff(reason)
+	}
+	r.ended.Store(true)
+	close(r.done)
+	for _, t := range r.threads {
+		t.sth.Cancel(errCutoff.Error())
+	}
+	return true
+}
+
+// finishMain computes the status once main has returned or failed.
+func (r *run) finishMain(err error) {
+	var se *scriptError
+	if err != nil {
+		se = r.runtimeError(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended.Load() {
+		return
+	}
+	if err != nil {
+		r.scriptEr = se.result()
+		if se.isArg {
+			r.endLocked(trace.StatusError, se.sentence())
+		} else {
+			r.endLocked(trace.StatusPanic, "main panicked: "+se.sentence())
+		}
+		return
+	}
+	failed := 0
+	var first string
+	for _, c := range r.checks {
+		if !c.OK {
+			if failed == 0 {
+				first = c.Msg
+			}
+			failed++
+		}
+	}
+	panicked := 0
+	for _, t := range r.threads {
+		if t.state == stPanicked {
+			panicked++
+		}
+	}
+	suffix := ""
+	if panicked > 0 {
+		suffix = fmt.Sprintf("; %s panicked", plural(panicked, "thread"))
+	}
+	switch {
+	case failed > 0:
+		r.endLocked(trace.StatusFailed, fmt.Sprintf("%d of %s failed: %s%s.", failed, plural(len(r.checks), "check"), first, suffix))
+	case len(r.checks) == 1:
+		r.endLocked(trace.StatusOK, fmt.Sprintf("main returned and its check held: %s%s.", r.checks[0].Msg, suffix))
+	case len(r.checks) > 1:
+		r.endLocked(trace.StatusOK, fmt.Sprintf("main returned and all %d checks held%s.", len(r.checks), suffix))
+	default:
+		r.endLocked(trace.StatusOK, fmt.Sprintf("main returned%s.", suffix))
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// appendOutput adds printed text, ending the run when the output limit is
+// passed. It reports whether the text fit.
+func (r *run) appendOutput(s string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.appendOutputLocked(s)
+}
+
+func (r *run) appendOutputLocked(s string) bool {
+	if r.output.Len()+len(s) > r.lim.Output {
+		r.output.WriteString(s[:max(0, r.lim.Output-r.output.Len())])
+		r.endLocked(trace.StatusLimit, fmt.Sprintf("output limit reached: at most %d bytes of print output.", r.lim.Output))
+		return false
+	}
+	r.output.WriteString(s)
+	return true
+}
+
+// sortedKwargs turns resolved params into main's keyword arguments in a
+// fixed order.
+func sortedKwargs(params map[string]any) []starlark.Tuple {
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	kw := make([]starlark.Tuple, 0, len(names))
+	for _, k := range names {
+		kw = append(kw, starlark.Tuple{starlark.String(k), scenarios.ToStarlark(params[k])})
+	}
+	return kw
+}

@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"fmt"
+
+	"go.starlark.net/starlark"
+
+	"interleave/sandbox/trace"
+)
+
+// mutexObj is a mutual-exclusion lock. Its owner and waiters are guarded
+// by run.mu, so that taking it and checking the wait-for graph for a cycle
+// are one step. Unlock wakes the longest waiter, which then competes with
+// any thread that arrives meanwhile (like most real mutexes, it is not
+// strictly fair).
+type mutexObj struct {
+	r       *run
+	name    string
+	owner   *thread
+	waiters []*thread
+	lock    *starlark.Builtin
+	unlock  *starlark.Builtin
+	tryLock *starlark.Builtin
+}
+
+// mutex(name)
+func newMutex(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var name string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
+		return nil, wrapArg(err)
+	}
+	t, err := begin(th)
+	if err != nil {
+		return nil, err
+	}
+	m := &mutexObj{r: t.r, name: name}
+	m.lock = starlark.NewBuiltin("lock", m.doLock)
+	m.unlock = starlark.NewBuiltin("unlock", m.doUnlock)
+	m.tryLock = starlark.NewBuiltin("try_lock", m.doTryLock)
+	return m, nil
+}
+
+func (m *mutexObj) doLock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := noArgs(b, args, kwargs); err != nil {
+		return nil, err
+	}
+	t, err := begin(th)
+	if err != nil {
+		return nil, err
+	}
+	r := m.r
+	line := callerLine(th)
+	t.rec(trace.Lock, m.name, trace.Value{}, line)
+	r.mu.Lock()
+	for m.owner != nil {
+		m.waiters = append(m.waiters, t)
+		if err := t.block(waitEdge{kind: waitLock, mu: m, line: line}); err != nil {
+			r.mu.Unlock()
+			return nil, err
+		}
+	}
+	m.owner = t
+	t.rec(trace.Acquired, m.name, trace.Value{}, line)
+	r.mu.Unlock()
+	return starlark.None, nil
+}
+
+func (m *mutexObj) doUnlock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := noArgs(b, args, kwargs); err != nil {
+		return nil, err
+	}
+	t, err := begin(th)
+	if err != nil {
+		return nil, err
+	}
+	r := m.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m.owner != t {
+		if m.owner == nil {
+			return nil, fmt.Errorf("unlock of mutex %s by thread %s, but it is not locked", m.name, t.name)
+		}
+		return nil, fmt.Errorf("unlock of mutex %s by thread %s, but thread %s holds it", m.name, t.name, m.owner.name)
+	}
+	t.rec(trace.Unlock, m.name, trace.Value{}, callerLine(th))
+	m.owner = nil
+	for len(m.waiters) > 0 {
+		w := m.waiters[0]
+		m.waiters = m.waiters[1:]
+		if w.state == stBlocked && w.wait.mu == m {
+			r.unpark(w)
+			break
+		}
+	}
+	return starlark.None, nil
+}
+
+func (m *mutexObj) doTryLock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := noArgs(b, args, kwargs); err != nil {
+		return nil, err
+	}
+	t, err := begin(th)
+	if err != nil {
+		return nil, err
+	}
+	r := m.r
+	r.mu.Lock()
+	ok := m.owner == nil
+	if ok {
+		m.owner = t
+	}
+	t.rec(trace.TryLock, m.name, trace.Bool(ok), callerLine(th))
+	r.mu.Unlock()
+	return starlark.Bool(ok), nil
+}
+
+var _ starlark.HasAttrs = (*mutexObj)(nil)
+
+func (m *mutexObj) String() string        { return fmt.Sprintf("<mutex %s>", m.name) }
+func (m *mutexObj) Type() string          { return "mutex" }
+func (m *mutexObj) Freeze()               {}
+func (m *mutexObj) Truth() starlark.Bool  { return true }
+func (m *mutexObj) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: mutex") }
+func (m *mutexObj) AttrNames() []string   { return []string{"lock", "name", "try_lock", "unlock"} }
+
+func (m *mutexObj) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "lock":
+		return m.lock, nil
+	case "unlock":
+		return m.unlock, nil
+	case "try_lock":
+		return m.tryLock, nil
+	case "name":
+		return starlark.String(m.name), nil
+	}
+	return nil, nil
+}

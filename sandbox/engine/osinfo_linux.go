@@ -1,0 +1,34 @@
+package engine
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// gettid returns the calling OS thread's id (a raw system call that does
+// not enter the Go scheduler).
+func gettid() int { return unix.Gettid() }
+
+// syscallCPU asks the kernel which processor the calling thread is on.
+func syscallCPU() int {
+	var cpu uint32
+	_, _, e := syscall.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0)
+	if e != 0 {
+		return -1
+	}
+	return int(cpu)
+}
+
+// osYield gives up the OS thread's time slice (sched_yield).
+func osYield() { _, _, _ = syscall.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
+
+// processCPUTime is the CPU time the whole process has used, user and system.
+func processCPUTime() int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}

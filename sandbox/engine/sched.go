@@ -1,0 +1,309 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"interleave/sandbox/trace"
+)
+
+// simSched is the deterministic scheduler of sim mode. Every scenario
+// thread is still a goroutine, but only the one holding the baton runs:
+// the others wait on their baton channel. Every builtin call is a
+// scheduling point where the baton may pass. Time is virtual: each
+// builtin costs simCost, sleep and work advance the clock, and when no
+// thread can run the clock jumps to the next sleeper's wake-up.
+//
+// A choice is a scheduling point with more than one runnable candidate.
+// At a choice the running thread keeps the baton with probability 3/4
+// (as if its time slice went on), else a candidate is drawn uniformly;
+// yield_now draws among the others. The draws come from a PCG seeded with
+// the run's seed, or from a given schedule. Since only one goroutine runs
+// at a time and every decision is a function of the seed, the same
+// script, params and seed give the same events, byte for byte.
+//
+// The schedule is the list of thread ids chosen at each choice, run-length
+// encoded: entries separated by ".", each "id" or "id*count", e.g.
+// "0*3.1*2.2" = 0,0,0,1,1,2. Replaying it reproduces the run exactly. When
+// a replayed schedule runs out, the seeded PRNG decides the rest; a choice
+// of a thread that cannot run then makes the run's status error.
+type simSched struct {
+	r        *run
+	rng      *rand.Rand
+	clock    atomic.Int64 // virtual ns; written by the baton holder
+	cur      *thread      // the baton holder
+	runnable []*thread    // by id
+	sleepers []*thread
+
+	replay  []schedEntry
+	replayN int // choices consumed from replay[0]
+	log     []schedEntry
+	choices int
+}
+
+const (
+	simCost       = 1000 // virtual ns per builtin call
+	maxLogEntries = 1 << 18
+	maxScheduleID = 1 << 20
+)
+
+type schedEntry struct{ id, n int }
+
+func newSimSched(r *run, seed int64, schedule string) (*simSched, error) {
+	s := &simSched{r: r, rng: rand.New(rand.NewPCG(uint64(seed), 0x1e2a5eed))}
+	if schedule != "" {
+		var err error
+		if s.replay, err = parseSchedule(schedule); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// parseSchedule reads the run-length encoded schedule.
+func parseSchedule(str string) ([]schedEntry, error) {
+	var out []schedEntry
+	for i, part := range strings.Split(str, ".") {
+		idS, nS, rep := strings.Cut(part, "*")
+		id, err := strconv.Atoi(idS)
+		if err != nil || id < 0 || id >= maxScheduleID {
+			return nil, fmt.Errorf("invalid schedule: entry %d (%q) is not a thread id: the form is 0*3.1*2.2", i+1, part)
+		}
+		n := 1
+		if rep {
+			if n, err = strconv.Atoi(nS); err != nil || n < 1 {
+				return nil, fmt.Errorf("invalid schedule: entry %d (%q) has a bad count: the form is 0*3.1*2.2", i+1, part)
+			}
+		}
+		out = append(out, schedEntry{id, n})
+	}
+	return out, nil
+}
+
+// schedule is the run's choices, encoded; empty if there were too many to
+// be worth replaying (the seed still reproduces the run).
+func (s *simSched) schedule() string {
+	if len(s.log) >= maxLogEntries {
+		return ""
+	}
+	var b strings.Builder
+	for i, e := range s.log {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(strconv.Itoa(e.id))
+		if e.n > 1 {
+			b.WriteByte('*')
+			b.WriteString(strconv.Itoa(e.n))
+		}
+	}
+	return b.String()
+}
+
+func (s *simSched) logChoice(id int) {
+	s.choices++
+	if n := len(s.log); n > 0 && s.log[n-1].id == id {
+		s.log[n-1].n++
+		return
+	}
+	if len(s.log) < maxLogEntries {
+		s.log = append(s.log, schedEntry{id, 1})
+	}
+}
+
+// add makes a new thread runnable; the first one gets the baton.
+func (s *simSched) add(t *thread) {
+	s.insert(t)
+	if s.cur == nil {
+		s.cur = t
+		t.baton <- struct{}{}
+	}
+}
+
+func (s *simSched) insert(t *thread) {
+	i, found := slices.BinarySearchFunc(s.runnable, t.id, func(x *thread, id int) int { return x.id - id })
+	if !found {
+		s.runnable = slices.Insert(s.runnable, i, t)
+	}
+}
+
+func (s *simSched) remove(t *thread) {
+	if i := slices.Index(s.runnable, t); i >= 0 {
+		s.runnable = slices.Delete(s.runnable, i, i+1)
+	}
+}
+
+func (s *simSched) enter(t *thread) error {
+	select {
+	case <-t.baton:
+		return nil
+	case <-s.r.done:
+		return errCutoff
+	}
+}
+
+// wakeDue moves the sleepers whose time has come to the runnable set.
+func (s *simSched) wakeDue() {
+	now := s.clock.Load()
+	kept := s.sleepers[:0]
+	for _, t := range s.sleepers {
+		if t.wakeAt <= now {
+			s.insert(t)
+		} else {
+			kept = append(kept, t)
+		}
+	}
+	clear(s.sleepers[len(kept):])
+	s.sleepers = kept
+}
+
+// advance jumps the clock to the earliest sleeper; false if none sleeps.
+func (s *simSched) advance() bool {
+	if len(s.sleepers) == 0 {
+		return false
+	}
+	next := s.sleepers[0].wakeAt
+	for _, t := range s.sleepers[1:] {
+		next = min(next, t.wakeAt)
+	}
+	if next > s.clock.Load() {
+		s.clock.Store(next)
+	}
+	s.wakeDue()
+	return true
+}
+
+// choose picks the next thread to run among the runnable ones; cur is the
+// running thread (nil when it cannot go on). It returns nil when the run
+// must end (a bad schedule, or no thread left to run).
+func (s *simSched) choose(cur *thread, yield bool) *thread {
+	s.wakeDue()
+	for len(s.runnable) == 0 {
+		if !s.advance() {
+			return nil
+		}
+	}
+	cands := s.runnable
+	if yield && cur != nil {
+		if len(cands) == 1 {
+			return cands[0]
+		}
+		others := make([]*thread, 0, len(cands)-1)
+		for _, t := range cands {
+			if t != cur {
+				others = append(others, t)
+			}
+		}
+		cands = others
+	}
+	if len(cands) == 1 {
+		return cands[0]
+	}
+	var pick *thread
+	if len(s.replay) > 0 {
+		e := &s.replay[0]
+		for _, t := range cands {
+			if t.id == e.id {
+				pick = t
+			}
+		}
+		if pick == nil {
+			s.r.end(trace.StatusError, fmt.Sprintf("invalid schedule: choice %d picks thread %d, which cannot run at that point; the schedule belongs to another script, params or seed.", s.choices+1, e.id))
+			return nil
+		}
+		if s.replayN++; s.replayN == e.n {
+			s.replay, s.replayN = s.replay[1:], 0
+		}
+	} else if !yield && cur != nil && s.rng.IntN(4) != 0 {
+		pick = cur
+	} else {
+		pick = cands[s.rng.IntN(len(cands))]
+	}
+	s.logChoice(pick.id)
+	return pick
+}
+
+// switchTo hands the baton from t to next and waits for it to come back.
+func (s *simSched) switchTo(t, next *thread) error {
+	if next == nil {
+		return errCutoff
+	}
+	if next == t {
+		return nil
+	}
+	s.cur = next
+	next.baton <- struct{}{}
+	select {
+	case <-t.baton:
+		return nil
+	case <-s.r.done:
+		return errCutoff
+	}
+}
+
+func (s *simSched) point(t *thread) error {
+	if s.r.ended.Load() {
+		return errCutoff
+	}
+	s.clock.Add(simCost)
+	return s.switchTo(t, s.choose(t, false))
+}
+
+func (s *simSched) yield(t *thread) error {
+	if s.r.ended.Load() {
+		return errCutoff
+	}
+	s.clock.Add(simCost)
+	return s.switchTo(t, s.choose(t, true))
+}
+
+func (s *simSched) park(t *thread) error {
+	if s.r.ended.Load() {
+		return errCutoff
+	}
+	s.remove(t)
+	next := s.choose(nil, false)
+	if next == nil {
+		// Every thread is blocked and none sleeps: block() has caught
+		// this as a deadlock already, unless the schedule was bad.
+		return errCutoff
+	}
+	return s.switchTo(t, next)
+}
+
+func (s *simSched) unpark(t *thread) { s.insert(t) }
+
+func (s *simSched) sleep(t *thread, ns int64) error {
+	if s.r.ended.Load() {
+		return errCutoff
+	}
+	s.remove(t)
+	t.wakeAt = s.clock.Load() + ns
+	s.sleepers = append(s.sleepers, t)
+	return s.switchTo(t, s.choose(nil, false))
+}
+
+func (s *simSched) work(t *thread, ns int64) error {
+	if s.r.ended.Load() {
+		return errCutoff
+	}
+	s.clock.Add(ns)
+	return nil
+}
+
+func (s *simSched) exit(t *thread) {
+	if s.r.ended.Load() {
+		return
+	}
+	s.remove(t)
+	next := s.choose(nil, false)
+	if next == nil {
+		return
+	}
+	s.cur = next
+	next.baton <- struct{}{}
+}

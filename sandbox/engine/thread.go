@@ -1,0 +1,384 @@
+package engine
+
+import (
+	"fmt"
+	"runtime"
+
+	"go.starlark.net/starlark"
+
+	"interleave/sandbox/trace"
+)
+
+// tstate is where a scenario thread is in its life.
+type tstate uint8
+
+const (
+	stNew      tstate = iota // created; its goroutine has not run it yet
+	stRunning                // running Starlark or a builtin
+	stBlocked                // waiting in the wait-for graph
+	stSleeping               // in sleep(): not blocked
+	stEnded                  // its function returned
+	stPanicked               // its function failed
+	stCutoff                 // the run ended while it was alive
+)
+
+func (s tstate) finished() bool { return s >= stEnded }
+
+// thread is one scenario thread.
+type thread struct {
+	r      *run
+	id     int
+	parent int
+	name   string
+	sth    *starlark.Thread
+	fn     starlark.Callable
+	args   starlark.Tuple
+	kwargs []starlark.Tuple
+	handle *handle
+
+	// Guarded by r.mu.
+	state       tstate
+	atEnd       tstate // state when the run cut it off
+	wait        waitEdge
+	result      starlark.Value
+	panicMsg    string
+	joiners     []*thread
+	extraEvents int // events recorded on its behalf (cutoff)
+	ownEvents   int // events, published when its goroutine ends
+	chanVal     starlark.Value
+	chanDone    bool // a channel peer completed this thread's send or recv
+	lastLine    int
+
+	// Owned by the thread's goroutine.
+	events int
+	tid    int
+
+	wake   chan struct{} // real modes: unpark
+	baton  chan struct{} // sim mode: the right to run
+	wakeAt int64         // sim mode: virtual wake-up time
+	sink   uint64        // work() result, so the loop is not optimized away
+}
+
+// newThread creates a thread; r.mu is held.
+func (r *run) newThread(parent *thread, name string, fn starlark.Callable, args starlark.Tuple, kwargs []starlark.Tuple) *thread {
+	t := &thread{r: r, id: len(r.threads), name: name, fn: fn, args: args, kwargs: kwargs}
+	if parent != nil {
+		t.parent = parent.id
+	}
+	if t.name == "" {
+		t.name = fmt.Sprintf("thread-%d", t.id)
+	}
+	t.sth = &starlark.Thread{Name: t.name, Print: printHook}
+	t.sth.SetLocal(threadKey, t)
+	t.sth.OnMaxSteps = r.onMaxSteps
+	t.sth.SetMaxExecutionSteps(max(r.grant(), 1))
+	t.handle = newHandle(t)
+	if r.sim != nil {
+		t.baton = make(chan struct{}, 1)
+	} else {
+		t.wake = make(chan struct{}, 1)
+	}
+	r.threads = append(r.threads, t)
+	return t
+}
+
+const threadKey = "interleave.thread"
+
+// current returns the scenario thread running a builtin.
+func current(th *starlark.Thread) (*thread, error) {
+	t, ok := th.Local(threadKey).(*thread)
+	if !ok {
+		return nil, errTopLevel
+	}
+	return t, nil
+}
+
+var errTopLevel = &scriptError{msg: "threads, cells, mutexes and channels exist only while main runs: call this inside main or a function it calls", isArg: true}
+
+// startThread starts t's goroutine; r.mu is held.
+func (r *run) startThread(t *thread) {
+	r.live++
+	r.wg.Add(1)
+	if r.sim != nil {
+		r.sim.add(t)
+	}
+	go t.main()
+}
+
+func (t *thread) main() {
+	r := t.r
+	defer r.wg.Done()
+	if err := r.sched.enter(t); err != nil {
+		t.unwind()
+		return
+	}
+	r.mu.Lock()
+	if t.state == stNew {
+		t.state = stRunning
+	}
+	r.mu.Unlock()
+	line := 0
+	if f, ok := t.fn.(*starlark.Function); ok {
+		line = int(f.Position().Line)
+	}
+	t.rec(trace.Start, t.name, trace.Value{}, line)
+	v, err := starlark.Call(t.sth, t.fn, t.args, t.kwargs)
+	t.finish(v, err)
+}
+
+// finish records how the thread ended, wakes its joiners and, for main,
+// ends the run.
+func (t *thread) finish(v starlark.Value, err error) {
+	r := t.r
+	r.stepsUsed.Add(int64(t.sth.Steps))
+	if r.ended.Load() {
+		t.unwind()
+		return
+	}
+	var msg string
+	var line int
+	if err != nil {
+		se := r.runtimeError(err)
+		msg, line = se.msg, se.line
+		t.rec(trace.Panic, "", trace.Str(msg), line)
+	} else {
+		if v == nil {
+			v = starlark.None
+		}
+		v.Freeze()
+		t.rec(trace.End, "", toValue(v), 0)
+	}
+	r.mu.Lock()
+	t.ownEvents = t.events
+	if r.ended.Load() {
+		r.mu.Unlock()
+		return
+	}
+	if err != nil {
+		t.state, t.panicMsg = stPanicked, msg
+	} else {
+		t.state, t.result = stEnded, v
+	}
+	r.live--
+	for _, j := range t.joiners {
+		r.unpark(j)
+	}
+	t.joiners = nil
+	if t.id != 0 && r.live > 0 && r.blocked == r.live {
+		r.globalDeadlock()
+	}
+	r.mu.Unlock()
+	if t.id == 0 {
+		r.finishMain(err)
+		return
+	}
+	r.sched.exit(t)
+}
+
+// unwind ends the goroutine of a thread that the run has cut off.
+func (t *thread) unwind() {
+	t.r.mu.Lock()
+	t.ownEvents = t.events
+	t.r.mu.Unlock()
+}
+
+// cutoff records that the run ended while t was alive; r.mu is held.
+func (t *thread) cutoff(reason string) {
+	t.atEnd = t.state
+	if t.state == stBlocked {
+		t.r.blocked--
+	}
+	t.state = stCutoff
+	t.r.live--
+	t.extraEvents++
+	t.r.recordFor(t, trace.Cutoff, "", trace.Str(reason), 0)
+}
+
+// info describes t for the result; r.mu is held.
+func (t *thread) info() trace.Thread {
+	th := trace.Thread{ID: t.id, Name: t.name, Parent: t.parent, Panic: t.panicMsg, Events: t.ownEvents + t.extraEvents}
+	switch t.state {
+	case stEnded:
+		th.State = "ended"
+	case stPanicked:
+		th.State = "panicked"
+	case stCutoff:
+		if t.atEnd == stBlocked {
+			th.State = "blocked"
+		} else {
+			th.State = "cutoff"
+		}
+	default:
+		th.State = "running"
+	}
+	return th
+}
+
+// block makes t wait on the edge e until another thread unparks it: it
+// adds the edge to the wait-for graph, ends the run if that closes a
+// cycle or leaves no thread able to run, and parks. r.mu is held on entry
+// and on return; the caller re-checks its condition after.
+func (t *thread) block(e waitEdge) error {
+	r := t.r
+	if r.ended.Load() {
+		return errCutoff
+	}
+	t.wait = e
+	t.state = stBlocked
+	r.blocked++
+	if cycle := r.findCycle(t); cycle != nil {
+		r.endDeadlock(cycle)
+		return errCutoff
+	}
+	if r.blocked == r.live {
+		r.globalDeadlock()
+		return errCutoff
+	}
+	r.mu.Unlock()
+	err := r.sched.park(t)
+	r.mu.Lock()
+	if err == nil && r.ended.Load() {
+		err = errCutoff
+	}
+	return err
+}
+
+// unpark makes a blocked thread runnable again; r.mu is held.
+func (r *run) unpark(t *thread) {
+	if t.state != stBlocked {
+		return
+	}
+	t.state = stRunning
+	t.wait = waitEdge{}
+	r.blocked--
+	r.sched.unpark(t)
+}
+
+// handle is what spawn returns: join(), name, id.
+type handle struct {
+	t    *thread
+	join *starlark.Builtin
+}
+
+func newHandle(t *thread) *handle {
+	h := &handle{t: t}
+	h.join = starlark.NewBuiltin("join", h.doJoin)
+	return h
+}
+
+var _ starlark.HasAttrs = (*handle)(nil)
+
+func (h *handle) String() string        { return fmt.Sprintf("<thread %s>", h.t.name) }
+func (h *handle) Type() string          { return "thread" }
+func (h *handle) Freeze()               {}
+func (h *handle) Truth() starlark.Bool  { return true }
+func (h *handle) Hash() (uint32, error) { return uint32(h.t.id) * 2654435761, nil }
+func (h *handle) AttrNames() []string   { return []string{"id", "join", "name"} }
+
+func (h *handle) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "join":
+		return h.join, nil
+	case "name":
+		return starlark.String(h.t.name), nil
+	case "id":
+		return starlark.MakeInt(h.t.id), nil
+	}
+	return nil, nil
+}
+
+func (h *handle) doJoin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := noArgs(b, args, kwargs); err != nil {
+		return nil, err
+	}
+	t, err := begin(th)
+	if err != nil {
+		return nil, err
+	}
+	r, target := t.r, h.t
+	line := callerLine(th)
+	t.rec(trace.Join, target.name, trace.Value{}, line)
+	r.mu.Lock()
+	for !target.state.finished() {
+		target.joiners = append(target.joiners, t)
+		if err := t.block(waitEdge{kind: waitJoin, target: target, line: line}); err != nil {
+			r.mu.Unlock()
+			return nil, err
+		}
+	}
+	state, result, pmsg := target.state, target.result, target.panicMsg
+	r.mu.Unlock()
+	switch state {
+	case stPanicked:
+		t.rec(trace.Joined, target.name, trace.Str("panicked"), line)
+		return nil, fmt.Errorf("join: thread %s panicked: %s", target.name, pmsg)
+	case stCutoff:
+		return nil, errCutoff
+	}
+	t.rec(trace.Joined, target.name, toValue(result), line)
+	return result, nil
+}
+
+// spawn(fn, *args, name=None)
+func spawn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	t, err := current(th)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) == 0 {
+		return nil, argError("spawn: missing the function to run: spawn(fn, *args, name = None)")
+	}
+	fn, ok := args[0].(starlark.Callable)
+	if !ok {
+		return nil, argError("spawn: the first argument must be a function, not %s", args[0].Type())
+	}
+	name := ""
+	for _, kv := range kwargs {
+		k, _ := starlark.AsString(kv[0])
+		if k != "name" {
+			return nil, argError("spawn: unexpected keyword argument %s: only name = is allowed", k)
+		}
+		switch v := kv[1].(type) {
+		case starlark.String:
+			name = string(v)
+		case starlark.NoneType:
+		default:
+			return nil, argError("spawn: name must be a string, not %s", v.Type())
+		}
+	}
+	r := t.r
+	if err := r.sched.point(t); err != nil {
+		return nil, err
+	}
+	line := callerLine(th)
+	rest := append(starlark.Tuple(nil), args[1:]...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended.Load() {
+		return nil, errCutoff
+	}
+	if len(r.threads) >= r.lim.Threads {
+		r.endLocked(trace.StatusLimit, fmt.Sprintf("thread limit reached: at most %d threads in %s mode.", r.lim.Threads, r.mode))
+		return nil, errCutoff
+	}
+	if name == "" {
+		name = fmt.Sprintf("thread-%d", len(r.threads))
+	}
+	r.moves.move(r.script, th, fn, rest, "moved into thread "+name+" by spawn")
+	child := r.newThread(t, name, fn, rest, nil)
+	t.rec(trace.Spawn, child.name, trace.Int(int64(child.id)), line)
+	if r.mode == trace.ModeOS {
+		r.growProcs()
+	}
+	r.startThread(child)
+	return child.handle, nil
+}
+
+// growProcs gives every live thread of os mode a P of its own, so that the
+// kernel, not the Go scheduler, decides which of them runs; r.mu is held.
+func (r *run) growProcs() {
+	want := r.live + 2
+	if n := runtime.GOMAXPROCS(0); want > n {
+		runtime.GOMAXPROCS(max(want, 2*n))
+	}
+}
