@@ -1,0 +1,301 @@
+// Package sandbox runs one scenario in a child process: the same binary
+// re-executed with a hidden argument, fed the request on stdin, writing
+// framed events on a pipe. The supervisor side decodes that stream, enforces
+// the wall-clock limit and makes sure no child outlives its run.
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"interleave/sandbox/engine"
+	"interleave/sandbox/trace"
+)
+
+// Config sets up a Runner. Zero values mean defaults.
+type Config struct {
+	// Exe is the binary to re-execute as the child; by default the running
+	// executable. Tests point it at a binary built without -race.
+	Exe string
+	// Timeout is the wall-clock limit of one run (default 10 s).
+	Timeout time.Duration
+	// Limits are the engine's limits, applied to every request.
+	Limits engine.Limits
+}
+
+// DefaultTimeout is the wall-clock limit of a run unless configured.
+const DefaultTimeout = 10 * time.Second
+
+// maxFrame caps one frame from the child, so a corrupt or hostile child
+// cannot make the supervisor allocate without bound.
+const maxFrame = 16 << 20
+
+// Runner starts sandboxed runs. It is safe for concurrent use.
+type Runner struct {
+	exe     string
+	timeout time.Duration
+	limits  engine.Limits
+}
+
+// New checks the configuration and returns a Runner.
+func New(cfg Config) (*Runner, error) {
+	exe := cfg.Exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("find own executable: %w", err)
+		}
+	}
+	if _, err := os.Stat(exe); err != nil {
+		return nil, fmt.Errorf("check child executable: %w", err)
+	}
+	t := cfg.Timeout
+	if t <= 0 {
+		t = DefaultTimeout
+	}
+	return &Runner{exe: exe, timeout: t, limits: cfg.Limits}, nil
+}
+
+// Timeout returns the wall-clock limit of one run.
+func (r *Runner) Timeout() time.Duration { return r.timeout }
+
+// Run runs req in a fresh child and calls onEvents, from the calling
+// goroutine, with each batch of events as it arrives; the batch is reused
+// after onEvents returns. It always returns a result: a child that could
+// not start, crashed or was stopped still yields one, with the events
+// already delivered kept. The error is non-nil only when the child could
+// not be started, for the server's log.
+func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]trace.Event)) (*trace.Result, error) {
+	req.Limits = mergeLimits(req.Limits, r.limits)
+	start := time.Now()
+	sum := newSummary(req)
+
+	reqJSON, err := json.Marshal(req)
+	if err != nil {
+		return sum.fail(trace.StatusError, "The run could not be prepared."), fmt.Errorf("encode request: %w", err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("create event pipe: %w", err)
+	}
+	defer pr.Close()
+	stderr := &tailBuffer{max: 8 << 10}
+	cmd := exec.Command(r.exe, ChildArg)
+	cmd.Env = []string{} // nothing of the server's environment leaks in
+	cmd.Stdin = bytes.NewReader(reqJSON)
+	cmd.Stdout = io.Discard
+	cmd.Stderr = stderr
+	cmd.ExtraFiles = []*os.File{pw}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid:   true,            // the whole group is killed at the end
+		Pdeathsig: syscall.SIGKILL, // and dies with the server
+	}
+	if err := cmd.Start(); err != nil {
+		pw.Close()
+		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("start child: %w", err)
+	}
+	pw.Close() // the child holds the only write end now
+	pid := cmd.Process.Pid
+
+	runCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	var killOnce sync.Once
+	kill := func() {
+		killOnce.Do(func() {
+			// Kill the process group first so that nothing the child
+			// started survives, then the child itself in case it left
+			// the group.
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = cmd.Process.Kill()
+		})
+	}
+	stopWatch := context.AfterFunc(runCtx, kill)
+
+	readErr := r.read(pr, sum, onEvents)
+	stopWatch()
+	kill() // a child that finished has exited already; one that did not must not outlive its run
+	waitErr := cmd.Wait()
+	sum.res.Stats.WallNs = time.Since(start).Nanoseconds()
+
+	switch {
+	case sum.final != nil:
+		res := sum.final
+		res.Stats.WallNs = sum.res.Stats.WallNs
+		return res, nil
+	case errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
+		return sum.fail(trace.StatusTimeout, fmt.Sprintf("The run was stopped by the wall-clock limit of %s.", r.timeout)), nil
+	case ctx.Err() != nil:
+		return sum.fail(trace.StatusStopped, "The run was stopped."), nil
+	case readErr != nil:
+		return sum.fail(trace.StatusError, "The run's process sent a corrupt event stream and was stopped."),
+			fmt.Errorf("read child events: %w (stderr: %s)", readErr, stderr.String())
+	default:
+		return sum.fail(trace.StatusError, "The run's process died: "+exitCause(waitErr)+"."),
+			fmt.Errorf("child died: %v (stderr: %s)", waitErr, stderr.String())
+	}
+}
+
+// read decodes frames until the child closes the pipe.
+func (r *Runner) read(pr io.Reader, sum *summary, onEvents func([]trace.Event)) error {
+	br := bufio.NewReaderSize(pr, 64<<10)
+	var (
+		buf   []byte
+		batch []trace.Event
+		dec   trace.Decoder
+	)
+	for {
+		typ, payload, err := trace.ReadFrame(br, buf, maxFrame)
+		buf = payload
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case trace.FrameHello:
+		case trace.FrameEvents:
+			batch, err = dec.Decode(batch[:0], payload)
+			if err != nil {
+				return fmt.Errorf("decode events: %w", err)
+			}
+			sum.observe(batch)
+			if onEvents != nil {
+				onEvents(batch)
+			}
+		case trace.FrameResult:
+			var res trace.Result
+			if err := json.Unmarshal(payload, &res); err != nil {
+				return fmt.Errorf("decode result: %w", err)
+			}
+			sum.final = &res
+		default:
+			return fmt.Errorf("unknown frame type %q", typ)
+		}
+	}
+}
+
+func mergeLimits(req, def engine.Limits) engine.Limits {
+	pick := func(a, b int) int {
+		if b > 0 && (a <= 0 || a > b) {
+			return b
+		}
+		return a
+	}
+	req.Threads = pick(req.Threads, def.Threads)
+	req.Events = pick(req.Events, def.Events)
+	req.Output = pick(req.Output, def.Output)
+	if def.Steps > 0 && (req.Steps == 0 || req.Steps > def.Steps) {
+		req.Steps = def.Steps
+	}
+	return req
+}
+
+func exitCause(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			sig := ws.Signal()
+			if sig == syscall.SIGKILL {
+				return "it was killed (SIGKILL), most likely for using too much memory"
+			}
+			return "it was killed by signal " + sig.String()
+		}
+		return fmt.Sprintf("it exited with code %d", ee.ExitCode())
+	}
+	if err == nil {
+		return "it exited without reporting a result"
+	}
+	return err.Error()
+}
+
+// summary follows the events of a run so that a run which ends without
+// the child's own result (timeout, stop, crash) still reports its threads
+// and counts.
+type summary struct {
+	res   trace.Result
+	index map[int]int
+	final *trace.Result
+}
+
+func newSummary(req engine.Request) *summary {
+	s := &summary{index: map[int]int{0: 0}}
+	s.res = trace.Result{
+		Scenario: req.Scenario,
+		Mode:     req.Mode,
+		Procs:    req.Procs,
+		Seed:     req.Seed,
+		Params:   req.Params,
+		Checks:   []trace.CheckResult{},
+		Threads:  []trace.Thread{{ID: 0, Name: "main", Parent: -1, State: "running"}},
+		Cells:    []trace.CellValue{},
+	}
+	return s
+}
+
+func (s *summary) observe(evs []trace.Event) {
+	for i := range evs {
+		e := &evs[i]
+		s.res.Stats.Events++
+		if e.K == trace.Spawn && e.V.Kind == trace.VInt {
+			id := int(e.V.Int)
+			if _, ok := s.index[id]; !ok {
+				s.index[id] = len(s.res.Threads)
+				s.res.Threads = append(s.res.Threads, trace.Thread{ID: id, Name: e.Obj, Parent: e.Th, State: "running"})
+			}
+		}
+		if j, ok := s.index[e.Th]; ok {
+			t := &s.res.Threads[j]
+			t.Events++
+			switch e.K {
+			case trace.End:
+				t.State = "ended"
+			case trace.Panic:
+				t.State = "panicked"
+			case trace.Cutoff:
+				t.State = "cutoff"
+			}
+		}
+	}
+}
+
+func (s *summary) fail(status trace.Status, msg string) *trace.Result {
+	r := s.res
+	r.Status, r.Message = status, msg
+	return &r
+}
+
+// tailBuffer keeps the last max bytes written to it: the end of a crashed
+// child's stderr is where its cause is.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.b))
+}

@@ -1,0 +1,152 @@
+package sandbox_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"interleave/sandbox"
+	"interleave/sandbox/engine"
+	"interleave/sandbox/sandboxtest"
+	"interleave/sandbox/trace"
+	"interleave/scenarios"
+)
+
+func newRunner(t *testing.T, exe string, timeout time.Duration) *sandbox.Runner {
+	t.Helper()
+	r, err := sandbox.New(sandbox.Config{Exe: exe, Timeout: timeout})
+	if err != nil {
+		t.Fatalf("sandbox.New() error = %v", err)
+	}
+	return r
+}
+
+func collect(t *testing.T, r *sandbox.Runner, ctx context.Context, req engine.Request) (*trace.Result, []trace.Event) {
+	t.Helper()
+	var evs []trace.Event
+	res, _ := r.Run(ctx, req, func(b []trace.Event) { evs = append(evs, b...) })
+	if res == nil {
+		t.Fatal("Run() returned no result")
+	}
+	return res, evs
+}
+
+func TestRunLostUpdate(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	cat, err := scenarios.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := cat.Get("lost-update")
+	r := newRunner(t, exe, 20*time.Second)
+	for _, mode := range []trace.Mode{trace.ModeOS, trace.ModeGreen, trace.ModeSim} {
+		t.Run(string(mode), func(t *testing.T) {
+			req := engine.Request{Scenario: sc.ID, Source: sc.Source, Mode: mode, Seed: 3,
+				Params: map[string]any{"threads": 2, "iterations": 50}}
+			res, evs := collect(t, r, context.Background(), req)
+			if res.Status != trace.StatusOK && res.Status != trace.StatusFailed {
+				t.Fatalf("Run(lost-update, %s) status = %s (%s), want ok or failed", mode, res.Status, res.Message)
+			}
+			if int64(len(evs)) != res.Stats.Events {
+				t.Errorf("delivered %d events, result counts %d", len(evs), res.Stats.Events)
+			}
+			for i, e := range evs {
+				if e.Seq != uint64(i) {
+					t.Fatalf("event %d has seq %d, want events in order without gaps", i, e.Seq)
+				}
+			}
+			if got := len(res.Threads); got != 3 {
+				t.Errorf("threads = %d, want main and 2 workers", got)
+			}
+			if mode == trace.ModeSim && evs[len(evs)-1].HasOS {
+				t.Errorf("sim mode event carries an OS thread id: %+v", evs[len(evs)-1])
+			}
+			if mode == trace.ModeOS && !evs[0].HasOS {
+				t.Errorf("os mode event lacks its OS thread id: %+v", evs[0])
+			}
+		})
+	}
+	if n := sandboxtest.Children(t, exe); n != 0 {
+		t.Errorf("%d children left, want 0", n)
+	}
+}
+
+func TestTimeoutKeepsPartialTimeline(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	r := newRunner(t, exe, 700*time.Millisecond)
+	src := "def main():\n    c = cell(\"c\")\n    while True:\n        c.add(1)\n        sleep(1)\n"
+	res, evs := collect(t, r, context.Background(), engine.Request{Scenario: "spin", Source: src, Mode: trace.ModeOS})
+	if res.Status != trace.StatusTimeout {
+		t.Fatalf("status = %s (%s), want timeout", res.Status, res.Message)
+	}
+	if !strings.Contains(res.Message, "700ms") {
+		t.Errorf("message = %q, want it to name the limit", res.Message)
+	}
+	if len(evs) == 0 || res.Stats.Events != int64(len(evs)) {
+		t.Errorf("kept %d events (result says %d), want the partial timeline", len(evs), res.Stats.Events)
+	}
+	if n := sandboxtest.Children(t, exe); n != 0 {
+		t.Errorf("%d children left after a timeout, want 0", n)
+	}
+}
+
+func TestStopKillsChild(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	r := newRunner(t, exe, 30*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	src := "def main():\n    while True:\n        sleep(1)\n"
+	var res *trace.Result
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, _ = r.Run(ctx, engine.Request{Source: src, Mode: trace.ModeOS}, func([]trace.Event) { cancel() })
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run() did not return after its context was cancelled")
+	}
+	if res.Status != trace.StatusStopped {
+		t.Errorf("status = %s, want stopped", res.Status)
+	}
+	if n := sandboxtest.Children(t, exe); n != 0 {
+		t.Errorf("%d children left after stop, want 0", n)
+	}
+}
+
+// fakeChild writes a shell script that stands in for a misbehaving child.
+func fakeChild(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "child.sh")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBrokenChildren(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		wantMsg string
+	}{
+		{"killed", "kill -KILL $$", "killed (SIGKILL)"},
+		{"exits", "exit 3", "exited with code 3"},
+		{"silent success", "exit 0", "without reporting a result"},
+		{"garbage stream", `printf 'E\005\377\377\377\377\377' >&3`, "corrupt event stream"},
+		{"unknown frame", `printf 'Z\001a' >&3`, "corrupt event stream"},
+		{"huge frame", `printf 'E\377\377\377\377\017' >&3`, "corrupt event stream"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRunner(t, fakeChild(t, tt.body), 5*time.Second)
+			res, _ := collect(t, r, context.Background(), engine.Request{Source: "def main():\n    pass\n"})
+			if res.Status != trace.StatusError || !strings.Contains(res.Message, tt.wantMsg) {
+				t.Errorf("Run(child that %s) = %s %q, want error containing %q", tt.name, res.Status, res.Message, tt.wantMsg)
+			}
+		})
+	}
+}

@@ -1,0 +1,80 @@
+// Package sandboxtest builds the real interleave binary for tests that
+// need a sandbox child. A test binary cannot be the child itself: built
+// with -race it maps huge shadow memory and makes syscalls a child must not.
+package sandboxtest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+var (
+	once   sync.Once
+	path   string
+	errOut []byte
+	err    error
+)
+
+// Binary returns the path of a freshly built interleave binary (static,
+// without the race detector), building it once per test process.
+func Binary(t testing.TB) string {
+	t.Helper()
+	once.Do(func() {
+		dir, derr := os.MkdirTemp("", "interleave-test-")
+		if derr != nil {
+			err = derr
+			return
+		}
+		path = filepath.Join(dir, "interleave")
+		cmd := exec.Command("go", "build", "-o", path, "interleave")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		errOut, err = cmd.CombinedOutput()
+	})
+	if err != nil {
+		t.Fatalf("build interleave: %v\n%s", err, errOut)
+	}
+	return path
+}
+
+// Children counts live processes running the binary at path: after a run
+// has ended there must be none.
+func Children(t testing.TB, path string) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("read /proc: %v", err)
+	}
+	n := 0
+	for _, e := range entries {
+		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		if err != nil {
+			continue
+		}
+		if exe == path {
+			if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && zombie(st) {
+				continue
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// zombie reports whether a /proc/PID/stat line is of an exited process
+// still waiting to be reaped by its parent.
+func zombie(stat []byte) bool {
+	i := bytesLastIndex(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
+}
+
+func bytesLastIndex(b []byte, c byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
+}
