@@ -1,0 +1,61 @@
+// Package web holds Interleave's pages: templ components over view-model
+// structs, and the static assets (script, styles) embedded in the binary.
+package web
+
+import "github.com/a-h/templ"
+
+// NavTopic is one topic of the catalogue sidebar.
+type NavTopic struct {
+	Name  string
+	Items []NavItem
+}
+
+// NavItem is one scenario in the sidebar or on the catalogue page.
+type NavItem struct {
+	ID      string
+	Title   string
+	Summary string
+	Current bool
+}
+
+// CatalogueView is the front page: every scenario by topic.
+type CatalogueView struct {
+	Topics []NavTopic
+}
+
+// ScenarioView is one scenario's page.
+type ScenarioView struct {
+	Nav     []NavTopic
+	ID      string
+	Title   string
+	Topic   string
+	Notes   templ.Component // rendered Markdown
+	Source  string
+	Rust    string
+	Modes   []string
+	Mode    string
+	Procs   int
+	Seed    int64
+	Params  []ParamField
+	Problem string // a sentence about a bad value in the link, if any
+	Data    any    // handed to the page's script as JSON
+}
+
+// ParamField is one input of the params form.
+type ParamField struct {
+	Name    string
+	Type    string // int, float, bool or string
+	Value   string
+	Min     string
+	Max     string
+	Choices []string
+	Doc     string
+	Bounds  string
+}
+
+// ErrorView is a page for a missing page or a failed request.
+type ErrorView struct {
+	Nav     []NavTopic
+	Status  int
+	Message string
+}
