@@ -1,0 +1,228 @@
+package server_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// docBlock is one fenced JSON example of docs/protocol.md.
+type docBlock struct {
+	message  string
+	example  any
+	raw      string
+	optional []string
+	anyType  []string
+}
+
+func readProtocolDoc(t *testing.T) []docBlock {
+	t.Helper()
+	f, err := os.Open("../docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var (
+		blocks []docBlock
+		cur    *docBlock
+		body   strings.Builder
+	)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case cur == nil && strings.HasPrefix(line, "```json "):
+			cur = &docBlock{}
+			for _, f := range strings.Fields(strings.TrimPrefix(line, "```json ")) {
+				k, v, _ := strings.Cut(f, "=")
+				switch k {
+				case "message":
+					cur.message = v
+				case "optional":
+					cur.optional = strings.Split(v, ",")
+				case "any":
+					cur.anyType = strings.Split(v, ",")
+				}
+			}
+			body.Reset()
+		case cur != nil && line == "```":
+			cur.raw = body.String()
+			if err := json.Unmarshal([]byte(cur.raw), &cur.example); err != nil {
+				t.Fatalf("docs/protocol.md: the %s example is not JSON: %v", cur.message, err)
+			}
+			blocks = append(blocks, *cur)
+			cur = nil
+		case cur != nil:
+			body.WriteString(line + "\n")
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return blocks
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "unknown"
+}
+
+// checkShape reports where real differs from the documented example: a
+// field the doc lacks, a required field real lacks, or another JSON type.
+func checkShape(path string, doc, real any, b docBlock) []string {
+	if slices.Contains(b.anyType, path) {
+		return nil
+	}
+	if jsonType(doc) != jsonType(real) {
+		return []string{path + ": documented as " + jsonType(doc) + ", sent as " + jsonType(real)}
+	}
+	var probs []string
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch d := doc.(type) {
+	case map[string]any:
+		r := real.(map[string]any)
+		for k, rv := range r {
+			dv, ok := d[k]
+			if !ok {
+				probs = append(probs, join(k)+": sent but not documented")
+				continue
+			}
+			probs = append(probs, checkShape(join(k), dv, rv, b)...)
+		}
+		for k := range d {
+			if _, ok := r[k]; !ok && !slices.Contains(b.optional, join(k)) {
+				probs = append(probs, join(k)+": documented as always sent, but missing")
+			}
+		}
+	case []any:
+		if len(d) == 0 {
+			break
+		}
+		for _, rv := range real.([]any) {
+			probs = append(probs, checkShape(path, d[0], rv, b)...)
+		}
+	}
+	return probs
+}
+
+func TestProtocolDoc(t *testing.T) {
+	blocks := readProtocolDoc(t)
+	byMessage := map[string][]docBlock{}
+	for _, b := range blocks {
+		byMessage[b.message] = append(byMessage[b.message], b)
+	}
+	for _, want := range []string{"run", "stop", "queued", "started", "events", "end", "error", "event"} {
+		if len(byMessage[want]) == 0 {
+			t.Fatalf("docs/protocol.md documents no %q message", want)
+		}
+	}
+
+	ts := startServer(t) // two run slots
+	seen := map[string][]any{}
+	record := func(m map[string]any) {
+		typ, _ := m["type"].(string)
+		seen[typ] = append(seen[typ], any(m))
+		if typ == "events" {
+			for _, e := range m["events"].([]any) {
+				seen["event"] = append(seen["event"], e)
+			}
+		}
+	}
+
+	// Every documented run message is accepted and runs to a good end.
+	for _, b := range byMessage["run"] {
+		c := dial(t, ts)
+		c.send(b.raw)
+		msgs := c.untilEnd()
+		for _, m := range msgs {
+			record(m)
+		}
+		end := msgs[len(msgs)-1]
+		res, _ := end["result"].(map[string]any)
+		if end["type"] != "end" || res == nil || (res["status"] != "ok" && res["status"] != "failed") {
+			t.Errorf("documented run %s ended with %v, want ok or failed", b.raw, end)
+		}
+	}
+
+	// Fill both slots with runs that spin until stopped, so a third
+	// client is queued; then stop them all with the documented stop.
+	spin, _ := json.Marshal("def main():\n    while True:\n        sleep(5)\n")
+	var spinners []*wsClient
+	for range 2 {
+		c := dial(t, ts)
+		c.send(`{"type":"run","source":` + string(spin) + `}`)
+		for m := c.read(); m["type"] != "started"; m = c.read() {
+		}
+		spinners = append(spinners, c)
+	}
+	queued := dial(t, ts)
+	queued.send(`{"type":"run","scenario":"lost-update","params":{"threads":1,"iterations":1}}`)
+	first := queued.read()
+	record(first)
+	if first["type"] != "queued" || first["position"] != float64(1) {
+		t.Errorf("third client got %v first, want queued at position 1", first)
+	}
+	for _, c := range spinners {
+		c.send(byMessage["stop"][0].raw)
+		msgs := c.untilEnd()
+		if res := msgs[len(msgs)-1]["result"].(map[string]any); res["status"] != "stopped" {
+			t.Errorf("after the documented stop, status = %v, want stopped", res["status"])
+		}
+	}
+	for _, m := range queued.untilEnd() {
+		record(m)
+	}
+	// A deadlock in sim mode fills the optional deadlock and schedule.
+	dl := dial(t, ts)
+	for seed := 0; seed < 50; seed++ {
+		dl.send(`{"type":"run","scenario":"two-locks","mode":"sim","seed":` + itoa(seed) + `}`)
+		msgs := dl.untilEnd()
+		for _, m := range msgs {
+			record(m)
+		}
+		if msgs[len(msgs)-1]["result"].(map[string]any)["status"] == "deadlock" {
+			break
+		}
+	}
+	dl.send(`{"type":"run","scenario":"nope"}`)
+	record(dl.read())
+
+	for _, name := range []string{"queued", "started", "events", "end", "error", "event"} {
+		if len(seen[name]) == 0 {
+			t.Errorf("the server sent no %q message during the test", name)
+			continue
+		}
+		doc := byMessage[name][0]
+		for _, real := range seen[name] {
+			for _, p := range checkShape("", doc.example, real, doc) {
+				t.Errorf("%s message: %s", name, p)
+			}
+		}
+	}
+}
+
+func itoa(i int) string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}

@@ -1,0 +1,174 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"interleave/sandbox/engine"
+	"interleave/sandbox/trace"
+	"interleave/scenarios"
+)
+
+// maxProcs bounds green mode's OS threads.
+const maxProcs = 64
+
+// errBadRequest marks a request the client must change; its text is meant
+// for the user.
+var errBadRequest = errors.New("bad request")
+
+// requestError is a user-facing refusal of a run request.
+func requestError(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, args...))
+}
+
+// resultError is a request refused with a result the page can show in the
+// place of a run's: a script error with its line and column, a param out
+// of bounds, a script over the size limit.
+type resultError struct{ result *trace.Result }
+
+func (e *resultError) Error() string { return string(e.result.Status) + ": " + e.result.Message }
+
+// prepare validates a run message into an engine request. The script is
+// parsed here, before any child starts, so that a typo costs no process.
+func (s *Server) prepare(m clientMessage) (engine.Request, error) {
+	mode, err := trace.ParseMode(m.Mode)
+	if err != nil {
+		return engine.Request{}, requestError("Unknown mode %q: choose os, green or sim.", m.Mode)
+	}
+	req := engine.Request{Mode: mode, Seed: m.Seed, Schedule: m.Schedule}
+	switch {
+	case m.Mode == "green" && (m.Procs < 0 || m.Procs > maxProcs):
+		return req, requestError("procs must be from 1 to %d, not %d.", maxProcs, m.Procs)
+	case mode == trace.ModeGreen:
+		req.Procs = m.Procs
+		if req.Procs == 0 {
+			req.Procs = 2
+		}
+	}
+	refuse := func(status trace.Status, msg string, se *trace.ScriptError) error {
+		return &resultError{result: &trace.Result{
+			Scenario: req.Scenario, Mode: mode, Procs: req.Procs, Seed: req.Seed, Params: m.Params,
+			Status: status, Message: msg, Error: se,
+			Checks: []trace.CheckResult{}, Threads: []trace.Thread{}, Cells: []trace.CellValue{},
+		}}
+	}
+	var sc *scenarios.Scenario
+	switch {
+	case m.Source != "":
+		req.Scenario, req.Source = "script", m.Source
+		if m.Scenario != "" {
+			req.Scenario = m.Scenario
+		}
+		if len(m.Source) > s.cfg.MaxScript {
+			return req, refuse(trace.StatusLimit, fmt.Sprintf("The script is %d bytes; the script size limit is %d bytes.", len(m.Source), s.cfg.MaxScript), nil)
+		}
+		sc, err = scenarios.Parse(req.Scenario, m.Source)
+		if err != nil {
+			var se *scenarios.Error
+			if errors.As(err, &se) {
+				return req, refuse(trace.StatusError, fmt.Sprintf("Line %d, column %d: %s", se.Line, se.Col, se.Msg),
+					&trace.ScriptError{Line: se.Line, Col: se.Col, Msg: se.Msg})
+			}
+			return req, refuse(trace.StatusError, err.Error(), nil)
+		}
+	case m.Scenario != "":
+		var ok bool
+		if sc, ok = s.catalogue.Get(m.Scenario); !ok {
+			return req, requestError("There is no scenario %q.", m.Scenario)
+		}
+		req.Scenario, req.Source = sc.ID, sc.Source
+	default:
+		return req, requestError(`A run needs a "scenario" id or a "source" script.`)
+	}
+	params, err := scenarios.Resolve(sc.Params, m.Params)
+	if err != nil {
+		return req, refuse(trace.StatusError, sentence(err.Error()), nil)
+	}
+	req.Params = params
+	return req, nil
+}
+
+// execute waits for a run slot, runs the request in the sandbox and
+// streams what happens through send, which must not block.
+func (s *Server) execute(ctx context.Context, req engine.Request, log *slog.Logger, send func([]byte)) {
+	id := runID()
+	log = log.With("run", id, "scenario", req.Scenario, "mode", req.Mode)
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		n := s.waiting.Add(1)
+		send(mustJSON(map[string]any{"type": "queued", "position": n}))
+		select {
+		case s.slots <- struct{}{}:
+			s.waiting.Add(-1)
+		case <-ctx.Done():
+			s.waiting.Add(-1)
+			return
+		}
+	}
+	defer func() { <-s.slots }()
+
+	send(mustJSON(map[string]any{
+		"type": "started", "run": id, "scenario": req.Scenario, "mode": req.Mode,
+		"procs": req.Procs, "seed": req.Seed, "params": req.Params,
+	}))
+	start := time.Now()
+	log.Info("run started")
+	res, err := s.runner.Run(ctx, req, func(batch []trace.Event) {
+		s.metrics.events.Add(int64(len(batch)))
+		send(appendEventsMessage(nil, batch))
+	})
+	if err != nil {
+		log.Error("run failed in the sandbox", "err", err)
+	}
+	s.metrics.runs.Add(1)
+	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "dropped", res.Stats.Dropped, "wall", time.Since(start))
+	send(mustJSON(endMessage{Type: "end", Result: res}))
+}
+
+func runID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// sentence makes an internal-style error text read as a sentence.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	b := []byte(s)
+	if b[0] >= 'a' && b[0] <= 'z' {
+		b[0] -= 'a' - 'A'
+	}
+	if last := b[len(b)-1]; last != '.' && last != '?' && last != '!' {
+		b = append(b, '.')
+	}
+	return string(b)
+}
+
+// userMessage is the sentence a user sees for an error: the text of a
+// request error, a generic sentence for anything internal.
+func userMessage(err error) string {
+	if errors.Is(err, errBadRequest) {
+		msg := err.Error()
+		return msg[len(errBadRequest.Error())+2:]
+	}
+	return "Something went wrong on the server; the run did not start."
+}
+
+// mustJSON encodes a message built by the server itself; such values
+// always encode, so a failure is reported to the client as a plain error.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []byte(`{"type":"error","message":"The server could not encode a message."}`)
+	}
+	return b
+}

@@ -1,0 +1,317 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"interleave/sandbox"
+	"interleave/sandbox/sandboxtest"
+	"interleave/scenarios"
+	"interleave/server"
+)
+
+// testServer is a real server on a loopback port with a real sandbox.
+type testServer struct {
+	URL string
+	exe string
+}
+
+func startServer(t *testing.T) *testServer {
+	t.Helper()
+	exe := sandboxtest.Binary(t)
+	cat, err := scenarios.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner, err := sandbox.New(sandbox.Config{Exe: exe, Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := server.New(server.Config{MaxRuns: 2, Logger: log}, cat, runner)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, 5*time.Second) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve() = %v, want nil after shutdown", err)
+		}
+		if n := sandboxtest.Children(t, exe); n != 0 {
+			t.Errorf("%d sandbox children alive after shutdown, want 0", n)
+		}
+	})
+	return &testServer{URL: "http://" + ln.Addr().String(), exe: exe}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func TestPages(t *testing.T) {
+	ts := startServer(t)
+	tests := []struct {
+		path       string
+		wantStatus int
+		wantBody   []string
+	}{
+		{"/", 200, []string{"Race conditions", "Lost updates: an unsynchronized counter", `href="/s/lost-update"`}},
+		{"/s/lost-update", 200, []string{
+			`data-testid="run"`, `data-testid="stop"`, `data-testid="status"`, `data-testid="result"`,
+			`data-testid="timeline"`, `data-testid="event-log"`, `data-testid="editor"`, `data-testid="share"`,
+			`data-testid="params"`, `data-testid="mode"`, `data-param="threads"`, `data-param="iterations"`,
+			"counter.set(v + 1)", "<strong>Look for</strong>", "UnsafeCell", "Lost updates",
+		}},
+		{"/s/lost-update?threads=8&mode=sim&seed=42", 200, []string{`value="8"`, `value="42"`, `value="sim" checked`}},
+		{"/s/lost-update?threads=99", 200, []string{`Param &#34;threads&#34; must be from 1 to 16, not 99. The default is used instead.`}},
+		{"/s/no-such-thing", 404, []string{"There is nothing here", `href="/s/lost-update"`}},
+		{"/nowhere", 404, []string{"There is nothing here"}},
+		{"/static/app.js", 200, []string{"window.interleave"}},
+		{"/static/style.css", 200, []string{"prefers-color-scheme"}},
+		{"/healthz", 200, []string{`"status":"ok"`, `"maxRuns":2`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			status, body := get(t, ts.URL+tt.path)
+			if status != tt.wantStatus {
+				t.Errorf("GET %s status = %d, want %d", tt.path, status, tt.wantStatus)
+			}
+			for _, w := range tt.wantBody {
+				if !strings.Contains(body, w) {
+					t.Errorf("GET %s body lacks %q", tt.path, w)
+				}
+			}
+		})
+	}
+}
+
+// wsClient is a test WebSocket client that reads messages as maps.
+type wsClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+func dial(t *testing.T, ts *testServer) *wsClient {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+	conn, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {ts.URL}})
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	resp.Body.Close()
+	t.Cleanup(func() { conn.Close() })
+	return &wsClient{t: t, conn: conn}
+}
+
+func (c *wsClient) send(msg string) {
+	c.t.Helper()
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+		c.t.Fatalf("send %s: %v", msg, err)
+	}
+}
+
+func (c *wsClient) read() map[string]any {
+	c.t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, b, err := c.conn.ReadMessage()
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		c.t.Fatalf("read: %s is not JSON: %v", b, err)
+	}
+	return m
+}
+
+// untilEnd reads messages up to and including "end", returning them all.
+func (c *wsClient) untilEnd() []map[string]any {
+	c.t.Helper()
+	var msgs []map[string]any
+	for {
+		m := c.read()
+		msgs = append(msgs, m)
+		if m["type"] == "end" || m["type"] == "error" {
+			return msgs
+		}
+	}
+}
+
+func TestWebSocketRun(t *testing.T) {
+	ts := startServer(t)
+	c := dial(t, ts)
+	c.send(`{"type":"run","scenario":"lost-update","params":{"threads":3,"iterations":200},"mode":"os"}`)
+	msgs := c.untilEnd()
+	if msgs[0]["type"] != "started" {
+		t.Errorf("first message = %v, want started", msgs[0])
+	}
+	threads := map[float64]int{}
+	for _, m := range msgs {
+		if m["type"] != "events" {
+			continue
+		}
+		for _, e := range m["events"].([]any) {
+			threads[e.(map[string]any)["th"].(float64)]++
+		}
+	}
+	for th := range 4 {
+		if threads[float64(th)] == 0 {
+			t.Errorf("no events for thread %d; per thread: %v", th, threads)
+		}
+	}
+	end := msgs[len(msgs)-1]
+	res, _ := end["result"].(map[string]any)
+	if end["type"] != "end" || res == nil {
+		t.Fatalf("last message = %v, want end with a result", end)
+	}
+	if st := res["status"]; st != "ok" && st != "failed" {
+		t.Errorf("status = %v, want ok or failed", st)
+	}
+	cells, _ := res["cells"].([]any)
+	if len(cells) != 1 || cells[0].(map[string]any)["name"] != "counter" {
+		t.Errorf("cells = %v, want the counter", res["cells"])
+	}
+	if _, ok := res["events"]; ok {
+		t.Errorf("end result carries events; they were streamed already")
+	}
+}
+
+func TestWebSocketBadInput(t *testing.T) {
+	ts := startServer(t)
+	c := dial(t, ts)
+	tests := []struct {
+		name       string
+		msg        string
+		wantType   string
+		wantStatus string
+		wantText   string
+	}{
+		{"not json", `{"type":`, "error", "", "not valid JSON"},
+		{"unknown type", `{"type":"dance"}`, "error", "", `Unknown message type "dance"`},
+		{"unknown scenario", `{"type":"run","scenario":"nope"}`, "error", "", `There is no scenario "nope"`},
+		{"nothing to run", `{"type":"run"}`, "error", "", `needs a "scenario" id or a "source"`},
+		{"bad mode", `{"type":"run","scenario":"lost-update","mode":"turbo"}`, "error", "", `Unknown mode "turbo"`},
+		{"param above max", `{"type":"run","scenario":"lost-update","params":{"threads":100}}`, "end", "error", `Param "threads" must be from 1 to 16, not 100.`},
+		{"unknown param", `{"type":"run","scenario":"lost-update","params":{"thread":2}}`, "end", "error", `Param "thread" is not a parameter`},
+		{"syntax error", `{"type":"run","source":"def main(:\n  pass\n"}`, "end", "error", "Line 1, column 11"},
+		{"script too large", `{"type":"run","source":"` + strings.Repeat("#", 70000) + `"}`, "end", "limit", "script size limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c.send(tt.msg)
+			m := c.read()
+			if m["type"] != tt.wantType {
+				t.Fatalf("reply to %.60s = %v, want type %s", tt.msg, m, tt.wantType)
+			}
+			text, _ := m["message"].(string)
+			if tt.wantType == "end" {
+				res := m["result"].(map[string]any)
+				if res["status"] != tt.wantStatus {
+					t.Errorf("status = %v, want %s", res["status"], tt.wantStatus)
+				}
+				text, _ = res["message"].(string)
+			}
+			if !strings.Contains(text, tt.wantText) {
+				t.Errorf("message = %q, want it to contain %q", text, tt.wantText)
+			}
+		})
+	}
+	// The socket is still usable after all of that.
+	c.send(`{"type":"run","scenario":"lost-update","params":{"threads":1,"iterations":5}}`)
+	msgs := c.untilEnd()
+	if res := msgs[len(msgs)-1]["result"].(map[string]any); res["status"] != "ok" {
+		t.Errorf("run after bad input: status = %v, want ok", res["status"])
+	}
+}
+
+func TestWebSocketScriptErrorLocation(t *testing.T) {
+	ts := startServer(t)
+	c := dial(t, ts)
+	src, _ := json.Marshal("def main():\n    x = 1\n    spwan(x)\n")
+	c.send(`{"type":"run","source":` + string(src) + `}`)
+	msgs := c.untilEnd()
+	res := msgs[len(msgs)-1]["result"].(map[string]any)
+	if res["status"] != "error" {
+		t.Fatalf("status = %v, want error", res["status"])
+	}
+	loc, _ := res["error"].(map[string]any)
+	if loc == nil || loc["line"] != float64(3) || loc["col"] != float64(5) {
+		t.Errorf("error location = %v, want line 3, col 5", res["error"])
+	}
+}
+
+func TestOriginChecked(t *testing.T) {
+	ts := startServer(t)
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+	_, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"http://evil.example"}})
+	if err == nil {
+		t.Fatal("dial from a foreign origin succeeded, want it refused")
+	}
+	if resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign origin status = %v, want 403", resp)
+	}
+}
+
+func TestClosingSocketStopsRun(t *testing.T) {
+	ts := startServer(t)
+	c := dial(t, ts)
+	src, _ := json.Marshal("def main():\n    c = cell(\"spin\")\n    while True:\n        c.add(1)\n")
+	c.send(`{"type":"run","source":` + string(src) + `}`)
+	for {
+		if m := c.read(); m["type"] == "events" {
+			break
+		}
+	}
+	if n := sandboxtest.Children(t, ts.exe); n != 1 {
+		t.Fatalf("%d children while running, want 1", n)
+	}
+	c.conn.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for sandboxtest.Children(t, ts.exe) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the child still runs 10 s after its socket closed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestStopMessage(t *testing.T) {
+	ts := startServer(t)
+	c := dial(t, ts)
+	src, _ := json.Marshal("def main():\n    while True:\n        sleep(1)\n")
+	c.send(`{"type":"run","source":` + string(src) + `}`)
+	for {
+		if m := c.read(); m["type"] == "events" {
+			break
+		}
+	}
+	c.send(`{"type":"stop"}`)
+	msgs := c.untilEnd()
+	res := msgs[len(msgs)-1]["result"].(map[string]any)
+	if res["status"] != "stopped" {
+		t.Errorf("status after stop = %v, want stopped", res["status"])
+	}
+}

@@ -1,0 +1,260 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+
+	"interleave/sandbox/trace"
+)
+
+// Timings and sizes of a WebSocket connection, after gorilla's chat
+// example: a peer that does not answer a ping within pongWait is gone.
+const (
+	writeWait      = 10 * time.Second
+	pongWait       = 60 * time.Second
+	pingPeriod     = pongWait * 9 / 10
+	maxMessageSize = 512 << 10 // a 64 KiB script, JSON-escaped, with room to spare
+	sendQueue      = 256       // messages queued for one client
+	sendQueueBytes = 16 << 20  // bytes queued for one client
+)
+
+// clientMessage is what the page sends: a run request or a stop.
+type clientMessage struct {
+	Type     string         `json:"type"`
+	Scenario string         `json:"scenario"`
+	Source   string         `json:"source"`
+	Params   map[string]any `json:"params"`
+	Mode     string         `json:"mode"`
+	Procs    int            `json:"procs"`
+	Seed     int64          `json:"seed"`
+	Schedule string         `json:"schedule"`
+}
+
+// conn is one WebSocket client. The handler goroutine runs the read pump;
+// writePump is the only writer; each run has its own goroutine, started by
+// the read pump and waited for before the connection is torn down.
+type conn struct {
+	s      *Server
+	ws     *websocket.Conn
+	log    *slog.Logger
+	send   chan []byte
+	queued atomic.Int64 // bytes in send
+	closed atomic.Bool
+
+	mu     sync.Mutex // guards cancel
+	cancel context.CancelFunc
+	runs   sync.WaitGroup
+}
+
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true // not a browser: the CLI, the load tool, a script
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, o := range s.cfg.AllowedOrigins {
+		if strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) handleWS(c echo.Context) error {
+	ws, err := s.upgrader.Upgrade(c.Response(), c.Request(), nil)
+	if err != nil {
+		return nil // the upgrader has answered the client already
+	}
+	cn := &conn{
+		s:    s,
+		ws:   ws,
+		log:  s.log.With("remote", c.RealIP()),
+		send: make(chan []byte, sendQueue),
+	}
+	s.sockets.Add(1)
+	defer s.sockets.Add(-1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cn.writePump()
+	}()
+	cn.readPump()
+	// The socket is gone: stop its run, wait for it, then let the writer
+	// finish what is queued and exit.
+	cn.stopRun()
+	close(cn.send)
+	<-done
+	return nil
+}
+
+func (c *conn) readPump() {
+	c.ws.SetReadLimit(maxMessageSize)
+	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	})
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.log.Info("websocket message over the read limit", "limit", maxMessageSize)
+			}
+			return
+		}
+		var m clientMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			c.sendError("That message is not valid JSON: " + err.Error())
+			continue
+		}
+		switch m.Type {
+		case "run":
+			c.startRun(m)
+		case "stop":
+			c.stopRun()
+		default:
+			c.sendError(`Unknown message type "` + m.Type + `": send "run" or "stop".`)
+		}
+	}
+}
+
+func (c *conn) writePump() {
+	ticker := time.NewTicker(pingPeriod)
+	defer func() {
+		ticker.Stop()
+		c.ws.Close()
+	}()
+	for {
+		select {
+		case msg, ok := <-c.send:
+			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if !ok {
+				_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+				return
+			}
+			c.queued.Add(-int64(len(msg)))
+			if err := c.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+				c.drop("write failed")
+				// Keep draining so that senders never block on a dead peer.
+				for range c.send {
+				}
+				return
+			}
+		case <-ticker.C:
+			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
+				c.drop("ping failed")
+				for range c.send {
+				}
+				return
+			}
+		}
+	}
+}
+
+// enqueue hands a message to the writer without ever blocking: a client
+// too slow to take its messages is dropped, which cancels its run.
+func (c *conn) enqueue(msg []byte) {
+	if c.closed.Load() {
+		return
+	}
+	if c.queued.Load()+int64(len(msg)) > sendQueueBytes {
+		c.drop("slow reader")
+		return
+	}
+	select {
+	case c.send <- msg:
+		c.queued.Add(int64(len(msg)))
+	default:
+		c.drop("slow reader")
+	}
+}
+
+// drop closes the socket; the read pump then fails and tears down.
+func (c *conn) drop(why string) {
+	if c.closed.CompareAndSwap(false, true) {
+		c.log.Info("dropping websocket client", "reason", why)
+		c.s.metrics.dropped.Add(1)
+		c.ws.Close()
+	}
+}
+
+func (c *conn) sendJSON(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.log.Error("encode websocket message", "err", err)
+		return
+	}
+	c.enqueue(b)
+}
+
+func (c *conn) sendError(msg string) {
+	c.sendJSON(map[string]string{"type": "error", "message": msg})
+}
+
+// startRun stops the socket's previous run and starts the new one.
+func (c *conn) startRun(m clientMessage) {
+	c.stopRun()
+	req, err := c.s.prepare(m)
+	if err != nil {
+		var res *resultError
+		if errors.As(err, &res) {
+			c.sendJSON(endMessage{Type: "end", Result: res.result})
+			return
+		}
+		c.sendError(userMessage(err))
+		return
+	}
+	ctx, cancel := context.WithCancel(c.s.baseCtx)
+	c.mu.Lock()
+	c.cancel = cancel
+	c.mu.Unlock()
+	c.runs.Add(1)
+	go func() {
+		defer c.runs.Done()
+		defer cancel()
+		c.s.execute(ctx, req, c.log, c.enqueue)
+	}()
+}
+
+// stopRun cancels the current run, if any, and waits until it has ended,
+// so that no child outlives the request to stop it.
+func (c *conn) stopRun() {
+	c.mu.Lock()
+	cancel := c.cancel
+	c.cancel = nil
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	c.runs.Wait()
+}
+
+// endMessage carries a run's result, without its events.
+type endMessage struct {
+	Type   string        `json:"type"`
+	Result *trace.Result `json:"result"`
+}
+
+// appendEventsMessage encodes a batch as one "events" message.
+func appendEventsMessage(b []byte, evs []trace.Event) []byte {
+	b = append(b, `{"type":"events","events":`...)
+	b = trace.AppendEventsJSON(b, evs)
+	return append(b, '}')
+}
