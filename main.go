@@ -1,0 +1,50 @@
+// Command interleave is a web playground for threads: it serves the
+// playground (the default), runs a scenario from the command line, lists
+// the catalogue, and, with a hidden argument, is its own sandbox child.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"interleave/sandbox"
+)
+
+const usage = `Interleave: a web playground for threads.
+
+Usage:
+  interleave [serve] [flags]          serve the playground (default on localhost:8080)
+  interleave run [flags] SCENARIO     run a catalogue scenario or a .star file and print the result
+  interleave list [-format json]      print the catalogue
+
+Run "interleave COMMAND -h" for a command's flags.
+`
+
+func main() {
+	// The sandbox child must start before anything else touches the
+	// process: it is this same binary, re-executed.
+	if len(os.Args) > 1 && os.Args[1] == sandbox.ChildArg {
+		os.Exit(sandbox.ChildMain())
+	}
+	os.Exit(dispatch(os.Args[1:]))
+}
+
+func dispatch(args []string) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args)
+	case "run":
+		return runCmd(args, os.Stdout, os.Stderr)
+	case "list":
+		return listCmd(args, os.Stdout, os.Stderr)
+	case "help":
+		fmt.Print(usage)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "interleave: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"interleave/sandbox"
+	"interleave/sandbox/engine"
+	"interleave/sandbox/trace"
+	"interleave/scenarios"
+)
+
+// paramFlags collects repeated -p name=value flags.
+type paramFlags map[string]any
+
+func (p paramFlags) String() string { return fmt.Sprint(map[string]any(p)) }
+
+func (p paramFlags) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want name=value, not %q", s)
+	}
+	p[k] = v
+	return nil
+}
+
+func runCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	mode := fs.String("mode", "os", "threading mode: os (1:1), green (M:N) or sim (deterministic)")
+	procs := fs.Int("procs", 2, "OS threads in green mode")
+	seed := fs.Int64("seed", 0, "scheduler seed in sim mode")
+	schedule := fs.String("schedule", "", "replay this schedule in sim mode")
+	format := fs.String("format", "text", "output: text, json or trace (Chrome Trace Event JSON)")
+	timeout := fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the run")
+	params := paramFlags{}
+	fs.Var(params, "p", "set a param: -p name=value (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: interleave run [flags] SCENARIO|FILE.star")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	m, err := trace.ParseMode(*mode)
+	if err != nil {
+		fmt.Fprintf(stderr, "interleave run: %v\n", err)
+		return 2
+	}
+	switch *format {
+	case "text", "json", "trace":
+	default:
+		fmt.Fprintf(stderr, "interleave run: unknown format %q: use text, json or trace\n", *format)
+		return 2
+	}
+	req := engine.Request{Mode: m, Seed: *seed, Schedule: *schedule, Params: params}
+	if m == trace.ModeGreen {
+		req.Procs = *procs
+	}
+	if err := loadScript(fs.Arg(0), &req); err != nil {
+		fmt.Fprintf(stderr, "interleave run: %v\n", err)
+		return 2
+	}
+	runner, err := sandbox.New(sandbox.Config{Timeout: *timeout})
+	if err != nil {
+		fmt.Fprintf(stderr, "interleave run: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var events []trace.Event
+	res, err := runner.Run(ctx, req, func(batch []trace.Event) {
+		events = append(events, batch...)
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "interleave run: %v\n", err)
+	}
+	res.Events = events
+	if err := writeResult(stdout, *format, res); err != nil {
+		fmt.Fprintf(stderr, "interleave run: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// loadScript fills the request's script from a catalogue id or a file.
+func loadScript(arg string, req *engine.Request) error {
+	if strings.HasSuffix(arg, ".star") || strings.ContainsRune(arg, filepath.Separator) {
+		b, err := os.ReadFile(arg)
+		if err != nil {
+			return fmt.Errorf("read script: %w", err)
+		}
+		req.Scenario = strings.TrimSuffix(filepath.Base(arg), ".star")
+		req.Source = string(b)
+		return nil
+	}
+	cat, err := scenarios.Builtin()
+	if err != nil {
+		return err
+	}
+	s, ok := cat.Get(arg)
+	if !ok {
+		return fmt.Errorf("no scenario %q (see interleave list)", arg)
+	}
+	req.Scenario, req.Source = s.ID, s.Source
+	return nil
+}
+
+func writeResult(w io.Writer, format string, res *trace.Result) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	case "trace":
+		return trace.WriteChrome(w, res)
+	}
+	return writeText(w, res)
+}
+
+func writeText(w io.Writer, res *trace.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s (%s mode", res.Scenario, res.Mode)
+	if res.Mode == trace.ModeSim {
+		fmt.Fprintf(tw, ", seed %d", res.Seed)
+	}
+	fmt.Fprintf(tw, "): %s\n", res.Status)
+	if res.Message != "" {
+		fmt.Fprintf(tw, "%s\n", res.Message)
+	}
+	if res.Error != nil {
+		fmt.Fprintf(tw, "at line %d, column %d: %s\n", res.Error.Line, res.Error.Col, res.Error.Msg)
+	}
+	if res.Deadlock != nil {
+		fmt.Fprintln(tw, "\nwait-for cycle:")
+		for _, e := range res.Deadlock.Cycle {
+			fmt.Fprintf(tw, "  %s\twaits to %s %s,\theld by %s\n", e.Thread, e.Op, e.Obj, e.HolderName)
+		}
+	}
+	if len(res.Checks) > 0 {
+		fmt.Fprintln(tw, "\nchecks:")
+		for _, c := range res.Checks {
+			mark := "ok    "
+			if !c.OK {
+				mark = "FAILED"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t(line %d)\n", mark, c.Msg, c.Line)
+		}
+	}
+	if len(res.Cells) > 0 {
+		fmt.Fprintln(tw, "\ncells:")
+		for _, c := range res.Cells {
+			fmt.Fprintf(tw, "  %s\t= %s\n", c.Name, c.Value)
+		}
+	}
+	if len(res.Threads) > 0 {
+		fmt.Fprintln(tw, "\nthreads:")
+		for _, t := range res.Threads {
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%d events\t%s\n", t.ID, t.Name, t.State, t.Events, t.Panic)
+		}
+	}
+	if res.Output != "" {
+		fmt.Fprintf(tw, "\noutput:\n%s", res.Output)
+		if !strings.HasSuffix(res.Output, "\n") {
+			fmt.Fprintln(tw)
+		}
+	}
+	fmt.Fprintf(tw, "\n%d events (%d dropped), %s wall, %s CPU\n", res.Stats.Events, res.Stats.Dropped,
+		time.Duration(res.Stats.WallNs).Round(time.Microsecond), time.Duration(res.Stats.CPUNs).Round(time.Microsecond))
+	if res.Schedule != "" {
+		fmt.Fprintf(tw, "schedule: %s\n", res.Schedule)
+	}
+	return tw.Flush()
+}
