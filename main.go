@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"interleave/sandbox"
+	"interleave/sandbox/isolate"
 )
 
 const usage = `Interleave: a web playground for threads.
@@ -25,6 +26,9 @@ func main() {
 	// process: it is this same binary, re-executed.
 	if len(os.Args) > 1 && os.Args[1] == sandbox.ChildArg {
 		os.Exit(sandbox.ChildMain())
+	}
+	if len(os.Args) > 1 && os.Args[1] == sandbox.ProbeArg {
+		os.Exit(isolate.ProbeMain(os.Args[2:]))
 	}
 	os.Exit(dispatch(os.Args[1:]))
 }

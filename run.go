@@ -42,6 +42,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	schedule := fs.String("schedule", "", "replay this schedule in sim mode")
 	format := fs.String("format", "text", "output: text, json or trace (Chrome Trace Event JSON)")
 	timeout := fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the run")
+	sb := sandboxFlags(fs)
 	params := paramFlags{}
 	fs.Var(params, "p", "set a param: -p name=value (repeatable)")
 	fs.Usage = func() {
@@ -74,7 +75,12 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
 	}
-	runner, err := sandbox.New(sandbox.Config{Timeout: *timeout})
+	cfg, err := sb.config(*timeout)
+	if err != nil {
+		fmt.Fprintf(stderr, "interleave run: %v\n", err)
+		return 2
+	}
+	runner, err := sandbox.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 1

@@ -4,19 +4,28 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"time"
 
 	"interleave/sandbox/engine"
+	"interleave/sandbox/isolate"
 	"interleave/sandbox/trace"
 )
 
 // ChildArg is the hidden first argument that turns the binary into a
-// sandbox child. main checks for it before anything else runs.
+// sandbox child. main checks for it before anything else runs. The second
+// argument is the isolate.Spec the child enters.
 const ChildArg = "__interleave_child"
+
+// ProbeArg is the hidden first argument of a probe child, which enters
+// the sandbox and reports what it sees (see isolate.ProbeMain).
+const ProbeArg = "__interleave_probe"
 
 // eventsFD is the file descriptor of the event pipe in the child: the
 // first of exec.Cmd's ExtraFiles.
@@ -31,6 +40,21 @@ const maxRequest = 4 << 20
 // process exit code.
 func ChildMain() int {
 	start := time.Now()
+	var spec isolate.Spec
+	if len(os.Args) > 2 {
+		var err error
+		if spec, err = isolate.DecodeSpec(os.Args[2]); err != nil {
+			fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
+			return 2
+		}
+	}
+	// Lock down before reading anything a stranger wrote.
+	if err := isolate.Enter(spec); err != nil {
+		fmt.Fprintf(os.Stderr, "interleave child: enter sandbox: %v\n", err)
+		return 2
+	}
+	// Runaway recursion ends as a limit rather than eating the memory.
+	debug.SetMaxStack(spec.Limits.StackBytes())
 	out := os.NewFile(eventsFD, "events")
 	if out == nil {
 		fmt.Fprintln(os.Stderr, "interleave child: no event pipe on fd 3")
@@ -48,7 +72,7 @@ func ChildMain() int {
 		fmt.Fprintf(os.Stderr, "interleave child: read request: %v\n", err)
 		return 2
 	}
-	if err := runChild(context.Background(), req, w); err != nil {
+	if err := runChild(context.Background(), req, w, spec.Limits.MemoryBytes); err != nil {
 		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
 		return 3
 	}
@@ -57,9 +81,14 @@ func ChildMain() int {
 
 // runChild runs the request and streams its frames to w. A write error
 // means the supervisor is gone; the run cannot be reported, so it stops.
-func runChild(ctx context.Context, req engine.Request, w *bufio.Writer) error {
-	ctx, cancel := context.WithCancel(ctx)
+func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, memLimit int64) error {
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	cancel := func() { cancelCause(nil) }
 	defer cancel()
+	if memLimit > 0 {
+		stop := watchMemory(memLimit, cancelCause)
+		defer stop()
+	}
 	var (
 		buf      []byte
 		writeErr error
@@ -85,6 +114,10 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer) error {
 		}
 	}
 	res := engine.Run(ctx, req, emit)
+	var le *limitError
+	if errors.As(context.Cause(ctx), &le) {
+		res.Status, res.Message = trace.StatusLimit, le.msg
+	}
 	if writeErr != nil {
 		return fmt.Errorf("write events: %w", writeErr)
 	}
@@ -100,4 +133,41 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer) error {
 		return fmt.Errorf("write result: %w", err)
 	}
 	return nil
+}
+
+// limitError is the cause of a run stopped by a limit the child enforces.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
+
+// watchMemory stops the run cleanly, with its events, when the Go heap
+// grows past limit: the cgroup and RLIMIT_DATA sit above it as backstops
+// that kill instead. It returns a function that stops the watch.
+func watchMemory(limit int64, stopRun context.CancelCauseFunc) func() {
+	// Let the collector work hard before the limit rather than after.
+	debug.SetMemoryLimit(limit * 9 / 10)
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				metrics.Read(sample)
+				if v := sample[0].Value; v.Kind() == metrics.KindUint64 && int64(v.Uint64()) > limit {
+					stopRun(&limitError{msg: fmt.Sprintf("The run went over the memory limit of %d MiB.", limit>>20)})
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }

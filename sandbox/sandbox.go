@@ -6,7 +6,6 @@ package sandbox
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,13 +13,18 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"interleave/sandbox/engine"
+	"interleave/sandbox/isolate"
 	"interleave/sandbox/trace"
+	"interleave/scenarios"
 )
 
 // Config sets up a Runner. Zero values mean defaults.
@@ -32,6 +36,13 @@ type Config struct {
 	Timeout time.Duration
 	// Limits are the engine's limits, applied to every request.
 	Limits engine.Limits
+	// Level is how hard the OS isolation layers are insisted on; the
+	// default is auto: every layer available, a warning for each missing.
+	Level isolate.Level
+	// OS are the limits the OS layers enforce (CPU, memory, threads).
+	OS isolate.Limits
+	// MaxScript caps a script's size in bytes (default 64 KiB).
+	MaxScript int
 }
 
 // DefaultTimeout is the wall-clock limit of a run unless configured.
@@ -46,6 +57,8 @@ type Runner struct {
 	exe     string
 	timeout time.Duration
 	limits  engine.Limits
+	box     *isolate.Box
+	maxSrc  int
 }
 
 // New checks the configuration and returns a Runner.
@@ -64,8 +77,33 @@ func New(cfg Config) (*Runner, error) {
 	if t <= 0 {
 		t = DefaultTimeout
 	}
-	return &Runner{exe: exe, timeout: t, limits: cfg.Limits}, nil
+	level := cfg.Level
+	if level == "" {
+		level = isolate.Auto
+	}
+	lim := cfg.OS
+	if lim == (isolate.Limits{}) {
+		lim = isolate.DefaultLimits
+	}
+	if lim.Threads == 0 {
+		lim.Threads = isolate.DefaultLimits.Threads
+	}
+	if cfg.Limits.Threads > lim.Threads {
+		lim.Threads = cfg.Limits.Threads
+	}
+	box, err := isolate.New(level, lim, exe, ProbeArg)
+	if err != nil {
+		return nil, fmt.Errorf("set up sandbox: %w", err)
+	}
+	maxSrc := cfg.MaxScript
+	if maxSrc <= 0 {
+		maxSrc = scenarios.MaxSource
+	}
+	return &Runner{exe: exe, timeout: t, limits: cfg.Limits, box: box, maxSrc: maxSrc}, nil
 }
+
+// Layers reports the isolation layers in force, for logs and /healthz.
+func (r *Runner) Layers() isolate.Layers { return r.box.Layers() }
 
 // Timeout returns the wall-clock limit of one run.
 func (r *Runner) Timeout() time.Duration { return r.timeout }
@@ -77,10 +115,22 @@ func (r *Runner) Timeout() time.Duration { return r.timeout }
 // already delivered kept. The error is non-nil only when the child could
 // not be started, for the server's log.
 func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]trace.Event)) (*trace.Result, error) {
-	req.Limits = mergeLimits(req.Limits, r.limits)
+	def := r.limits
+	if req.Mode != trace.ModeOS && req.Mode != "" {
+		def.Threads = 0 // the thread flag is about OS threads; green and sim keep the engine's default
+	}
+	req.Limits = mergeLimits(req.Limits, def)
 	start := time.Now()
 	sum := newSummary(req)
 
+	if len(req.Source) > r.maxSrc {
+		return sum.fail(trace.StatusLimit, fmt.Sprintf("The script is %d bytes; the script size limit is %d bytes.", len(req.Source), r.maxSrc)), nil
+	}
+	if line, col, ok := firstInvalidUTF8(req.Source); ok {
+		res := sum.fail(trace.StatusError, fmt.Sprintf("Line %d, column %d: the script is not valid UTF-8 text.", line, col))
+		res.Error = &trace.ScriptError{Line: line, Col: col, Msg: "the script is not valid UTF-8 text"}
+		return res, nil
+	}
 	reqJSON, err := json.Marshal(req)
 	if err != nil {
 		return sum.fail(trace.StatusError, "The run could not be prepared."), fmt.Errorf("encode request: %w", err)
@@ -91,9 +141,13 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	}
 	defer pr.Close()
 	stderr := &tailBuffer{max: 8 << 10}
-	cmd := exec.Command(r.exe, ChildArg)
+	cmd := exec.Command(r.exe, ChildArg, r.box.Spec().Encode())
 	cmd.Env = []string{} // nothing of the server's environment leaks in
-	cmd.Stdin = bytes.NewReader(reqJSON)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		pw.Close()
+		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("create stdin pipe: %w", err)
+	}
 	cmd.Stdout = io.Discard
 	cmd.Stderr = stderr
 	cmd.ExtraFiles = []*os.File{pw}
@@ -101,12 +155,31 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 		Setpgid:   true,            // the whole group is killed at the end
 		Pdeathsig: syscall.SIGKILL, // and dies with the server
 	}
+	box, err := r.box.Prepare(cmd, "run-"+strconv.FormatInt(start.UnixNano(), 36)+"-"+strconv.Itoa(int(runSeq.Add(1))))
+	if err != nil {
+		pw.Close()
+		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("prepare sandbox: %w", err)
+	}
+	defer box.Close()
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("start child: %w", err)
 	}
 	pw.Close() // the child holds the only write end now
 	pid := cmd.Process.Pid
+	// The child is put in its cgroup before it is given its script: it
+	// waits for the request on stdin until then.
+	if err := box.Started(pid); err != nil {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("place child in cgroup: %w", err)
+	}
+	go func() {
+		// A child that dies before reading makes this fail; the frame
+		// reader below reports why.
+		_, _ = stdin.Write(reqJSON)
+		stdin.Close()
+	}()
 
 	runCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
@@ -137,6 +210,14 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 		return sum.fail(trace.StatusTimeout, fmt.Sprintf("The run was stopped by the wall-clock limit of %s.", r.timeout)), nil
 	case ctx.Err() != nil:
 		return sum.fail(trace.StatusStopped, "The run was stopped."), nil
+	case strings.Contains(stderr.String(), "stack exceeds") || strings.Contains(stderr.String(), "stack overflow"):
+		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run's recursion went too deep: it went over the stack limit of %d MiB.", r.box.Limits().StackBytes()>>20)), nil
+	case box.Cause() == "memory" || strings.Contains(stderr.String(), "out of memory") || strings.Contains(stderr.String(), "cannot allocate memory"):
+		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the memory limit of %d MiB.", r.box.Limits().MemoryBytes>>20)), nil
+	case box.Cause() == "threads" || strings.Contains(stderr.String(), "failed to create new OS thread"):
+		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the limit of %d OS threads.", r.box.Limits().Threads)), nil
+	case signaled(waitErr, syscall.SIGXCPU):
+		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the CPU time limit of %d s.", r.box.Limits().CPUSeconds)), nil
 	case readErr != nil:
 		return sum.fail(trace.StatusError, "The run's process sent a corrupt event stream and was stopped."),
 			fmt.Errorf("read child events: %w (stderr: %s)", readErr, stderr.String())
@@ -200,6 +281,40 @@ func mergeLimits(req, def engine.Limits) engine.Limits {
 		req.Steps = def.Steps
 	}
 	return req
+}
+
+// firstInvalidUTF8 locates the first byte of s that is not UTF-8.
+func firstInvalidUTF8(s string) (line, col int, found bool) {
+	if utf8.ValidString(s) {
+		return 0, 0, false
+	}
+	line, col = 1, 1
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return line, col, true
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return line, col, true
+}
+
+// runSeq numbers runs so that concurrent runs never share a cgroup name.
+var runSeq atomic.Int64
+
+func signaled(err error, sig syscall.Signal) bool {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return ws.Signal() == sig
+		}
+	}
+	return false
 }
 
 func exitCause(err error) string {
@@ -276,26 +391,40 @@ func (s *summary) fail(status trace.Status, msg string) *trace.Result {
 	return &r
 }
 
-// tailBuffer keeps the last max bytes written to it: the end of a crashed
-// child's stderr is where its cause is.
+// tailBuffer keeps the first and the last bytes written to it, up to max
+// in all: a crashed child's cause is at the start of its stderr (the
+// runtime's fatal error) and at the end (the last words of a script).
 type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
+	mu   sync.Mutex
+	max  int
+	head []byte
+	b    []byte
+	cut  bool
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if over := len(t.b) - t.max; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
+	n := len(p)
+	if room := t.max/4 - len(t.head); room > 0 {
+		k := min(room, len(p))
+		t.head = append(t.head, p[:k]...)
+		p = p[k:]
 	}
-	return len(p), nil
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max*3/4; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+		t.cut = true
+	}
+	return n, nil
 }
 
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.b))
+	sep := ""
+	if t.cut {
+		sep = "\n[...]\n"
+	}
+	return strings.TrimSpace(string(t.head) + sep + string(t.b))
 }

@@ -1,0 +1,174 @@
+package sandbox_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"interleave/sandbox"
+	"interleave/sandbox/engine"
+	"interleave/sandbox/isolate"
+	"interleave/sandbox/sandboxtest"
+	"interleave/sandbox/trace"
+)
+
+// hostile is one script a stranger might run, and how its run must end.
+type hostile struct {
+	name       string
+	src        string
+	wantStatus trace.Status
+	wantMsg    string // in the result's message
+	check      func(t *testing.T, res *trace.Result, evs []trace.Event)
+}
+
+var hostiles = []hostile{
+	{name: "infinite loop without builtins", src: "def main():\n    while True:\n        pass\n",
+		wantStatus: trace.StatusLimit, wantMsg: "step"},
+	{name: "infinite loop of builtins", src: "def main():\n    c = cell(\"c\")\n    while True:\n        c.add(1)\n",
+		wantStatus: trace.StatusLimit, wantMsg: "step"},
+	{name: "thread bomb", src: "def main():\n    def f():\n        sleep(100000)\n    while True:\n        spawn(f)\n",
+		wantStatus: trace.StatusLimit, wantMsg: "thread"},
+	{name: "string doubling", src: "def main():\n    s = \"x\"\n    for i in range(64):\n        s = s + s\n",
+		wantStatus: trace.StatusLimit, wantMsg: "memory limit of 64 MiB"},
+	{name: "list doubling", src: "def main():\n    l = [0]\n    for i in range(64):\n        l = l + l\n",
+		wantStatus: trace.StatusLimit, wantMsg: "memory limit of 64 MiB"},
+	{name: "deep recursion", src: "def f(n):\n    return f(n + 1) + 1\ndef main():\n    f(0)\n",
+		wantStatus: trace.StatusLimit, wantMsg: "recursion"},
+	{name: "1e7 prints", src: "def main():\n    for i in range(10000000):\n        print(i)\n",
+		wantStatus: trace.StatusLimit, wantMsg: "output"},
+	{name: "event flood", src: "def main():\n    c = cell(\"c\")\n    for i in range(120000):\n        c.get()\n",
+		wantStatus: trace.StatusOK, check: func(t *testing.T, res *trace.Result, evs []trace.Event) {
+			if res.Stats.Dropped == 0 || len(evs) > 100000 {
+				t.Errorf("flood kept %d events and dropped %d, want at most 100000 kept and the rest dropped", len(evs), res.Stats.Dropped)
+			}
+		}},
+	{name: "sleeping forever", src: "def main():\n    sleep(1000000000)\n",
+		wantStatus: trace.StatusTimeout, wantMsg: "wall-clock limit of 2s"},
+	{name: "deadlock beside a sleeper", src: `def main():
+    a = mutex("a")
+    b = mutex("b")
+    ready = cell("ready", 0)
+    def take(first, second):
+        first.lock()
+        ready.add(1)
+        while ready.get() < 2:
+            sleep(1)
+        second.lock()
+    def sleeper():
+        sleep(1000000000)
+    spawn(sleeper, name = "sleeper")
+    x = spawn(take, a, b, name = "one")
+    spawn(take, b, a, name = "two")
+    x.join()
+`, wantStatus: trace.StatusDeadlock, wantMsg: "held by"},
+	{name: "script of 10 MiB", src: "def main():\n    pass\n#" + strings.Repeat("x", 10<<20),
+		wantStatus: trace.StatusLimit, wantMsg: "script size limit"},
+	{name: "invalid UTF-8", src: "def main():\n    print(\"\xff\xfe\")\n",
+		wantStatus: trace.StatusError, wantMsg: "Line 2, column 12: the script is not valid UTF-8"},
+	{name: "main spins forever beside spinning workers", src: `def main():
+    def spin():
+        x = 0
+        while True:
+            x += 1
+    for i in range(3):
+        spawn(spin)
+    while True:
+        sleep(5)
+`, wantStatus: trace.StatusLimit, wantMsg: "step"},
+}
+
+func hostileRunner(t *testing.T) *sandbox.Runner {
+	t.Helper()
+	r, err := sandbox.New(sandbox.Config{
+		Exe:     sandboxtest.Binary(t),
+		Timeout: 2 * time.Second,
+		OS:      isolate.Limits{CPUSeconds: 10, MemoryBytes: 64 << 20, Threads: 64},
+		Limits:  engine.Limits{Steps: 3_000_000, Events: 100_000},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func runHostile(t *testing.T, r *sandbox.Runner, h hostile) {
+	t.Helper()
+	var evs []trace.Event
+	res, _ := r.Run(context.Background(), engine.Request{Scenario: h.name, Source: h.src, Mode: trace.ModeOS},
+		func(b []trace.Event) { evs = append(evs, b...) })
+	if res.Status != h.wantStatus || !strings.Contains(res.Message, h.wantMsg) {
+		t.Errorf("Run(%s) = %s %q, want %s with %q", h.name, res.Status, res.Message, h.wantStatus, h.wantMsg)
+	}
+	if res.Stats.Events != int64(len(evs)) && h.wantStatus != trace.StatusOK {
+		t.Errorf("Run(%s) delivered %d events but counts %d: the partial timeline must be kept", h.name, len(evs), res.Stats.Events)
+	}
+	if h.check != nil {
+		h.check(t, res, evs)
+	}
+}
+
+// settle waits for goroutines to wind down after runs and returns the
+// count, so that a leak shows as a count that does not come back.
+func settle(want int) int {
+	n := runtime.NumGoroutine()
+	for i := 0; i < 100 && n > want; i++ {
+		time.Sleep(20 * time.Millisecond)
+		n = runtime.NumGoroutine()
+	}
+	return n
+}
+
+func TestHostile(t *testing.T) {
+	r := hostileRunner(t)
+	exe := sandboxtest.Binary(t)
+	before := runtime.NumGoroutine()
+	for _, h := range hostiles {
+		t.Run(h.name, func(t *testing.T) {
+			runHostile(t, r, h)
+			if n := sandboxtest.Children(t, exe); n != 0 {
+				t.Errorf("%d children alive after %s, want 0", n, h.name)
+			}
+		})
+	}
+	// The runner still works after all of that.
+	runHostile(t, r, hostile{name: "a plain run after", src: "def main():\n    print(\"still here\")\n", wantStatus: trace.StatusOK})
+	if n := settle(before); n > before {
+		t.Errorf("%d goroutines after the suite, %d before: something leaked", n, before)
+	}
+}
+
+func TestHostileAllAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("50 hostile runs at once take a while")
+	}
+	r := hostileRunner(t)
+	exe := sandboxtest.Binary(t)
+	before := runtime.NumGoroutine()
+	var wg sync.WaitGroup
+	for i := range 50 {
+		h := hostiles[i%len(hostiles)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Run(fmt.Sprintf("%02d %s", i, h.name), func(t *testing.T) {
+				// Fifty runs on two cores share the CPU, so the 2 s wall
+				// clock may now come first; any other end is a failure.
+				res, _ := r.Run(context.Background(), engine.Request{Source: h.src, Mode: trace.ModeOS}, nil)
+				if res.Status != h.wantStatus && res.Status != trace.StatusTimeout {
+					t.Errorf("Run(%s) under load = %s %q, want %s or timeout", h.name, res.Status, res.Message, h.wantStatus)
+				}
+			})
+		}()
+	}
+	wg.Wait()
+	if n := sandboxtest.Children(t, exe); n != 0 {
+		t.Errorf("%d children alive after 50 hostile runs, want 0", n)
+	}
+	if n := settle(before); n > before {
+		t.Errorf("%d goroutines after 50 hostile runs, %d before: something leaked", n, before)
+	}
+}

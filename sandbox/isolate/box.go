@@ -1,0 +1,190 @@
+package isolate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// Box is the supervisor's side of the sandbox: the layers found at
+// start-up and the per-run set-up that follows from them.
+type Box struct {
+	layers  Layers
+	limits  Limits
+	cgroups *cgroups
+}
+
+// ProbeReport is what a probe child says about the box it woke up in.
+type ProbeReport struct {
+	Pid     int               `json:"pid"`
+	UID     int               `json:"uid"`
+	Error   string            `json:"error,omitempty"`
+	Escapes map[string]string `json:"escapes,omitempty"` // attempt -> "denied: ..." or "succeeded"
+}
+
+// New detects the layers this machine offers and returns a Box that uses
+// them. exe is the binary to re-execute; probeArg makes it run Probe.
+// With Strict, a missing namespace or seccomp layer is an error.
+func New(level Level, limits Limits, exe, probeArg string) (*Box, error) {
+	b := &Box{limits: limits, layers: Layers{Level: level, Cgroup: "none", CleanEnv: true}}
+	if level == Off {
+		b.layers.Missing = append(b.layers.Missing, "the sandbox is off (-sandbox off): scripts run with the server's privileges")
+		return b, nil
+	}
+	missing := func(format string, args ...any) {
+		b.layers.Missing = append(b.layers.Missing, fmt.Sprintf(format, args...))
+	}
+	b.layers.Rlimits = true
+	b.layers.Landlock = LandlockABI()
+	if b.layers.Landlock == 0 {
+		missing("landlock is not available: file and network access rely on the other layers")
+	}
+	b.layers.Seccomp = SeccompSupported()
+	if !b.layers.Seccomp {
+		missing("seccomp is not available: the system call allowlist is off")
+	}
+	// Namespaces are proven by starting a probe child in them, with every
+	// other layer on, so a runtime that blocks them is noticed now rather
+	// than on the first Run.
+	b.layers.Namespaces = true
+	rep, err := b.Probe(exe, probeArg)
+	if err != nil {
+		b.layers.Namespaces = false
+		missing("namespaces are not available (%v): runs share the host's pid, network and mount namespaces", err)
+		if rep2, err2 := b.Probe(exe, probeArg); err2 != nil {
+			return nil, fmt.Errorf("sandbox probe failed even without namespaces: %w", err2)
+		} else {
+			rep = rep2
+		}
+	}
+	if rep.Error != "" {
+		return nil, fmt.Errorf("sandbox probe: %s", rep.Error)
+	}
+	if cg, err := detectCgroups(); err != nil {
+		missing("no writable cgroup (%v): memory and thread limits rely on rlimits and the engine", err)
+	} else {
+		b.cgroups = cg
+		b.layers.Cgroup = cg.version
+	}
+	if level == Strict && (!b.layers.Namespaces || !b.layers.Seccomp) {
+		return nil, fmt.Errorf("sandbox strict: namespaces and seccomp are required: %v", b.layers.Missing)
+	}
+	return b, nil
+}
+
+// Layers returns the layers in force.
+func (b *Box) Layers() Layers { return b.layers }
+
+// Spec is what children are told to enter.
+func (b *Box) Spec() Spec {
+	if b.layers.Level == Off {
+		return Spec{}
+	}
+	return Spec{Landlock: b.layers.Landlock, Seccomp: b.layers.Seccomp, Rlimits: b.layers.Rlimits, Limits: b.limits}
+}
+
+// Limits returns the per-run limits.
+func (b *Box) Limits() Limits { return b.limits }
+
+// Run is one child's isolation: set it up with Prepare before starting the
+// child, call Started after, and Close when the child is gone.
+type Run struct {
+	cg *runCgroup
+}
+
+// Prepare sets the child's process attributes (namespaces, cgroup) on cmd.
+// id names the run's cgroup.
+func (b *Box) Prepare(cmd *exec.Cmd, id string) (*Run, error) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	r := &Run{}
+	if b.layers.Namespaces {
+		applyNamespaces(cmd.SysProcAttr)
+	}
+	if b.cgroups != nil {
+		cg, err := b.cgroups.newRun(id, b.limits)
+		if err != nil {
+			return nil, err
+		}
+		r.cg = cg
+		if cg.fd != nil {
+			cmd.SysProcAttr.UseCgroupFD = true
+			cmd.SysProcAttr.CgroupFD = int(cg.fd.Fd())
+		}
+	}
+	return r, nil
+}
+
+// Started puts a started child into its cgroup where that could not
+// happen at birth (cgroup v1). The child must not have read its script
+// yet: it waits for the request on stdin.
+func (r *Run) Started(pid int) error {
+	if r.cg == nil {
+		return nil
+	}
+	return r.cg.attach(pid)
+}
+
+// Cause names the limit the kernel enforced on a child that died, or "".
+func (r *Run) Cause() string {
+	if r.cg == nil {
+		return ""
+	}
+	if r.cg.oomKilled() {
+		return "memory"
+	}
+	if r.cg.pidsLimited() {
+		return "threads"
+	}
+	return ""
+}
+
+// Close removes the run's cgroup.
+func (r *Run) Close() {
+	if r.cg != nil {
+		r.cg.close()
+	}
+}
+
+// Probe starts exe with probeArg in the box and returns its report.
+// Extra arguments are passed on (the escape test uses them).
+func (b *Box) Probe(exe, probeArg string, extra ...string) (ProbeReport, error) {
+	var rep ProbeReport
+	cmd := exec.Command(exe, append([]string{probeArg, b.Spec().Encode()}, extra...)...)
+	cmd.Env = []string{}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	r, err := b.Prepare(cmd, fmt.Sprintf("probe-%d", time.Now().UnixNano()))
+	if err != nil {
+		return rep, err
+	}
+	defer r.Close()
+	if err := cmd.Start(); err != nil {
+		return rep, fmt.Errorf("start probe: %w", err)
+	}
+	if err := r.Started(cmd.Process.Pid); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return rep, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err = <-done
+	}
+	if err != nil {
+		return rep, fmt.Errorf("probe: %w: %s", err, bytes.TrimSpace(errb.Bytes()))
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		return rep, fmt.Errorf("probe: bad report %q: %w", out.Bytes(), err)
+	}
+	return rep, nil
+}

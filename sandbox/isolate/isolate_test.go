@@ -1,0 +1,131 @@
+package isolate_test
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"interleave/sandbox"
+	"interleave/sandbox/isolate"
+	"interleave/sandbox/sandboxtest"
+)
+
+func TestParseLevel(t *testing.T) {
+	tests := []struct {
+		in   string
+		want isolate.Level
+		ok   bool
+	}{
+		{"", isolate.Auto, true}, {"auto", isolate.Auto, true}, {"strict", isolate.Strict, true},
+		{"off", isolate.Off, true}, {"paranoid", "", false},
+	}
+	for _, tt := range tests {
+		got, err := isolate.ParseLevel(tt.in)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("ParseLevel(%q) = %q, %v, want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestSpecRoundTrip(t *testing.T) {
+	in := isolate.Spec{Landlock: 7, Seccomp: true, Rlimits: true, Limits: isolate.DefaultLimits}
+	out, err := isolate.DecodeSpec(in.Encode())
+	if err != nil || out != in {
+		t.Errorf("DecodeSpec(Encode(%+v)) = %+v, %v", in, out, err)
+	}
+}
+
+// escapeTarget is a host file and a loopback port that a sandboxed child
+// must not reach.
+func escapeTarget(t *testing.T) (string, string) {
+	t.Helper()
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("host data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return secret, port
+}
+
+// The same attempts succeed without the sandbox, so the test can tell a
+// real denial from a broken probe.
+func TestEscapesSucceedWithoutSandbox(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	box, err := isolate.New(isolate.Off, isolate.DefaultLimits, exe, sandbox.ProbeArg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, port := escapeTarget(t)
+	rep, err := box.Probe(exe, sandbox.ProbeArg, "escape", secret, port)
+	if err != nil {
+		t.Fatalf("Probe() error = %v", err)
+	}
+	for _, what := range []string{"open", "connect", "fork", "write"} {
+		if rep.Escapes[what] != "succeeded" {
+			t.Errorf("without the sandbox, %s = %q, want succeeded", what, rep.Escapes[what])
+		}
+	}
+}
+
+func TestEscapesDenied(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	box, err := isolate.New(isolate.Auto, isolate.DefaultLimits, exe, sandbox.ProbeArg)
+	if err != nil {
+		t.Fatalf("isolate.New(auto) error = %v", err)
+	}
+	l := box.Layers()
+	t.Logf("layers on this machine: %s; missing: %v", l.Summary(), l.Missing)
+	secret, port := escapeTarget(t)
+	rep, err := box.Probe(exe, sandbox.ProbeArg, "escape", secret, port)
+	if err != nil {
+		t.Fatalf("Probe() error = %v", err)
+	}
+	if rep.Error != "" {
+		t.Fatalf("probe could not enter the sandbox: %s", rep.Error)
+	}
+	for _, what := range []string{"open", "connect", "fork", "write"} {
+		if !strings.HasPrefix(rep.Escapes[what], "denied") {
+			t.Errorf("inside the sandbox, %s = %q, want denied", what, rep.Escapes[what])
+		}
+	}
+	if l.Namespaces && rep.Pid != 1 {
+		t.Errorf("with a pid namespace the child is pid %d, want 1", rep.Pid)
+	}
+}
+
+// Every layer is expected on the machines this project runs CI on (Linux,
+// root, Landlock, seccomp, writable cgroups); elsewhere this only logs.
+func TestLayersDetected(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	box, err := isolate.New(isolate.Auto, isolate.DefaultLimits, exe, sandbox.ProbeArg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := box.Layers()
+	if os.Getenv("CI") == "" {
+		t.Logf("layers: %+v", l)
+		return
+	}
+	if !l.Namespaces || !l.Seccomp || l.Landlock == 0 || !l.Rlimits || l.Cgroup == "none" {
+		t.Errorf("layers in CI = %+v, want every layer", l)
+	}
+	if _, err := isolate.New(isolate.Strict, isolate.DefaultLimits, exe, sandbox.ProbeArg); err != nil {
+		t.Errorf("isolate.New(strict) error = %v, want nil where namespaces and seccomp exist", err)
+	}
+}

@@ -1,0 +1,81 @@
+package isolate
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// ProbeMain is the probe child: it enters the box its first argument
+// describes and reports what it sees on stdout. With "escape PATH PORT"
+// it also tries to get out (read PATH, connect to 127.0.0.1:PORT, fork,
+// write a file) and reports each attempt; tests use it to prove the
+// layers hold. It returns the exit code.
+func ProbeMain(args []string) int {
+	rep := ProbeReport{}
+	defer func() {
+		b, _ := json.Marshal(rep)
+		os.Stdout.Write(b)
+	}()
+	if len(args) < 1 {
+		rep.Error = "probe: no spec"
+		return 0
+	}
+	spec, err := DecodeSpec(args[0])
+	if err != nil {
+		rep.Error = err.Error()
+		return 0
+	}
+	if err := Enter(spec); err != nil {
+		rep.Error = err.Error()
+		return 0
+	}
+	rep.Pid, rep.UID = os.Getpid(), os.Getuid()
+	if len(args) == 4 && args[1] == "escape" {
+		rep.Escapes = escape(args[2], args[3])
+	}
+	return 0
+}
+
+func escape(path, port string) map[string]string {
+	res := map[string]string{}
+	verdict := func(err error) string {
+		if err != nil {
+			return "denied: " + err.Error()
+		}
+		return "succeeded"
+	}
+	f, err := os.Open(path)
+	if err == nil {
+		f.Close()
+	}
+	res["open"] = verdict(err)
+	if _, err := strconv.Atoi(port); err == nil {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		res["connect"] = verdict(err)
+	}
+	pid, _, errno := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+	if errno == 0 {
+		if pid == 0 {
+			syscall.RawSyscall(syscall.SYS_EXIT, 0, 0, 0)
+		}
+		res["fork"] = "succeeded"
+	} else {
+		res["fork"] = verdict(errno)
+	}
+	name := fmt.Sprintf("/tmp/interleave-escape-%d", time.Now().UnixNano())
+	w, err := os.Create(name)
+	if err == nil {
+		w.Close()
+		os.Remove(name)
+	}
+	res["write"] = verdict(err)
+	return res
+}
