@@ -11,11 +11,11 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"interleave/sandbox"
-	"interleave/scenarios"
 	"interleave/server"
 )
 
@@ -48,34 +48,79 @@ func serve(args []string) int {
 	maxRuns := fs.Int("max-runs", envInt("INTERLEAVE_MAX_RUNS", runtime.NumCPU()), "runs at once (env INTERLEAVE_MAX_RUNS)")
 	timeout := fs.Duration("timeout", envDuration("INTERLEAVE_TIMEOUT", sandbox.DefaultTimeout), "wall-clock limit of a run (env INTERLEAVE_TIMEOUT)")
 	grace := fs.Duration("grace", envDuration("INTERLEAVE_GRACE", 10*time.Second), "shutdown grace period (env INTERLEAVE_GRACE)")
+	maxQueue := fs.Int("queue", envInt("INTERLEAVE_QUEUE", 64), "runs waiting for a slot before the server answers busy (env INTERLEAVE_QUEUE)")
+	perClient := fs.Int("per-client-runs", envInt("INTERLEAVE_PER_CLIENT_RUNS", 1), "runs one client address may have at once; raise it when a class shares one NAT address (env INTERLEAVE_PER_CLIENT_RUNS)")
+	runRate := fs.Int("run-rate", envInt("INTERLEAVE_RUN_RATE", 60), "runs per minute per client address, 0 for no limit (env INTERLEAVE_RUN_RATE)")
+	trustProxy := fs.Bool("trust-proxy", envOr("INTERLEAVE_TRUST_PROXY", "") == "true", "take client addresses from X-Forwarded-For; only behind a proxy you run (env INTERLEAVE_TRUST_PROXY=true)")
+	origins := fs.String("origins", envOr("INTERLEAVE_ORIGINS", ""), "extra allowed WebSocket origins, comma-separated, e.g. https://course.example.edu (env INTERLEAVE_ORIGINS)")
+	sb := sandboxFlags(fs)
+	cf := catalogueFlagsOf(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := serveMain(log, *addr, *maxRuns, *timeout, *grace); err != nil {
+	cfg, err := sb.config(*timeout)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "interleave: %v\n", err)
+		return 2
+	}
+	rate := *runRate
+	if rate <= 0 {
+		rate = -1
+	}
+	scfg := server.Config{
+		MaxRuns:       *maxRuns,
+		MaxQueue:      *maxQueue,
+		PerClientRuns: *perClient,
+		RunsPerMinute: rate,
+		TrustProxy:    *trustProxy,
+		Logger:        log,
+	}
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			scfg.AllowedOrigins = append(scfg.AllowedOrigins, o)
+		}
+	}
+	if err := serveMain(log, *addr, scfg, cfg, *grace, cf); err != nil {
 		log.Error("interleave stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serveMain(log *slog.Logger, addr string, maxRuns int, timeout, grace time.Duration) error {
-	cat, err := scenarios.Builtin()
+func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.Config, grace time.Duration, cf catalogueFlags) error {
+	cat, err := cf.open()
 	if err != nil {
 		return fmt.Errorf("load scenarios: %w", err)
 	}
-	runner, err := sandbox.New(sandbox.Config{Timeout: timeout})
-	if err != nil {
-		return fmt.Errorf("set up sandbox: %w", err)
+	if *cf.dir != "" {
+		// A broken course file never stops the server: it is logged here,
+		// shown on the page and on /healthz, and re-read when it changes.
+		log.Info("course folder", "dir", *cf.dir, "only_course", *cf.only, "scenarios", len(cat.All()), "problems", len(cat.Problems()))
+		for _, p := range cat.Problems() {
+			log.Warn("course problem: " + p.Error())
+		}
 	}
-	srv := server.New(server.Config{MaxRuns: maxRuns, Logger: log}, cat, runner)
+	runner, err := sandbox.New(sbCfg)
+	if err != nil {
+		return err
+	}
+	layers := runner.Layers()
+	log.Info("sandbox ready", "level", layers.Level, "layers", layers.Summary())
+	for _, m := range layers.Missing {
+		log.Warn("SANDBOX LAYER MISSING: " + m)
+	}
+	scfg.MaxScript = sbCfg.MaxScript
+	scfg.Health = map[string]any{"sandbox": layers, "limits": limitsReport(sbCfg)}
+	srv := server.New(scfg, cat, runner)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log.Info("interleave is serving", "url", "http://"+ln.Addr().String(), "scenarios", len(cat.All()), "max_runs", maxRuns)
+	go cat.Watch(ctx, time.Second, log) // re-reads the course folder when a file changes
+	log.Info("interleave is serving", "url", "http://"+ln.Addr().String(), "scenarios", len(cat.All()), "max_runs", scfg.MaxRuns)
 	if err := srv.Serve(ctx, ln, grace); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

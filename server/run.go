@@ -95,39 +95,52 @@ func (s *Server) prepare(m clientMessage) (engine.Request, error) {
 }
 
 // execute waits for a run slot, runs the request in the sandbox and
-// streams what happens through send, which must not block.
-func (s *Server) execute(ctx context.Context, req engine.Request, log *slog.Logger, send func([]byte)) {
+// streams what happens through send, which must not block. client keys
+// the per-client limits.
+func (s *Server) execute(ctx context.Context, req engine.Request, client string, log *slog.Logger, send func([]byte)) {
 	id := runID()
 	log = log.With("run", id, "scenario", req.Scenario, "mode", req.Mode)
-	select {
-	case s.slots <- struct{}{}:
-	default:
-		n := s.waiting.Add(1)
-		send(mustJSON(map[string]any{"type": "queued", "position": n}))
-		select {
-		case s.slots <- struct{}{}:
-			s.waiting.Add(-1)
-		case <-ctx.Done():
-			s.waiting.Add(-1)
-			return
-		}
+	queued := time.Now()
+	err := s.admit.acquire(ctx, client, func(pos int) {
+		send(mustJSON(map[string]any{"type": "queued", "position": pos}))
+	})
+	switch {
+	case errors.Is(err, errBusy):
+		s.metrics.busy.Inc()
+		_, waiting := s.admit.stats()
+		log.Info("run refused: queue full", "waiting", waiting)
+		send(mustJSON(map[string]any{"type": "error", "code": "busy",
+			"message": fmt.Sprintf("The server is busy: %d runs are waiting already. Try again in a minute.", waiting)}))
+		return
+	case errors.Is(err, errShuttingDown):
+		send(mustJSON(map[string]any{"type": "error", "code": "shutdown", "message": "The server is shutting down; the run did not start."}))
+		return
+	case err != nil:
+		return // the client stopped the run or left while it waited
 	}
-	defer func() { <-s.slots }()
+	defer s.admit.release(client)
+	s.metrics.wait.Observe(time.Since(queued).Seconds())
 
 	send(mustJSON(map[string]any{
 		"type": "started", "run": id, "scenario": req.Scenario, "mode": req.Mode,
 		"procs": req.Procs, "seed": req.Seed, "params": req.Params,
 	}))
 	start := time.Now()
-	log.Info("run started")
+	first := true
+	log.Info("run started", "waited", start.Sub(queued))
 	res, err := s.runner.Run(ctx, req, func(batch []trace.Event) {
-		s.metrics.events.Add(int64(len(batch)))
+		if first {
+			first = false
+			s.metrics.childStart.Observe(time.Since(start).Seconds())
+		}
+		s.metrics.events.Add(float64(len(batch)))
 		send(appendEventsMessage(nil, batch))
 	})
 	if err != nil {
 		log.Error("run failed in the sandbox", "err", err)
 	}
-	s.metrics.runs.Add(1)
+	s.metrics.runs.WithLabelValues(string(res.Status)).Inc()
+	s.metrics.duration.Observe(time.Since(start).Seconds())
 	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "dropped", res.Stats.Dropped, "wall", time.Since(start))
 	send(mustJSON(endMessage{Type: "end", Result: res}))
 }

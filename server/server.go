@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"interleave/sandbox/engine"
 	"interleave/sandbox/trace"
@@ -30,7 +32,11 @@ type Runner interface {
 // Config sets up a Server. Zero values mean defaults.
 type Config struct {
 	MaxRuns        int      // children at once; default the number of CPUs
+	MaxQueue       int      // runs waiting for a slot; default 64
+	PerClientRuns  int      // runs one client address may have at once; default 1
+	RunsPerMinute  int      // per client address; default 60, negative for none
 	MaxScript      int      // bytes; default scenarios.MaxSource
+	TrustProxy     bool     // take the client address from X-Forwarded-For
 	AllowedOrigins []string // extra WebSocket origins, such as a course site
 	Logger         *slog.Logger
 	Health         map[string]any // extra /healthz fields, such as the sandbox's layers
@@ -44,14 +50,20 @@ type Server struct {
 	log       *slog.Logger
 	echo      *echo.Echo
 	upgrader  websocket.Upgrader
-	slots     chan struct{}
-	waiting   atomic.Int64
+	admit     *admission
+	runRate   *rateLimiter
 	sockets   atomic.Int64
-	metrics   struct{ runs, events, dropped atomic.Int64 }
+	metrics   *metrics
 
 	// baseCtx parents every run, so that Close stops them all.
 	baseCtx  context.Context
 	stopRuns context.CancelFunc
+	runs     sync.WaitGroup // run goroutines
+
+	connMu   sync.Mutex
+	draining bool // set by shutdown: no run starts after it
+	conns    map[*conn]struct{}
+	connWG sync.WaitGroup // WebSocket handlers
 }
 
 // New builds the application over a catalogue and a runner.
@@ -62,6 +74,15 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 	if cfg.MaxScript <= 0 {
 		cfg.MaxScript = scenarios.MaxSource
 	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = 64
+	}
+	if cfg.PerClientRuns <= 0 {
+		cfg.PerClientRuns = 1
+	}
+	if cfg.RunsPerMinute == 0 {
+		cfg.RunsPerMinute = 60
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -70,21 +91,36 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 		catalogue: cat,
 		runner:    runner,
 		log:       cfg.Logger,
-		slots:     make(chan struct{}, cfg.MaxRuns),
+		admit:     newAdmission(cfg.MaxRuns, cfg.PerClientRuns, cfg.MaxQueue),
+		conns:     map[*conn]struct{}{},
 	}
+	if cfg.RunsPerMinute > 0 {
+		s.runRate = newRateLimiter(cfg.RunsPerMinute, max(cfg.RunsPerMinute/4, 5))
+	}
+	s.metrics = newMetrics(s)
 	s.baseCtx, s.stopRuns = context.WithCancel(context.Background())
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4 << 10,
+		ReadBufferSize: 4 << 10,
+		// Idle sockets hold no write buffer: it is taken from the pool
+		// only while a message is being written.
 		WriteBufferSize: 16 << 10,
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	// The client address keys rate limits: taken from the connection
+	// unless a trusted proxy in front says otherwise.
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	e.GET("/", s.handleCatalogue)
 	e.GET("/s/:id", s.handleScenario)
 	e.GET("/ws", s.handleWS)
 	e.GET("/healthz", s.handleHealth)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", web.StaticHandler())))
 	s.echo = e
 	return s
@@ -93,42 +129,89 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 // Handler returns the application's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// Serve serves on the listener until ctx is done, then shuts down: it
-// stops accepting, stops every run (killing its child) and waits up to
-// grace for handlers to finish.
+// Serve serves on the listener until ctx is done, then shuts down
+// gracefully: it stops accepting connections and runs, lets the runs in
+// progress finish for up to grace, kills what is left (children
+// included), closes every WebSocket with a reason, and returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	srv := &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		s.stopRuns()
+		s.shutdown(0)
 		return err
 	case <-ctx.Done():
 	}
+	s.log.Info("shutting down", "grace", grace)
 	shutCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	s.stopRuns()
-	err := srv.Shutdown(shutCtx)
+	// Shutdown closes the listener at once, then waits for plain HTTP
+	// requests; WebSockets are hijacked and handled below.
+	shutErr := make(chan error, 1)
+	go func() { shutErr <- srv.Shutdown(shutCtx) }()
+	s.shutdown(grace)
+	err := <-shutErr
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = srv.Close()
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
 	}
 	return err
 }
 
-// Close stops every run.
-func (s *Server) Close() { s.stopRuns() }
+// shutdown refuses new runs, waits up to grace for running ones, stops
+// the rest, and closes every socket.
+func (s *Server) shutdown(grace time.Duration) {
+	s.connMu.Lock()
+	s.draining = true
+	s.connMu.Unlock()
+	s.admit.close()
+	done := make(chan struct{})
+	go func() {
+		s.runs.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		s.log.Warn("grace period over: stopping the runs still going")
+	}
+	s.stopRuns()
+	<-done
+	s.connMu.Lock()
+	for c := range s.conns {
+		c.closeWith(websocket.CloseGoingAway, "The server is shutting down.")
+	}
+	s.connMu.Unlock()
+	s.connWG.Wait()
+}
+
+// beginRun counts a run about to start, unless the server is shutting
+// down; the caller must call s.runs.Done when it ends.
+func (s *Server) beginRun() bool {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.draining {
+		return false
+	}
+	s.runs.Add(1)
+	return true
+}
+
+// Close stops every run at once, without a grace period.
+func (s *Server) Close() { s.shutdown(0) }
 
 func (s *Server) handleHealth(c echo.Context) error {
+	running, waiting := s.admit.stats()
 	h := map[string]any{
-		"status":  "ok",
-		"runs":    len(s.slots),
-		"maxRuns": cap(s.slots),
-		"waiting": s.waiting.Load(),
-		"sockets": s.sockets.Load(),
+		"status":   "ok",
+		"runs":     running,
+		"maxRuns":  s.admit.slots,
+		"waiting":  waiting,
+		"maxQueue": s.admit.maxQueue,
+		"sockets":  s.sockets.Load(),
 	}
 	for k, v := range s.cfg.Health {
 		h[k] = v

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,11 +22,20 @@ import (
 
 // testServer is a real server on a loopback port with a real sandbox.
 type testServer struct {
-	URL string
-	exe string
+	URL  string
+	exe  string
+	stop context.CancelFunc // starts a graceful shutdown
+	done chan error         // Serve's result
 }
 
 func startServer(t *testing.T) *testServer {
+	t.Helper()
+	// Every test client comes from 127.0.0.1: per-client limits are off
+	// here and tested on their own with startServerWith.
+	return startServerWith(t, server.Config{MaxRuns: 2, PerClientRuns: 2, RunsPerMinute: -1})
+}
+
+func startServerWith(t *testing.T, cfg server.Config) *testServer {
 	t.Helper()
 	exe := sandboxtest.Binary(t)
 	cat, err := scenarios.Builtin()
@@ -36,8 +46,8 @@ func startServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := server.New(server.Config{MaxRuns: 2, Logger: log}, cat, runner)
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := server.New(cfg, cat, runner)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -45,16 +55,19 @@ func startServer(t *testing.T) *testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, 5*time.Second) }()
+	var once sync.Once
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve() = %v, want nil after shutdown", err)
-		}
+		once.Do(func() {
+			if err := <-done; err != nil {
+				t.Errorf("Serve() = %v, want nil after shutdown", err)
+			}
+		})
 		if n := sandboxtest.Children(t, exe); n != 0 {
 			t.Errorf("%d sandbox children alive after shutdown, want 0", n)
 		}
 	})
-	return &testServer{URL: "http://" + ln.Addr().String(), exe: exe}
+	return &testServer{URL: "http://" + ln.Addr().String(), exe: exe, stop: cancel, done: done}
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -116,8 +129,19 @@ type wsClient struct {
 
 func dial(t *testing.T, ts *testServer) *wsClient {
 	t.Helper()
+	return dialAs(t, ts, "")
+}
+
+// dialAs connects as the given client address (through X-Forwarded-For,
+// which a server with TrustProxy believes).
+func dialAs(t *testing.T, ts *testServer, addr string) *wsClient {
+	t.Helper()
 	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
-	conn, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {ts.URL}})
+	h := http.Header{"Origin": {ts.URL}}
+	if addr != "" {
+		h.Set("X-Forwarded-For", addr)
+	}
+	conn, resp, err := websocket.DefaultDialer.Dial(url, h)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -48,9 +49,11 @@ type conn struct {
 	s      *Server
 	ws     *websocket.Conn
 	log    *slog.Logger
+	client string // the client's address: the key of per-client limits
 	send   chan []byte
 	queued atomic.Int64 // bytes in send
 	closed atomic.Bool
+	quit   chan closeReason // asks the writer to close the socket
 
 	mu     sync.Mutex // guards cancel
 	cancel context.CancelFunc
@@ -77,19 +80,37 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 	return false
 }
 
+// closeReason is a close frame's code and text.
+type closeReason struct {
+	code int
+	text string
+}
+
 func (s *Server) handleWS(c echo.Context) error {
 	ws, err := s.upgrader.Upgrade(c.Response(), c.Request(), nil)
 	if err != nil {
 		return nil // the upgrader has answered the client already
 	}
 	cn := &conn{
-		s:    s,
-		ws:   ws,
-		log:  s.log.With("remote", c.RealIP()),
-		send: make(chan []byte, sendQueue),
+		s:      s,
+		ws:     ws,
+		client: c.RealIP(),
+		log:    s.log.With("remote", c.RealIP()),
+		send:   make(chan []byte, sendQueue),
+		quit:   make(chan closeReason, 1),
 	}
+	s.connMu.Lock()
+	s.conns[cn] = struct{}{}
+	s.connWG.Add(1)
+	s.connMu.Unlock()
 	s.sockets.Add(1)
-	defer s.sockets.Add(-1)
+	defer func() {
+		s.sockets.Add(-1)
+		s.connMu.Lock()
+		delete(s.conns, cn)
+		s.connMu.Unlock()
+		s.connWG.Done()
+	}()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -125,6 +146,12 @@ func (c *conn) readPump() {
 		}
 		switch m.Type {
 		case "run":
+			if ok, wait := c.s.runRate.allow(c.client); !ok {
+				c.s.metrics.rateLimited.WithLabelValues("run").Inc()
+				c.sendJSON(map[string]string{"type": "error", "code": "rate",
+					"message": fmt.Sprintf("Too many runs from your address: try again in %d s.", int(wait.Seconds())+1)})
+				continue
+			}
 			c.startRun(m)
 		case "stop":
 			c.stopRun()
@@ -156,6 +183,13 @@ func (c *conn) writePump() {
 				}
 				return
 			}
+		case r := <-c.quit:
+			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(r.code, r.text))
+			c.closed.Store(true)
+			for range c.send {
+			}
+			return
 		case <-ticker.C:
 			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
@@ -186,11 +220,20 @@ func (c *conn) enqueue(msg []byte) {
 	}
 }
 
+// closeWith asks the writer to send a close frame with a reason and close
+// the socket; the read pump then fails and tears the connection down.
+func (c *conn) closeWith(code int, text string) {
+	select {
+	case c.quit <- closeReason{code, text}:
+	default: // a close is on its way already
+	}
+}
+
 // drop closes the socket; the read pump then fails and tears down.
 func (c *conn) drop(why string) {
 	if c.closed.CompareAndSwap(false, true) {
 		c.log.Info("dropping websocket client", "reason", why)
-		c.s.metrics.dropped.Add(1)
+		c.s.metrics.dropped.Inc()
 		c.ws.Close()
 	}
 }
@@ -221,15 +264,20 @@ func (c *conn) startRun(m clientMessage) {
 		c.sendError(userMessage(err))
 		return
 	}
+	if !c.s.beginRun() {
+		c.sendJSON(map[string]string{"type": "error", "code": "shutdown", "message": "The server is shutting down; the run did not start."})
+		return
+	}
 	ctx, cancel := context.WithCancel(c.s.baseCtx)
 	c.mu.Lock()
 	c.cancel = cancel
 	c.mu.Unlock()
 	c.runs.Add(1)
 	go func() {
+		defer c.s.runs.Done()
 		defer c.runs.Done()
 		defer cancel()
-		c.s.execute(ctx, req, c.log, c.enqueue)
+		c.s.execute(ctx, req, c.client, c.log, c.enqueue)
 	}()
 }
 
