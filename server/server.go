@@ -63,7 +63,7 @@ type Server struct {
 	connMu   sync.Mutex
 	draining bool // set by shutdown: no run starts after it
 	conns    map[*conn]struct{}
-	connWG sync.WaitGroup // WebSocket handlers
+	connWG   sync.WaitGroup // WebSocket handlers
 }
 
 // New builds the application over a catalogue and a runner.

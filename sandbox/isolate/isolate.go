@@ -61,13 +61,13 @@ var DefaultLimits = Limits{CPUSeconds: 10, MemoryBytes: 256 << 20, Threads: 64}
 // Layers says which isolation layers are in force; it is what /healthz
 // reports and what the child is told to apply.
 type Layers struct {
-	Level      Level  `json:"level"`
-	Namespaces bool   `json:"namespaces"` // user, pid, net, mount, ipc, uts
-	Landlock   int    `json:"landlock"`   // the Landlock ABI version applied; 0 = none
-	Seccomp    bool   `json:"seccomp"`
-	Rlimits    bool   `json:"rlimits"`
-	Cgroup     string `json:"cgroup"` // v1, v2 or none
-	CleanEnv   bool   `json:"clean_env"`
+	Level      Level    `json:"level"`
+	Namespaces bool     `json:"namespaces"` // user, pid, net, mount, ipc, uts
+	Landlock   int      `json:"landlock"`   // the Landlock ABI version applied; 0 = none
+	Seccomp    bool     `json:"seccomp"`
+	Rlimits    bool     `json:"rlimits"`
+	Cgroup     string   `json:"cgroup"` // v1, v2 or none
+	CleanEnv   bool     `json:"clean_env"`
 	Missing    []string `json:"missing,omitempty"` // sentences about layers that are not in force
 }
 
