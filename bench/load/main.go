@@ -1,0 +1,319 @@
+// Command load drives concurrent WebSocket clients through real runs
+// against an Interleave server and reports throughput, errors, latency
+// percentiles and the server's peak memory.
+//
+//	go run ./bench/load -bin ./interleave -clients 100 -duration 60s
+//
+// With -bin it starts its own server (with -trust-proxy, so that each
+// client gets an address of its own through X-Forwarded-For, as students
+// on their own machines would); with -url it drives a running one.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Config is one load run.
+type Config struct {
+	URL      string        // ws://host:port/ws
+	Clients  int           // concurrent clients, each running one run after another
+	Idle     int           // extra sockets opened and held idle
+	Duration time.Duration // how long clients keep starting runs
+	Run      string        // the run message each client sends
+	PID      int           // server process to watch for peak RSS, 0 for none
+}
+
+// Report is what a load run measured.
+type Report struct {
+	Runs           int64
+	Failed         int64 // runs that ended in error, limit, timeout or stopped, or were refused
+	Errors         map[string]int64
+	Queued         int64 // runs that waited with a queue position
+	Wall           time.Duration
+	FirstEvent     []time.Duration
+	Result         []time.Duration
+	PeakRSSKiB     int64
+	IdleHeld       int
+	ClientsStarted int
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// String formats the report for people.
+func (r *Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "runs: %d in %s (%.1f runs/s), failed: %d\n", r.Runs, r.Wall.Round(time.Millisecond), float64(r.Runs)/r.Wall.Seconds(), r.Failed)
+	for k, v := range r.Errors {
+		fmt.Fprintf(&b, "  %s: %d\n", k, v)
+	}
+	fmt.Fprintf(&b, "queued with a position: %d\n", r.Queued)
+	fmt.Fprintf(&b, "time to first event: p50 %s, p99 %s\n", percentile(r.FirstEvent, .5).Round(time.Microsecond), percentile(r.FirstEvent, .99).Round(time.Microsecond))
+	fmt.Fprintf(&b, "time to result:      p50 %s, p99 %s\n", percentile(r.Result, .5).Round(time.Microsecond), percentile(r.Result, .99).Round(time.Microsecond))
+	if r.IdleHeld > 0 {
+		fmt.Fprintf(&b, "idle sockets held: %d\n", r.IdleHeld)
+	}
+	if r.PeakRSSKiB > 0 {
+		fmt.Fprintf(&b, "server peak RSS: %.1f MiB\n", float64(r.PeakRSSKiB)/1024)
+	}
+	return b.String()
+}
+
+// Load runs cfg and returns what it measured.
+func Load(ctx context.Context, cfg Config) (*Report, error) {
+	rep := &Report{Errors: map[string]int64{}}
+	var mu sync.Mutex
+	fail := func(why string) {
+		mu.Lock()
+		rep.Errors[why]++
+		rep.Failed++
+		mu.Unlock()
+	}
+	origin := "http://" + strings.TrimPrefix(strings.TrimPrefix(cfg.URL, "ws://"), "wss://")
+	origin = origin[:strings.Index(origin[7:], "/")+7]
+	dial := func(addr string) (*websocket.Conn, error) {
+		h := http.Header{"Origin": {origin}, "X-Forwarded-For": {addr}}
+		c, resp, err := websocket.DefaultDialer.DialContext(ctx, cfg.URL, h)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return c, err
+	}
+
+	var peak atomic.Int64
+	stopWatch := make(chan struct{})
+	var watchWG sync.WaitGroup
+	if cfg.PID > 0 {
+		watchWG.Add(1)
+		go func() {
+			defer watchWG.Done()
+			t := time.NewTicker(50 * time.Millisecond)
+			defer t.Stop()
+			for {
+				if kib := rssKiB(cfg.PID); kib > peak.Load() {
+					peak.Store(kib)
+				}
+				select {
+				case <-stopWatch:
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+
+	var idle []*websocket.Conn
+	for i := range cfg.Idle {
+		c, err := dial(fmt.Sprintf("10.1.%d.%d", i/250, i%250+1))
+		if err != nil {
+			fail("idle dial: " + err.Error())
+			break
+		}
+		idle = append(idle, c)
+	}
+	rep.IdleHeld = len(idle)
+
+	start := time.Now()
+	deadline := start.Add(cfg.Duration)
+	var wg sync.WaitGroup
+	for i := range cfg.Clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := dial(fmt.Sprintf("10.0.%d.%d", i/250, i%250+1))
+			if err != nil {
+				fail("dial: " + err.Error())
+				return
+			}
+			defer conn.Close()
+			mu.Lock()
+			rep.ClientsStarted++
+			mu.Unlock()
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				first, result, queued, status, err := oneRun(conn, cfg.Run)
+				mu.Lock()
+				rep.Runs++
+				if queued {
+					rep.Queued++
+				}
+				mu.Unlock()
+				if err != nil {
+					fail(err.Error())
+					if strings.HasPrefix(err.Error(), "socket") {
+						return
+					}
+					continue
+				}
+				switch status {
+				case "ok", "failed", "deadlock", "panic":
+				default:
+					fail("status " + status)
+				}
+				mu.Lock()
+				if first > 0 {
+					rep.FirstEvent = append(rep.FirstEvent, first)
+				}
+				rep.Result = append(rep.Result, result)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	rep.Wall = time.Since(start)
+	// The idle sockets must still be open after all of that.
+	for _, c := range idle {
+		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if err := c.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second)); err != nil {
+			fail("idle socket lost: " + err.Error())
+		}
+		c.Close()
+	}
+	close(stopWatch)
+	watchWG.Wait()
+	rep.PeakRSSKiB = peak.Load()
+	return rep, nil
+}
+
+// oneRun sends a run and reads until its end.
+func oneRun(conn *websocket.Conn, run string) (first, result time.Duration, queued bool, status string, err error) {
+	start := time.Now()
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(run)); err != nil {
+		return 0, 0, false, "", fmt.Errorf("socket write: %w", err)
+	}
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			return first, 0, queued, "", fmt.Errorf("socket read: %w", err)
+		}
+		var m struct {
+			Type    string `json:"type"`
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Result  struct {
+				Status string `json:"status"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return first, 0, queued, "", fmt.Errorf("bad message: %w", err)
+		}
+		switch m.Type {
+		case "queued":
+			queued = true
+		case "events":
+			if first == 0 {
+				first = time.Since(start)
+			}
+		case "end":
+			return first, time.Since(start), queued, m.Result.Status, nil
+		case "error":
+			return first, 0, queued, "", fmt.Errorf("server error (%s): %s", m.Code, m.Message)
+		}
+	}
+}
+
+// rssKiB reads a process's resident set size.
+func rssKiB(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// startServer starts bin serve on a free loopback port with limits fit
+// for load: every client address its own, no per-address rate limit.
+func startServer(bin string, extra []string, logs bool) (*exec.Cmd, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	args := append([]string{"serve", "-addr", addr, "-trust-proxy", "-run-rate", "0"}, extra...)
+	cmd := exec.Command(bin, args...)
+	if logs {
+		cmd.Stderr = os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	for range 200 {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			return cmd, "ws://" + addr + "/ws", nil
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	return nil, "", fmt.Errorf("server at %s did not come up", addr)
+}
+
+func main() {
+	url := flag.String("url", "", "WebSocket URL of a running server, e.g. ws://127.0.0.1:8080/ws")
+	bin := flag.String("bin", "", "start this interleave binary as the server instead of -url")
+	serverArgs := flag.String("server-args", "", "extra serve flags for -bin, space-separated")
+	pid := flag.Int("pid", 0, "with -url, the server's pid, to report its peak RSS")
+	clients := flag.Int("clients", 10, "concurrent clients")
+	idle := flag.Int("idle", 0, "extra idle sockets to hold open")
+	duration := flag.Duration("duration", 10*time.Second, "how long to keep starting runs")
+	run := flag.String("run", `{"type":"run","scenario":"lost-update","mode":"os","params":{"threads":2,"iterations":200}}`, "the run message")
+	logs := flag.Bool("logs", false, "with -bin, show the server's log")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cfg := Config{URL: *url, Clients: *clients, Idle: *idle, Duration: *duration, Run: *run, PID: *pid}
+	if *bin != "" {
+		cmd, u, err := startServer(*bin, strings.Fields(*serverArgs), *logs)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		defer func() {
+			_ = cmd.Process.Signal(os.Interrupt)
+			_ = cmd.Wait()
+		}()
+		cfg.URL, cfg.PID = u, cmd.Process.Pid
+	}
+	if cfg.URL == "" {
+		fmt.Fprintln(os.Stderr, "load: give -url or -bin")
+		os.Exit(2)
+	}
+	rep, err := Load(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+	fmt.Print(rep)
+	if rep.Failed > 0 {
+		os.Exit(1)
+	}
+}
