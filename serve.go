@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -17,7 +18,22 @@ import (
 
 	"interleave/sandbox"
 	"interleave/server"
+	"interleave/server/store"
 )
+
+// keepRuns deletes shared runs older than the retention period, hourly,
+// for as long as the process lives.
+func keepRuns(log *slog.Logger, st *store.Store, retention time.Duration) {
+	for {
+		n, err := st.DeleteRunsBefore(context.Background(), time.Now().Add(-retention))
+		if err != nil {
+			log.Error("delete old shared runs", "err", err)
+		} else if n > 0 {
+			log.Info("deleted old shared runs", "count", n, "retention", retention)
+		}
+		time.Sleep(time.Hour)
+	}
+}
 
 // envOr returns the environment variable's value, or def when unset: every
 // serve flag has an INTERLEAVE_* twin for containers.
@@ -43,6 +59,10 @@ func envDuration(name string, def time.Duration) time.Duration {
 }
 
 func serve(args []string) int {
+	var (
+		scfgStore     *store.Store
+		scfgRetention time.Duration
+	)
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", envOr("INTERLEAVE_ADDR", "localhost:8080"), "listen address (env INTERLEAVE_ADDR)")
 	maxRuns := fs.Int("max-runs", envInt("INTERLEAVE_MAX_RUNS", runtime.NumCPU()), "runs at once (env INTERLEAVE_MAX_RUNS)")
@@ -53,6 +73,9 @@ func serve(args []string) int {
 	runRate := fs.Int("run-rate", envInt("INTERLEAVE_RUN_RATE", 60), "runs per minute per client address, 0 for no limit (env INTERLEAVE_RUN_RATE)")
 	trustProxy := fs.Bool("trust-proxy", envOr("INTERLEAVE_TRUST_PROXY", "") == "true", "take client addresses from X-Forwarded-For; only behind a proxy you run (env INTERLEAVE_TRUST_PROXY=true)")
 	origins := fs.String("origins", envOr("INTERLEAVE_ORIGINS", ""), "extra allowed WebSocket origins, comma-separated, e.g. https://course.example.edu (env INTERLEAVE_ORIGINS)")
+	dbPath := fs.String("db", envOr("INTERLEAVE_DB", filepath.Join("data", "interleave.db")), "SQLite file for shared scripts and runs; empty turns sharing off (env INTERLEAVE_DB)")
+	retention := fs.Duration("retention", envDuration("INTERLEAVE_RETENTION", 30*24*time.Hour), "how long shared runs are kept; shared scripts are kept for good (env INTERLEAVE_RETENTION)")
+	shareRate := fs.Int("share-rate", envInt("INTERLEAVE_SHARE_RATE", 20), "shared scripts and runs per minute per client address, 0 for no limit (env INTERLEAVE_SHARE_RATE)")
 	sb := sandboxFlags(fs)
 	cf := catalogueFlagsOf(fs)
 	if err := fs.Parse(args); err != nil {
@@ -68,18 +91,36 @@ func serve(args []string) int {
 	if rate <= 0 {
 		rate = -1
 	}
+	shares := *shareRate
+	if shares <= 0 {
+		shares = -1
+	}
+	if *dbPath != "" {
+		st, err := store.Open(*dbPath)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "interleave: cannot open the database %s: %s\n", *dbPath, store.Describe(err))
+			return 1
+		}
+		defer st.Close()
+		scfgStore, scfgRetention = st, *retention
+	}
 	scfg := server.Config{
-		MaxRuns:       *maxRuns,
-		MaxQueue:      *maxQueue,
-		PerClientRuns: *perClient,
-		RunsPerMinute: rate,
-		TrustProxy:    *trustProxy,
-		Logger:        log,
+		MaxRuns:         *maxRuns,
+		MaxQueue:        *maxQueue,
+		PerClientRuns:   *perClient,
+		RunsPerMinute:   rate,
+		TrustProxy:      *trustProxy,
+		Logger:          log,
+		Store:           scfgStore,
+		SharesPerMinute: shares,
 	}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			scfg.AllowedOrigins = append(scfg.AllowedOrigins, o)
 		}
+	}
+	if scfgStore != nil {
+		go keepRuns(log, scfgStore, scfgRetention)
 	}
 	if err := serveMain(log, *addr, scfg, cfg, *grace, cf); err != nil {
 		log.Error("interleave stopped", "err", err)

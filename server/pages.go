@@ -1,9 +1,11 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -44,7 +46,15 @@ func (s *Server) handleScenario(c echo.Context) error {
 	if !ok {
 		return fmt.Errorf("scenario %q: %w", c.Param("id"), errNotFound)
 	}
-	q := c.QueryParams()
+	v := s.scenarioView(sc, c.QueryParams())
+	v.Data = map[string]any{"id": sc.ID, "source": sc.Source}
+	return render(c, http.StatusOK, web.ScenarioPage(v))
+}
+
+// scenarioView is the page of a scenario with the settings of a link's
+// query (params, mode, procs, seed) applied; a bad value is named on the
+// page and replaced by its default.
+func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.ScenarioView {
 	v := web.ScenarioView{
 		Nav:    s.nav(sc.ID),
 		ID:     sc.ID,
@@ -80,7 +90,75 @@ func (s *Server) handleScenario(c echo.Context) error {
 	for _, p := range sc.Params {
 		v.Params = append(v.Params, paramField(p, values[p.Name]))
 	}
-	v.Data = map[string]any{"id": sc.ID, "source": sc.Source}
+	return v
+}
+
+// handleSnippetPath serves /p/{id} (the script in the editor) and
+// /p/{id}.star (the script as text).
+func (s *Server) handleSnippetPath(c echo.Context) error {
+	id := c.Param("id")
+	if raw, ok := strings.CutSuffix(id, ".star"); ok {
+		return s.handleRawSnippet(c, raw)
+	}
+	src, err := s.snippet(c, id)
+	if err != nil {
+		return err
+	}
+	sc, perr := scenarios.Parse("p-"+id, src)
+	if perr != nil {
+		// A shared script may be broken: show it so it can be fixed.
+		sc = &scenarios.Scenario{ID: "p-" + id, Title: "Shared script", Source: src, Modes: scenarios.AllModes}
+	}
+	v := s.scenarioView(sc, c.QueryParams())
+	v.Nav = s.nav("")
+	if v.Topic == "" {
+		v.Topic = "Shared script"
+	}
+	if perr != nil {
+		v.Problem = perr.Error()
+	}
+	v.Data = map[string]any{"id": "", "snippet": id, "source": src}
+	return render(c, http.StatusOK, web.ScenarioPage(v))
+}
+
+// handleRunPath serves /r/{id} (the recorded run, replayed on the page),
+// /r/{id}.json and /r/{id}.trace.json.
+func (s *Server) handleRunPath(c echo.Context) error {
+	id := c.Param("id")
+	if raw, ok := strings.CutSuffix(id, ".trace.json"); ok {
+		return s.handleRunTrace(c, raw)
+	}
+	if raw, ok := strings.CutSuffix(id, ".json"); ok {
+		return s.handleRunJSON(c, raw)
+	}
+	m, body, err := s.storedRun(c, id)
+	if err != nil {
+		return err
+	}
+	var rec recordedRun
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return fmt.Errorf("decode stored run %s: %w", id, err)
+	}
+	src := rec.Source
+	sc, ok := s.catalogue.Get(m.Scenario)
+	if src == "" && ok {
+		src = sc.Source
+	}
+	if !ok || src != sc.Source {
+		if parsed, err := scenarios.Parse(m.Scenario, src); err == nil {
+			sc = parsed
+		} else {
+			sc = &scenarios.Scenario{ID: m.Scenario, Title: m.Scenario, Source: src, Modes: scenarios.AllModes}
+		}
+	}
+	q := url.Values{"mode": {m.Mode}}
+	for k, v := range rec.Result.Params {
+		q.Set(k, fmt.Sprint(v))
+	}
+	q.Set("seed", strconv.FormatInt(rec.Result.Seed, 10))
+	v := s.scenarioView(sc, q)
+	v.Title = "Recorded run: " + sc.Title
+	v.Data = map[string]any{"id": sc.ID, "source": src, "replay": "/r/" + id + ".json", "run": id}
 	return render(c, http.StatusOK, web.ScenarioPage(v))
 }
 
@@ -145,6 +223,20 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 	case errors.Is(err, errBadRequest):
 		status, msg = http.StatusBadRequest, userMessage(err)
+	}
+	var ue *userError
+	if errors.As(err, &ue) {
+		msg = ue.msg
+		switch {
+		case errors.Is(err, errTooLarge):
+			status = http.StatusRequestEntityTooLarge
+		case errors.Is(err, errRateLimited):
+			status = http.StatusTooManyRequests
+		case errors.Is(err, errSharingOff):
+			status = http.StatusServiceUnavailable
+		default:
+			status = http.StatusBadRequest
+		}
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "path", c.Request().URL.Path, "err", err)

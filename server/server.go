@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,11 +16,13 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"interleave/sandbox/engine"
 	"interleave/sandbox/trace"
 	"interleave/scenarios"
+	"interleave/server/store"
 	"interleave/web"
 )
 
@@ -40,6 +43,11 @@ type Config struct {
 	AllowedOrigins []string // extra WebSocket origins, such as a course site
 	Logger         *slog.Logger
 	Health         map[string]any // extra /healthz fields, such as the sandbox's layers
+	// Store keeps shared scripts and runs; nil turns sharing off.
+	Store *store.Store
+	// SharesPerMinute limits shared scripts and runs per client address;
+	// default 20, negative for none.
+	SharesPerMinute int
 }
 
 // Server is the web application. Create it with New, serve its Handler.
@@ -50,8 +58,11 @@ type Server struct {
 	log       *slog.Logger
 	echo      *echo.Echo
 	upgrader  websocket.Upgrader
-	admit     *admission
-	runRate   *rateLimiter
+	admit       *admission
+	runRate     *rateLimiter
+	snippetRate *rateLimiter
+	lookupRate  *rateLimiter // misses: unknown ids asked for
+	store       *store.Store
 	sockets   atomic.Int64
 	metrics   *metrics
 
@@ -97,6 +108,15 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 	if cfg.RunsPerMinute > 0 {
 		s.runRate = newRateLimiter(cfg.RunsPerMinute, max(cfg.RunsPerMinute/4, 5))
 	}
+	if cfg.SharesPerMinute == 0 {
+		cfg.SharesPerMinute = 20
+	}
+	if cfg.SharesPerMinute > 0 {
+		s.snippetRate = newRateLimiter(cfg.SharesPerMinute, max(cfg.SharesPerMinute/2, 5))
+	}
+	s.lookupRate = newRateLimiter(30, 30)
+	s.store = cfg.Store
+	s.cfg = cfg
 	s.metrics = newMetrics(s)
 	s.baseCtx, s.stopRuns = context.WithCancel(context.Background())
 	s.upgrader = websocket.Upgrader{
@@ -118,6 +138,12 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 	}
 	e.GET("/", s.handleCatalogue)
 	e.GET("/s/:id", s.handleScenario)
+	e.GET("/p/:id", s.handleSnippetPath)
+	e.GET("/r/:id", s.handleRunPath)
+	api := e.Group("/api", middleware.BodyLimit(fmt.Sprintf("%dB", maxRunBody+1024)))
+	api.POST("/snippets", s.handlePostSnippet)
+	api.POST("/runs", s.handlePostRun)
+	api.POST("/trace", s.handlePostTrace)
 	e.GET("/ws", s.handleWS)
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))

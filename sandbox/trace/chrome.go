@@ -218,3 +218,72 @@ func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// ValidateChrome checks Chrome Trace Event JSON against the format's
+// rules: known phases, the fields each phase needs, complete slices with
+// a duration, async begins and ends that pair up, and flow starts that
+// have their finish.
+func ValidateChrome(b []byte) error {
+	var doc struct {
+		TraceEvents []map[string]any `json:"traceEvents"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("not JSON: %w", err)
+	}
+	if len(doc.TraceEvents) == 0 {
+		return fmt.Errorf("no traceEvents")
+	}
+	async := map[string]int{}
+	flows := map[string]int{}
+	for i, e := range doc.TraceEvents {
+		ph, _ := e["ph"].(string)
+		need := []string{"name", "ph", "pid", "tid"}
+		switch ph {
+		case "M":
+		case "X":
+			need = append(need, "ts", "dur")
+		case "i", "I":
+			need = append(need, "ts", "s")
+		case "b", "e":
+			need = append(need, "ts", "id", "cat")
+			key := fmt.Sprint(e["cat"], e["id"])
+			if ph == "b" {
+				async[key]++
+			} else {
+				async[key]--
+				if async[key] < 0 {
+					return fmt.Errorf("event %d: async end without a begin: %v", i, e)
+				}
+			}
+		case "s", "f":
+			need = append(need, "ts", "id")
+			key := fmt.Sprint(e["cat"], e["id"])
+			if ph == "s" {
+				flows[key]++
+			} else {
+				flows[key]--
+			}
+		default:
+			return fmt.Errorf("event %d: unknown phase %q", i, ph)
+		}
+		for _, f := range need {
+			if _, ok := e[f]; !ok {
+				return fmt.Errorf("event %d (%s): missing %q: %v", i, ph, f, e)
+			}
+		}
+		if d, ok := e["dur"].(float64); ok && d < 0 {
+			return fmt.Errorf("event %d: negative duration", i)
+		}
+	}
+	for k, n := range async {
+		if n != 0 {
+			return fmt.Errorf("async slice %s: %d begins without an end", k, n)
+		}
+	}
+	for k, n := range flows {
+		if n != 0 {
+			return fmt.Errorf("flow %s: start and finish do not pair", k)
+		}
+	}
+	return nil
+}

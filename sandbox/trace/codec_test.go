@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -171,5 +173,13 @@ func BenchmarkAppendJSON(b *testing.B) {
 	e := sampleEvents[2]
 	for b.Loop() {
 		buf = e.AppendJSON(buf[:0])
+	}
+}
+
+func TestAppendInt(t *testing.T) {
+	for _, v := range []int64{0, 7, 10, 99, 12345, -1, -10, 1 << 40, math.MaxInt64, math.MinInt64} {
+		if got, want := string(appendInt(nil, v)), strconv.FormatInt(v, 10); got != want {
+			t.Errorf("appendInt(%d) = %s, want %s", v, got, want)
+		}
 	}
 }

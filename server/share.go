@@ -1,0 +1,269 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"interleave/sandbox/trace"
+	"interleave/server/store"
+)
+
+// Limits of what sharing accepts.
+const (
+	maxRunBody   = 64 << 20 // bytes of a recorded run's JSON upload
+	maxRunEvents = 250_000  // events kept in a recorded run
+)
+
+// errTooLarge, errInvalid and errRateLimited are kinds of refusal that the
+// error handler maps to 413, 400 and 429.
+var (
+	errTooLarge    = errors.New("too large")
+	errInvalid     = errors.New("invalid")
+	errRateLimited = errors.New("rate limited")
+	errSharingOff  = errors.New("sharing is off")
+)
+
+// userError is a refusal with a sentence for the user and a kind for the
+// status code.
+type userError struct {
+	kind error
+	msg  string
+}
+
+func (e *userError) Error() string { return e.kind.Error() + ": " + e.msg }
+func (e *userError) Unwrap() error { return e.kind }
+
+func refuse(kind error, format string, args ...any) error {
+	return &userError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// limitLookups counts misses per client so that ids cannot be scanned
+// cheaply: a client that asks for too many ids that do not exist waits.
+func (s *Server) limitLookups(c echo.Context) error {
+	if ok, wait := s.lookupRate.allow(c.RealIP()); !ok {
+		s.metrics.rateLimited.WithLabelValues("lookup").Inc()
+		return refuse(errRateLimited, "Too many links that do not exist were asked for from your address; try again in %d s.", int(wait.Seconds())+1)
+	}
+	return nil
+}
+
+// miss answers an unknown id, after counting it against the client.
+func (s *Server) miss(c echo.Context, what, id string) error {
+	if err := s.limitLookups(c); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s %q: %w", what, id, errNotFound)
+}
+
+type snippetRequest struct {
+	Source string `json:"source"`
+}
+
+// handlePostSnippet stores an edited script: POST /api/snippets
+// {"source": "..."} answers {"id": "...", "url": "/p/..."}.
+func (s *Server) handlePostSnippet(c echo.Context) error {
+	if s.store == nil {
+		return refuse(errSharingOff, "Sharing is off on this server (it was started without a database).")
+	}
+	if ok, wait := s.snippetRate.allow(c.RealIP()); !ok {
+		s.metrics.rateLimited.WithLabelValues("snippet").Inc()
+		return refuse(errRateLimited, "Too many shared scripts from your address; try again in %d s.", int(wait.Seconds())+1)
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, int64(s.cfg.MaxScript)*8+1024))
+	if err != nil {
+		return fmt.Errorf("read snippet: %w", err)
+	}
+	var req snippetRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		if len(body) > s.cfg.MaxScript*8 {
+			return refuse(errTooLarge, "The script is larger than the limit of %d bytes.", s.cfg.MaxScript)
+		}
+		return refuse(errInvalid, "The request must be JSON like {\"source\": \"...\"}: %v.", err)
+	}
+	switch {
+	case strings.TrimSpace(req.Source) == "":
+		return refuse(errInvalid, "The script is empty.")
+	case len(req.Source) > s.cfg.MaxScript:
+		return refuse(errTooLarge, "The script is %d bytes; the limit is %d bytes.", len(req.Source), s.cfg.MaxScript)
+	case !utf8.ValidString(req.Source) || strings.ContainsRune(req.Source, utf8.RuneError):
+		return refuse(errInvalid, "The script is not valid UTF-8 text.")
+	}
+	id, err := s.store.PutSnippet(c.Request().Context(), req.Source)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"id": id, "url": "/p/" + id})
+}
+
+// snippet looks a shared script up, counting misses.
+func (s *Server) snippet(c echo.Context, id string) (string, error) {
+	if s.store == nil {
+		return "", refuse(errSharingOff, "Sharing is off on this server.")
+	}
+	src, err := s.store.Snippet(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", s.miss(c, "snippet", id)
+	}
+	return src, err
+}
+
+// handleRawSnippet serves /p/{id}.star.
+func (s *Server) handleRawSnippet(c echo.Context, id string) error {
+	src, err := s.snippet(c, id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", `inline; filename="`+id+`.star"`)
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(src))
+}
+
+// recordedRun is what "Share this run" uploads and /r/{id}.json returns:
+// the result and its events.
+type recordedRun struct {
+	Result *trace.Result `json:"result"`
+	Events []trace.Event `json:"events"`
+	Source string        `json:"source,omitempty"`
+}
+
+// handlePostRun stores a finished run: POST /api/runs with {"result":
+// {...}, "events": [...], "source": "..."} answers {"id", "url"}.
+func (s *Server) handlePostRun(c echo.Context) error {
+	if s.store == nil {
+		return refuse(errSharingOff, "Sharing is off on this server (it was started without a database).")
+	}
+	if ok, wait := s.snippetRate.allow(c.RealIP()); !ok {
+		s.metrics.rateLimited.WithLabelValues("run-share").Inc()
+		return refuse(errRateLimited, "Too many shared runs from your address; try again in %d s.", int(wait.Seconds())+1)
+	}
+	rec, err := readRecordedRun(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	if len(rec.Source) > s.cfg.MaxScript {
+		return refuse(errTooLarge, "The run's script is larger than the limit of %d bytes.", s.cfg.MaxScript)
+	}
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode run: %w", err)
+	}
+	id, err := s.store.PutRun(c.Request().Context(), store.RunMeta{
+		Scenario: rec.Result.Scenario, Mode: string(rec.Result.Mode), Status: string(rec.Result.Status), Events: len(rec.Events),
+	}, body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": id, "url": "/r/" + id, "events": len(rec.Events)})
+}
+
+// readRecordedRun decodes and checks an uploaded run: a result with a
+// known status, at most maxRunEvents events in sequence order.
+func readRecordedRun(r io.Reader) (*recordedRun, error) {
+	body, err := io.ReadAll(io.LimitReader(r, maxRunBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("read run: %w", err)
+	}
+	if len(body) > maxRunBody {
+		return nil, refuse(errTooLarge, "The run is larger than the limit of %d MiB.", maxRunBody>>20)
+	}
+	var rec recordedRun
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&rec); err != nil {
+		return nil, refuse(errInvalid, "The run must be JSON like {\"result\": {...}, \"events\": [...]}: %v.", err)
+	}
+	if rec.Result == nil {
+		return nil, refuse(errInvalid, "The run has no result.")
+	}
+	switch rec.Result.Status {
+	case trace.StatusOK, trace.StatusFailed, trace.StatusDeadlock, trace.StatusPanic, trace.StatusTimeout,
+		trace.StatusLimit, trace.StatusError, trace.StatusStopped:
+	default:
+		return nil, refuse(errInvalid, "The run's status %q is not one a run can have.", rec.Result.Status)
+	}
+	if len(rec.Events) > maxRunEvents {
+		rec.Result.Stats.Dropped += int64(len(rec.Events) - maxRunEvents)
+		rec.Events = rec.Events[:maxRunEvents]
+	}
+	for i := 1; i < len(rec.Events); i++ {
+		if rec.Events[i].Seq <= rec.Events[i-1].Seq || rec.Events[i].K == trace.KindInvalid {
+			return nil, refuse(errInvalid, "The run's events are not in sequence order (event %d).", i)
+		}
+	}
+	rec.Result.Events = nil
+	return &rec, nil
+}
+
+// storedRun looks a recorded run up, counting misses.
+func (s *Server) storedRun(c echo.Context, id string) (store.RunMeta, []byte, error) {
+	if s.store == nil {
+		return store.RunMeta{}, nil, refuse(errSharingOff, "Sharing is off on this server.")
+	}
+	m, body, err := s.store.Run(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, nil, s.miss(c, "run", id)
+	}
+	return m, body, err
+}
+
+// handleRunJSON serves /r/{id}.json: the recorded run.
+func (s *Server) handleRunJSON(c echo.Context, id string) error {
+	_, body, err := s.storedRun(c, id)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+}
+
+// handleRunTrace serves /r/{id}.trace.json: the recorded run as Chrome
+// Trace Event JSON for Perfetto.
+func (s *Server) handleRunTrace(c echo.Context, id string) error {
+	_, body, err := s.storedRun(c, id)
+	if err != nil {
+		return err
+	}
+	var rec recordedRun
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return fmt.Errorf("decode stored run %s: %w", id, err)
+	}
+	return writeTrace(c, &rec, id)
+}
+
+// handlePostTrace converts an unsaved run to Chrome Trace Event JSON:
+// POST /api/trace with the same body as /api/runs.
+func (s *Server) handlePostTrace(c echo.Context) error {
+	rec, err := readRecordedRun(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	name := rec.Result.Scenario
+	if name == "" {
+		name = "run"
+	}
+	return writeTrace(c, rec, name)
+}
+
+func writeTrace(c echo.Context, rec *recordedRun, name string) error {
+	res := *rec.Result
+	res.Events = rec.Events
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	h.Set("Content-Disposition", `attachment; filename="`+safeName(name)+`.trace.json"`)
+	c.Response().WriteHeader(http.StatusOK)
+	return trace.WriteChrome(c.Response(), &res)
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, s)
+}
