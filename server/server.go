@@ -52,19 +52,19 @@ type Config struct {
 
 // Server is the web application. Create it with New, serve its Handler.
 type Server struct {
-	cfg       Config
-	catalogue *scenarios.Catalogue
-	runner    Runner
-	log       *slog.Logger
-	echo      *echo.Echo
-	upgrader  websocket.Upgrader
+	cfg         Config
+	catalogue   *scenarios.Catalogue
+	runner      Runner
+	log         *slog.Logger
+	echo        *echo.Echo
+	upgrader    websocket.Upgrader
 	admit       *admission
 	runRate     *rateLimiter
 	snippetRate *rateLimiter
 	lookupRate  *rateLimiter // misses: unknown ids asked for
 	store       *store.Store
-	sockets   atomic.Int64
-	metrics   *metrics
+	sockets     atomic.Int64
+	metrics     *metrics
 
 	// baseCtx parents every run, so that Close stops them all.
 	baseCtx  context.Context
