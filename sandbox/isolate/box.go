@@ -46,6 +46,12 @@ func New(level Level, limits Limits, exe, probeArg string) (*Box, error) {
 	if !b.layers.Seccomp {
 		missing("seccomp is not available: the system call allowlist is off")
 	}
+	if cg, err := detectCgroups(); err != nil {
+		missing("no writable cgroup (%v): memory and thread limits rely on rlimits and the engine", err)
+	} else {
+		b.cgroups = cg
+		b.layers.Cgroup = cg.version
+	}
 	// Namespaces are proven by starting a probe child in them, with every
 	// other layer on, so a runtime that blocks them is noticed now rather
 	// than on the first Run.
@@ -62,12 +68,6 @@ func New(level Level, limits Limits, exe, probeArg string) (*Box, error) {
 	}
 	if rep.Error != "" {
 		return nil, fmt.Errorf("sandbox probe: %s", rep.Error)
-	}
-	if cg, err := detectCgroups(); err != nil {
-		missing("no writable cgroup (%v): memory and thread limits rely on rlimits and the engine", err)
-	} else {
-		b.cgroups = cg
-		b.layers.Cgroup = cg.version
 	}
 	if level == Strict && (!b.layers.Namespaces || !b.layers.Seccomp) {
 		return nil, fmt.Errorf("sandbox strict: namespaces and seccomp are required: %v", b.layers.Missing)

@@ -69,6 +69,9 @@ func detectV1(self []byte) (*cgroups, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("cgroup v1: %s is not writable: %w", ctl, err)
 		}
+		if err := probeWritable(dir); err != nil {
+			return nil, fmt.Errorf("cgroup v1: %s: %w", ctl, err)
+		}
 		c.v1[ctl] = dir
 	}
 	return c, nil
@@ -120,12 +123,25 @@ func detectV2(self []byte) (*cgroups, error) {
 	if err := os.MkdirAll(runs, 0o755); err != nil {
 		return nil, fmt.Errorf("cgroup v2: %w", err)
 	}
+	if err := probeWritable(runs); err != nil {
+		return nil, fmt.Errorf("cgroup v2: %w", err)
+	}
 	if err := os.WriteFile(filepath.Join(runs, "cgroup.subtree_control"), enable, 0); err != nil {
 		if err := os.WriteFile(filepath.Join(runs, "cgroup.subtree_control"), []byte("+memory +pids"), 0); err != nil {
 			return nil, fmt.Errorf("cgroup v2: enable controllers for runs: %w", err)
 		}
 	}
 	return &cgroups{version: "v2", v2: runs}, nil
+}
+
+// probeWritable makes and removes a cgroup under dir: a directory that
+// exists (made by another user, say) is not necessarily one we may use.
+func probeWritable(dir string) error {
+	p := filepath.Join(dir, fmt.Sprintf("probe-%d", os.Getpid()))
+	if err := os.Mkdir(p, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%s is not writable: %w", dir, err)
+	}
+	return os.Remove(p)
 }
 
 // cgroupSlack covers what the Go runtime and the kernel charge beyond the

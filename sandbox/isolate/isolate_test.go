@@ -1,10 +1,13 @@
 package isolate_test
 
 import (
+	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"interleave/sandbox"
@@ -127,5 +130,42 @@ func TestLayersDetected(t *testing.T) {
 	}
 	if _, err := isolate.New(isolate.Strict, isolate.DefaultLimits, exe, sandbox.ProbeArg); err != nil {
 		t.Errorf("isolate.New(strict) error = %v, want nil where namespaces and seccomp exist", err)
+	}
+}
+
+// A server need not be root: as an unprivileged user the child's user
+// namespace maps to that user, and strict mode still finds namespaces
+// and seccomp.
+func TestUnprivilegedServer(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to drop to an unprivileged user")
+	}
+	exe := sandboxtest.Binary(t)
+	dir, err := os.MkdirTemp("", "interleave-nonroot-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "hello.star")
+	if err := os.WriteFile(script, []byte("def main():\n    c = cell(\"c\")\n    c.add(1)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "run", "-sandbox", "strict", "-format", "json", script)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("run as nobody with -sandbox strict: %v\n%s", err, stderr)
+	}
+	var res struct{ Status string }
+	if err := json.Unmarshal(out, &res); err != nil || res.Status != "ok" {
+		t.Errorf("run as nobody = %s (%v), want status ok", out, err)
 	}
 }

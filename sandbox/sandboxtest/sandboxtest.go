@@ -28,6 +28,10 @@ func Binary(t testing.TB) string {
 			err = derr
 			return
 		}
+		// Readable by all, so tests can run it as an unprivileged user.
+		if err = os.Chmod(dir, 0o755); err != nil {
+			return
+		}
 		path = filepath.Join(dir, "interleave")
 		cmd := exec.Command("go", "build", "-o", path, "interleave")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
