@@ -142,10 +142,14 @@ func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.
 			log.Warn("course problem: " + p.Error())
 		}
 	}
+	// Keep a child started and waiting for each run slot, so that a run
+	// does not wait for a process to start.
+	sbCfg.Warm = scfg.MaxRuns
 	runner, err := sandbox.New(sbCfg)
 	if err != nil {
 		return err
 	}
+	defer runner.Close()
 	layers := runner.Layers()
 	log.Info("sandbox ready", "level", layers.Level, "layers", layers.Summary())
 	for _, m := range layers.Missing {

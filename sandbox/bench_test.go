@@ -14,17 +14,28 @@ import (
 )
 
 // BenchmarkStartup measures the time from a run request to the child's
-// first event, with every isolation layer on and with a plain child, in
-// the same process so the two can be compared as a ratio. It reports the
-// median and the 99th percentile.
+// first event: a plain child, a child with every isolation layer, and the
+// same with children started ahead (the server's warm pool), in one
+// process so that they compare as ratios. It reports the median and the
+// 99th percentile.
 func BenchmarkStartup(b *testing.B) {
 	exe := sandboxtest.Binary(b)
-	for _, level := range []isolate.Level{isolate.Off, isolate.Auto} {
-		b.Run(string(level), func(b *testing.B) {
-			r, err := sandbox.New(sandbox.Config{Exe: exe, Level: level})
+	cases := []struct {
+		name  string
+		level isolate.Level
+		warm  int
+	}{
+		{"plain", isolate.Off, 0},
+		{"all-layers", isolate.Auto, 0},
+		{"all-layers-warm", isolate.Auto, 2},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			r, err := sandbox.New(sandbox.Config{Exe: exe, Level: tc.level, Warm: tc.warm})
 			if err != nil {
 				b.Fatal(err)
 			}
+			defer r.Close()
 			req := engine.Request{Source: "def main():\n    pass\n", Mode: trace.ModeOS}
 			lat := make([]time.Duration, 0, b.N)
 			for b.Loop() {

@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +42,11 @@ type Config struct {
 	OS isolate.Limits
 	// MaxScript caps a script's size in bytes (default 64 KiB).
 	MaxScript int
+	// Warm is how many children are kept started and waiting for a
+	// request, so that a run does not wait for a process to start. Zero
+	// starts each child on demand. A Runner with warm children must be
+	// closed.
+	Warm int
 }
 
 // DefaultTimeout is the wall-clock limit of a run unless configured.
@@ -59,6 +63,11 @@ type Runner struct {
 	limits  engine.Limits
 	box     *isolate.Box
 	maxSrc  int
+
+	warm      chan *child   // started children waiting for a request
+	done      chan struct{} // closed by Close
+	filled    chan struct{} // closed when fill has returned
+	closeOnce sync.Once
 }
 
 // New checks the configuration and returns a Runner.
@@ -99,7 +108,14 @@ func New(cfg Config) (*Runner, error) {
 	if maxSrc <= 0 {
 		maxSrc = scenarios.MaxSource
 	}
-	return &Runner{exe: exe, timeout: t, limits: cfg.Limits, box: box, maxSrc: maxSrc}, nil
+	r := &Runner{exe: exe, timeout: t, limits: cfg.Limits, box: box, maxSrc: maxSrc}
+	if cfg.Warm > 0 {
+		// fill blocks holding one more started child than the channel.
+		r.warm = make(chan *child, max(cfg.Warm-1, 0))
+		r.done, r.filled = make(chan struct{}), make(chan struct{})
+		go r.fill()
+	}
+	return r, nil
 }
 
 // Layers reports the isolation layers in force, for logs and /healthz.
@@ -135,70 +151,23 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	if err != nil {
 		return sum.fail(trace.StatusError, "The run could not be prepared."), fmt.Errorf("encode request: %w", err)
 	}
-	pr, pw, err := os.Pipe()
+	c, err := r.take()
 	if err != nil {
-		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("create event pipe: %w", err)
+		return sum.fail(trace.StatusError, "The sandbox could not start a run."), err
 	}
-	defer pr.Close()
-	stderr := &tailBuffer{max: 8 << 10}
-	cmd := exec.Command(r.exe, ChildArg, r.box.Spec().Encode())
-	cmd.Env = []string{} // nothing of the server's environment leaks in
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		pw.Close()
-		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("create stdin pipe: %w", err)
-	}
-	cmd.Stdout = io.Discard
-	cmd.Stderr = stderr
-	cmd.ExtraFiles = []*os.File{pw}
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Setpgid:   true,            // the whole group is killed at the end
-		Pdeathsig: syscall.SIGKILL, // and dies with the server
-	}
-	box, err := r.box.Prepare(cmd, "run-"+strconv.FormatInt(start.UnixNano(), 36)+"-"+strconv.Itoa(int(runSeq.Add(1))))
-	if err != nil {
-		pw.Close()
-		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("prepare sandbox: %w", err)
-	}
-	defer box.Close()
-	if err := cmd.Start(); err != nil {
-		pw.Close()
-		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("start child: %w", err)
-	}
-	pw.Close() // the child holds the only write end now
-	pid := cmd.Process.Pid
-	// The child is put in its cgroup before it is given its script: it
-	// waits for the request on stdin until then.
-	if err := box.Started(pid); err != nil {
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		return sum.fail(trace.StatusError, "The sandbox could not start a run."), fmt.Errorf("place child in cgroup: %w", err)
-	}
-	go func() {
-		// A child that dies before reading makes this fail; the frame
-		// reader below reports why.
-		_, _ = stdin.Write(reqJSON)
-		stdin.Close()
-	}()
+	defer c.close()
+	go c.send(reqJSON)
 
 	runCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	var killOnce sync.Once
-	kill := func() {
-		killOnce.Do(func() {
-			// Kill the process group first so that nothing the child
-			// started survives, then the child itself in case it left
-			// the group.
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-			_ = cmd.Process.Kill()
-		})
-	}
-	stopWatch := context.AfterFunc(runCtx, kill)
+	stopWatch := context.AfterFunc(runCtx, c.kill)
 
-	readErr := r.read(pr, sum, onEvents)
+	readErr := r.read(c.events, sum, onEvents)
 	stopWatch()
-	kill() // a child that finished has exited already; one that did not must not outlive its run
-	waitErr := cmd.Wait()
+	c.kill() // a child that finished has exited already; one that did not must not outlive its run
+	<-c.exited
+	waitErr := c.waitErr
+	stderr, box := c.stderr, c.box
 	sum.res.Stats.WallNs = time.Since(start).Nanoseconds()
 
 	switch {

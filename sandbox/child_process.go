@@ -1,0 +1,172 @@
+package sandbox
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"interleave/sandbox/isolate"
+)
+
+// child is one started sandbox child, waiting for its request on stdin
+// or running it. Its waiter goroutine reaps it and closes exited.
+type child struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	events  *os.File // the read end of the event pipe
+	stderr  *tailBuffer
+	box     *isolate.Run
+	exited  chan struct{}
+	waitErr error // set before exited is closed
+	once    sync.Once
+}
+
+// spawn starts a child in the box. It enters its sandbox at once and then
+// waits on stdin, so it can be started ahead of its request.
+func (r *Runner) spawn() (*child, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("create event pipe: %w", err)
+	}
+	c := &child{events: pr, stderr: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
+	cmd := exec.Command(r.exe, ChildArg, r.box.Spec().Encode())
+	cmd.Env = []string{} // nothing of the server's environment leaks in
+	if c.stdin, err = cmd.StdinPipe(); err != nil {
+		pr.Close()
+		pw.Close()
+		return nil, fmt.Errorf("create stdin pipe: %w", err)
+	}
+	cmd.Stdout = io.Discard
+	cmd.Stderr = c.stderr
+	cmd.ExtraFiles = []*os.File{pw}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid:   true,            // the whole group is killed at the end
+		Pdeathsig: syscall.SIGKILL, // and dies with the server
+	}
+	id := "run-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(int(runSeq.Add(1)))
+	if c.box, err = r.box.Prepare(cmd, id); err != nil {
+		pr.Close()
+		pw.Close()
+		return nil, fmt.Errorf("prepare sandbox: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		c.box.Close()
+		return nil, fmt.Errorf("start child: %w", err)
+	}
+	pw.Close() // the child holds the only write end now
+	c.cmd = cmd
+	go func() {
+		c.waitErr = cmd.Wait()
+		close(c.exited)
+	}()
+	// The child goes into its cgroup before it is given a script: it
+	// waits for the request on stdin until then.
+	if err := c.box.Started(cmd.Process.Pid); err != nil {
+		c.close()
+		return nil, fmt.Errorf("place child in cgroup: %w", err)
+	}
+	return c, nil
+}
+
+// send writes the request and closes stdin. A child that died first makes
+// the write fail; the frame reader reports why.
+func (c *child) send(req []byte) {
+	_, _ = c.stdin.Write(req)
+	c.stdin.Close()
+}
+
+// kill ends the child's whole process group (its pid namespace too, as it
+// is that namespace's init), then the child itself in case it left the
+// group.
+func (c *child) kill() {
+	c.once.Do(func() {
+		pid := c.cmd.Process.Pid
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = c.cmd.Process.Kill()
+	})
+}
+
+// close kills the child, waits until it is reaped and releases its pipes
+// and cgroup.
+func (c *child) close() {
+	c.kill()
+	<-c.exited
+	c.stdin.Close()
+	c.events.Close()
+	c.box.Close()
+}
+
+func (c *child) alive() bool {
+	select {
+	case <-c.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// take returns a warm child if one waits, or starts one.
+func (r *Runner) take() (*child, error) {
+	for {
+		select {
+		case c := <-r.warm:
+			if c.alive() {
+				return c, nil
+			}
+			c.close() // died while waiting: take another
+			continue
+		default:
+		}
+		return r.spawn()
+	}
+}
+
+// fill keeps up to cap(r.warm) children started and waiting, so a run
+// costs no process start-up. It stops when r.done is closed.
+func (r *Runner) fill() {
+	defer close(r.filled)
+	for {
+		c, err := r.spawn()
+		if err != nil {
+			select {
+			case <-time.After(time.Second):
+				continue
+			case <-r.done:
+				return
+			}
+		}
+		select {
+		case r.warm <- c:
+		case <-r.done:
+			c.close()
+			return
+		}
+	}
+}
+
+// Close stops keeping warm children and kills those waiting. Runs in
+// progress are not affected.
+func (r *Runner) Close() {
+	if r.done == nil {
+		return
+	}
+	r.closeOnce.Do(func() {
+		close(r.done)
+		<-r.filled
+		for {
+			select {
+			case c := <-r.warm:
+				c.close()
+			default:
+				return
+			}
+		}
+	})
+}
