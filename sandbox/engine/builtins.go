@@ -47,13 +47,13 @@ func callerLine(th *starlark.Thread) int {
 	if th.CallStackDepth() < 2 {
 		return 0
 	}
-	return int(th.CallFrame(1).Pos.Line)
+	return int(th.DebugFrame(1).Position().Line)
 }
 
 // rec records an event of the running thread t, from t's goroutine.
 func (t *thread) rec(k trace.Kind, obj string, v trace.Value, line int) {
 	r := t.r
-	if r.ended.Load() {
+	if r.ended.Load() || r.noRecord {
 		return
 	}
 	t.events++
@@ -68,13 +68,55 @@ func (t *thread) rec(k trace.Kind, obj string, v trace.Value, line int) {
 		e.T = r.sim.clock.Load()
 		e.Tid, e.CPU, e.HasOS = 0, 0, false
 	case trace.ModeGreen:
-		e.T = nanotime() - r.start
-		e.Tid, e.CPU, e.HasOS = gettid(), currentCPU(), true
+		e.T = r.now()
+		e.Tid, e.CPU, e.HasOS = t.osTid(), currentCPU(), true
 	default:
-		e.T = nanotime() - r.start
+		e.T = r.now()
 		e.Tid, e.CPU, e.HasOS = t.tid, currentCPU(), true
 	}
-	s.publish(seq)
+	r.rec.publish(s, seq)
+}
+
+// now is the event clock of the real modes: raw TSC ticks, which the
+// recorder converts, or nanoseconds since the start.
+func (r *run) now() int64 {
+	if useTSC {
+		return rdtsc()
+	}
+	return nanotime() - r.start
+}
+
+// osTid is the OS thread a green thread runs on now. It calls gettid only
+// when the thread key (the FS base) changes.
+func (t *thread) osTid() int {
+	if !useFSBase {
+		return gettid()
+	}
+	k := threadKey()
+	if k == t.lastKey && t.lastTid != 0 {
+		return t.lastTid
+	}
+	r := t.r
+	r.tidMu.Lock()
+	tid, ok := r.tids[k]
+	r.tidMu.Unlock()
+	if !ok {
+		for {
+			k1, id, k2 := threadKey(), gettid(), threadKey()
+			if k1 == k2 {
+				k, tid = k1, id
+				break
+			}
+		}
+		r.tidMu.Lock()
+		if r.tids == nil {
+			r.tids = map[uint64]int{}
+		}
+		r.tids[k] = tid
+		r.tidMu.Unlock()
+	}
+	t.lastKey, t.lastTid = k, tid
+	return tid
 }
 
 // recordFor records an event on t's lane from another goroutine (cutoff);
@@ -89,9 +131,9 @@ func (r *run) recordFor(t *thread, k trace.Kind, obj string, v trace.Value, line
 	if r.sim != nil {
 		e.T = r.sim.clock.Load()
 	} else {
-		e.T = nanotime() - r.start
+		e.T = r.now()
 	}
-	s.publish(seq)
+	r.rec.publish(s, seq)
 }
 
 // toValue converts a Starlark value for an event: scalars as themselves,
@@ -131,15 +173,28 @@ func wrapArg(err error) error {
 	return &scriptError{msg: err.Error(), isArg: true}
 }
 
+// numArg unpacks the one number a builtin takes, int or float.
+func numArg(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, name string) (float64, error) {
+	var v starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, name, &v); err != nil {
+		return 0, wrapArg(err)
+	}
+	f, ok := starlark.AsFloat(v)
+	if !ok {
+		return 0, argError("%s: %s must be a number, not %s", b.Name(), name, v.Type())
+	}
+	return f, nil
+}
+
 func noArgs(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
 	return wrapArg(starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0))
 }
 
 // sleep(ms)
 func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var ms float64
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &ms); err != nil {
-		return nil, wrapArg(err)
+	ms, err := numArg(b, args, kwargs, "ms")
+	if err != nil {
+		return nil, err
 	}
 	if ms < 0 {
 		return nil, argError("sleep: ms must not be negative, not %v", ms)
@@ -152,7 +207,9 @@ func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	t.rec(trace.Sleep, "", numValue(ms), line)
 	r := t.r
 	r.mu.Lock()
-	t.state = stSleeping
+	if t.state == stRunning {
+		t.state = stSleeping
+	}
 	r.mu.Unlock()
 	err = r.sched.sleep(t, int64(ms*1e6))
 	r.mu.Lock()
@@ -192,9 +249,9 @@ func yieldNow(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 
 // work(us): CPU-bound busy work of about us microseconds.
 func workBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var us float64
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &us); err != nil {
-		return nil, wrapArg(err)
+	us, err := numArg(b, args, kwargs, "us")
+	if err != nil {
+		return nil, err
 	}
 	if us < 0 {
 		return nil, argError("work: us must not be negative, not %v", us)
@@ -328,15 +385,21 @@ func (r *run) runtimeError(err error) *scriptError {
 	case errors.As(err, &se):
 		out.msg, out.isArg = se.msg, se.isArg
 	case ee != nil && isBindingError(ee.Msg):
+		// Starlark reports it from inside the called function, at its
+		// def; the mistake is at the call.
 		out.isArg = true
+		if n := len(ee.CallStack); n >= 2 && ee.CallStack[n-1].Pos.Filename() != "<builtin>" {
+			out.line, out.col = innermost(ee.CallStack[:n-1])
+		}
 	}
+	out.line, out.col = r.script.locate(out.line, out.col)
 	return out
 }
 
 // isBindingError recognizes Starlark's errors for a call with the wrong
 // arguments.
 func isBindingError(msg string) bool {
-	for _, s := range []string{"missing argument", "unexpected keyword argument", "accepts no more than", "takes exactly", "got multiple values for", "for parameter", "does not accept"} {
+	for _, s := range []string{"missing argument", "unexpected keyword argument", "accepts ", "takes exactly", "got multiple values for", "for parameter", "does not accept"} {
 		if strings.Contains(msg, s) {
 			return true
 		}

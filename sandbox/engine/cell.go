@@ -14,25 +14,16 @@ import (
 // pointer, so get and set are each atomic but a get followed by a set is
 // not: that gap is where lost updates happen, on real threads.
 type cellObj struct {
-	r       *run
-	name    string
-	v       atomic.Pointer[cellBox]
-	methods map[string]*starlark.Builtin
+	r    *run
+	name string
+	v    atomic.Pointer[cellBox]
+
+	get, set, add, cas, swap *starlark.Builtin
 }
 
 type cellBox struct{ v starlark.Value }
 
-var cellMethods = map[string]func(*cellObj, *thread, *starlark.Thread, starlark.Tuple) (starlark.Value, error){
-	"get":  (*cellObj).get,
-	"set":  (*cellObj).set,
-	"add":  (*cellObj).add,
-	"cas":  (*cellObj).cas,
-	"swap": (*cellObj).swap,
-}
-
-var cellArity = map[string][]string{
-	"get": nil, "set": {"v"}, "add": {"d"}, "cas": {"old", "new"}, "swap": {"v"},
-}
+type cellOp func(*cellObj, *thread, *starlark.Thread, starlark.Tuple) (starlark.Value, error)
 
 // cell(name, value=0)
 func newCell(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -46,37 +37,44 @@ func newCell(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 		return nil, err
 	}
 	r := t.r
-	c := &cellObj{r: r, name: name, methods: map[string]*starlark.Builtin{}}
+	c := &cellObj{r: r, name: name}
 	r.mu.Lock()
 	r.moves.note(v, "stored in cell "+name)
 	r.cells = append(r.cells, c)
 	r.mu.Unlock()
 	c.v.Store(&cellBox{v})
-	for m, f := range cellMethods {
-		params := cellArity[m]
-		c.methods[m] = starlark.NewBuiltin(m, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := checkArity(name+"."+m, params, args, kwargs); err != nil {
-				return nil, err
-			}
-			t, err := begin(th)
-			if err != nil {
-				return nil, err
-			}
-			return f(c, t, th, args)
-		})
-	}
+	c.get = c.method("get", nil, (*cellObj).doGet)
+	c.set = c.method("set", []string{"v"}, (*cellObj).doSet)
+	c.add = c.method("add", []string{"d"}, (*cellObj).doAdd)
+	c.cas = c.method("cas", []string{"old", "new"}, (*cellObj).doCas)
+	c.swap = c.method("swap", []string{"v"}, (*cellObj).doSwap)
 	return c, nil
 }
 
-// checkArity accepts exactly the named positional parameters.
-func checkArity(fn string, params []string, args starlark.Tuple, kwargs []starlark.Tuple) error {
-	if len(kwargs) > 0 || len(args) != len(params) {
-		if len(params) == 0 {
-			return argError("%s() takes no arguments", fn)
+// method makes the builtin for one operation, taking exactly params.
+func (c *cellObj) method(m string, params []string, op cellOp) *starlark.Builtin {
+	return starlark.NewBuiltin(m, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		if len(kwargs) > 0 || len(args) != len(params) {
+			return nil, arityError(c.name+"."+m, params, len(args)+len(kwargs))
 		}
-		return argError("%s(%s) takes %d positional argument%s, got %d", fn, joinNames(params), len(params), map[bool]string{true: "", false: "s"}[len(params) == 1], len(args)+len(kwargs))
+		t, err := begin(th)
+		if err != nil {
+			return nil, err
+		}
+		return op(c, t, th, args)
+	})
+}
+
+// arityError says how a method with exactly params is called.
+func arityError(fn string, params []string, got int) error {
+	if len(params) == 0 {
+		return argError("%s() takes no arguments", fn)
 	}
-	return nil
+	s := "s"
+	if len(params) == 1 {
+		s = ""
+	}
+	return argError("%s(%s) takes %d positional argument%s, got %d", fn, joinNames(params), len(params), s, got)
 }
 
 func joinNames(ps []string) string {
@@ -92,7 +90,7 @@ func joinNames(ps []string) string {
 
 func (c *cellObj) load() starlark.Value { return c.v.Load().v }
 
-func (c *cellObj) get(t *thread, th *starlark.Thread, _ starlark.Tuple) (starlark.Value, error) {
+func (c *cellObj) doGet(t *thread, th *starlark.Thread, _ starlark.Tuple) (starlark.Value, error) {
 	v := c.v.Load().v
 	t.rec(trace.Get, c.name, toValue(v), callerLine(th))
 	return v, nil
@@ -106,7 +104,7 @@ func (c *cellObj) freeze(v starlark.Value) {
 	}
 }
 
-func (c *cellObj) set(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
+func (c *cellObj) doSet(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
 	v := args[0]
 	c.freeze(v)
 	c.v.Store(&cellBox{v})
@@ -115,7 +113,7 @@ func (c *cellObj) set(t *thread, th *starlark.Thread, args starlark.Tuple) (star
 }
 
 // add(d) is an atomic fetch-add: it returns the old value.
-func (c *cellObj) add(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
+func (c *cellObj) doAdd(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
 	for {
 		old := c.v.Load()
 		nv, err := starlark.Binary(syntax.PLUS, old.v, args[0])
@@ -130,7 +128,7 @@ func (c *cellObj) add(t *thread, th *starlark.Thread, args starlark.Tuple) (star
 }
 
 // cas(old, new) sets new if the value equals old, atomically.
-func (c *cellObj) cas(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
+func (c *cellObj) doCas(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
 	c.freeze(args[1])
 	for {
 		cur := c.v.Load()
@@ -150,7 +148,7 @@ func (c *cellObj) cas(t *thread, th *starlark.Thread, args starlark.Tuple) (star
 }
 
 // swap(v) stores v and returns the old value, atomically.
-func (c *cellObj) swap(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
+func (c *cellObj) doSwap(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
 	c.freeze(args[0])
 	old := c.v.Swap(&cellBox{args[0]})
 	t.rec(trace.Swap, c.name, toValue(args[0]), callerLine(th))
@@ -167,11 +165,19 @@ func (c *cellObj) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: cel
 func (c *cellObj) AttrNames() []string   { return []string{"add", "cas", "get", "name", "set", "swap"} }
 
 func (c *cellObj) Attr(name string) (starlark.Value, error) {
-	if name == "name" {
+	switch name {
+	case "get":
+		return c.get, nil
+	case "set":
+		return c.set, nil
+	case "add":
+		return c.add, nil
+	case "cas":
+		return c.cas, nil
+	case "swap":
+		return c.swap, nil
+	case "name":
 		return starlark.String(c.name), nil
-	}
-	if m, ok := c.methods[name]; ok {
-		return m, nil
 	}
 	return nil, nil
 }

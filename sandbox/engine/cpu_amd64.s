@@ -1,5 +1,21 @@
 #include "textflag.h"
 
+// func rdtsc() int64
+TEXT ·rdtsc(SB), NOSPLIT, $0-8
+	RDTSC
+	SHLQ $32, DX
+	ORQ  DX, AX
+	MOVQ AX, ret+0(FP)
+	RET
+
+// func rdpidCPU() int
+TEXT ·rdpidCPU(SB), NOSPLIT, $0-8
+	// RDPID RAX (F3 0F C7 /7), spelled out for older assemblers.
+	BYTE $0xF3; BYTE $0x0F; BYTE $0xC7; BYTE $0xF8
+	ANDQ $0xfff, AX
+	MOVQ AX, ret+0(FP)
+	RET
+
 // func rdtscpCPU() int
 TEXT ·rdtscpCPU(SB), NOSPLIT, $0-8
 	RDTSCP
@@ -7,20 +23,20 @@ TEXT ·rdtscpCPU(SB), NOSPLIT, $0-8
 	MOVQ CX, ret+0(FP)
 	RET
 
-// func cpuidHasRDTSCP() bool
-TEXT ·cpuidHasRDTSCP(SB), NOSPLIT, $0-1
-	MOVL $0x80000000, AX
-	XORL CX, CX
-	CPUID
-	CMPL AX, $0x80000001
-	JB   no
-	MOVL $0x80000001, AX
-	XORL CX, CX
-	CPUID
-	SHRL $27, DX
-	ANDL $1, DX
-	MOVB DX, ret+0(FP)
+// func rdfsbase() uint64
+TEXT ·rdfsbase(SB), NOSPLIT, $0-8
+	// RDFSBASE RAX (F3 48 0F AE /0).
+	BYTE $0xF3; BYTE $0x48; BYTE $0x0F; BYTE $0xAE; BYTE $0xC0
+	MOVQ AX, ret+0(FP)
 	RET
-no:
-	MOVB $0, ret+0(FP)
+
+// func cpuid(leaf, sub uint32) (a, b, c, d uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	MOVL sub+4(FP), CX
+	CPUID
+	MOVL AX, a+8(FP)
+	MOVL BX, b+12(FP)
+	MOVL CX, c+16(FP)
+	MOVL DX, d+20(FP)
 	RET

@@ -2,5 +2,9 @@
 
 package engine
 
-// currentCPU returns the processor the calling thread runs on.
-func currentCPU() int { return syscallCPU() }
+const useTSC, useFSBase = false, false
+
+func currentCPU() int   { return syscallCPU() }
+func ticks() int64      { return nanotime() }
+func rdtsc() int64      { return nanotime() } // unused: useTSC is false
+func threadKey() uint64 { return uint64(gettid()) }

@@ -86,6 +86,15 @@ func (r *run) findCycle(t *thread) []*thread {
 
 // endDeadlock ends the run with a wait-for cycle; r.mu is held.
 func (r *run) endDeadlock(cycle []*thread) {
+	// Start at the oldest thread, so the same cycle reads the same
+	// whichever thread closed it.
+	low := 0
+	for i, t := range cycle {
+		if t.id < cycle[low].id {
+			low = i
+		}
+	}
+	cycle = append(cycle[low:len(cycle):len(cycle)], cycle[:low]...)
 	d := &trace.Deadlock{}
 	for _, t := range cycle {
 		d.Cycle = append(d.Cycle, waitOf(t))

@@ -48,6 +48,10 @@ type Limits struct {
 	Output  int    `json:"output,omitempty"`  // bytes of print output: 64 KiB
 }
 
+// benchNoRecord turns event recording off, so that benchmarks can
+// measure what recording costs.
+var benchNoRecord bool
+
 // errCutoff is what a builtin returns to a thread whose run has ended: the
 // thread unwinds without recording anything more.
 var errCutoff = errors.New("cut off: the run has ended")
@@ -64,6 +68,8 @@ type run struct {
 	sim    *simSched // nil unless sim mode
 	script *script
 
+	noRecord bool // benchmarks: measure builtins without recording
+
 	ended atomic.Bool   // set once, by end
 	done  chan struct{} // closed by end
 	wg    sync.WaitGroup
@@ -71,19 +77,22 @@ type run struct {
 	budget    atomic.Int64 // Starlark steps left to hand out
 	stepsUsed atomic.Int64
 
-	mu       sync.Mutex // guards everything below
-	threads  []*thread
-	live     int // threads started and not finished
-	blocked  int // live threads waiting in the wait-for graph
-	cells    []*cellObj
-	checks   []trace.CheckResult
-	output   strings.Builder
-	moves    moveTable
-	status   trace.Status
-	message  string
-	scriptEr *trace.ScriptError
-	deadlock *trace.Deadlock
-	goids    map[uint64]*thread
+	mu        sync.Mutex // guards everything below
+	threads   []*thread
+	live      int // threads started and not finished
+	blocked   int // live threads waiting in the wait-for graph
+	cells     []*cellObj
+	checks    []trace.CheckResult
+	output    strings.Builder
+	moves     moveTable
+	status    trace.Status
+	message   string
+	scriptEr  *trace.ScriptError
+	deadlock  *trace.Deadlock
+	goids     map[uint64]*thread
+	tidMu     sync.Mutex
+	tids      map[uint64]int // green mode: OS thread key -> tid
+	cutReason string         // the V of cutoff events
 }
 
 // Run runs one scenario and returns its result (without events). emit is
@@ -104,7 +113,7 @@ func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trac
 	if res.Mode == "" {
 		res.Mode = trace.ModeOS
 	}
-	r := &run{ctx: ctx, req: req, mode: res.Mode, done: make(chan struct{})}
+	r := &run{ctx: ctx, req: req, mode: res.Mode, done: make(chan struct{}), noRecord: benchNoRecord}
 	r.lim = resolveLimits(req.Limits, r.mode)
 	res.Procs = r.procs()
 
@@ -134,33 +143,45 @@ func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trac
 		}
 		r.sim, r.sched = sim, sim
 	case trace.ModeGreen:
-		prev := runtime.GOMAXPROCS(res.Procs)
-		defer runtime.GOMAXPROCS(prev)
+		defer setProcs(res.Procs)()
 		r.sched = &realSched{r: r, locked: false}
 	default:
+		// growProcs raises GOMAXPROCS as threads are spawned.
+		defer setProcs(runtime.GOMAXPROCS(0))()
 		r.sched = &realSched{r: r, locked: true}
 	}
 
 	r.budget.Store(int64(r.lim.Steps))
 	r.rec = newRecorder(r.lim.Events, emit)
 	r.start = nanotime()
-	r.rec.start()
+	r.rec.start(r.start, useTSC && r.sim == nil)
 
 	// The module's top level runs on its own thread, before main.
 	loader := &starlark.Thread{Name: "load"}
 	loader.Print = func(_ *starlark.Thread, msg string) { r.appendOutput(msg + "\n") }
 	loader.SetMaxExecutionSteps(uint64(r.budget.Load()))
+	stopLoad := context.AfterFunc(ctx, func() { loader.Cancel("stopped") })
 	globals, err := sc.exec(loader, r.predeclared())
+	stopLoad()
 	r.budget.Add(-int64(loader.Steps))
 	r.stepsUsed.Add(int64(loader.Steps))
 	if err != nil {
 		r.rec.finish()
+		r.rec.release()
+		switch {
+		case ctx.Err() != nil:
+			return fail(ctxStatus(ctx))
+		case loader.Steps >= r.lim.Steps:
+			return fail(trace.StatusLimit, r.stepLimitMessage(), nil)
+		}
 		se := asScriptError(err)
+		se.line, se.col = sc.locate(se.line, se.col)
 		return fail(trace.StatusError, se.sentence(), se.result())
 	}
 	mainFn, ok := globals["main"].(starlark.Callable)
 	if !ok {
 		r.rec.finish()
+		r.rec.release()
 		return fail(trace.StatusError, "the script has no main function: define def main(...) to run.", &trace.ScriptError{Line: 1, Col: 1, Msg: "no main function"})
 	}
 	r.moves.noteGlobals(globals)
@@ -173,22 +194,29 @@ func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trac
 	select {
 	case <-r.done:
 	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			r.end(trace.StatusTimeout, "timeout: the run took longer than its time limit and was stopped.")
-		} else {
-			r.end(trace.StatusStopped, "stopped: the run was stopped before main returned.")
-		}
+		status, msg, _ := ctxStatus(ctx)
+		r.end(status, msg)
 	}
 
 	// Every thread is cancelled or woken by now; wait briefly for them to
 	// unwind so that the result sees their final counts.
 	waited := make(chan struct{})
 	go func() { r.wg.Wait(); close(waited) }()
+	allDone := true
 	select {
 	case <-waited:
 	case <-time.After(2 * time.Second):
+		allDone = false
 	}
+	r.mu.Lock()
+	for _, t := range r.threads {
+		t.recordCutoff(false) // for threads stuck past the wait
+	}
+	r.mu.Unlock()
 	r.rec.finish()
+	if allDone {
+		r.rec.release()
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -212,13 +240,38 @@ func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trac
 	return res
 }
 
+// maxProcs caps green mode's OS threads.
+const maxProcs = 256
+
+// setProcs sets GOMAXPROCS, which stops the world, only if it changes,
+// and returns the function that restores it.
+func setProcs(n int) func() {
+	prev := runtime.GOMAXPROCS(0)
+	if n != prev {
+		runtime.GOMAXPROCS(n)
+	}
+	return func() {
+		if runtime.GOMAXPROCS(0) != prev {
+			runtime.GOMAXPROCS(prev)
+		}
+	}
+}
+
+// ctxStatus is the status of a run whose context ended.
+func ctxStatus(ctx context.Context) (trace.Status, string, *trace.ScriptError) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return trace.StatusTimeout, "timeout: the run took longer than its time limit and was stopped.", nil
+	}
+	return trace.StatusStopped, "stopped: the run was stopped before main returned.", nil
+}
+
 func (r *run) procs() int {
 	switch r.mode {
 	case trace.ModeSim:
 		return 1
 	case trace.ModeGreen:
 		if r.req.Procs > 0 {
-			return r.req.Procs
+			return min(r.req.Procs, maxProcs)
 		}
 		return 2
 	}
@@ -243,11 +296,12 @@ func (r *run) endLocked(status trace.Status, msg string) bool {
 	if status == trace.StatusOK || status == trace.StatusFailed || status == trace.StatusPanic || status == trace.StatusError {
 		reason = "main returned"
 	}
+	r.cutReason = reason
 	for _, t := range r.threads {
 		if t.state.finished() {
 			continue
 		}
-		t.cutoff(reason)
+		t.cutoff()
 	}
 	r.ended.Store(true)
 	close(r.done)
@@ -257,18 +311,13 @@ func (r *run) endLocked(status trace.Status, msg string) bool {
 	return true
 }
 
-// finishMain computes the status once main has returned or failed.
-func (r *run) finishMain(err error) {
-	var se *scriptError
-	if err != nil {
-		se = r.runtimeError(err)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// finishMainLocked ends the run once main has returned (se is nil) or
+// failed; r.mu is held.
+func (r *run) finishMainLocked(se *scriptError) {
 	if r.ended.Load() {
 		return
 	}
-	if err != nil {
+	if se != nil {
 		r.scriptEr = se.result()
 		if se.isArg {
 			r.endLocked(trace.StatusError, se.sentence())

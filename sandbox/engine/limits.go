@@ -17,10 +17,16 @@ const (
 	DefaultOutput    = 64 << 10
 )
 
-// stepChunk is how many Starlark steps a thread takes from the run's
-// shared budget at a time: large enough that refills are rare, small
-// enough that the budget is shared fairly.
-const stepChunk = 10000
+// A thread takes Starlark steps from the run's shared budget in chunks:
+// firstChunk when it is created (so that ten thousand idle threads do not
+// hold the whole budget), then chunks twice as large up to stepChunk,
+// large enough that refills are rare. A finished thread gives back what
+// it did not use.
+const (
+	firstChunk = 500
+	stepChunk  = 10000
+	simQuantum = 1000 // sim mode: steps between preemption points
+)
 
 func resolveLimits(l Limits, mode trace.Mode) Limits {
 	if l.Threads <= 0 {
@@ -44,13 +50,13 @@ func resolveLimits(l Limits, mode trace.Mode) Limits {
 // grant takes up to stepChunk steps from the shared budget; 0 means the
 // budget is spent. A thread's Starlark stops when it reaches its granted
 // steps, and onMaxSteps asks for more.
-func (r *run) grant() uint64 {
+func (r *run) grant(want uint64) uint64 {
 	for {
 		b := r.budget.Load()
 		if b <= 0 {
 			return 0
 		}
-		n := min(b, stepChunk)
+		n := min(b, int64(want))
 		if r.budget.CompareAndSwap(b, b-n) {
 			return uint64(n)
 		}
@@ -64,10 +70,32 @@ func (r *run) onMaxSteps(th *starlark.Thread) {
 		th.Cancel(errCutoff.Error())
 		return
 	}
-	if n := r.grant(); n > 0 {
+	t, _ := current(th)
+	want := uint64(stepChunk)
+	if t != nil {
+		want = min(max(2*t.granted, firstChunk), stepChunk)
+	}
+	if r.sim != nil {
+		want = simQuantum
+	}
+	if n := r.grant(want); n > 0 {
+		if t != nil {
+			t.granted += n
+		}
 		th.SetMaxExecutionSteps(th.Steps + n)
+		if r.sim != nil && t != nil {
+			// Sim mode preempts pure Starlark loops here, at a point
+			// that depends only on the step count.
+			if err := r.sim.preempt(t, n); err != nil {
+				th.Cancel(errCutoff.Error())
+			}
+		}
 		return
 	}
-	r.end(trace.StatusLimit, fmt.Sprintf("step limit reached: at most %d Starlark steps over all threads.", r.lim.Steps))
+	r.end(trace.StatusLimit, r.stepLimitMessage())
 	th.Cancel(errCutoff.Error())
+}
+
+func (r *run) stepLimitMessage() string {
+	return fmt.Sprintf("step limit reached: at most %d Starlark steps over all threads.", r.lim.Steps)
 }

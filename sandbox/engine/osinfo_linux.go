@@ -32,3 +32,20 @@ func processCPUTime() int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// kernelFSGSBASE reports whether the kernel lets user code run RDFSBASE
+// (Linux 5.9 and later on CPUs that have it): without that, the
+// instruction faults.
+func kernelFSGSBASE() bool {
+	const atHWCAP2, hwcap2FSGSBASE = 26, 1 << 1
+	auxv, err := unix.Auxv()
+	if err != nil {
+		return false
+	}
+	for _, kv := range auxv {
+		if kv[0] == atHWCAP2 {
+			return kv[1]&hwcap2FSGSBASE != 0
+		}
+	}
+	return false
+}

@@ -2,42 +2,49 @@ package engine
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"interleave/sandbox/trace"
 )
 
-// The recorder is a lock-free ring of events. A writer takes a sequence
-// number with one atomic add, fills the slot seq%ringSize and publishes it
-// by storing seq+1 in the slot's ready word. A single flusher goroutine
+// The recorder is a lock-free ring of events. A writer takes a position
+// with one atomic add, fills the slot pos%ringSize and publishes it by
+// storing pos+1 in the slot's ready word. A single flusher goroutine
 // copies contiguous ready slots into a batch, frees them and hands the
 // batch to emit, every flushEvery or sooner when a writer finds the ring
-// full. So memory stays bounded (the ring, not the whole trace), writers
-// never take a lock, and emit sees events in sequence order from one
-// goroutine.
+// half full (a writer that finds it full waits). So memory stays bounded
+// (the ring, not the whole trace), writers never take a lock, and emit
+// sees events in sequence order from one goroutine.
 const (
-	ringBits   = 15
+	ringBits   = 13 // 8192 slots of 128 bytes: 1 MiB
 	ringSize   = 1 << ringBits
 	ringMask   = ringSize - 1
-	batchMax   = 4096
+	batchMax   = 1024
 	flushEvery = 5 * time.Millisecond
+	firstFlush = 250 * time.Microsecond
 )
 
 type slot struct {
-	ready atomic.Uint64 // seq+1 once the event for seq is written
+	ready atomic.Uint64 // pos+1 once the event at position pos is written
 	ev    trace.Event
 }
 
+// Positions in the ring count on from one run to the next, so that a
+// pooled ring needs no clearing: a slot's ready word holds position+1,
+// and every stale value is below the new run's first position. The
+// sequence number of an event is its position minus base.
 type recorder struct {
-	next    atomic.Uint64 // next sequence number to hand out
+	next    atomic.Uint64 // next position to hand out
 	_       [56]byte      // keep next on its own cache line
-	flushed atomic.Uint64 // every seq below it has been copied out
+	flushed atomic.Uint64 // every position below it has been copied out
 	_       [56]byte
 	stopped atomic.Bool // the flusher has finished; writers give up waiting
+	base    uint64      // the position of seq 0
 	limit   uint64      // events beyond it are dropped, not recorded
 
-	ring  []slot
+	ring  *ring
 	emit  func([]trace.Event)
 	kick  chan struct{}
 	stop  chan struct{}
@@ -48,56 +55,137 @@ type recorder struct {
 	tids    map[int]struct{}
 	lastTid int
 	emitted uint64
+
+	// TSC calibration (tsc true): events carry raw ticks, turned into ns
+	// since the start by linear interpolation between clock points that
+	// the flusher takes as it drains.
+	tsc   bool
+	t0    int64 // nanotime at the start of the run
+	prev  clockPoint
+	slope float64 // ns per tick over the last segment
 }
+
+type clockPoint struct{ tick, ns int64 }
+
+// minSegment is the shortest interval used to measure the tick rate.
+const minSegment = 50 * time.Microsecond
+
+// ring is the slots of a recorder, pooled across runs: zeroing a fresh
+// megabyte costs more than a small run.
+type ring struct {
+	slots []slot
+	batch []trace.Event
+	next  uint64 // the first position a new run may use
+}
+
+var rings = sync.Pool{New: func() any {
+	return &ring{slots: make([]slot, ringSize), batch: make([]trace.Event, 0, batchMax)}
+}}
 
 func newRecorder(limit int, emit func([]trace.Event)) *recorder {
 	if emit == nil {
 		emit = func([]trace.Event) {}
 	}
-	return &recorder{
+	rg := rings.Get().(*ring)
+	r := &recorder{
+		base:  rg.next,
 		limit: uint64(limit),
-		ring:  make([]slot, ringSize),
+		ring:  rg,
 		emit:  emit,
 		kick:  make(chan struct{}, 1),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
-		batch: make([]trace.Event, 0, batchMax),
+		batch: rg.batch[:0],
 		tids:  map[int]struct{}{},
 	}
+	r.next.Store(rg.next)
+	r.flushed.Store(rg.next)
+	return r
+}
+
+// release returns the ring to the pool. Call it only when no writer can
+// touch it any more.
+func (r *recorder) release() {
+	if r.ring == nil {
+		return
+	}
+	r.ring.next = r.next.Load() + 1
+	rings.Put(r.ring)
+	r.ring = nil
 }
 
 // reserve returns the slot for the next event, or nil if the event limit
 // is reached (the event is then counted as dropped). The caller fills the
 // event and calls publish.
 func (r *recorder) reserve() (*slot, uint64) {
-	seq := r.next.Add(1) - 1
+	pos := r.next.Add(1) - 1
+	seq := pos - r.base
 	if seq >= r.limit {
 		return nil, seq
 	}
-	for seq >= r.flushed.Load()+ringSize {
+	f := r.flushed.Load()
+	if pos-f >= ringSize/2 && pos&255 == 0 {
+		r.wakeFlusher() // half full: drain before writers have to wait
+	}
+	for pos >= f+ringSize {
 		// The ring is full: wake the flusher and wait for it.
 		if r.stopped.Load() {
 			return nil, seq
 		}
-		select {
-		case r.kick <- struct{}{}:
-		default:
-		}
+		r.wakeFlusher()
 		runtime.Gosched()
+		f = r.flushed.Load()
 	}
-	return &r.ring[seq&ringMask], seq
+	return &r.ring.slots[pos&ringMask], seq
 }
 
-func (s *slot) publish(seq uint64) { s.ready.Store(seq + 1) }
+func (r *recorder) wakeFlusher() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
 
-// start runs the flusher until finish is called.
-func (r *recorder) start() {
+// publish marks the slot written; r.base+seq is its position.
+func (r *recorder) publish(s *slot, seq uint64) { s.ready.Store(r.base + seq + 1) }
+
+// start runs the flusher until finish is called. With tsc, events carry
+// TSC ticks that the flusher converts.
+func (r *recorder) start(start int64, tsc bool) {
+	r.t0, r.tsc = start, tsc
+	if tsc {
+		r.prev = clockPoint{rdtsc(), 0}
+	}
 	go r.loop()
+}
+
+// calibrate returns the segment that converts the ticks of the events
+// about to be drained: from the previous clock point to now.
+func (r *recorder) calibrate() (from clockPoint, slope float64) {
+	for {
+		cur := clockPoint{rdtsc(), nanotime() - r.t0}
+		if cur.ns-r.prev.ns >= int64(minSegment) && cur.tick > r.prev.tick {
+			from = r.prev
+			r.slope = float64(cur.ns-r.prev.ns) / float64(cur.tick-r.prev.tick)
+			r.prev = cur
+			return from, r.slope
+		}
+		if r.slope > 0 {
+			return r.prev, r.slope // too soon: extend the last segment
+		}
+		// The first segment of a short run: spin until it is long enough
+		// to measure (a sleep could take a millisecond to come back).
+		runtime.Gosched()
+	}
 }
 
 func (r *recorder) loop() {
 	defer close(r.done)
-	t := time.NewTicker(flushEvery)
+	// The first events of a run go out at once (a student has just
+	// pressed Run); then the interval doubles up to flushEvery, where
+	// batches are large enough to be cheap.
+	interval := firstFlush
+	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -105,25 +193,32 @@ func (r *recorder) loop() {
 			r.drain(true)
 			return
 		case <-t.C:
+			interval = min(2*interval, flushEvery)
+			t.Reset(interval)
 		case <-r.kick:
 		}
-		r.drain(false)
+		// Keep draining while writers keep up the pace.
+		for r.drain(false) >= batchMax {
+		}
 	}
 }
 
-// drain emits every contiguous ready event; when final, it first waits for
-// every event handed out so far to be written.
-func (r *recorder) drain(final bool) {
+// drain emits every contiguous ready event and returns how many; when
+// final, it first waits for every event handed out so far to be written.
+func (r *recorder) drain(final bool) int {
 	pos := r.flushed.Load()
-	end := r.next.Load()
-	if end > r.limit {
-		end = r.limit
+	start := pos
+	end := min(r.next.Load(), r.base+r.limit)
+	var from clockPoint
+	var slope float64
+	if r.tsc && pos < end {
+		from, slope = r.calibrate()
 	}
 	for {
 		if pos >= end {
 			break
 		}
-		s := &r.ring[pos&ringMask]
+		s := &r.ring.slots[pos&ringMask]
 		if s.ready.Load() != pos+1 {
 			if !final {
 				break
@@ -132,19 +227,26 @@ func (r *recorder) drain(final bool) {
 			runtime.Gosched()
 			continue
 		}
-		ev := s.ev
-		r.batch = append(r.batch, ev)
-		if ev.HasOS && ev.Tid != r.lastTid {
+		r.batch = append(r.batch, s.ev)
+		if r.tsc {
+			ev := &r.batch[len(r.batch)-1]
+			ev.T = from.ns + int64(float64(ev.T-from.tick)*slope)
+		}
+		if ev := &s.ev; ev.HasOS && ev.Tid != r.lastTid {
 			r.lastTid = ev.Tid
 			r.tids[ev.Tid] = struct{}{}
 		}
 		pos++
-		r.flushed.Store(pos)
 		if len(r.batch) == batchMax {
+			// Free the copied slots once per batch, not per event, so
+			// that writers rarely see the flushed word change.
+			r.flushed.Store(pos)
 			r.flush()
 		}
 	}
+	r.flushed.Store(pos)
 	r.flush()
+	return int(pos - start)
 }
 
 func (r *recorder) flush() {
@@ -170,7 +272,7 @@ func (r *recorder) finish() {
 
 // counts returns the events emitted and dropped. Call after finish.
 func (r *recorder) counts() (events, dropped int64) {
-	n := r.next.Load()
+	n := r.next.Load() - r.base
 	if n > r.limit {
 		return int64(r.emitted), int64(n - r.limit)
 	}

@@ -16,7 +16,9 @@ import (
 // the others wait on their baton channel. Every builtin call is a
 // scheduling point where the baton may pass. Time is virtual: each
 // builtin costs simCost, sleep and work advance the clock, and when no
-// thread can run the clock jumps to the next sleeper's wake-up.
+// thread can run the clock jumps to the next sleeper's wake-up. A thread
+// that runs simQuantum Starlark steps without a builtin call also passes
+// a scheduling point (preempt), so a pure loop cannot starve the others.
 //
 // A choice is a scheduling point with more than one runnable candidate.
 // At a choice the running thread keeps the baton with probability 3/4
@@ -47,6 +49,8 @@ type simSched struct {
 
 const (
 	simCost       = 1000 // virtual ns per builtin call
+	simStepCost   = 10   // virtual ns per Starlark step
+	simSlice      = 1e6  // virtual ns of work() between scheduling points
 	maxLogEntries = 1 << 18
 	maxScheduleID = 1 << 20
 )
@@ -253,6 +257,16 @@ func (s *simSched) point(t *thread) error {
 	return s.switchTo(t, s.choose(t, false))
 }
 
+// preempt is the scheduling point of a thread that has run steps
+// Starlark steps without calling a builtin; each step costs simStepCost.
+func (s *simSched) preempt(t *thread, steps uint64) error {
+	if s.r.ended.Load() {
+		return errCutoff
+	}
+	s.clock.Add(int64(steps) * simStepCost)
+	return s.switchTo(t, s.choose(t, false))
+}
+
 func (s *simSched) yield(t *thread) error {
 	if s.r.ended.Load() {
 		return errCutoff
@@ -287,11 +301,22 @@ func (s *simSched) sleep(t *thread, ns int64) error {
 	return s.switchTo(t, s.choose(nil, false))
 }
 
+// work advances the clock by ns in slices of simSlice, each ending at a
+// scheduling point, as a time-sliced CPU would run a busy thread.
 func (s *simSched) work(t *thread, ns int64) error {
-	if s.r.ended.Load() {
-		return errCutoff
+	for ns > 0 {
+		if s.r.ended.Load() {
+			return errCutoff
+		}
+		d := min(ns, simSlice)
+		ns -= d
+		s.clock.Add(d)
+		if ns > 0 {
+			if err := s.switchTo(t, s.choose(t, false)); err != nil {
+				return err
+			}
+		}
 	}
-	s.clock.Add(ns)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -14,12 +15,13 @@ import (
 )
 
 // script is a parsed scenario with an index of its call sites, used to
-// name the variables that spawn moves.
+// name the variables that spawn moves. It is immutable once compiled.
 type script struct {
-	name  string
-	file  *syntax.File
-	prog  *starlark.Program
-	calls map[posKey]*syntax.CallExpr
+	name   string
+	params []scenarios.Param
+	file   *syntax.File
+	prog   *starlark.Program
+	calls  map[posKey]*syntax.CallExpr
 	idents map[int][]*syntax.Ident // by line
 }
 
@@ -36,20 +38,42 @@ func loadScript(req Request) (*script, map[string]any, []starlark.Tuple, error) 
 		id = "script"
 	}
 	id = strings.TrimSuffix(id, ".star")
-	meta, err := scenarios.Parse(id, req.Source)
+	s, err := compile(id, req.Source)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	params, err := scenarios.Resolve(meta.Params, req.Params)
+	params, err := scenarios.Resolve(s.params, req.Params)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	s := &script{name: id + ".star", calls: map[posKey]*syntax.CallExpr{}, idents: map[int][]*syntax.Ident{}}
-	f, prog, err := starlark.SourceProgramOptions(scenarios.FileOptions, s.name, req.Source, isPredeclared)
+	return s, params, sortedKwargs(params), nil
+}
+
+// compile parses and compiles a script, or returns it from the cache: a
+// compiled program holds no values, so runs of the same script share it,
+// which makes repeated runs in one process (sim mode sweeps over seeds,
+// tests) about twice as fast.
+func compile(id, src string) (*script, error) {
+	key := scriptKey{id, src}
+	compiled.Lock()
+	s, ok := compiled.m[key]
+	compiled.Unlock()
+	if ok {
+		return s, nil
+	}
+	meta, err := scenarios.Parse(id, src)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
+	}
+	s = &script{name: id + ".star", params: meta.Params, calls: map[posKey]*syntax.CallExpr{}, idents: map[int][]*syntax.Ident{}}
+	f, prog, err := starlark.SourceProgramOptions(scenarios.FileOptions, s.name, src, isPredeclared)
+	if err != nil {
+		return nil, err
 	}
 	s.file, s.prog = f, prog
+	if err := checkCaptures(f); err != nil {
+		return nil, err
+	}
 	syntax.Walk(f, func(n syntax.Node) bool {
 		switch x := n.(type) {
 		case *syntax.CallExpr:
@@ -59,8 +83,23 @@ func loadScript(req Request) (*script, map[string]any, []starlark.Tuple, error) 
 		}
 		return true
 	})
-	return s, params, sortedKwargs(params), nil
+	compiled.Lock()
+	if len(compiled.m) >= maxCompiled {
+		clear(compiled.m) // crude, but scripts are few and small
+	}
+	compiled.m[key] = s
+	compiled.Unlock()
+	return s, nil
 }
+
+type scriptKey struct{ id, src string }
+
+const maxCompiled = 32
+
+var compiled = struct {
+	sync.Mutex
+	m map[scriptKey]*script
+}{m: map[scriptKey]*script{}}
 
 func (s *script) exec(th *starlark.Thread, predeclared starlark.StringDict) (starlark.StringDict, error) {
 	g, err := s.prog.Init(th, predeclared)
@@ -141,4 +180,14 @@ func innermost(stack starlark.CallStack) (line, col int) {
 		}
 	}
 	return 0, 0
+}
+
+// locate moves a call's position from its "(" (where Starlark reports it)
+// to the start of the call, where a reader looks for it.
+func (s *script) locate(line, col int) (int, int) {
+	if ce := s.calls[posKey{int32(line), int32(col)}]; ce != nil {
+		start, _ := ce.Span()
+		return int(start.Line), int(start.Col)
+	}
+	return line, col
 }

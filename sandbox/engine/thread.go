@@ -42,16 +42,20 @@ type thread struct {
 	wait        waitEdge
 	result      starlark.Value
 	panicMsg    string
+	panicLine   int
 	joiners     []*thread
 	extraEvents int // events recorded on its behalf (cutoff)
 	ownEvents   int // events, published when its goroutine ends
 	chanVal     starlark.Value
 	chanDone    bool // a channel peer completed this thread's send or recv
-	lastLine    int
+	cutRecorded bool
 
 	// Owned by the thread's goroutine.
-	events int
-	tid    int
+	events  int
+	granted uint64 // Starlark steps taken from the run's budget
+	lastKey uint64 // green mode: the OS thread key of the last event
+	lastTid int
+	tid     int
 
 	wake   chan struct{} // real modes: unpark
 	baton  chan struct{} // sim mode: the right to run
@@ -69,9 +73,10 @@ func (r *run) newThread(parent *thread, name string, fn starlark.Callable, args 
 		t.name = fmt.Sprintf("thread-%d", t.id)
 	}
 	t.sth = &starlark.Thread{Name: t.name, Print: printHook}
-	t.sth.SetLocal(threadKey, t)
+	t.sth.SetLocal(threadLocalKey, t)
 	t.sth.OnMaxSteps = r.onMaxSteps
-	t.sth.SetMaxExecutionSteps(max(r.grant(), 1))
+	t.granted = r.grant(min(firstChunk, simQuantum))
+	t.sth.SetMaxExecutionSteps(max(t.granted, 1))
 	t.handle = newHandle(t)
 	if r.sim != nil {
 		t.baton = make(chan struct{}, 1)
@@ -82,11 +87,11 @@ func (r *run) newThread(parent *thread, name string, fn starlark.Callable, args 
 	return t
 }
 
-const threadKey = "interleave.thread"
+const threadLocalKey = "interleave.thread"
 
 // current returns the scenario thread running a builtin.
 func current(th *starlark.Thread) (*thread, error) {
-	t, ok := th.Local(threadKey).(*thread)
+	t, ok := th.Local(threadLocalKey).(*thread)
 	if !ok {
 		return nil, errTopLevel
 	}
@@ -131,14 +136,18 @@ func (t *thread) main() {
 func (t *thread) finish(v starlark.Value, err error) {
 	r := t.r
 	r.stepsUsed.Add(int64(t.sth.Steps))
+	if t.granted > t.sth.Steps {
+		r.budget.Add(int64(t.granted - t.sth.Steps)) // give back what it did not use
+	}
 	if r.ended.Load() {
 		t.unwind()
 		return
 	}
 	var msg string
 	var line int
+	var se *scriptError
 	if err != nil {
-		se := r.runtimeError(err)
+		se = r.runtimeError(err)
 		msg, line = se.msg, se.line
 		t.rec(trace.Panic, "", trace.Str(msg), line)
 	} else {
@@ -149,49 +158,87 @@ func (t *thread) finish(v starlark.Value, err error) {
 		t.rec(trace.End, "", toValue(v), 0)
 	}
 	r.mu.Lock()
-	t.ownEvents = t.events
 	if r.ended.Load() {
+		t.recordCutoff(true)
+		t.ownEvents = t.events
 		r.mu.Unlock()
 		return
 	}
+	t.ownEvents = t.events
 	if err != nil {
-		t.state, t.panicMsg = stPanicked, msg
+		t.state, t.panicMsg, t.panicLine = stPanicked, msg, line
 	} else {
 		t.state, t.result = stEnded, v
 	}
 	r.live--
+	if t.id == 0 {
+		// main's end is the run's end, in the same critical section, so
+		// that no thread can see main gone and the run still going.
+		r.finishMainLocked(se)
+		r.mu.Unlock()
+		return
+	}
 	for _, j := range t.joiners {
 		r.unpark(j)
 	}
 	t.joiners = nil
-	if t.id != 0 && r.live > 0 && r.blocked == r.live {
+	if r.live > 0 && r.blocked == r.live {
 		r.globalDeadlock()
 	}
 	r.mu.Unlock()
-	if t.id == 0 {
-		r.finishMain(err)
-		return
-	}
 	r.sched.exit(t)
 }
 
-// unwind ends the goroutine of a thread that the run has cut off.
+// unwind ends the goroutine of a thread that the run has cut off: it
+// records the thread's cutoff event itself, so that the event comes after
+// every other event of its lane.
 func (t *thread) unwind() {
 	t.r.mu.Lock()
+	t.recordCutoff(true)
 	t.ownEvents = t.events
 	t.r.mu.Unlock()
 }
 
-// cutoff records that the run ended while t was alive; r.mu is held.
-func (t *thread) cutoff(reason string) {
+// cutoff marks t as cut off by the end of the run; r.mu is held. In sim
+// mode the event is recorded at once, in thread order, so that runs stay
+// identical; in the real modes the thread records it as it unwinds.
+func (t *thread) cutoff() {
 	t.atEnd = t.state
 	if t.state == stBlocked {
 		t.r.blocked--
 	}
 	t.state = stCutoff
 	t.r.live--
-	t.extraEvents++
-	t.r.recordFor(t, trace.Cutoff, "", trace.Str(reason), 0)
+	if t.r.sim != nil {
+		t.recordCutoff(false)
+	}
+}
+
+// recordCutoff records t's cutoff event once, from its own goroutine
+// (self) or on its behalf; r.mu is held.
+func (t *thread) recordCutoff(self bool) {
+	if t.state != stCutoff || t.cutRecorded {
+		return
+	}
+	t.cutRecorded = true
+	r := t.r
+	if !self {
+		t.extraEvents++
+		r.recordFor(t, trace.Cutoff, "", trace.Str(r.cutReason), 0)
+		return
+	}
+	t.events++
+	s, seq := r.rec.reserve()
+	if s == nil {
+		return
+	}
+	s.ev = trace.Event{Seq: seq, T: r.now(), Th: t.id, K: trace.Cutoff, V: trace.Str(r.cutReason)}
+	if r.mode == trace.ModeOS {
+		s.ev.Tid, s.ev.CPU, s.ev.HasOS = t.tid, currentCPU(), true
+	} else if r.mode == trace.ModeGreen {
+		s.ev.Tid, s.ev.CPU, s.ev.HasOS = t.osTid(), currentCPU(), true
+	}
+	r.rec.publish(s, seq)
 }
 
 // info describes t for the result; r.mu is held.
@@ -306,11 +353,14 @@ func (h *handle) doJoin(th *starlark.Thread, b *starlark.Builtin, args starlark.
 			return nil, err
 		}
 	}
-	state, result, pmsg := target.state, target.result, target.panicMsg
+	state, result, pmsg, pline := target.state, target.result, target.panicMsg, target.panicLine
 	r.mu.Unlock()
 	switch state {
 	case stPanicked:
 		t.rec(trace.Joined, target.name, trace.Str("panicked"), line)
+		if pline > 0 {
+			return nil, fmt.Errorf("join: thread %s panicked at line %d: %s", target.name, pline, pmsg)
+		}
 		return nil, fmt.Errorf("join: thread %s panicked: %s", target.name, pmsg)
 	case stCutoff:
 		return nil, errCutoff
