@@ -35,7 +35,7 @@ func startServer(t *testing.T) *testServer {
 	return startServerWith(t, server.Config{MaxRuns: 2, PerClientRuns: 2, RunsPerMinute: -1})
 }
 
-func startServerWith(t *testing.T, cfg server.Config) *testServer {
+func startServerWith(t testing.TB, cfg server.Config) *testServer {
 	t.Helper()
 	exe := sandboxtest.Binary(t)
 	cat, err := scenarios.Builtin()
