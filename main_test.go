@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	"interleave/sandbox/sandboxtest"
 	"interleave/sandbox/trace"
@@ -110,5 +115,76 @@ func TestListJSON(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("list -format json = %+v, want lost-update under Race conditions", entries)
+	}
+}
+
+// TestServeSIGTERM starts the real server, runs a scenario that never
+// ends, and sends SIGTERM: the server must stop the run, close the
+// socket with a reason, exit 0, and leave no child behind.
+func TestServeSIGTERM(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(exe, "serve", "-addr", addr, "-grace", "1s", "-db", filepath.Join(t.TempDir(), "x.db"))
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var conn *websocket.Conn
+	for i := 0; ; i++ {
+		c, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+		if err == nil {
+			resp.Body.Close()
+			conn = c
+			break
+		}
+		if i > 200 {
+			t.Fatalf("server did not come up: %v\n%s", err, logs.String())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	defer conn.Close()
+	src, _ := json.Marshal("def main():\n    while True:\n        sleep(5)\n")
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"run","source":`+string(src)+`}`)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(`"type":"events"`)) {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var closeErr error
+	for closeErr == nil {
+		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		_, _, closeErr = conn.ReadMessage()
+	}
+	if ce, ok := closeErr.(*websocket.CloseError); !ok || ce.Code != websocket.CloseGoingAway {
+		t.Errorf("socket closed with %v, want going away", closeErr)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("server exited with %v after SIGTERM, want 0\n%s", err, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("server still running 30 s after SIGTERM")
+	}
+	if n := sandboxtest.Children(t, exe); n != 0 {
+		t.Errorf("%d sandbox children alive after the server exited, want 0", n)
 	}
 }
