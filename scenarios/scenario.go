@@ -36,6 +36,7 @@ type Scenario struct {
 	Modes  []string // modes = ["os", "green", "sim"]; all when absent
 	Params []Param
 	Source string
+	Course bool // from a teacher's course folder, not built in
 }
 
 // Error is a mistake in a script, located by line and column.

@@ -149,8 +149,8 @@ func TestBuiltin(t *testing.T) {
 	if s.Topic != "Race conditions" || s.Title == "" || s.Notes == "" || s.Rust == "" || len(s.Params) != 2 {
 		t.Errorf("lost-update = %+v, want topic, title, notes, rust and 2 params", s)
 	}
-	if len(c.Topics()) == 0 || c.Topics()[0].Name != "Race conditions" {
-		t.Errorf("Topics() = %v, want Race conditions first of the built-in topics", c.Topics())
+	if len(c.Topics()) == 0 || c.Topics()[0].Name != "Threads" {
+		t.Errorf("Topics()[0] = %v, want Threads first of the built-in topics", c.Topics()[0].Name)
 	}
 }
 
