@@ -16,7 +16,6 @@ import (
 	"interleave/sandbox"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/trace"
-	"interleave/scenarios"
 )
 
 // paramFlags collects repeated -p name=value flags.
@@ -43,6 +42,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "output: text, json or trace (Chrome Trace Event JSON)")
 	timeout := fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the run")
 	sb := sandboxFlags(fs)
+	cf := catalogueFlagsOf(fs)
 	params := paramFlags{}
 	fs.Var(params, "p", "set a param: -p name=value (repeatable)")
 	fs.Usage = func() {
@@ -71,7 +71,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if m == trace.ModeGreen {
 		req.Procs = *procs
 	}
-	if err := loadScript(fs.Arg(0), &req); err != nil {
+	if err := loadScript(fs.Arg(0), cf, &req); err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
 	}
@@ -102,8 +102,9 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// loadScript fills the request's script from a catalogue id or a file.
-func loadScript(arg string, req *engine.Request) error {
+// loadScript fills the request's script from a catalogue id (built-in or
+// from a course folder) or a file.
+func loadScript(arg string, cf catalogueFlags, req *engine.Request) error {
 	if strings.HasSuffix(arg, ".star") || strings.ContainsRune(arg, filepath.Separator) {
 		b, err := os.ReadFile(arg)
 		if err != nil {
@@ -113,7 +114,7 @@ func loadScript(arg string, req *engine.Request) error {
 		req.Source = string(b)
 		return nil
 	}
-	cat, err := scenarios.Builtin()
+	cat, err := cf.open()
 	if err != nil {
 		return err
 	}

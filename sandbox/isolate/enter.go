@@ -50,7 +50,7 @@ func setRlimits(l Limits) error {
 		}
 	}
 	if l.MemoryBytes > 0 {
-		data := uint64(l.MemoryBytes) + dataSlack
+		data := uint64(l.MemoryBytes) + dataSlack + uint64(l.Threads+threadSlack)*threadStackReserve
 		if err := set("data", unix.RLIMIT_DATA, data, data); err != nil {
 			return err
 		}
