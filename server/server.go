@@ -242,5 +242,13 @@ func (s *Server) handleHealth(c echo.Context) error {
 	for k, v := range s.cfg.Health {
 		h[k] = v
 	}
+	if probs := s.catalogue.Problems(); len(probs) > 0 {
+		msgs := make([]string, len(probs))
+		for i, p := range probs {
+			msgs[i] = p.Error()
+		}
+		h["course_problems"] = msgs
+	}
+	h["scenarios"] = len(s.catalogue.All())
 	return c.JSON(http.StatusOK, h)
 }
