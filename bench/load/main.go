@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -37,6 +38,7 @@ type Config struct {
 	Duration time.Duration // how long clients keep starting runs
 	Run      string        // the run message each client sends
 	PID      int           // server process to watch for peak RSS, 0 for none
+	Think    time.Duration // mean pause between a client's runs (uniform 0..2x), as a student watches
 }
 
 // Report is what a load run measured.
@@ -152,6 +154,9 @@ func Load(ctx context.Context, cfg Config) (*Report, error) {
 			rep.ClientsStarted++
 			mu.Unlock()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if cfg.Think > 0 {
+					time.Sleep(rand.N(2 * cfg.Think))
+				}
 				first, result, queued, status, err := oneRun(conn, cfg.Run)
 				mu.Lock()
 				rep.Runs++
@@ -287,10 +292,11 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to keep starting runs")
 	run := flag.String("run", `{"type":"run","scenario":"lost-update","mode":"os","params":{"threads":2,"iterations":200}}`, "the run message")
 	logs := flag.Bool("logs", false, "with -bin, show the server's log")
+	think := flag.Duration("think", 0, "mean pause between a client's runs (uniform from 0 to twice this)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	cfg := Config{URL: *url, Clients: *clients, Idle: *idle, Duration: *duration, Run: *run, PID: *pid}
+	cfg := Config{URL: *url, Clients: *clients, Idle: *idle, Duration: *duration, Run: *run, PID: *pid, Think: *think}
 	if *bin != "" {
 		cmd, u, err := startServer(*bin, strings.Fields(*serverArgs), *logs)
 		if err != nil {
