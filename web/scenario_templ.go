@@ -484,20 +484,20 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "</form><div class=\"panes\"><div class=\"editor\" data-testid=\"editor-pane\"><div class=\"gutter\" aria-hidden=\"true\"></div><textarea data-testid=\"editor\" spellcheck=\"false\" autocapitalize=\"off\" autocomplete=\"off\" aria-label=\"Scenario script\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "</form><div class=\"panes\"><div class=\"editor\" data-testid=\"editor-pane\"><div class=\"gutter\" aria-hidden=\"true\" title=\"Click a line number to ring its events on the timeline\"></div><div class=\"code\"><div class=\"line-band\" hidden></div><div class=\"line-band hover\" hidden></div><textarea data-testid=\"editor\" spellcheck=\"false\" autocapitalize=\"off\" autocomplete=\"off\" aria-label=\"Scenario script\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var30 string
 			templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(v.Source)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 59, Col: 134}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 62, Col: 135}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var30))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</textarea></div><div class=\"side\"><div class=\"tabs\" role=\"tablist\"><button type=\"button\" role=\"tab\" aria-selected=\"true\" data-tab=\"notes\">Notes</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</textarea></div></div><div class=\"side\"><div class=\"tabs\" role=\"tablist\"><button type=\"button\" role=\"tab\" aria-selected=\"true\" data-tab=\"notes\">Notes</button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -527,7 +527,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				var templ_7745c5c3_Var31 string
 				templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinStringErrs(v.Rust)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 73, Col: 99}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 77, Col: 99}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var31))
 				if templ_7745c5c3_Err != nil {
@@ -538,7 +538,15 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<div class=\"tab\" data-panel=\"result\" hidden><div class=\"result\" data-testid=\"result\" aria-live=\"polite\"><p class=\"status-line\">Status: <span class=\"status\" data-testid=\"status\">idle</span></p><p class=\"summary\" data-testid=\"summary\">Press Run to start.</p></div></div></div></div><section class=\"timeline-wrap\"><div class=\"tl-head\"><h2>Timeline</h2><span class=\"live\" data-testid=\"counts\"></span><div class=\"tl-tabs\" role=\"tablist\"><button type=\"button\" role=\"tab\" aria-selected=\"true\" data-view=\"timeline\">Timeline</button> <button type=\"button\" role=\"tab\" aria-selected=\"false\" data-view=\"log\">Event log</button></div></div><div class=\"timeline\" data-testid=\"timeline\" data-view-panel=\"timeline\"></div><div class=\"log\" data-testid=\"event-log\" data-view-panel=\"log\" hidden><table><thead><tr><th>seq</th><th>time</th><th>thread</th><th>kind</th><th>object</th><th>value</th><th>line</th></tr></thead> <tbody></tbody></table></div></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<div class=\"tab\" data-panel=\"result\" hidden><div class=\"result\" data-testid=\"result\" aria-live=\"polite\"><p class=\"status-line\">Status: <span class=\"status\" data-testid=\"status\">idle</span></p><p class=\"summary\" data-testid=\"summary\">Press Run to start.</p></div></div></div></div><section class=\"timeline-wrap\" aria-labelledby=\"tl-title\"><div class=\"tl-head\"><h2 id=\"tl-title\" class=\"sr-only\">Timeline</h2><div class=\"tl-tabs\" role=\"tablist\" aria-label=\"Timeline or event log\"><button type=\"button\" role=\"tab\" aria-selected=\"true\" data-view=\"timeline\">Timeline</button> <button type=\"button\" role=\"tab\" aria-selected=\"false\" data-view=\"log\">Event log</button></div><span class=\"live\" data-testid=\"counts\" aria-live=\"off\"></span><div class=\"tl-toolbar\" role=\"toolbar\" aria-label=\"Timeline view\"><div class=\"group\"><button type=\"button\" data-testid=\"zoom-out\" title=\"Zoom out (−)\" aria-label=\"Zoom out\">−</button> <button type=\"button\" data-testid=\"zoom-in\" title=\"Zoom in (+)\" aria-label=\"Zoom in\">+</button> <button type=\"button\" data-testid=\"fit\" title=\"Show the whole run (0)\">Fit</button> <button type=\"button\" data-testid=\"follow\" aria-pressed=\"false\" title=\"Follow the live edge while a run streams in (F)\">Follow</button></div><div class=\"group\"><label title=\"One lane per OS thread (G)\"><input type=\"checkbox\" data-testid=\"group-os\" disabled> OS threads</label> <label title=\"A strip with the CPU each event ran on (C)\"><input type=\"checkbox\" data-testid=\"show-cpu\" disabled> CPU</label></div><p class=\"line-chip\" data-testid=\"line-chip\" hidden><span class=\"chip-text\"></span> <button type=\"button\" class=\"chip-log\" title=\"Show only this line's events in the event log\">in log</button> <button type=\"button\" class=\"chip-clear\" aria-label=\"Clear the highlight\" title=\"Clear (Esc)\">✕</button></p><button type=\"button\" class=\"fs\" data-testid=\"fullscreen\" title=\"Timeline full screen, for a projector\" aria-label=\"Full screen\"><svg viewBox=\"0 0 16 16\" width=\"14\" height=\"14\" aria-hidden=\"true\"><path d=\"M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.8\"></path></svg></button></div></div><p class=\"cycle-banner\" data-testid=\"cycle-banner\" role=\"alert\" hidden></p><div class=\"tl-body\" data-view-panel=\"timeline\"><div class=\"timeline\" data-testid=\"timeline\" tabindex=\"0\" aria-label=\"Timeline: one lane per thread, time from left to right. The event log tab lists the same events as a table.\" aria-describedby=\"tl-keys\"><div class=\"tl-axis-row\"><span class=\"tl-corner\">thread</span><canvas class=\"tl-axis\" aria-hidden=\"true\"></canvas></div><div class=\"tl-scroll\"><div class=\"tl-inner\"><div class=\"tl-labels\"></div><div class=\"tl-cell\"><div class=\"tl-stack\"><canvas class=\"tl-raster\" aria-hidden=\"true\"></canvas><canvas class=\"tl-lanes\" aria-hidden=\"true\"></canvas></div></div></div></div><p class=\"tl-empty\">Press <strong>Run</strong>: each thread gets a lane here, and its locks, reads, writes and messages appear as they happen.</p><div class=\"tl-tip\" role=\"tooltip\" hidden></div></div><div class=\"findings\" data-testid=\"findings\" hidden></div><p class=\"selection\" data-testid=\"selection\" aria-live=\"polite\"></p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = legend().Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "<p class=\"keys\" id=\"tl-keys\" data-testid=\"shortcuts\"><strong>Keys</strong> <span><kbd>Ctrl</kbd>+<kbd>Enter</kbd> run</span> <span><kbd>Esc</kbd> stop / clear</span> <span><kbd>+</kbd> <kbd>−</kbd> or wheel, pinch: zoom</span> <span><kbd>←</kbd> <kbd>→</kbd> or drag: pan</span> <span><kbd>0</kbd> fit</span> <span><kbd>F</kbd> follow live</span> <span><kbd>G</kbd> by OS thread</span> <span><kbd>C</kbd> CPU</span> <span><kbd>L</kbd> event log</span> <span>click an event: its line; click a line number: its events</span></p></div><div class=\"log-wrap\" data-testid=\"event-log\" data-view-panel=\"log\" hidden><div class=\"log-tools\"><label>Thread <select data-testid=\"log-thread\"><option value=\"\">all threads</option></select></label> <label>Kind <select data-testid=\"log-kind\"><option value=\"\">all kinds</option></select></label> <label>Line <input type=\"number\" min=\"1\" data-testid=\"log-line\" placeholder=\"any\"></label> <span class=\"log-count\" data-testid=\"log-count\" aria-live=\"polite\"></span></div><div class=\"log\" tabindex=\"-1\"><table aria-rowcount=\"1\"><caption class=\"sr-only\">Every event of the run, in order. Select a row to show it on the timeline and in the script.</caption> <thead><tr aria-rowindex=\"1\"><th scope=\"col\">seq</th><th scope=\"col\">time</th><th scope=\"col\">thread</th><th scope=\"col\">kind</th><th scope=\"col\">object</th><th scope=\"col\">value</th><th scope=\"col\">line</th></tr></thead> <tbody></tbody></table></div></div></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -546,7 +554,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "</section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "</section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -585,6 +593,95 @@ func step(t string) string {
 		return "any"
 	}
 	return "1"
+}
+
+type legendItem struct {
+	Swatch string
+	Label  string
+}
+
+var legendItems = []legendItem{
+	{"mark:get", "read"},
+	{"mark:set", "write"},
+	{"mark:add", "atomic add"},
+	{"mark:cas", "cas / swap"},
+	{"mark:print", "print"},
+	{"mark:check", "check held"},
+	{"mark:failed", "check failed"},
+	{"mark:panic", "panic"},
+	{"span:wait", "waits for lock"},
+	{"span:hold", "holds lock (named)"},
+	{"span:join", "waits in join"},
+	{"span:recv", "blocked on channel"},
+	{"span:sleep", "sleeps"},
+	{"span:work", "works"},
+	{"arrow:spawn", "spawn"},
+	{"arrow:join", "join"},
+	{"arrow:handoff", "lock handoff"},
+	{"arrow:message", "message"},
+	{"cut:", "cut off"},
+	{"cycle:", "deadlock cycle"},
+}
+
+func legend() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "<ul class=\"legend\" aria-label=\"Legend\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		for _, it := range legendItems {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "<li><canvas data-swatch=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var33 string
+			templ_7745c5c3_Var33, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.Swatch).Resolve(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 225, Col: 38}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var33)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "\" aria-hidden=\"true\"></canvas>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var34 string
+			templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinStringErrs(it.Label)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 225, Col: 79}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var34))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 59, "</li>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 60, "</ul>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
 }
 
 var _ = templruntime.GeneratedTemplate

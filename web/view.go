@@ -2,7 +2,11 @@
 // structs, and the static assets (script, styles) embedded in the binary.
 package web
 
-import "github.com/a-h/templ"
+import (
+	"strings"
+
+	"github.com/a-h/templ"
+)
 
 // NavTopic is one topic of the catalogue sidebar.
 type NavTopic struct {
@@ -58,4 +62,30 @@ type ErrorView struct {
 	Nav     []NavTopic
 	Status  int
 	Message string
+}
+
+// importMap maps each script module to its versioned URL, so that modules
+// imported by app.js are cached as long as app.js itself and replaced
+// together after an upgrade.
+func importMap() map[string]any {
+	imports := map[string]string{}
+	for _, name := range scriptModules() {
+		imports["/static/"+name] = asset(name)
+	}
+	return map[string]any{"imports": imports}
+}
+
+// scriptModules lists the embedded JavaScript modules.
+func scriptModules() []string {
+	entries, err := static.ReadDir("static")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".js") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }

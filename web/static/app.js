@@ -1,6 +1,18 @@
-// Interleave's page script: runs a scenario over the WebSocket and draws
-// its events, one lane per thread. No dependencies; the model it draws
-// from is exposed as window.interleave for tests and curious students.
+// Interleave's page script: runs a scenario over the WebSocket and shows
+// its events live, one lane per thread. No dependencies. The modules:
+//   model.js     events folded into lanes, spans and arrows
+//   timeline.js  the canvas renderer and its zoom, pan, hover and click
+//   glyphs.js    shapes and colours shared by the lanes and the legend
+//   log.js       the event log table, the timeline's accessible twin
+//   editor.js    the script with line numbers and marked lines
+// What the page draws from is exposed as window.interleave for tests,
+// benchmarks and curious students.
+
+import { Trace } from "./model.js";
+import { Timeline } from "./timeline.js";
+import { EventLog } from "./log.js";
+import { Editor } from "./editor.js";
+import { fmtTime, esc, describe } from "./format.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -25,43 +37,69 @@ function scenarioPage(root) {
   const statusEl = $('[data-testid="status"]', root);
   const summaryEl = $('[data-testid="summary"]', root);
   const resultEl = $('[data-testid="result"]', root);
-  const editor = $('[data-testid="editor"]', root);
-  const gutter = $(".gutter", root);
-  const timeline = $('[data-testid="timeline"]', root);
-  const logBody = $('[data-testid="event-log"] tbody', root);
   const counts = $('[data-testid="counts"]', root);
+  const banner = $('[data-testid="cycle-banner"]', root);
+  const findings = $('[data-testid="findings"]', root);
+  const selection = $('[data-testid="selection"]', root);
+  const lineChip = $('[data-testid="line-chip"]', root);
+  const groupBox = $('[data-testid="group-os"]', root);
+  const cpuBox = $('[data-testid="show-cpu"]', root);
+  const followBtn = $('[data-testid="follow"]', root);
+  const wrap = $(".timeline-wrap", root);
 
-  const LOG_ROWS = 5000;
-  const model = {
-    running: false,
-    events: [],
-    threads: new Map(), // id -> {id, name, parent, events: []}
-    maxT: 0,
-    result: null,
-    error: null,
-    messages: 0,
+  const trace = new Trace();
+  const editor = new Editor($('[data-testid="editor-pane"]', root));
+  const hooks = {
+    onSelect(e, span) {
+      const line = e?.line ?? span?.line ?? 0;
+      editor.mark(line);
+      if (e) log.reveal(e.seq);
+      if (e) {
+        const name = trace.threads.get(e.th)?.name ?? e.th;
+        selection.textContent = `Selected: ${name} ${describe(e)}, at ${fmtTime(e.t)}${line ? `, line ${line}` : ""}.`;
+      } else selection.textContent = "";
+    },
+    onHover(e) {
+      editor.hover(e?.line ?? 0);
+    },
+    // After each frame: the follow button shows whether the view follows
+    // the live edge of a running run.
+    onDrawn() {
+      const pressed = String(!!timeline.view.follow && trace.running);
+      if (followBtn.getAttribute("aria-pressed") !== pressed) followBtn.setAttribute("aria-pressed", pressed);
+    },
   };
-  window.interleave = { model, run, stop };
-
-  // ---- editor: line numbers and error marks ----
-  function renderGutter(errLine) {
-    const n = editor.value.split("\n").length;
-    let html = "";
-    for (let i = 1; i <= n; i++) {
-      html += i === errLine ? `<span class="err" title="error">${i}</span>\n` : `${i}\n`;
-    }
-    gutter.innerHTML = html;
-    gutter.scrollTop = editor.scrollTop;
-  }
-  editor.addEventListener("input", () => renderGutter(0));
-  editor.addEventListener("scroll", () => { gutter.scrollTop = editor.scrollTop; });
-  editor.addEventListener("keydown", (e) => {
-    if (e.key === "Tab" && !e.shiftKey && !e.ctrlKey && !e.metaKey) {
-      e.preventDefault();
-      editor.setRangeText("    ", editor.selectionStart, editor.selectionEnd, "end");
-    }
+  const timeline = new Timeline($('[data-testid="timeline"]', root), trace, hooks);
+  const log = new EventLog($('[data-testid="event-log"]', root), trace, {
+    onSelect(seq) {
+      const e = timeline.eventBySeq(seq);
+      if (!e) return;
+      timeline.select(e, null, "log");
+      timeline.reveal(e);
+    },
   });
-  renderGutter(0);
+  timeline.paintLegend(root);
+
+  editor.onLine = (n) => {
+    const c = timeline.highlightLine(n);
+    showLineChip(n, c);
+  };
+  function showLineChip(n, c) {
+    if (!n) {
+      lineChip.hidden = true;
+      return;
+    }
+    lineChip.hidden = false;
+    $(".chip-text", lineChip).textContent = `Line ${n}: ${c} event${c === 1 ? "" : "s"} ringed`;
+  }
+  $(".chip-clear", lineChip).addEventListener("click", () => {
+    timeline.highlightLine(0);
+    showLineChip(0);
+  });
+  $(".chip-log", lineChip).addEventListener("click", () => {
+    log.setLine(timeline.hlLine);
+    showView("log");
+  });
 
   // ---- tabs ----
   function showTab(name) {
@@ -69,10 +107,39 @@ function scenarioPage(root) {
     $$("[data-panel]", root).forEach((p) => { p.hidden = p.dataset.panel !== name; });
   }
   $$("[data-tab]", root).forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
-  $$("[data-view]", root).forEach((b) => b.addEventListener("click", () => {
-    $$("[data-view]", root).forEach((x) => x.setAttribute("aria-selected", String(x === b)));
-    $$("[data-view-panel]", root).forEach((p) => { p.hidden = p.dataset.viewPanel !== b.dataset.view; });
-  }));
+  function showView(name) {
+    $$("[data-view]", root).forEach((x) => x.setAttribute("aria-selected", String(x.dataset.view === name)));
+    $$("[data-view-panel]", root).forEach((p) => { p.hidden = p.dataset.viewPanel !== name; });
+    wrap.dataset.view = name;
+    if (name === "log") log.sync();
+    else timeline.invalidate();
+  }
+  $$("[data-view]", root).forEach((b) => b.addEventListener("click", () => showView(b.dataset.view)));
+
+  // ---- timeline controls ----
+  const on = (id, f) => $(`[data-testid="${id}"]`, root)?.addEventListener("click", f);
+  on("zoom-in", () => timeline.zoomIn());
+  on("zoom-out", () => timeline.zoomOut());
+  on("fit", () => timeline.fit());
+  on("follow", () => timeline.followLive());
+  on("fullscreen", () => {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else wrap.requestFullscreen?.().catch(() => {});
+  });
+  groupBox.addEventListener("change", () => timeline.setGroup(groupBox.checked ? "os" : "thread"));
+  cpuBox.addEventListener("change", () => timeline.setCPU(cpuBox.checked));
+  function syncOSControls() {
+    const has = trace.hasOS;
+    groupBox.disabled = !has;
+    cpuBox.disabled = !trace.hasCPU;
+    const why = has ? "" : "Only os and green runs record OS threads and CPUs.";
+    groupBox.closest("label").title = why || "One lane per OS thread: see which thread ran where (G)";
+    cpuBox.closest("label").title = why || "A strip under each lane with the CPU it ran on (C)";
+    if (!has && groupBox.checked) {
+      groupBox.checked = false;
+      timeline.setGroup("thread");
+    }
+  }
 
   // ---- settings and URL state ----
   function mode() {
@@ -102,10 +169,12 @@ function scenarioPage(root) {
     if (mode() === "sim") q.set("seed", $('[name="seed"]', root).value);
     return `${location.pathname}?${q}`;
   }
-  root.addEventListener("change", () => {
+  $(".controls", root).addEventListener("change", onSettings);
+  $('[data-testid="params"]', root).addEventListener("change", onSettings);
+  function onSettings() {
     syncOptions();
     history.replaceState(null, "", url());
-  });
+  }
   syncOptions();
   shareBtn.addEventListener("click", async () => {
     const link = new URL(url(), location.href).href;
@@ -133,7 +202,7 @@ function scenarioPage(root) {
     });
     ws.addEventListener("message", (e) => onMessage(JSON.parse(e.data)));
     ws.addEventListener("close", () => {
-      if (model.running) finish({ status: "error", message: "The connection to the server was lost." });
+      if (trace.running) finish({ status: "error", message: "The connection to the server was lost." });
     });
     return ws;
   }
@@ -144,35 +213,27 @@ function scenarioPage(root) {
   }
 
   function run() {
-    reset();
-    model.running = true;
+    const m = mode();
+    reset({ mode: m });
+    trace.running = true;
+    timeline.stats.runAt = performance.now();
     setStatus("starting");
     summaryEl.textContent = "Starting…";
     runBtn.disabled = true;
     stopBtn.disabled = false;
-    const msg = { type: "run", params: params(), mode: mode() };
-    if (editor.value !== data.source) {
-      msg.source = editor.value;
-      msg.scenario = data.id;
-    } else {
-      msg.scenario = data.id;
-    }
+    const msg = { type: "run", params: params(), mode: m, scenario: data.id };
+    if (editor.text.value !== data.source) msg.source = editor.text.value;
     if (msg.mode === "green") msg.procs = Number.parseInt($('[name="procs"]', root).value, 10) || 2;
     if (msg.mode === "sim") msg.seed = Number.parseInt($('[name="seed"]', root).value, 10) || 0;
     send(msg);
   }
   function stop() {
-    if (model.running) send({ type: "stop" });
+    if (trace.running) send({ type: "stop" });
   }
   runBtn.addEventListener("click", run);
   stopBtn.addEventListener("click", stop);
-  document.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); run(); }
-    if (e.key === "Escape") stop();
-  });
 
   function onMessage(m) {
-    model.messages++;
     switch (m.type) {
       case "queued":
         setStatus("queued");
@@ -181,87 +242,96 @@ function scenarioPage(root) {
       case "started":
         setStatus("running");
         summaryEl.textContent = "Running…";
+        if (m.mode) trace.mode = m.mode;
         break;
       case "events":
-        for (const e of m.events) addEvent(e);
-        scheduleDraw();
+        feed(m.events);
         break;
       case "end":
         finish(m.result);
         break;
       case "error":
-        if (model.running) finish({ status: "error", message: m.message });
+        if (trace.running) finish({ status: "error", message: m.message });
         else summaryEl.textContent = m.message;
         break;
     }
   }
 
   // ---- model ----
-  function reset() {
-    model.events = [];
-    model.threads = new Map();
-    model.maxT = 0;
-    model.result = null;
-    model.error = null;
-    thread(0, "main", -1);
-    logBody.textContent = "";
-    renderGutter(0);
+  let countsTimer = 0;
+  let shownLines = 0;
+  const NUM = new Intl.NumberFormat();
+  function reset(meta = {}) {
+    trace.reset(meta);
+    timeline.reset();
+    log.reset();
+    editor.setError(0);
+    editor.mark(0);
+    editor.setCounts(null);
+    shownLines = 0;
+    timeline.highlightLine(0);
+    showLineChip(0);
+    selection.textContent = "";
+    banner.hidden = true;
+    banner.textContent = "";
+    findings.hidden = true;
+    findings.textContent = "";
     resultEl.querySelectorAll(".detail").forEach((n) => n.remove());
-    timeline.textContent = "";
-    lanes.clear();
-    scheduleDraw();
+    syncOSControls();
+    updateCounts();
   }
-  function thread(id, name, parent) {
-    let t = model.threads.get(id);
-    if (!t) {
-      t = { id, name: name || `thread-${id}`, parent, events: [], state: "running" };
-      model.threads.set(id, t);
-    } else if (name) {
-      t.name = name;
+  function feed(events) {
+    if (!events || !events.length) return;
+    const first = !timeline.stats.firstEventAt;
+    if (first) timeline.stats.firstEventAt = performance.now();
+    trace.addAll(events);
+    // The first events are drawn at once, not at the next frame: that is
+    // the moment a person waits for after pressing Run.
+    if (first) timeline.drawNow();
+    else timeline.invalidate();
+    log.sync();
+    if (!countsTimer) {
+      countsTimer = setTimeout(() => {
+        countsTimer = 0;
+        updateCounts();
+        // The gutter's dots change only when a new line causes events.
+        if (trace.lines.size !== shownLines) {
+          shownLines = trace.lines.size;
+          editor.setCounts(trace.lines);
+        }
+        syncOSControls();
+      }, 300);
     }
-    return t;
   }
-  function addEvent(e) {
-    model.events.push(e);
-    if (e.k === "spawn" && typeof e.v === "number") thread(e.v, e.obj, e.th);
-    const t = thread(e.th);
-    t.events.push(e);
-    if (e.k === "end" || e.k === "panic" || e.k === "cutoff") t.state = e.k;
-    if (e.t > model.maxT) model.maxT = e.t;
-    appendLog(e);
-  }
-  function appendLog(e) {
-    if (logBody.rows.length >= LOG_ROWS) logBody.deleteRow(0);
-    const tr = logBody.insertRow();
-    tr.dataset.kind = e.k;
-    tr.dataset.thread = e.th;
-    const name = model.threads.get(e.th)?.name ?? e.th;
-    for (const v of [e.seq, fmtTime(e.t), name, e.k, e.obj ?? "", e.v === undefined ? "" : String(e.v), e.line ?? ""]) {
-      tr.insertCell().textContent = v;
-    }
+  function updateCounts() {
+    const n = trace.events.length;
+    counts.textContent = n
+      ? `${NUM.format(n)} events · ${trace.lanes.length} threads · ${fmtTime(trace.maxT)}${trace.running ? " · live" : ""}`
+      : "";
   }
 
   function finish(res) {
-    model.running = false;
-    model.result = res;
+    trace.finish(res);
     runBtn.disabled = false;
     runBtn.textContent = "Run again";
     stopBtn.disabled = true;
-    setStatus(res.status);
+    timeline.drawNow();
+    log.sync();
+    updateCounts();
+    editor.setCounts(trace.lines);
+    syncOSControls();
+    if (res.error && res.error.line) editor.setError(res.error.line, res.error.msg);
     summaryEl.textContent = explain(res);
-    if (res.error && res.error.line) renderGutter(res.error.line);
-    for (const th of res.threads || []) {
-      const t = thread(th.id, th.name, th.parent);
-      t.state = th.state;
-    }
     renderDetails(res);
+    renderFindings(res);
     showTab("result");
-    scheduleDraw();
+    setStatus(res.status);
   }
   function setStatus(s) {
     statusEl.textContent = s;
     statusEl.dataset.status = s;
     resultEl.dataset.status = s;
+    wrap.dataset.status = s;
   }
 
   // explain says in one sentence what happened.
@@ -270,6 +340,49 @@ function scenarioPage(root) {
       return `Line ${res.error.line}, column ${res.error.col}: ${res.error.msg}`;
     }
     return res.message || res.status;
+  }
+
+  // cycleWords names a wait-for cycle: "alpha waits for second, held by
+  // beta, which waits for first, held by alpha".
+  function cycleWords(cycle) {
+    return cycle.map((w, i) => `${i ? "which" : w.thread} waits ${w.op === "lock" ? "for" : `to ${w.op}`} ${w.obj}, held by ${w.holder_name}`).join(", ");
+  }
+
+  // renderFindings puts what went wrong above the timeline, each with a
+  // button that shows it.
+  function renderFindings(res) {
+    if (trace.cycle.length) {
+      banner.hidden = false;
+      banner.textContent = `⟳ Deadlock: ${cycleWords(trace.cycle)}. Neither can go on; the red arrows close the cycle.`;
+    }
+    const items = trace.flags.slice(0, 6);
+    const cut = trace.lanes.filter((l) => l.cut && !(trace.cycle.length && l.cut.v === "deadlock"));
+    if (!items.length && !cut.length) return;
+    findings.hidden = false;
+    findings.textContent = "";
+    for (const e of items) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "finding";
+      const name = trace.threads.get(e.th)?.name ?? e.th;
+      b.textContent = e.k === "panic" ? `! ${name} panicked: ${e.v ?? ""}` : `✗ check failed: ${e.v ?? ""}`;
+      b.title = "Show it on the timeline and in the script";
+      b.addEventListener("click", () => { timeline.select(e); timeline.reveal(e); });
+      findings.appendChild(b);
+    }
+    if (trace.flags.length > items.length) {
+      const more = document.createElement("span");
+      more.textContent = `and ${trace.flags.length - items.length} more`;
+      findings.appendChild(more);
+    }
+    for (const l of cut.slice(0, 4)) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "finding cut";
+      b.textContent = `✂ ${l.name} cut off (${l.cut.v ?? "main returned"})`;
+      b.addEventListener("click", () => { timeline.select(l.cut); timeline.reveal(l.cut); });
+      findings.appendChild(b);
+    }
   }
 
   function renderDetails(res) {
@@ -282,7 +395,7 @@ function scenarioPage(root) {
     };
     if (res.deadlock && res.deadlock.cycle) {
       add(`<h3>Wait-for cycle</h3><ol data-testid="cycle">${res.deadlock.cycle.map((w) =>
-        `<li>${esc(w.thread)} waits to ${esc(w.op)} <code>${esc(w.obj)}</code>, held by ${esc(w.holder_name)}</li>`).join("")}</ol>`);
+        `<li>${esc(w.thread)} waits to ${esc(w.op)} <code>${esc(w.obj)}</code>, held by ${esc(w.holder_name)}${w.line ? ` <span class="muted">(line ${esc(w.line)})</span>` : ""}</li>`).join("")}</ol>`);
     }
     if (res.checks && res.checks.length) {
       add(`<h3>Checks</h3><ul class="checks" data-testid="checks">${res.checks.map((c) =>
@@ -303,86 +416,64 @@ function scenarioPage(root) {
     }
   }
 
-  // ---- lanes ----
-  const lanes = new Map(); // thread id -> {el, canvas, drawn}
-  let drawQueued = false;
-  function scheduleDraw() {
-    if (drawQueued) return;
-    drawQueued = true;
-    requestAnimationFrame(() => { drawQueued = false; draw(); });
-  }
-  function lane(t) {
-    let l = lanes.get(t.id);
-    if (!l) {
-      const el = document.createElement("div");
-      el.className = "lane";
-      el.dataset.testid = "lane";
-      el.setAttribute("data-testid", "lane");
-      el.dataset.thread = t.id;
-      const label = document.createElement("span");
-      label.className = "lane-name";
-      const canvas = document.createElement("canvas");
-      canvas.height = 28;
-      el.append(label, canvas);
-      timeline.appendChild(el);
-      l = { el, label, canvas, drawn: 0 };
-      lanes.set(t.id, l);
+  // ---- keyboard ----
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      run();
+      return;
     }
-    l.label.textContent = t.name;
-    l.el.dataset.name = t.name;
-    l.el.dataset.state = t.state;
-    return l;
-  }
-  const colors = {
-    get: "#3b82f6", set: "#f97316", add: "#10b981", cas: "#8b5cf6", swap: "#8b5cf6",
-    lock: "#ef4444", acquired: "#b91c1c", unlock: "#fca5a5", trylock: "#ef4444",
-    send: "#0ea5e9", sent: "#0284c7", recv: "#14b8a6", received: "#0f766e", close: "#64748b",
-    spawn: "#a855f7", start: "#22c55e", end: "#16a34a", join: "#eab308", joined: "#ca8a04",
-    panic: "#dc2626", cutoff: "#dc2626", print: "#6b7280", check: "#111827",
-    sleep: "#94a3b8", wake: "#94a3b8", work: "#f59e0b", worked: "#d97706",
-  };
-  function draw() {
-    const span = Math.max(model.maxT, 1);
-    counts.textContent = `${model.events.length} events, ${model.threads.size} threads, ${fmtTime(model.maxT)}`;
-    for (const t of model.threads.values()) {
-      const l = lane(t);
-      const c = l.canvas;
-      const w = Math.max(100, c.clientWidth || timeline.clientWidth - 140);
-      if (c.width !== w) c.width = w;
-      const g = c.getContext("2d");
-      g.clearRect(0, 0, c.width, c.height);
-      // Lock holds as bars under the ticks, so contention is visible.
-      const held = new Map();
-      for (const e of t.events) {
-        if (e.k === "acquired") held.set(e.obj, e.t);
-        else if (e.k === "unlock" && held.has(e.obj)) {
-          const x0 = (held.get(e.obj) / span) * (w - 2);
-          const x1 = (e.t / span) * (w - 2);
-          g.fillStyle = "rgba(239,68,68,0.25)";
-          g.fillRect(x0, 18, Math.max(1, x1 - x0), 8);
-          held.delete(e.obj);
-        }
+    const t = e.target;
+    const typing = t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    if (e.key === "Escape") {
+      if (trace.running) stop();
+      else if (!typing) {
+        timeline.select(null);
+        timeline.highlightLine(0);
+        showLineChip(0);
       }
-      for (const e of t.events) {
-        const x = Math.round((e.t / span) * (w - 2));
-        g.fillStyle = colors[e.k] || "#334155";
-        const tall = e.k === "start" || e.k === "end" || e.k === "panic" || e.k === "cutoff" || e.k === "spawn";
-        g.fillRect(x, tall ? 0 : 4, tall ? 2 : 1, tall ? 28 : 14);
-      }
-      l.drawn = t.events.length;
-      l.el.dataset.drawn = String(l.drawn);
+      return;
     }
-  }
-  new ResizeObserver(() => scheduleDraw()).observe(timeline);
+    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    const w = timeline.W || 600;
+    const act = {
+      "+": () => timeline.zoomIn(),
+      "=": () => timeline.zoomIn(),
+      "-": () => timeline.zoomOut(),
+      "_": () => timeline.zoomOut(),
+      "0": () => timeline.fit(),
+      ArrowLeft: () => timeline.panBy(-w * (e.shiftKey ? 0.6 : 0.2)),
+      ArrowRight: () => timeline.panBy(w * (e.shiftKey ? 0.6 : 0.2)),
+      a: () => timeline.panBy(-w * 0.2),
+      d: () => timeline.panBy(w * 0.2),
+      w: () => timeline.zoomIn(),
+      s: () => timeline.zoomOut(),
+      f: () => timeline.followLive(),
+      g: () => { if (!groupBox.disabled) { groupBox.checked = !groupBox.checked; groupBox.dispatchEvent(new Event("change")); } },
+      c: () => { if (!cpuBox.disabled) { cpuBox.checked = !cpuBox.checked; cpuBox.dispatchEvent(new Event("change")); } },
+      l: () => showView($('[data-view="log"]', root).getAttribute("aria-selected") === "true" ? "timeline" : "log"),
+    }[e.key.length === 1 ? e.key.toLowerCase() : e.key];
+    if (act) {
+      e.preventDefault();
+      act();
+    }
+  });
 
-  function fmtTime(ns) {
-    if (ns === undefined || ns === null) return "";
-    if (ns < 1e3) return `${ns} ns`;
-    if (ns < 1e6) return `${(ns / 1e3).toFixed(1)} µs`;
-    if (ns < 1e9) return `${(ns / 1e6).toFixed(1)} ms`;
-    return `${(ns / 1e9).toFixed(2)} s`;
-  }
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-  }
+  // ---- hooks for tests and benchmarks ----
+  window.interleave = {
+    model: trace,
+    timeline: timeline.api(),
+    log: {
+      get rows() { return log.rows.length; },
+      get rendered() { return Number(log.root.dataset.rendered || 0); },
+    },
+    run,
+    stop,
+    // feed and finish drive the page without a socket: a test or a
+    // benchmark hands it events and a result as the server would.
+    reset: (meta) => { reset(meta); trace.running = true; timeline.stats.runAt = performance.now(); },
+    feed,
+    finish,
+    showView,
+  };
 }
