@@ -210,3 +210,34 @@ func errorsAs(err error, target **websocket.CloseError) bool {
 	}
 	return ok
 }
+
+// A client that does not read is dropped, not buffered without bound:
+// its socket closes and its run (and child) is stopped.
+func TestSlowReaderDropped(t *testing.T) {
+	ts := startServer(t)
+	c := dial(t, ts)
+	flood, _ := json.Marshal("def main():\n    c = cell(\"c\")\n    while True:\n        c.get()\n")
+	c.send(`{"type":"run","source":` + string(flood) + `}`)
+	// Read nothing while the run streams; the server must give up on us
+	// well before the run's 20 s limit.
+	deadline := time.Now().Add(15 * time.Second)
+	for sandboxtest.Children(t, ts.exe) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for sandboxtest.Children(t, ts.exe) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the run of a client that reads nothing was still going after 15 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Draining what the kernel buffered ends in a closed socket.
+	_ = c.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		if _, _, err := c.conn.ReadMessage(); err != nil {
+			if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+				t.Fatal("the dropped client's socket is still open")
+			}
+			break
+		}
+	}
+}
