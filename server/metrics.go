@@ -15,6 +15,7 @@ type metrics struct {
 	childStart  prometheus.Histogram
 	events      prometheus.Counter
 	dropped     prometheus.Counter
+	shed        prometheus.Counter
 	busy        prometheus.Counter
 	rateLimited *prometheus.CounterVec
 }
@@ -43,6 +44,9 @@ func newMetrics(s *Server) *metrics {
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "interleave_websocket_dropped_total", Help: "WebSocket clients dropped for reading too slowly or failing.",
 		}),
+		shed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "interleave_events_shed_total", Help: "Events not sent to clients that fell behind.",
+		}),
 		busy: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "interleave_busy_total", Help: "Runs refused because the queue was full.",
 		}),
@@ -54,7 +58,7 @@ func newMetrics(s *Server) *metrics {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
 	m.reg.MustRegister(
-		m.runs, m.wait, m.duration, m.childStart, m.events, m.dropped, m.busy, m.rateLimited,
+		m.runs, m.wait, m.duration, m.childStart, m.events, m.dropped, m.shed, m.busy, m.rateLimited,
 		gauge("interleave_runs_running", "Runs whose child is running.", func() float64 { r, _ := s.admit.stats(); return float64(r) }),
 		gauge("interleave_run_queue_length", "Runs waiting for a slot.", func() float64 { _, w := s.admit.stats(); return float64(w) }),
 		gauge("interleave_run_slots", "Runs allowed at once.", func() float64 { return float64(s.admit.slots) }),

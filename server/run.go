@@ -94,10 +94,24 @@ func (s *Server) prepare(m clientMessage) (engine.Request, error) {
 	return req, nil
 }
 
+// outbox is where a run's messages go: a client's send queue.
+type outbox interface {
+	// enqueue queues a message without blocking.
+	enqueue(msg []byte)
+	// behind reports that the client has so much queued that more events
+	// should be shed rather than queued.
+	behind() bool
+}
+
 // execute waits for a run slot, runs the request in the sandbox and
-// streams what happens through send, which must not block. client keys
-// the per-client limits.
-func (s *Server) execute(ctx context.Context, req engine.Request, client string, log *slog.Logger, send func([]byte)) {
+// streams what happens to out. client keys the per-client limits.
+//
+// A run can make events faster than a browser takes them. Then events
+// are shed for this client (and counted as dropped in its result), the
+// run goes on at full speed, and its end still arrives; a client that
+// takes nothing at all is dropped by the writer's deadline instead.
+func (s *Server) execute(ctx context.Context, req engine.Request, client string, log *slog.Logger, out outbox) {
+	send := out.enqueue
 	id := runID()
 	log = log.With("run", id, "scenario", req.Scenario, "mode", req.Mode)
 	queued := time.Now()
@@ -128,16 +142,29 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 	start := time.Now()
 	first := true
 	log.Info("run started", "waited", start.Sub(queued))
+	var shed int64
 	res, err := s.runner.Run(ctx, req, func(batch []trace.Event) {
 		if first {
 			first = false
 			s.metrics.childStart.Observe(time.Since(start).Seconds())
+		}
+		if out.behind() {
+			if shed == 0 {
+				log.Info("client falls behind: shedding events")
+			}
+			shed += int64(len(batch))
+			return
 		}
 		s.metrics.events.Add(float64(len(batch)))
 		send(appendEventsMessage(nil, batch))
 	})
 	if err != nil {
 		log.Error("run failed in the sandbox", "err", err)
+	}
+	if shed > 0 {
+		res.Stats.Dropped += shed
+		s.metrics.shed.Add(float64(shed))
+		res.Message += fmt.Sprintf(" %d events were not sent to the page, which could not draw them as fast as they came; the result counts them all.", shed)
 	}
 	s.metrics.runs.WithLabelValues(string(res.Status)).Inc()
 	s.metrics.duration.Observe(time.Since(start).Seconds())

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -46,7 +47,11 @@ func startServerWith(t testing.TB, cfg server.Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logTo io.Writer = io.Discard
+	if os.Getenv("INTERLEAVE_TEST_LOG") != "" {
+		logTo = os.Stderr // to debug a test: INTERLEAVE_TEST_LOG=1 go test -run ...
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(logTo, nil))
 	srv := server.New(cfg, cat, runner)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -27,7 +27,8 @@ const (
 	pingPeriod     = pongWait * 9 / 10
 	maxMessageSize = 512 << 10 // a 64 KiB script, JSON-escaped, with room to spare
 	sendQueue      = 256       // messages queued for one client
-	sendQueueBytes = 16 << 20  // bytes queued for one client
+	sendQueueBytes = 16 << 20  // bytes queued for one client before it is dropped
+	shedQueueBytes = 2 << 20   // bytes queued before a run's events are shed
 )
 
 // clientMessage is what the page sends: a run request or a stop.
@@ -220,6 +221,11 @@ func (c *conn) enqueue(msg []byte) {
 	}
 }
 
+// behind reports a backlog large enough that events should be shed.
+func (c *conn) behind() bool {
+	return c.queued.Load() > shedQueueBytes || len(c.send) > sendQueue/2
+}
+
 // closeWith asks the writer to send a close frame with a reason and close
 // the socket; the read pump then fails and tears the connection down.
 func (c *conn) closeWith(code int, text string) {
@@ -277,7 +283,7 @@ func (c *conn) startRun(m clientMessage) {
 		defer c.s.runs.Done()
 		defer c.runs.Done()
 		defer cancel()
-		c.s.execute(ctx, req, c.client, c.log, c.enqueue)
+		c.s.execute(ctx, req, c.client, c.log, c)
 	}()
 }
 
