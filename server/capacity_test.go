@@ -79,6 +79,11 @@ func TestOneRunPerClient(t *testing.T) {
 	b := dialAs(t, ts, "10.0.0.2")
 	b.send(sleeper)
 	b.until("started") // another address takes the free slot
+	// "started" comes just before the child is spawned.
+	deadline := time.Now().Add(10 * time.Second)
+	for sandboxtest.Children(t, ts.exe) != 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := sandboxtest.Children(t, ts.exe); n != 2 {
 		t.Errorf("%d children running, want 2", n)
 	}
