@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"net/http"
+	"sync"
 )
 
 //go:embed static
@@ -13,7 +14,9 @@ var static embed.FS
 
 // assetVersion changes whenever an asset does, so pages can ask browsers
 // to cache assets for long and still get new ones after an upgrade.
-var assetVersion = func() string {
+// It is computed on first use, not at start-up: every sandbox child is
+// this same binary and must not pay for it.
+var assetVersion = sync.OnceValue(func() string {
 	h := sha256.New()
 	_ = fs.WalkDir(static, "static", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -25,7 +28,7 @@ var assetVersion = func() string {
 		return err
 	})
 	return hex.EncodeToString(h.Sum(nil))[:12]
-}()
+})
 
 // StaticHandler serves the embedded assets; paths are relative to /static/.
 func StaticHandler() http.Handler {
@@ -35,7 +38,7 @@ func StaticHandler() http.Handler {
 	}
 	fsrv := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("v") == assetVersion {
+		if r.URL.Query().Get("v") == assetVersion() {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			w.Header().Set("Cache-Control", "no-cache")
@@ -44,4 +47,4 @@ func StaticHandler() http.Handler {
 	})
 }
 
-func asset(name string) string { return "/static/" + name + "?v=" + assetVersion }
+func asset(name string) string { return "/static/" + name + "?v=" + assetVersion() }
