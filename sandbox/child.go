@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
+	"syscall"
 	"time"
 
 	"interleave/sandbox/engine"
@@ -72,7 +74,7 @@ func ChildMain() int {
 		fmt.Fprintf(os.Stderr, "interleave child: read request: %v\n", err)
 		return 2
 	}
-	if err := runChild(context.Background(), req, w, spec.Limits.MemoryBytes); err != nil {
+	if err := runChild(context.Background(), req, w, spec.Limits); err != nil {
 		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
 		return 3
 	}
@@ -81,13 +83,27 @@ func ChildMain() int {
 
 // runChild runs the request and streams its frames to w. A write error
 // means the supervisor is gone; the run cannot be reported, so it stops.
-func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, memLimit int64) error {
+func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim isolate.Limits) error {
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	cancel := func() { cancelCause(nil) }
 	defer cancel()
-	if memLimit > 0 {
-		stop := watchMemory(memLimit, cancelCause)
+	if lim.MemoryBytes > 0 {
+		stop := watchMemory(lim.MemoryBytes, cancelCause)
 		defer stop()
+	}
+	if lim.CPUSeconds > 0 {
+		// RLIMIT_CPU sends SIGXCPU at the soft limit (and SIGKILL a
+		// second later): stop the run cleanly while there is time.
+		xcpu := make(chan os.Signal, 1)
+		signal.Notify(xcpu, syscall.SIGXCPU)
+		defer signal.Stop(xcpu)
+		go func() {
+			select {
+			case <-xcpu:
+				cancelCause(&limitError{msg: fmt.Sprintf("The run went over the CPU time limit of %d s.", lim.CPUSeconds)})
+			case <-ctx.Done():
+			}
+		}()
 	}
 	var (
 		buf      []byte

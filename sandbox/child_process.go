@@ -103,6 +103,14 @@ func (c *child) close() {
 	c.box.Close()
 }
 
+// cpuTime is the CPU time the reaped child used, user and system.
+func (c *child) cpuTime() time.Duration {
+	if c.cmd.ProcessState == nil {
+		return 0
+	}
+	return c.cmd.ProcessState.UserTime() + c.cmd.ProcessState.SystemTime()
+}
+
 func (c *child) alive() bool {
 	select {
 	case <-c.exited:

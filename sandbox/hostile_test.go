@@ -30,6 +30,8 @@ var hostiles = []hostile{
 		wantStatus: trace.StatusLimit, wantMsg: "step"},
 	{name: "infinite loop of builtins", src: "def main():\n    c = cell(\"c\")\n    while True:\n        c.add(1)\n",
 		wantStatus: trace.StatusLimit, wantMsg: "step"},
+	{name: "native busy work forever", src: "def main():\n    def burn():\n        while True:\n            work(1000)\n    spawn(burn)\n    burn()\n",
+		wantStatus: trace.StatusLimit, wantMsg: "CPU time limit of 3 s"},
 	{name: "thread bomb", src: "def main():\n    def f():\n        sleep(100000)\n    while True:\n        spawn(f)\n",
 		wantStatus: trace.StatusLimit, wantMsg: "thread"},
 	{name: "string doubling", src: "def main():\n    s = \"x\"\n    for i in range(64):\n        s = s + s\n",
@@ -89,7 +91,7 @@ func hostileRunner(t *testing.T, timeout time.Duration) *sandbox.Runner {
 	r, err := sandbox.New(sandbox.Config{
 		Exe:     sandboxtest.Binary(t),
 		Timeout: timeout,
-		OS:      isolate.Limits{CPUSeconds: 10, MemoryBytes: 64 << 20, Threads: 64},
+		OS:      isolate.Limits{CPUSeconds: 3, MemoryBytes: 64 << 20, Threads: 64},
 		Limits:  engine.Limits{Steps: 3_000_000, Events: 100_000},
 	})
 	if err != nil {

@@ -185,7 +185,7 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the memory limit of %d MiB.", r.box.Limits().MemoryBytes>>20)), nil
 	case box.Cause() == "threads" || strings.Contains(stderr.String(), "failed to create new OS thread"):
 		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the limit of %d OS threads.", r.box.Limits().Threads)), nil
-	case signaled(waitErr, syscall.SIGXCPU):
+	case signaled(waitErr, syscall.SIGXCPU) || (signaled(waitErr, syscall.SIGKILL) && c.cpuTime() >= time.Duration(r.box.Limits().CPUSeconds)*time.Second && r.box.Limits().CPUSeconds > 0):
 		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the CPU time limit of %d s.", r.box.Limits().CPUSeconds)), nil
 	case readErr != nil:
 		return sum.fail(trace.StatusError, "The run's process sent a corrupt event stream and was stopped."),

@@ -48,6 +48,11 @@ type recorder struct {
 	emit  func([]trace.Event)
 	kick  chan struct{}
 	stop  chan struct{}
+
+	// Writers that find the ring full sleep on space until freed.
+	spaceMu sync.Mutex
+	space   *sync.Cond
+	waiters atomic.Int32
 	done  chan struct{}
 	batch []trace.Event
 
@@ -98,6 +103,7 @@ func newRecorder(limit int, emit func([]trace.Event)) *recorder {
 		batch: rg.batch[:0],
 		tids:  map[int]struct{}{},
 	}
+	r.space = sync.NewCond(&r.spaceMu)
 	r.next.Store(rg.next)
 	r.flushed.Store(rg.next)
 	return r
@@ -127,16 +133,46 @@ func (r *recorder) reserve() (*slot, uint64) {
 	if pos-f >= ringSize/2 && pos&255 == 0 {
 		r.wakeFlusher() // half full: drain before writers have to wait
 	}
-	for pos >= f+ringSize {
-		// The ring is full: wake the flusher and wait for it.
+	for spins := 0; pos >= f+ringSize; spins++ {
+		// The ring is full: wake the flusher and wait for it, briefly by
+		// yielding, then asleep. A locked OS thread that only yielded
+		// would spin, burning the run's CPU time while the reader of the
+		// event pipe (and so the flusher) is slow.
 		if r.stopped.Load() {
 			return nil, seq
 		}
 		r.wakeFlusher()
-		runtime.Gosched()
+		if spins < 16 {
+			runtime.Gosched()
+		} else {
+			r.waitForSpace(pos)
+		}
 		f = r.flushed.Load()
 	}
 	return &r.ring.slots[pos&ringMask], seq
+}
+
+// waitForSpace sleeps until the flusher frees the slot for pos or stops.
+func (r *recorder) waitForSpace(pos uint64) {
+	r.waiters.Add(1)
+	r.spaceMu.Lock()
+	for pos >= r.flushed.Load()+ringSize && !r.stopped.Load() {
+		r.space.Wait()
+	}
+	r.spaceMu.Unlock()
+	r.waiters.Add(-1)
+}
+
+// freed stores the new flushed position and wakes writers waiting for
+// space. The waiters count is read after the store, and a writer counts
+// itself before it looks at flushed, so no wake-up is lost.
+func (r *recorder) freed(pos uint64) {
+	r.flushed.Store(pos)
+	if r.waiters.Load() > 0 {
+		r.spaceMu.Lock()
+		r.space.Broadcast()
+		r.spaceMu.Unlock()
+	}
 }
 
 func (r *recorder) wakeFlusher() {
@@ -240,11 +276,11 @@ func (r *recorder) drain(final bool) int {
 		if len(r.batch) == batchMax {
 			// Free the copied slots once per batch, not per event, so
 			// that writers rarely see the flushed word change.
-			r.flushed.Store(pos)
+			r.freed(pos)
 			r.flush()
 		}
 	}
-	r.flushed.Store(pos)
+	r.freed(pos)
 	r.flush()
 	return int(pos - start)
 }
@@ -268,6 +304,9 @@ func (r *recorder) finish() {
 	}
 	<-r.done
 	r.stopped.Store(true)
+	r.spaceMu.Lock()
+	r.space.Broadcast()
+	r.spaceMu.Unlock()
 }
 
 // counts returns the events emitted and dropped. Call after finish.
