@@ -44,17 +44,17 @@ type recorder struct {
 	base    uint64      // the position of seq 0
 	limit   uint64      // events beyond it are dropped, not recorded
 
-	ring  *ring
-	emit  func([]trace.Event)
-	kick  chan struct{}
-	stop  chan struct{}
+	ring *ring
+	emit func([]trace.Event)
+	kick chan struct{}
+	stop chan struct{}
 
 	// Writers that find the ring full sleep on space until freed.
 	spaceMu sync.Mutex
 	space   *sync.Cond
 	waiters atomic.Int32
-	done  chan struct{}
-	batch []trace.Event
+	done    chan struct{}
+	batch   []trace.Event
 
 	// Owned by the flusher goroutine until done is closed.
 	tids    map[int]struct{}
