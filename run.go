@@ -154,7 +154,15 @@ func writeText(w io.Writer, res *trace.Result) error {
 	if res.Deadlock != nil {
 		fmt.Fprintln(tw, "\nwait-for cycle:")
 		for _, e := range res.Deadlock.Cycle {
-			fmt.Fprintf(tw, "  %s\twaits to %s %s,\theld by %s\n", e.Thread, e.Op, e.Obj, e.HolderName)
+			switch {
+			case e.Holder < 0:
+				// A channel has no holder: nobody is left to use it.
+				fmt.Fprintf(tw, "  %s\twaits to %s %s\t(no thread can)\n", e.Thread, e.Op, e.Obj)
+			case e.Op == "join":
+				fmt.Fprintf(tw, "  %s\twaits to join %s\t\n", e.Thread, e.Obj)
+			default:
+				fmt.Fprintf(tw, "  %s\twaits to %s %s,\theld by %s\n", e.Thread, e.Op, e.Obj, e.HolderName)
+			}
 		}
 	}
 	if len(res.Checks) > 0 {

@@ -171,9 +171,9 @@ func describeWait(t *thread) string {
 	case waitJoin:
 		return fmt.Sprintf("%s waits to join %s", t.name, e.obj())
 	case waitSend:
-		return fmt.Sprintf("%s waits to send on %s, which no thread will receive from", t.name, e.obj())
+		return fmt.Sprintf("%s waits to send on channel %q, which no thread will receive from", t.name, e.obj())
 	case waitRecv:
-		return fmt.Sprintf("%s waits to receive from %s, which no thread will send on or close", t.name, e.obj())
+		return fmt.Sprintf("%s waits to receive from channel %q, which no thread will send on or close", t.name, e.obj())
 	}
 	return t.name + " waits"
 }

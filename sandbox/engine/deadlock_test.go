@@ -93,7 +93,7 @@ func TestDeadlock(t *testing.T) {
     h.join()
 `)},
 		{name: "everyone blocked on a channel", want: trace.StatusDeadlock,
-			msg: "deadlock: every thread is blocked: main waits to join worker; worker waits to receive from jobs",
+			msg: "deadlock: every thread is blocked: main waits to join worker; worker waits to receive from channel \"jobs\"",
 			src: mainOf(`
     jobs = channel("jobs")
     def worker():
