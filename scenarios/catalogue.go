@@ -408,6 +408,9 @@ func arrange(course, base *fileSet, only bool) *snapshot {
 		for _, sec := range first.index.Topics {
 			for _, ref := range sec.IDs {
 				s, ok := avail[ref.ID]
+				if !ok && slices.ContainsFunc(problems, func(e *Error) bool { return e.File == ref.ID+".star" }) {
+					continue // the file is there but broken: its own error says why
+				}
 				if !ok {
 					problems = append(problems, &Error{File: first.index.File, Line: ref.Line, Col: ref.Col,
 						Msg: fmt.Sprintf("no scenario %q: add %s.star to the folder or fix the id", ref.ID, ref.ID)})
