@@ -347,11 +347,15 @@ func (r *run) finishMainLocked(se *scriptError) {
 		suffix = fmt.Sprintf("; %s panicked", plural(panicked, "thread"))
 	}
 	switch {
+	case failed > 0 && len(r.checks) == 1:
+		r.endLocked(trace.StatusFailed, fmt.Sprintf("check failed: %s%s.", first, suffix))
 	case failed > 0:
 		r.endLocked(trace.StatusFailed, fmt.Sprintf("%d of %s failed: %s%s.", failed, plural(len(r.checks), "check"), first, suffix))
 	case len(r.checks) == 1:
 		r.endLocked(trace.StatusOK, fmt.Sprintf("main returned and its check held: %s%s.", r.checks[0].Msg, suffix))
-	case len(r.checks) > 1:
+	case len(r.checks) == 2:
+		r.endLocked(trace.StatusOK, fmt.Sprintf("main returned and both checks held%s.", suffix))
+	case len(r.checks) > 2:
 		r.endLocked(trace.StatusOK, fmt.Sprintf("main returned and all %d checks held%s.", len(r.checks), suffix))
 	default:
 		r.endLocked(trace.StatusOK, fmt.Sprintf("main returned%s.", suffix))
