@@ -53,6 +53,9 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() != 1 {
+		if fs.NArg() > 1 {
+			fmt.Fprintf(stderr, "interleave run: unexpected arguments after %s: %s (flags go before the scenario)\n", fs.Arg(0), strings.Join(fs.Args()[1:], " "))
+		}
 		fs.Usage()
 		return 2
 	}
@@ -148,7 +151,7 @@ func writeText(w io.Writer, res *trace.Result) error {
 	if res.Message != "" {
 		fmt.Fprintf(tw, "%s\n", res.Message)
 	}
-	if res.Error != nil {
+	if res.Error != nil && !strings.Contains(strings.ToLower(res.Message), fmt.Sprintf("line %d, column %d", res.Error.Line, res.Error.Col)) {
 		fmt.Fprintf(tw, "at line %d, column %d: %s\n", res.Error.Line, res.Error.Col, res.Error.Msg)
 	}
 	if res.Deadlock != nil {

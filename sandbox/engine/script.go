@@ -137,7 +137,12 @@ func (e *scriptError) sentence() string {
 	return msg + "."
 }
 
+// result is the error's place for the result, or nil when it has none
+// (a bad param is a mistake in the request, not at a place in the script).
 func (e *scriptError) result() *trace.ScriptError {
+	if e.line <= 0 {
+		return nil
+	}
 	return &trace.ScriptError{Line: e.line, Col: e.col, Msg: e.msg}
 }
 
