@@ -109,6 +109,7 @@ func TestPages(t *testing.T) {
 		{"/nowhere", 404, []string{"There is nothing here"}},
 		{"/static/app.js", 200, []string{"window.interleave"}},
 		{"/static/style.css", 200, []string{"prefers-color-scheme"}},
+		{"/static/", 404, nil},
 		{"/healthz", 200, []string{`"status":"ok"`, `"maxRuns":2`}},
 	}
 	for _, tt := range tests {
@@ -239,6 +240,7 @@ func TestWebSocketBadInput(t *testing.T) {
 		wantText   string
 	}{
 		{"not json", `{"type":`, "error", "", "not valid JSON"},
+		{"not an object", `[1,2]`, "error", "", "not a run or stop request"},
 		{"unknown type", `{"type":"dance"}`, "error", "", `Unknown message type "dance"`},
 		{"unknown scenario", `{"type":"run","scenario":"nope"}`, "error", "", `There is no scenario "nope"`},
 		{"nothing to run", `{"type":"run"}`, "error", "", `needs a "scenario" id or a "source"`},

@@ -142,7 +142,12 @@ func (c *conn) readPump() {
 		}
 		var m clientMessage
 		if err := json.Unmarshal(data, &m); err != nil {
-			c.sendError("That message is not valid JSON: " + err.Error())
+			var syn *json.SyntaxError
+			if errors.As(err, &syn) {
+				c.sendError(fmt.Sprintf("That message is not valid JSON (at byte %d).", syn.Offset))
+			} else {
+				c.sendError(`That message is not a run or stop request: send a JSON object such as {"type": "run", "scenario": "lost-update"}.`)
+			}
 			continue
 		}
 		switch m.Type {
