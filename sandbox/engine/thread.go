@@ -66,6 +66,7 @@ type thread struct {
 // newThread creates a thread; r.mu is held.
 func (r *run) newThread(parent *thread, name string, fn starlark.Callable, args starlark.Tuple, kwargs []starlark.Tuple) *thread {
 	t := &thread{r: r, id: len(r.threads), name: name, fn: fn, args: args, kwargs: kwargs}
+	t.parent = -1 // main has no parent
 	if parent != nil {
 		t.parent = parent.id
 	}
