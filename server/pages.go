@@ -66,6 +66,10 @@ func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.Scenario
 		Modes:  sc.Modes,
 		Mode:   q.Get("mode"),
 		Procs:  2,
+		Embed:  q.Get("embed") == "1",
+	}
+	if cat, ok := s.catalogue.Get(sc.ID); ok && cat.Source == sc.Source {
+		v.Home = "/s/" + sc.ID
 	}
 	if v.Mode == "" || !contains(sc.Modes, v.Mode) {
 		v.Mode = sc.Modes[0]
@@ -157,6 +161,7 @@ func (s *Server) handleRunPath(c echo.Context) error {
 	}
 	q.Set("seed", strconv.FormatInt(rec.Result.Seed, 10))
 	v := s.scenarioView(sc, q)
+	v.Embed = c.QueryParam("embed") == "1"
 	v.Title = "Recorded run: " + sc.Title
 	v.Data = map[string]any{"id": sc.ID, "source": src, "replay": "/r/" + id + ".json", "run": id}
 	return render(c, http.StatusOK, web.ScenarioPage(v))

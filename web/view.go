@@ -3,6 +3,7 @@
 package web
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -43,6 +44,13 @@ type ScenarioView struct {
 	Params  []ParamField
 	Problem string // a sentence about a bad value in the link, if any
 	Data    any    // handed to the page's script as JSON
+	// Home is the catalogue page of the script shown ("/s/ID") when it is
+	// a catalogue scenario unchanged, so that Share can link there rather
+	// than store a copy; empty for shared and edited scripts.
+	Home string
+	// Embed asks for the compact read-only view of ?embed=1, for an
+	// iframe in a course page: title, Run and Stop, timeline and result.
+	Embed bool
 }
 
 // ParamField is one input of the params form.
@@ -88,4 +96,24 @@ func scriptModules() []string {
 		}
 	}
 	return out
+}
+
+// Settings says in a few words how the page runs its script, for the
+// embedded view that has no form: "sim · seed 7 · threads 3, iterations 200".
+func (v ScenarioView) Settings() string {
+	parts := []string{v.Mode}
+	switch v.Mode {
+	case "green":
+		parts = append(parts, "procs "+strconv.Itoa(v.Procs))
+	case "sim":
+		parts = append(parts, "seed "+strconv.FormatInt(v.Seed, 10))
+	}
+	var ps []string
+	for _, p := range v.Params {
+		ps = append(ps, p.Name+" "+p.Value)
+	}
+	if len(ps) > 0 {
+		parts = append(parts, strings.Join(ps, ", "))
+	}
+	return strings.Join(parts, " · ")
 }

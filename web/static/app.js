@@ -5,6 +5,9 @@
 //   glyphs.js    shapes and colours shared by the lanes and the legend
 //   log.js       the event log table, the timeline's accessible twin
 //   editor.js    the script with line numbers and marked lines
+//   share.js     links, the server's sharing API, downloads, Perfetto
+//   replay.js    playback of a recorded run at the pace it happened
+//   svg.js       the timeline as SVG, for slides
 // What the page draws from is exposed as window.interleave for tests,
 // benchmarks and curious students.
 
@@ -13,6 +16,8 @@ import { Timeline } from "./timeline.js";
 import { EventLog } from "./log.js";
 import { Editor } from "./editor.js";
 import { fmtTime, esc, describe } from "./format.js";
+import { ApiError, LinkBox, post, postJSON, get, runBody, saveBlob, fileName, openPerfetto } from "./share.js";
+import { Player, SPEEDS, defaultSpeed } from "./replay.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -46,6 +51,20 @@ function scenarioPage(root) {
   const cpuBox = $('[data-testid="show-cpu"]', root);
   const followBtn = $('[data-testid="follow"]', root);
   const wrap = $(".timeline-wrap", root);
+  const exactBox = $('[data-testid="exact"]', root);
+  const shareRunBtn = $('[data-testid="share-run"]', root);
+  const exportMenu = $('[data-testid="export"]', root);
+  const exportBtns = $$(".export-menu button", root);
+  const replayBar = $('[data-testid="replay-bar"]', root);
+  const playBtn = $('[data-testid="replay"]', root);
+  const speedSel = $('[data-testid="replay-speed"]', root);
+  const playProgress = $('[data-testid="replay-progress"]', root);
+  const fullLink = $('[data-testid="full-page"]', root);
+  const shareBox = new LinkBox($('[data-testid="share-out"]', root));
+  const runBox = new LinkBox($('[data-testid="share-run-out"]', root));
+  const home = root.dataset.home || "";
+  const search = new URLSearchParams(location.search);
+  const embedded = search.get("embed") === "1";
 
   const trace = new Trace();
   const editor = new Editor($('[data-testid="editor-pane"]', root));
@@ -142,6 +161,12 @@ function scenarioPage(root) {
   }
 
   // ---- settings and URL state ----
+  // The page's URL always says how to get this page back: params, mode,
+  // procs (green), seed (sim) and, when "exact interleaving" is ticked, the
+  // last sim run's schedule. The server applies all but the schedule; the
+  // schedule is read here and sent with the next run.
+  let schedule = "";
+  const MAX_SCHEDULE = 16000; // characters of a schedule that a link may carry
   function mode() {
     const m = $('input[name="mode"]:checked', root);
     return m ? m.value : "os";
@@ -161,33 +186,83 @@ function scenarioPage(root) {
     const m = mode();
     $$(".opt", root).forEach((l) => { l.hidden = l.dataset.for !== m; });
   }
-  function url() {
+  function exact() {
+    return mode() === "sim" && exactBox.checked && !!schedule;
+  }
+  // query is the settings as a link's query, without the page's own
+  // flags (embed).
+  function query() {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(params())) if (v !== null) q.set(k, String(v));
     q.set("mode", mode());
     if (mode() === "green") q.set("procs", $('[name="procs"]', root).value);
     if (mode() === "sim") q.set("seed", $('[name="seed"]', root).value);
+    if (exact()) q.set("schedule", schedule);
+    return q;
+  }
+  function url() {
+    const q = query();
+    if (embedded) q.set("embed", "1");
     return `${location.pathname}?${q}`;
   }
+  function syncURL() {
+    const u = url();
+    if (u !== location.pathname + location.search) history.replaceState(null, "", u);
+    if (fullLink) fullLink.href = `${location.pathname}?${query()}`;
+  }
+  // setSchedule keeps the last sim run's schedule for "exact interleaving".
+  function setSchedule(s) {
+    schedule = s && s.length <= MAX_SCHEDULE ? s : "";
+    exactBox.disabled = !schedule;
+    if (!schedule) exactBox.checked = false;
+    const label = exactBox.closest("label");
+    label.title = schedule
+      ? `Put this schedule (${schedule.length} characters) in the link and the next run, so it replays exactly this interleaving, not only its seed`
+      : s ? "This run's schedule is too long for a link; its seed still reproduces it."
+        : "Run in sim mode first: then the link can carry that run's exact schedule.";
+  }
+  if (search.get("schedule") && mode() === "sim") {
+    setSchedule(search.get("schedule"));
+    exactBox.checked = !!schedule;
+  } else setSchedule("");
   $(".controls", root).addEventListener("change", onSettings);
   $('[data-testid="params"]', root).addEventListener("change", onSettings);
-  function onSettings() {
+  function onSettings(ev) {
+    // A schedule belongs to the run that made it: new params or a new
+    // seed make it a different run.
+    const t = ev?.target;
+    if (t && (t.name === "seed" || t.dataset?.param)) setSchedule("");
     syncOptions();
-    history.replaceState(null, "", url());
+    syncURL();
+    shareBox.hide();
   }
   syncOptions();
-  shareBtn.addEventListener("click", async () => {
-    const link = new URL(url(), location.href).href;
-    let said = "Link copied";
+  if (fullLink) fullLink.href = `${location.pathname}?${query()}`;
+  editor.text.addEventListener("input", () => shareBox.hide(), { passive: true });
+
+  // Share: a link to this script with these settings. A catalogue
+  // scenario as shipped links to its page; anything else (an edited
+  // script, a shared one) is stored first and linked as /p/ID.
+  shareBtn?.addEventListener("click", async () => {
+    delete shareBtn.dataset.link;
+    shareBtn.disabled = true;
     try {
-      await navigator.clipboard.writeText(link);
-    } catch {
-      said = "Copy this link: " + link;
+      const src = editor.text.value;
+      let path;
+      if (src === data.source && home) path = home;
+      else if (src === data.source && data.snippet) path = `/p/${data.snippet}`;
+      else {
+        shareBox.busy("Saving the script…");
+        path = (await postJSON("/api/snippets", { source: src })).url;
+      }
+      const link = new URL(`${path}?${query()}`, location.href).href;
+      shareBtn.dataset.link = link;
+      await shareBox.offer(link, "Link");
+    } catch (err) {
+      shareBox.error(err instanceof ApiError ? err.message : "The link could not be made.");
+    } finally {
+      shareBtn.disabled = false;
     }
-    shareBtn.dataset.link = link;
-    shareBtn.textContent = "Copied";
-    shareBtn.title = said;
-    setTimeout(() => { shareBtn.textContent = "Share"; }, 1500);
   });
 
   // ---- socket ----
@@ -202,7 +277,8 @@ function scenarioPage(root) {
     });
     ws.addEventListener("message", (e) => onMessage(JSON.parse(e.data)));
     ws.addEventListener("close", () => {
-      if (trace.running) finish({ status: "error", message: "The connection to the server was lost." });
+      superseded = 0;
+      if (live) finish({ status: "error", message: "The connection to the server was lost." });
     });
     return ws;
   }
@@ -212,7 +288,21 @@ function scenarioPage(root) {
     else pending = msg;
   }
 
+  // current is the run on show: its result and script (its events are the
+  // model's), and its /r/ link once shared.
+  let current = null;
+  let runSource = "";
+  let runs = 0;
+  // live: a run on the socket is under way. superseded: runs replaced
+  // (by a new run or a playback) whose end has not come yet; the server
+  // ends a socket's run before it starts the next, so what arrives before
+  // their ends is theirs.
+  let live = false;
+  let superseded = 0;
   function run() {
+    player.cancel();
+    supersede();
+    live = true;
     const m = mode();
     reset({ mode: m });
     trace.running = true;
@@ -221,19 +311,50 @@ function scenarioPage(root) {
     summaryEl.textContent = "Starting…";
     runBtn.disabled = true;
     stopBtn.disabled = false;
-    const msg = { type: "run", params: params(), mode: m, scenario: data.id };
-    if (editor.text.value !== data.source) msg.source = editor.text.value;
+    const src = editor.text.value;
+    // A catalogue scenario runs by its id; a shared, recorded or edited
+    // script is sent along (named, so its result says what it was).
+    const msg = { type: "run", params: params(), mode: m };
+    if (data.id) msg.scenario = data.id;
+    else if (data.snippet) msg.scenario = `p-${data.snippet}`;
+    if (data.snippet || data.run || src !== data.source) msg.source = src;
     if (msg.mode === "green") msg.procs = Number.parseInt($('[name="procs"]', root).value, 10) || 2;
-    if (msg.mode === "sim") msg.seed = Number.parseInt($('[name="seed"]', root).value, 10) || 0;
+    if (msg.mode === "sim") {
+      msg.seed = Number.parseInt($('[name="seed"]', root).value, 10) || 0;
+      if (exact()) msg.schedule = schedule;
+    }
+    runSource = src;
+    runs++;
     send(msg);
   }
   function stop() {
-    if (trace.running) send({ type: "stop" });
+    if (player.playing) player.finish();
+    else if (live && pending) {
+      pending = null;
+      finish({ status: "stopped", message: "Stopped before it started." });
+    } else if (live) send({ type: "stop" });
+  }
+  // supersede forgets the live run for a new run or a playback: a run not
+  // sent yet is dropped, a run under way is stopped by the server (which
+  // ends it before it starts another) or by a stop.
+  function supersede(sendStop = false) {
+    if (!live) return;
+    if (pending) pending = null;
+    else {
+      if (sendStop) send({ type: "stop" });
+      superseded++;
+    }
+    live = false;
   }
   runBtn.addEventListener("click", run);
   stopBtn.addEventListener("click", stop);
 
   function onMessage(m) {
+    if (superseded > 0) {
+      if (m.type === "end" || m.type === "error") superseded--;
+      return;
+    }
+    if (!live && m.type !== "error") return;
     switch (m.type) {
       case "queued":
         setStatus("queued");
@@ -251,7 +372,7 @@ function scenarioPage(root) {
         finish(m.result);
         break;
       case "error":
-        if (trace.running) finish({ status: "error", message: m.message });
+        if (live) finish({ status: "error", message: m.message });
         else summaryEl.textContent = m.message;
         break;
     }
@@ -277,6 +398,8 @@ function scenarioPage(root) {
     findings.hidden = true;
     findings.textContent = "";
     resultEl.querySelectorAll(".detail").forEach((n) => n.remove());
+    current = null;
+    syncRunActions();
     syncOSControls();
     updateCounts();
   }
@@ -310,18 +433,28 @@ function scenarioPage(root) {
       : "";
   }
 
-  function finish(res) {
+  // finish shows a run's end: a live run's, or a recorded one's
+  // (recorded is then {link, source}).
+  function finish(res, recorded = null) {
     trace.finish(res);
     runBtn.disabled = false;
-    runBtn.textContent = "Run again";
+    if (!recorded) runBtn.textContent = "Run again";
     stopBtn.disabled = true;
+    current = { result: res, source: recorded ? recorded.source : runSource, link: recorded ? recorded.link : "" };
+    if (!recorded) {
+      live = false;
+      runBox.hide();
+      if (res.mode === "sim" || trace.mode === "sim") setSchedule(res.schedule || "");
+      syncURL();
+    }
+    syncRunActions();
     timeline.drawNow();
     log.sync();
     updateCounts();
     editor.setCounts(trace.lines);
     syncOSControls();
     if (res.error && res.error.line) editor.setError(res.error.line, res.error.msg);
-    summaryEl.textContent = explain(res);
+    summaryEl.textContent = recorded ? `Recorded run: ${explain(res)}` : explain(res);
     renderDetails(res);
     renderFindings(res);
     showTab("result");
@@ -416,6 +549,156 @@ function scenarioPage(root) {
     }
   }
 
+  // ---- share this run, export ----
+  function syncRunActions() {
+    const has = !!current && !trace.running && trace.events.length > 0;
+    if (shareRunBtn) shareRunBtn.disabled = !current || trace.running;
+    for (const b of exportBtns) b.disabled = !has;
+  }
+  function body() {
+    return runBody(current.result, trace.events, current.source);
+  }
+  function runName() {
+    const r = current?.result;
+    return (r?.scenario || data.id || (data.snippet ? `p-${data.snippet}` : "run")).replace(/[^A-Za-z0-9_-]/g, "-");
+  }
+  function svgTitle() {
+    const r = current?.result;
+    const h1 = $(".title h1", root)?.textContent || "";
+    if (!r) return h1;
+    return `${h1} · ${r.mode}${r.mode === "sim" ? ` seed ${r.seed}` : ""} · ${r.status}`;
+  }
+  shareRunBtn?.addEventListener("click", async () => {
+    if (!current) return;
+    delete shareRunBtn.dataset.link;
+    shareRunBtn.disabled = true;
+    try {
+      if (!current.link) {
+        runBox.busy(`Saving the run (${NUM.format(trace.events.length)} events)…`);
+        current.link = (await postJSON("/api/runs", body())).url;
+      }
+      const link = new URL(current.link, location.href).href;
+      shareRunBtn.dataset.link = link;
+      await runBox.offer(link, "Link to this run");
+    } catch (err) {
+      runBox.error(err instanceof ApiError ? err.message : "The run could not be shared.");
+    } finally {
+      syncRunActions();
+    }
+  });
+  // traceFile is the run as Chrome Trace Event JSON: the stored one for
+  // a shared run, else converted by the server from this page's events.
+  async function traceFile() {
+    const resp = current.link ? await get(`${current.link}.trace.json`) : await post("/api/trace", body());
+    return { blob: await resp.blob(), name: fileName(resp, `${runName()}.trace.json`) };
+  }
+  function exportAction(id, f) {
+    const b = $(`[data-testid="${id}"]`, root);
+    b?.addEventListener("click", async () => {
+      if (!current) return;
+      if (exportMenu) exportMenu.open = false;
+      b.disabled = true;
+      try {
+        await f(b);
+      } catch (err) {
+        runBox.error(err instanceof ApiError ? err.message : `${b.textContent.trim()} failed.`);
+      } finally {
+        syncRunActions();
+      }
+    });
+  }
+  exportAction("download-trace", async (b) => {
+    const { blob, name } = await traceFile();
+    b.dataset.file = name;
+    b.dataset.bytes = String(blob.size);
+    saveBlob(blob, name);
+  });
+  exportAction("open-perfetto", async () => {
+    // The window opens now, in the click; the trace follows when the
+    // Perfetto UI answers.
+    const file = traceFile();
+    const win = openPerfetto(file.then((f) => f.blob.arrayBuffer()), svgTitle(), `${runName()}.trace.json`);
+    if (!win) {
+      runBox.error("The browser blocked the new window: allow pop-ups for this site, or use Download trace and open the file at ui.perfetto.dev.");
+      return;
+    }
+    try {
+      await file;
+    } catch (err) {
+      win.close();
+      throw err;
+    }
+  });
+  exportAction("download-png", async () => {
+    showView("timeline");
+    saveBlob(await timeline.toPNG(), `${runName()}.png`);
+  });
+  exportAction("download-svg", async () => {
+    showView("timeline");
+    saveBlob(new Blob([timeline.toSVG({ title: svgTitle() })], { type: "image/svg+xml" }), `${runName()}.svg`);
+  });
+  document.addEventListener("click", (e) => {
+    if (exportMenu?.open && !exportMenu.contains(e.target)) exportMenu.open = false;
+  });
+
+  // ---- recorded runs ----
+  // /r/ID pages draw the recorded run at once, without running anything,
+  // and can play it back at the pace it happened.
+  let recording = null;
+  const player = new Player({
+    reset(meta) {
+      reset(meta);
+      trace.running = true;
+      timeline.stats.runAt = performance.now();
+      setStatus("replaying");
+      summaryEl.textContent = "Playing the recorded run back…";
+      runBtn.disabled = false;
+      stopBtn.disabled = false;
+      playBtn.textContent = "⏭ Skip to end";
+    },
+    feed,
+    finish(res) {
+      finish(res, { link: `/r/${data.run}`, source: recording.source || data.source });
+      playBtn.textContent = "▶ Play";
+    },
+    progress(done, total) {
+      playProgress.textContent = `${NUM.format(done)} of ${NUM.format(total)} events`;
+    },
+  });
+  if (data.replay) loadRecording();
+  async function loadRecording() {
+    replayBar.hidden = false;
+    playBtn.disabled = true;
+    setStatus("loading");
+    summaryEl.textContent = "Loading the recorded run…";
+    try {
+      const rec = await (await get(data.replay)).json();
+      rec.events = rec.events || [];
+      recording = rec;
+      const ev = rec.events;
+      const dur = ev.length ? Math.max(...ev.slice(-200).map((e) => e.t)) - Math.min(0, ev[0].t) : 0;
+      speedSel.value = String(defaultSpeed(dur));
+      playBtn.disabled = false;
+      // Drawn at once: the same path as a playback at "instant".
+      player.play(rec, Infinity);
+      playProgress.textContent = `${NUM.format(ev.length)} events, ${fmtTime(dur)}`;
+    } catch (err) {
+      setStatus("error");
+      summaryEl.textContent = err instanceof ApiError ? err.message : "The recorded run could not be read.";
+      showTab("result");
+    }
+  }
+  playBtn?.addEventListener("click", () => {
+    if (!recording) return;
+    if (player.playing) {
+      player.finish();
+      return;
+    }
+    supersede(true);
+    const v = speedSel.value;
+    player.play(recording, v === "inf" ? Infinity : Number(v) || SPEEDS[3]);
+  });
+
   // ---- keyboard ----
   document.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -475,5 +758,11 @@ function scenarioPage(root) {
     feed,
     finish,
     showView,
+    // Sharing and export, for tests: how many runs this page asked the
+    // server for, the trace file the Download button saves, the SVG.
+    get runs() { return runs; },
+    get replayed() { return recording ? recording.events.length : null; },
+    traceFile: () => traceFile(),
+    svg: () => timeline.toSVG({ title: svgTitle() }),
   };
 }

@@ -13,6 +13,7 @@
 import { firstAt, firstEndingAt, ARROW_KINDS } from "./model.js";
 import { fmtTime, fmtValue, describe } from "./format.js";
 import { Theme, glyph, cutMark, flag, arrowStyle, arrowHead, legendSwatch } from "./glyphs.js";
+import { timelineSVG } from "./svg.js";
 
 const PAD = 6; // above and below a lane's rows
 const ROW0 = 22; // the main row: instants, waits, work
@@ -436,8 +437,6 @@ export class Timeline {
     const W = this.W;
     g.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     g.clearRect(0, 0, W, AXIS_H);
-    const span = this.view.t1 - this.view.t0;
-    const step = niceStep((span * 110) / Math.max(1, W));
     this.ticks = [];
     g.font = "11px system-ui, sans-serif";
     g.textBaseline = "alphabetic";
@@ -445,13 +444,10 @@ export class Timeline {
     g.strokeStyle = th.muted;
     g.lineWidth = 1;
     g.beginPath();
-    const mag = Math.max(Math.abs(this.view.t0), Math.abs(this.view.t1));
-    for (let t = Math.ceil(this.view.t0 / step) * step; t <= this.view.t1; t += step) {
-      const x = Math.round(this.x(t)) + 0.5;
+    for (const { x, label } of this.tickList()) {
       this.ticks.push(x);
       g.moveTo(x, AXIS_H - 7);
       g.lineTo(x, AXIS_H);
-      const label = tickLabel(t, step, mag);
       g.fillText(label, x + 3, AXIS_H - 9);
     }
     g.stroke();
@@ -497,6 +493,18 @@ export class Timeline {
     g.moveTo(0, AXIS_H - 0.5);
     g.lineTo(W, AXIS_H - 0.5);
     g.stroke();
+  }
+
+  // tickList gives the time axis's ticks in view: where, and their labels.
+  tickList() {
+    const span = this.view.t1 - this.view.t0;
+    const step = niceStep((span * 110) / Math.max(1, this.W));
+    const mag = Math.max(Math.abs(this.view.t0), Math.abs(this.view.t1));
+    const out = [];
+    for (let t = Math.ceil(this.view.t0 / step) * step; t <= this.view.t1; t += step) {
+      out.push({ x: Math.round(this.x(t)) + 0.5, label: tickLabel(t, step, mag) });
+    }
+    return out;
   }
 
   drawLanes() {
@@ -1502,6 +1510,62 @@ export class Timeline {
     this.invalidate();
   }
 
+  // ---- export ----
+
+  // toPNG gives the timeline as it is shown (lane names, axis and the
+  // lanes in view) as a PNG at the device pixel ratio.
+  toPNG() {
+    this.drawNow();
+    const dpr = this.dpr;
+    const labelW = this.labels.offsetWidth;
+    const W = this.W;
+    const H = this.H;
+    const c = document.createElement("canvas");
+    c.width = Math.max(1, Math.round((labelW + W) * dpr));
+    c.height = Math.max(1, Math.round((AXIS_H + H) * dpr));
+    const g = c.getContext("2d");
+    const th = this.theme;
+    g.fillStyle = th.bg;
+    g.fillRect(0, 0, c.width, c.height);
+    if (W > 0) {
+      const x0 = Math.round(labelW * dpr);
+      const y0 = Math.round(AXIS_H * dpr);
+      g.drawImage(this.axis, x0, 0);
+      g.drawImage(this.raster.canvas, x0, y0);
+      g.drawImage(this.canvas, x0, y0);
+    }
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const sy = this.scroll.scrollTop;
+    g.textBaseline = "middle";
+    this.layout.forEach((L, i) => {
+      const top = AXIS_H + L.y - sy;
+      if (top + L.h < AXIS_H || top > AXIS_H + H) return;
+      g.save();
+      g.beginPath();
+      g.rect(0, Math.max(AXIS_H, top), labelW, Math.min(L.h, AXIS_H + H - top));
+      g.clip();
+      if (i % 2 === 1) {
+        g.fillStyle = th.alt;
+        g.fillRect(0, top, labelW, L.h);
+      }
+      g.fillStyle = th.fg;
+      g.font = "600 12px system-ui, sans-serif";
+      g.fillText(L.lane.name, 4, top + L.h / 2 - 6, labelW - 8);
+      g.fillStyle = th.muted;
+      g.font = "10px system-ui, sans-serif";
+      g.fillText(this.laneWords(L.lane), 4, top + L.h / 2 + 7, labelW - 8);
+      g.restore();
+    });
+    return new Promise((resolve, reject) => c.toBlob((b) => (b ? resolve(b) : reject(new Error("no image"))), "image/png"));
+  }
+
+  // toSVG gives the timeline's current view (all its lanes, the time
+  // window in view) as a standalone SVG document, drawn from the model.
+  toSVG(opts = {}) {
+    this.drawNow();
+    return timelineSVG(this, { PAD, ROW0, HOLD, AXIS_H, STAGGER, ARROW_FULL, ARROW_PLAIN, SPAN_LABEL }, opts);
+  }
+
   // ---- hooks for tests ----
 
   publish() {
@@ -1632,6 +1696,8 @@ export class Timeline {
       setGroup: (g) => self.setGroup(g),
       cpu: (on) => self.setCPU(on),
       drawNow: () => self.drawNow(),
+      svg: (opts) => self.toSVG(opts),
+      png: () => self.toPNG(),
     };
   }
 }
