@@ -35,7 +35,7 @@ type ticket struct {
 	granted bool
 	err     error              // set when the ticket was refused rather than granted
 	pos     int                // last position told to the client
-	notify  func(position int) // tells the client its queue position
+	notify  func(position int) // tells the client its queue position; must not block
 }
 
 func newAdmission(slots, perClient, maxQueue int) *admission {
@@ -66,9 +66,8 @@ func (a *admission) acquire(ctx context.Context, client string, notify func(posi
 	}
 	t := &ticket{client: client, ready: make(chan struct{}), notify: notify}
 	a.queue = append(a.queue, t)
-	calls := a.positions()
+	run(a.positions())
 	a.mu.Unlock()
-	run(calls)
 
 	select {
 	case <-t.ready:
@@ -92,9 +91,8 @@ func (a *admission) acquire(ctx context.Context, client string, notify func(posi
 			break
 		}
 	}
-	calls = a.dispatch()
+	run(a.dispatch())
 	a.mu.Unlock()
-	run(calls)
 	return ctx.Err()
 }
 
@@ -105,9 +103,8 @@ func (a *admission) release(client string) {
 	if a.byClient[client]--; a.byClient[client] <= 0 {
 		delete(a.byClient, client)
 	}
-	calls := a.dispatch()
+	run(a.dispatch())
 	a.mu.Unlock()
-	run(calls)
 }
 
 // close refuses every waiting and future run with errShuttingDown; runs
@@ -159,7 +156,9 @@ func (a *admission) dispatch() []func() {
 	return a.positions()
 }
 
-// positions returns a call for every waiter whose position changed.
+// positions returns a call for every waiter whose position changed. The
+// calls are made with a.mu held, so that a client hears its positions in
+// order; notify must not block or call back into the admission.
 func (a *admission) positions() []func() {
 	var calls []func()
 	for i, t := range a.queue {

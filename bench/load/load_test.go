@@ -11,7 +11,7 @@ import (
 // TestShortLoad is the load tool's run in CI: a few clients for a few
 // seconds against a real server, with zero errors.
 func TestShortLoad(t *testing.T) {
-	cmd, url, err := startServer(sandboxtest.Binary(t), []string{"-max-runs", "2"}, false)
+	cmd, url, err := startServer(sandboxtest.Binary(t), []string{"-max-runs", "2", "-db", ""}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
