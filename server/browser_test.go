@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,4 +134,34 @@ func TestBrowserRunLostUpdate(t *testing.T) {
 		t.Errorf("status ok with counter %d, want 900", n)
 	}
 	screenshot(t, ctx, "lost-update")
+}
+
+// A deadlock on channels has no holder to point at: the page must not
+// draw a lane for a thread that does not exist, nor say "held by" nobody.
+func TestBrowserChannelDeadlock(t *testing.T) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	status := runPage(t, ctx, ts.URL+"/s/recv-from-each-other?mode=sim&seed=1")
+	if status != "deadlock" {
+		t.Fatalf("status = %q, want deadlock", status)
+	}
+	lanes := within(t, ctx, 10*time.Second, chromedp.AttributesAll(chromedp.CSSAll(`[data-testid="lane"]`)))
+	for _, l := range lanes {
+		if l["data-thread"] == "-1" {
+			t.Errorf("a lane is drawn for thread -1: %v", l)
+		}
+	}
+	if len(lanes) != 3 {
+		t.Errorf("%d lanes, want main, alice and bob", len(lanes))
+	}
+	banner := within(t, ctx, 5*time.Second, chromedp.Text(chromedp.CSS(`[data-testid="cycle-banner"]`)))
+	result := within(t, ctx, 5*time.Second, chromedp.Text(chromedp.CSS(`[data-testid="result"]`)))
+	for _, text := range []string{banner, result} {
+		if strings.Contains(text, "held by ,") || strings.Contains(text, "held by \n") || strings.HasSuffix(strings.TrimSpace(text), "held by") {
+			t.Errorf("page says a channel is held by nobody: %q", text)
+		}
+	}
+	if !strings.Contains(banner, "every thread is blocked") || !strings.Contains(banner, `channel "to alice"`) {
+		t.Errorf("banner = %q, want it to say every thread is blocked, naming the channels", banner)
+	}
 }

@@ -478,7 +478,18 @@ function scenarioPage(root) {
   // cycleWords names a wait-for cycle: "alpha waits for second, held by
   // beta, which waits for first, held by alpha".
   function cycleWords(cycle) {
-    return cycle.map((w, i) => `${i ? "which" : w.thread} waits ${w.op === "lock" ? "for" : `to ${w.op}`} ${w.obj}, held by ${w.holder_name}`).join(", ");
+    return cycle.map((w, i) => `${i ? "which" : w.thread} ${waitWords(w)}`).join(", ");
+  }
+
+  function capitalize(t) {
+    return t ? t[0].toUpperCase() + t.slice(1) : t;
+  }
+
+  // waitWords says what one thread of a deadlock waits for.
+  function waitWords(w) {
+    if (w.op === "join") return `waits to join ${w.obj}`;
+    if (w.holder < 0) return `waits to ${w.op === "recv" ? "receive from" : "send on"} channel "${w.obj}", which no thread can use any more`;
+    return `waits ${w.op === "lock" ? "for" : `to ${w.op}`} ${w.obj}, held by ${w.holder_name}`;
   }
 
   // renderFindings puts what went wrong above the timeline, each with a
@@ -486,7 +497,12 @@ function scenarioPage(root) {
   function renderFindings(res) {
     if (trace.cycle.length) {
       banner.hidden = false;
-      banner.textContent = `⟳ Deadlock: ${cycleWords(trace.cycle)}. Neither can go on; the red arrows close the cycle.`;
+      // Every thread blocked (on channels, say) is not a cycle of holders:
+      // the engine's own sentence says it best.
+      const openEnded = trace.cycle.some((c) => c.holder < 0);
+      banner.textContent = openEnded
+        ? `⟳ ${capitalize(res.message || "Deadlock: every thread is blocked.")}`
+        : `⟳ Deadlock: ${cycleWords(trace.cycle)}. Neither can go on; the red arrows close the cycle.`;
     }
     const items = trace.flags.slice(0, 6);
     const cut = trace.lanes.filter((l) => l.cut && !(trace.cycle.length && l.cut.v === "deadlock"));
@@ -528,7 +544,7 @@ function scenarioPage(root) {
     };
     if (res.deadlock && res.deadlock.cycle) {
       add(`<h3>Wait-for cycle</h3><ol data-testid="cycle">${res.deadlock.cycle.map((w) =>
-        `<li>${esc(w.thread)} waits to ${esc(w.op)} <code>${esc(w.obj)}</code>, held by ${esc(w.holder_name)}${w.line ? ` <span class="muted">(line ${esc(w.line)})</span>` : ""}</li>`).join("")}</ol>`);
+        `<li>${esc(w.thread)} ${esc(waitWords(w))}${w.line ? ` <span class="muted">(line ${esc(w.line)})</span>` : ""}</li>`).join("")}</ol>`);
     }
     if (res.checks && res.checks.length) {
       add(`<h3>Checks</h3><ul class="checks" data-testid="checks">${res.checks.map((c) =>

@@ -445,13 +445,14 @@ export class Trace {
     const waitKind = { lock: "wait", join: "join", send: "send", recv: "recv" };
     for (const edge of cycle) {
       const waiter = this.thread(edge.th, edge.thread);
-      const holder = this.thread(edge.holder, edge.holder_name);
+      // A channel wait has no holder (holder -1): nobody is left to use it.
+      const holder = edge.holder >= 0 ? this.thread(edge.holder, edge.holder_name) : null;
       waiter.deadlocked = true;
-      holder.deadlocked = true;
+      if (holder) holder.deadlocked = true;
       const kind = waitKind[edge.op] || "wait";
       const wait = lastSpan(waiter.rows[0], (s) => s.kind === kind && (s.obj === edge.obj || !edge.obj));
       let hold = null;
-      for (let r = 1; r < holder.rows.length && !hold; r++) {
+      for (let r = 1; holder && r < holder.rows.length && !hold; r++) {
         const h = lastSpan(holder.rows[r], (s) => s.obj === edge.obj && (s.unfinished || s.t1 === null));
         if (h) hold = h;
       }
