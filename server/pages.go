@@ -33,6 +33,9 @@ func (s *Server) nav(current string) []web.NavTopic {
 
 func (s *Server) handleCatalogue(c echo.Context) error {
 	v := web.CatalogueView{Topics: s.nav("")}
+	for _, p := range s.catalogue.Problems() {
+		v.Problems = append(v.Problems, p.Error())
+	}
 	for i, t := range s.catalogue.Topics() {
 		for j, sc := range t.Scenarios {
 			v.Topics[i].Items[j].Summary = firstSentence(sc.Notes)

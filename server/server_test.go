@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -29,6 +30,10 @@ type testServer struct {
 	done chan error         // Serve's result
 }
 
+// testCatalogue, when set, replaces the built-in catalogue in servers
+// started by startServerWith.
+var testCatalogue *scenarios.Catalogue
+
 func startServer(t *testing.T) *testServer {
 	t.Helper()
 	// Every test client comes from 127.0.0.1: per-client limits are off
@@ -39,9 +44,12 @@ func startServer(t *testing.T) *testServer {
 func startServerWith(t testing.TB, cfg server.Config) *testServer {
 	t.Helper()
 	exe := sandboxtest.Binary(t)
-	cat, err := scenarios.Builtin()
-	if err != nil {
-		t.Fatal(err)
+	cat := testCatalogue
+	if cat == nil {
+		var err error
+		if cat, err = scenarios.Builtin(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	runner, err := sandbox.New(sandbox.Config{Exe: exe, Timeout: 20 * time.Second})
 	if err != nil {
@@ -96,7 +104,7 @@ func TestPages(t *testing.T) {
 		wantStatus int
 		wantBody   []string
 	}{
-		{"/", 200, []string{"Race conditions", "Lost updates: an unsynchronized counter", `href="/s/lost-update"`}},
+		{"/", 200, []string{"Race conditions", "Lost updates: an unsynchronized counter", `href="/s/lost-update"`, "<code>"}},
 		{"/s/lost-update", 200, []string{
 			`data-testid="run"`, `data-testid="stop"`, `data-testid="status"`, `data-testid="result"`,
 			`data-testid="timeline"`, `data-testid="event-log"`, `data-testid="editor"`, `data-testid="share"`,
@@ -344,5 +352,27 @@ func TestStopMessage(t *testing.T) {
 	res := msgs[len(msgs)-1]["result"].(map[string]any)
 	if res["status"] != "stopped" {
 		t.Errorf("status after stop = %v, want stopped", res["status"])
+	}
+}
+
+// A teacher sees what is wrong with a course file on the front page.
+func TestCourseProblemsShown(t *testing.T) {
+	cat, err := scenarios.Open(scenarios.Options{FS: fstest.MapFS{
+		"mine.star":   {Data: []byte("\"\"\"Mine\n\"\"\"\ntopic = \"Lesson\"\ndef main():\n    pass\n")},
+		"broken.star": {Data: []byte("def main(:\n    pass\n")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testCatalogue = cat
+	defer func() { testCatalogue = nil }()
+	ts := startServer(t)
+	_, body := get(t, ts.URL+"/")
+	if !strings.Contains(body, `data-testid="course-problems"`) || !strings.Contains(body, "broken.star:1:11") || !strings.Contains(body, "/s/mine") {
+		t.Errorf("front page lacks the course problem broken.star:1:11 or the good scenario")
+	}
+	_, health := get(t, ts.URL+"/healthz")
+	if !strings.Contains(health, `"course_problems":["broken.star:1:11`) {
+		t.Errorf("/healthz = %s, want the course problem", health)
 	}
 }

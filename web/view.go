@@ -25,7 +25,8 @@ type NavItem struct {
 
 // CatalogueView is the front page: every scenario by topic.
 type CatalogueView struct {
-	Topics []NavTopic
+	Topics   []NavTopic
+	Problems []string // broken course files, with file, line and column, for the teacher
 }
 
 // ScenarioView is one scenario's page.
