@@ -169,6 +169,10 @@ func Load(ctx context.Context, cfg Config) (*Report, error) {
 					if strings.HasPrefix(err.Error(), "socket") {
 						return
 					}
+					if strings.Contains(err.Error(), "(busy)") {
+						// As a person would: wait a moment before trying again.
+						time.Sleep(time.Second)
+					}
 					continue
 				}
 				switch status {
@@ -234,6 +238,9 @@ func oneRun(conn *websocket.Conn, run string) (first, result time.Duration, queu
 		case "end":
 			return first, time.Since(start), queued, m.Result.Status, nil
 		case "error":
+			if m.Code == "busy" {
+				return first, 0, queued, "", fmt.Errorf("server error (busy): the queue was full")
+			}
 			return first, 0, queued, "", fmt.Errorf("server error (%s): %s", m.Code, m.Message)
 		}
 	}
