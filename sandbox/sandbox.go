@@ -169,6 +169,7 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	waitErr := c.waitErr
 	stderr, box := c.stderr, c.box
 	sum.res.Stats.WallNs = time.Since(start).Nanoseconds()
+	sum.res.Stats.CPUNs = c.cpuTime().Nanoseconds() // for runs that end without the child's own result
 
 	switch {
 	case sum.final != nil:

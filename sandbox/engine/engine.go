@@ -293,8 +293,13 @@ func (r *run) endLocked(status trace.Status, msg string) bool {
 	}
 	r.status, r.message = status, msg
 	reason := string(status)
-	if status == trace.StatusOK || status == trace.StatusFailed || status == trace.StatusPanic || status == trace.StatusError {
+	switch status {
+	case trace.StatusOK, trace.StatusFailed:
 		reason = "main returned"
+	case trace.StatusPanic:
+		reason = "main panicked"
+	case trace.StatusError:
+		reason = "main stopped with an error"
 	}
 	r.cutReason = reason
 	for _, t := range r.threads {

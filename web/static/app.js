@@ -429,7 +429,7 @@ function scenarioPage(root) {
   function updateCounts() {
     const n = trace.events.length;
     counts.textContent = n
-      ? `${NUM.format(n)} events · ${trace.lanes.length} threads · ${fmtTime(trace.maxT)}${trace.running ? " · live" : ""}`
+      ? `${NUM.format(n)} ${n === 1 ? "event" : "events"} · ${trace.lanes.length} ${trace.lanes.length === 1 ? "thread" : "threads"} · ${fmtTime(trace.maxT)}${trace.running ? " · live" : ""}`
       : "";
   }
 
