@@ -39,8 +39,12 @@ func New(level Level, limits Limits, exe, probeArg string) (*Box, error) {
 	}
 	b.layers.Rlimits = true
 	b.layers.Landlock = LandlockABI()
-	if b.layers.Landlock == 0 {
+	switch {
+	case b.layers.Landlock == 0:
 		missing("landlock is not available: file and network access rely on the other layers")
+	case cgoBuild:
+		b.layers.Landlock = 0
+		missing("landlock is off in a binary built with cgo (go run uses cgo where a C compiler is installed): build with CGO_ENABLED=0 for it; seccomp still denies opening files and sockets")
 	}
 	b.layers.Seccomp = SeccompSupported()
 	if !b.layers.Seccomp {

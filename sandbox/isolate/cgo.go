@@ -8,3 +8,9 @@ package isolate
 // writable mappings that RLIMIT_DATA counts though they are barely
 // touched; the memory cgroup, which counts pages used, is unaffected.
 const threadStackReserve = 8 << 20
+
+// cgoBuild is true in a binary built with cgo. Landlock then cannot be
+// applied to every thread: go-landlock does it through libpsx, whose
+// signal-based cgo variant hangs in a process that is pid 1 of its pid
+// namespace, which every sandbox child is.
+const cgoBuild = true
