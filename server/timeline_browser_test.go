@@ -343,7 +343,7 @@ func TestTimelineDeadlock(t *testing.T) {
 	if got := evaluate[string](t, ctx, `document.querySelector('[data-testid="timeline"]').dataset.cycle`); got != fmt.Sprint(len(cycle)) {
 		t.Errorf("timeline data-cycle = %q, want %d", got, len(cycle))
 	}
-	if got := within(t, ctx, 5*time.Second, chromedp.Text(chromedp.CSS(`[data-testid="cycle"]`))); !strings.Contains(got, "waits to lock") {
+	if got := within(t, ctx, 5*time.Second, chromedp.Text(chromedp.CSS(`[data-testid="cycle"]`))); !strings.Contains(got, "alpha waits for") || !strings.Contains(got, "held by beta") {
 		t.Errorf("result panel cycle = %q", got)
 	}
 	screenshot(t, ctx, "timeline-deadlock-1280")
