@@ -19,10 +19,11 @@ type Box struct {
 
 // ProbeReport is what a probe child says about the box it woke up in.
 type ProbeReport struct {
-	Pid     int               `json:"pid"`
-	UID     int               `json:"uid"`
-	Error   string            `json:"error,omitempty"`
-	Escapes map[string]string `json:"escapes,omitempty"` // attempt -> "denied: ..." or "succeeded"
+	Pid      int               `json:"pid"`
+	UID      int               `json:"uid"`
+	Landlock int               `json:"landlock"` // the ABI the child applied
+	Error    string            `json:"error,omitempty"`
+	Escapes  map[string]string `json:"escapes,omitempty"` // attempt -> "denied: ..." or "succeeded"
 }
 
 // New detects the layers this machine offers and returns a Box that uses
@@ -39,12 +40,8 @@ func New(level Level, limits Limits, exe, probeArg string) (*Box, error) {
 	}
 	b.layers.Rlimits = true
 	b.layers.Landlock = LandlockABI()
-	switch {
-	case b.layers.Landlock == 0:
+	if b.layers.Landlock == 0 {
 		missing("landlock is not available: file and network access rely on the other layers")
-	case cgoBuild:
-		b.layers.Landlock = 0
-		missing("landlock is off in a binary built with cgo (go run uses cgo where a C compiler is installed): build with CGO_ENABLED=0 for it; seccomp still denies opening files and sockets")
 	}
 	b.layers.Seccomp = SeccompSupported()
 	if !b.layers.Seccomp {
@@ -72,6 +69,11 @@ func New(level Level, limits Limits, exe, probeArg string) (*Box, error) {
 	}
 	if rep.Error != "" {
 		return nil, fmt.Errorf("sandbox probe: %s", rep.Error)
+	}
+	if b.layers.Landlock > 0 && rep.Landlock == 0 {
+		// The child binary was built with cgo: see cgoBuild.
+		b.layers.Landlock = 0
+		missing("landlock is off in a binary built with cgo (go run uses cgo where a C compiler is installed): build with CGO_ENABLED=0 for it; seccomp still denies opening files and sockets")
 	}
 	if level == Strict && (!b.layers.Namespaces || !b.layers.Seccomp) {
 		return nil, fmt.Errorf("sandbox strict: namespaces and seccomp are required: %v", b.layers.Missing)

@@ -35,6 +35,9 @@ func ProbeMain(args []string) int {
 		return 0
 	}
 	rep.Pid, rep.UID = os.Getpid(), os.Getuid()
+	if !cgoBuild {
+		rep.Landlock = spec.Landlock
+	}
 	if len(args) == 4 && args[1] == "escape" {
 		rep.Escapes = escape(args[2], args[3])
 	}
