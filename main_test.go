@@ -79,6 +79,10 @@ func TestRunFormats(t *testing.T) {
 		{"no argument", []string{"run"}, 2, "", "Usage"},
 		{"bad -p", []string{"run", "-p", "threads", "lost-update"}, 2, "", "want name=value"},
 		{"unknown command", []string{"dance"}, 2, "", `unknown command "dance"`},
+		{"procs outside green", []string{"run", "-procs", "4", "lost-update"}, 2, "", "only applies in green mode"},
+		{"procs out of range", []string{"run", "-mode", "green", "-procs", "1000", "lost-update"}, 2, "", "from 1 to 64"},
+		{"seed outside sim", []string{"run", "-seed", "3", "lost-update"}, 2, "", "only apply in sim mode"},
+		{"flags after the scenario", []string{"run", "lost-update", "-p", "threads=2"}, 2, "", "flags go before the scenario"},
 		{"list", []string{"list"}, 0, "lost-update", ""},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -70,13 +71,30 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "interleave run: unknown format %q: use text, json or trace\n", *format)
 		return 2
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case set["procs"] && m != trace.ModeGreen:
+		fmt.Fprintln(stderr, "interleave run: -procs only applies in green mode (-mode green)")
+		return 2
+	case set["procs"] && (*procs < 1 || *procs > 64):
+		fmt.Fprintf(stderr, "interleave run: -procs must be from 1 to 64, not %d\n", *procs)
+		return 2
+	case (set["schedule"] || set["seed"]) && m != trace.ModeSim:
+		fmt.Fprintln(stderr, "interleave run: -seed and -schedule only apply in sim mode (-mode sim)")
+		return 2
+	}
 	req := engine.Request{Mode: m, Seed: *seed, Schedule: *schedule, Params: params}
 	if m == trace.ModeGreen {
 		req.Procs = *procs
 	}
-	if err := loadScript(fs.Arg(0), cf, &req); err != nil {
+	modes, err := loadScript(fs.Arg(0), cf, &req)
+	if err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
+	}
+	if len(modes) > 0 && !slices.Contains(modes, string(m)) {
+		fmt.Fprintf(stderr, "interleave run: note: %s is meant for %s mode, not %s; running it anyway\n", req.Scenario, strings.Join(modes, " and "), m)
 	}
 	cfg, err := sb.config(*timeout)
 	if err != nil {
@@ -106,27 +124,28 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 // loadScript fills the request's script from a catalogue id (built-in or
-// from a course folder) or a file.
-func loadScript(arg string, cf catalogueFlags, req *engine.Request) error {
+// from a course folder) or a file, and returns the modes the scenario is
+// meant for (none for a file).
+func loadScript(arg string, cf catalogueFlags, req *engine.Request) ([]string, error) {
 	if strings.HasSuffix(arg, ".star") || strings.ContainsRune(arg, filepath.Separator) {
 		b, err := os.ReadFile(arg)
 		if err != nil {
-			return fmt.Errorf("read script: %w", err)
+			return nil, fmt.Errorf("read script: %w", err)
 		}
 		req.Scenario = strings.TrimSuffix(filepath.Base(arg), ".star")
 		req.Source = string(b)
-		return nil
+		return nil, nil
 	}
 	cat, err := cf.open()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s, ok := cat.Get(arg)
 	if !ok {
-		return fmt.Errorf("no scenario %q (see interleave list)", arg)
+		return nil, fmt.Errorf("no scenario %q (see interleave list)", arg)
 	}
 	req.Scenario, req.Source = s.ID, s.Source
-	return nil
+	return s.Modes, nil
 }
 
 func writeResult(w io.Writer, format string, res *trace.Result) error {
