@@ -63,6 +63,19 @@ func (s *Server) miss(c echo.Context, what, id string) error {
 	return fmt.Errorf("%s %q: %w", what, id, errNotFound)
 }
 
+// mayShare refuses a share when there is no store or the client has
+// shared too much lately; kind labels the metric, what the sentence.
+func (s *Server) mayShare(c echo.Context, kind, what string) error {
+	if s.store == nil {
+		return refuse(errSharingOff, "Sharing is off on this server (it was started without a database).")
+	}
+	if ok, wait := s.snippetRate.allow(c.RealIP()); !ok {
+		s.metrics.rateLimited.WithLabelValues(kind).Inc()
+		return refuse(errRateLimited, "Too many shared %s from your address; try again in %d s.", what, int(wait.Seconds())+1)
+	}
+	return nil
+}
+
 type snippetRequest struct {
 	Source string `json:"source"`
 }
@@ -70,12 +83,8 @@ type snippetRequest struct {
 // handlePostSnippet stores an edited script: POST /api/snippets
 // {"source": "..."} answers {"id": "...", "url": "/p/..."}.
 func (s *Server) handlePostSnippet(c echo.Context) error {
-	if s.store == nil {
-		return refuse(errSharingOff, "Sharing is off on this server (it was started without a database).")
-	}
-	if ok, wait := s.snippetRate.allow(c.RealIP()); !ok {
-		s.metrics.rateLimited.WithLabelValues("snippet").Inc()
-		return refuse(errRateLimited, "Too many shared scripts from your address; try again in %d s.", int(wait.Seconds())+1)
+	if err := s.mayShare(c, "snippet", "scripts"); err != nil {
+		return err
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, int64(s.cfg.MaxScript)*8+1024))
 	if err != nil {
@@ -136,12 +145,8 @@ type recordedRun struct {
 // handlePostRun stores a finished run: POST /api/runs with {"result":
 // {...}, "events": [...], "source": "..."} answers {"id", "url"}.
 func (s *Server) handlePostRun(c echo.Context) error {
-	if s.store == nil {
-		return refuse(errSharingOff, "Sharing is off on this server (it was started without a database).")
-	}
-	if ok, wait := s.snippetRate.allow(c.RealIP()); !ok {
-		s.metrics.rateLimited.WithLabelValues("run-share").Inc()
-		return refuse(errRateLimited, "Too many shared runs from your address; try again in %d s.", int(wait.Seconds())+1)
+	if err := s.mayShare(c, "run-share", "runs"); err != nil {
+		return err
 	}
 	rec, err := readRecordedRun(c.Request().Body)
 	if err != nil {
