@@ -86,7 +86,18 @@ func (s *Server) prepare(m clientMessage) (engine.Request, error) {
 	default:
 		return req, requestError(`A run needs a "scenario" id or a "source" script.`)
 	}
-	params, err := scenarios.Resolve(sc.Params, m.Params)
+	given := m.Params
+	if m.Source != "" {
+		// An edited script may have dropped or renamed params that the
+		// page's form still sends: keep only those it declares.
+		given = map[string]any{}
+		for _, p := range sc.Params {
+			if v, ok := m.Params[p.Name]; ok {
+				given[p.Name] = v
+			}
+		}
+	}
+	params, err := scenarios.Resolve(sc.Params, given)
 	if err != nil {
 		return req, refuse(trace.StatusError, sentence(err.Error()), nil)
 	}

@@ -376,3 +376,16 @@ func TestCourseProblemsShown(t *testing.T) {
 		t.Errorf("/healthz = %s, want the course problem", health)
 	}
 }
+
+// The page's form may still send the params of the script before an edit:
+// an edited script runs with those it declares and ignores the rest.
+func TestEditedScriptIgnoresStaleParams(t *testing.T) {
+	ts := startServer(t)
+	c := dial(t, ts)
+	src, _ := json.Marshal("def main():\n    print(\"no params now\")\n")
+	c.send(`{"type":"run","scenario":"print-order","source":` + string(src) + `,"params":{"threads":3}}`)
+	msgs := c.untilEnd()
+	if res := msgs[len(msgs)-1]["result"].(map[string]any); res["status"] != "ok" {
+		t.Errorf("edited script with stale params = %v %q, want ok", res["status"], res["message"])
+	}
+}
