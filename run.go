@@ -106,6 +106,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 1
 	}
+	defer runner.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var events []trace.Event

@@ -159,22 +159,25 @@ func (r *Runner) fill() {
 	}
 }
 
-// Close stops keeping warm children and kills those waiting. Runs in
-// progress are not affected.
+// Close stops keeping warm children, kills those waiting and removes the
+// copy of the executable made for the children, if any. Runs still in
+// progress must have ended.
 func (r *Runner) Close() {
-	if r.done == nil {
-		return
-	}
 	r.closeOnce.Do(func() {
-		close(r.done)
-		<-r.filled
-		for {
-			select {
-			case c := <-r.warm:
-				c.close()
-			default:
-				return
+		if r.done != nil {
+			close(r.done)
+			<-r.filled
+			for drained := false; !drained; {
+				select {
+				case c := <-r.warm:
+					c.close()
+				default:
+					drained = true
+				}
 			}
+		}
+		if r.removeCopy != nil {
+			r.removeCopy()
 		}
 	})
 }

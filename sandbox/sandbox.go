@@ -64,6 +64,8 @@ type Runner struct {
 	box     *isolate.Box
 	maxSrc  int
 
+	removeCopy func() // removes a copy of the executable made for the children, if any
+
 	warm      chan *child   // started children waiting for a request
 	done      chan struct{} // closed by Close
 	filled    chan struct{} // closed when fill has returned
@@ -100,15 +102,27 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Limits.Threads > lim.Threads {
 		lim.Threads = cfg.Limits.Threads
 	}
+	var (
+		removeCopy func()
+		err        error
+	)
+	if level != isolate.Off {
+		if exe, removeCopy, err = executableByAll(exe); err != nil {
+			return nil, fmt.Errorf("set up sandbox: %w", err)
+		}
+	}
 	box, err := isolate.New(level, lim, exe, ProbeArg)
 	if err != nil {
+		if removeCopy != nil {
+			removeCopy()
+		}
 		return nil, fmt.Errorf("set up sandbox: %w", err)
 	}
 	maxSrc := cfg.MaxScript
 	if maxSrc <= 0 {
 		maxSrc = scenarios.MaxSource
 	}
-	r := &Runner{exe: exe, timeout: t, limits: cfg.Limits, box: box, maxSrc: maxSrc}
+	r := &Runner{exe: exe, timeout: t, limits: cfg.Limits, box: box, maxSrc: maxSrc, removeCopy: removeCopy}
 	if cfg.Warm > 0 {
 		// fill blocks holding one more started child than the channel.
 		r.warm = make(chan *child, max(cfg.Warm-1, 0))
