@@ -35,10 +35,17 @@ func TestExecutableByAll(t *testing.T) {
 	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
 		t.Errorf("cleanup left %s behind", filepath.Dir(path))
 	}
-	if err := os.Chmod(private, 0o755); err != nil {
+	for _, dir := range []string{private, filepath.Dir(private)} { // t.TempDir makes both 0700
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	same, cleanup, err := executableByAll(exe)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if same, _, _ := executableByAll(exe); same != exe {
+	defer cleanup()
+	if same != exe {
 		t.Errorf("executableByAll(reachable %q) = %q, want it unchanged", exe, same)
 	}
 }
