@@ -42,6 +42,8 @@ const editorText = `document.querySelector('[data-testid="editor"]').value`
 // shareLink clicks a share button and waits for the link it made.
 func shareLink(t *testing.T, ctx context.Context, button string) string {
 	t.Helper()
+	// A button stays disabled while its previous link is being copied.
+	within(t, ctx, 10*time.Second, chromedp.WaitEnabled(chromedp.CSS(fmt.Sprintf(`[data-testid=%q]`, button))))
 	within(t, ctx, 5*time.Second, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid=%q]`, button))))
 	return waitFor[string](t, ctx, "the link of "+button, fmt.Sprintf(`(() => {
 		const b = document.querySelector('[data-testid=%q]');
@@ -449,6 +451,8 @@ func TestExport(t *testing.T) {
 		t.dispatchEvent(new Event("input", {bubbles: true}));
 		return true;
 	})()`)
+	// The button stays disabled while the first link is being copied.
+	within(t, ctx, 10*time.Second, chromedp.WaitEnabled(chromedp.CSS(`[data-testid="share"]`)))
 	within(t, ctx, 5*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="share"]`)))
 	msg := waitFor[string](t, ctx, "the refusal", `document.querySelector('[data-testid="share-out"].error .share-msg')?.textContent || null`)
 	if !strings.Contains(msg, "Sharing is off") {
