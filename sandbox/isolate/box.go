@@ -22,6 +22,7 @@ type ProbeReport struct {
 	Pid      int               `json:"pid"`
 	UID      int               `json:"uid"`
 	Landlock int               `json:"landlock"` // the ABI the child applied
+	Env      int               `json:"env"`      // environment variables the child inherited
 	Error    string            `json:"error,omitempty"`
 	Escapes  map[string]string `json:"escapes,omitempty"` // attempt -> "denied: ..." or "succeeded"
 }

@@ -107,6 +107,9 @@ func TestEscapesDenied(t *testing.T) {
 			t.Errorf("inside the sandbox, %s = %q, want denied", what, rep.Escapes[what])
 		}
 	}
+	if rep.Env != 0 {
+		t.Errorf("the child inherited %d environment variables, want none", rep.Env)
+	}
 	if l.Namespaces && rep.Pid != 1 {
 		t.Errorf("with a pid namespace the child is pid %d, want 1", rep.Pid)
 	}

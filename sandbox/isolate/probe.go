@@ -34,7 +34,7 @@ func ProbeMain(args []string) int {
 		rep.Error = err.Error()
 		return 0
 	}
-	rep.Pid, rep.UID = os.Getpid(), os.Getuid()
+	rep.Pid, rep.UID, rep.Env = os.Getpid(), os.Getuid(), len(os.Environ())
 	if !cgoBuild {
 		rep.Landlock = spec.Landlock
 	}
