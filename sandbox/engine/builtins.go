@@ -384,6 +384,10 @@ func (r *run) runtimeError(err error) *scriptError {
 		out.msg = fe.msg
 	case errors.As(err, &se):
 		out.msg, out.isArg = se.msg, se.isArg
+	case ee != nil && strings.Contains(ee.Msg, " field or method"):
+		// c.increment(): a method that does not exist is a mistake in the
+		// script, like a wrong argument, not a thread that panicked.
+		out.isArg = true
 	case ee != nil && isBindingError(ee.Msg):
 		// Starlark reports it from inside the called function, at its
 		// def; the mistake is at the call.

@@ -22,6 +22,7 @@ func TestScriptErrors(t *testing.T) {
 		{"bad param", "params = {\"n\": param(2, max = 5)}\ndef main(n):\n    pass\n", map[string]any{"n": 9}, "", "", 0, 0, `param "n" must be at most 5, not 9.`},
 		{"unknown param", "def main():\n    pass\n", map[string]any{"x": 1}, "", "", 0, 0, `param "x" is not a parameter of this scenario.`},
 		{"wrong argument in main", "def main():\n    c = cell()\n", nil, "", "", 2, 9, "line 2, column 9: cell: missing argument for name."},
+		{"unknown method", "def main():\n    c = cell(\"c\")\n    c.increment()\n", nil, "", "", 3, 6, "line 3, column 6: cell has no .increment field or method."},
 		{"wrong call in main", "def f(a):\n    pass\ndef main():\n    f(1, 2)\n", nil, "", "", 4, 5, "line 4, column 5: function f accepts 1 positional argument (2 given)."},
 		{"top-level error", "x = 1 // 0\ndef main():\n    pass\n", nil, "", "", 1, 7, "line 1, column 7: floored division by zero."},
 		{"loop variable captured", "def main():\n    for i in range(3):\n        spawn(lambda: print(i))\n", nil, "", "", 2, 9,
