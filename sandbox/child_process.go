@@ -103,17 +103,6 @@ func (c *child) close() {
 	c.box.Close()
 }
 
-// maxRSS is the most memory the reaped child had resident, in bytes.
-func (c *child) maxRSS() int64 {
-	if c.cmd.ProcessState == nil {
-		return 0
-	}
-	if ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss << 10 // Linux reports KiB
-	}
-	return 0
-}
-
 // cpuTime is the CPU time the reaped child used, user and system.
 func (c *child) cpuTime() time.Duration {
 	if c.cmd.ProcessState == nil {

@@ -196,10 +196,7 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 		return sum.fail(trace.StatusStopped, "The run was stopped."), nil
 	case strings.Contains(stderr.String(), "stack exceeds") || strings.Contains(stderr.String(), "stack overflow"):
 		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run's recursion went too deep: it went over the stack limit of %d MiB.", r.box.Limits().StackBytes()>>20)), nil
-	case box.Cause() == "memory" || strings.Contains(stderr.String(), "out of memory") || strings.Contains(stderr.String(), "cannot allocate memory") ||
-		// The Go runtime can also crash outright when the data limit
-		// refuses it memory mid-collection; what it had resident tells.
-		(waitErr != nil && c.maxRSS() >= r.box.Limits().MemoryBytes*3/4 && r.box.Limits().MemoryBytes > 0):
+	case box.Cause() == "memory" || strings.Contains(stderr.String(), "out of memory") || strings.Contains(stderr.String(), "cannot allocate memory"):
 		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the memory limit of %d MiB.", r.box.Limits().MemoryBytes>>20)), nil
 	case box.Cause() == "threads" || strings.Contains(stderr.String(), "failed to create new OS thread"):
 		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the limit of %d OS threads.", r.box.Limits().Threads)), nil

@@ -99,7 +99,8 @@ func (b *Box) Limits() Limits { return b.limits }
 // Run is one child's isolation: set it up with Prepare before starting the
 // child, call Started after, and Close when the child is gone.
 type Run struct {
-	cg *runCgroup
+	cg    *runCgroup
+	limit int64 // the memory limit, to judge the cgroup's peak
 }
 
 // Prepare sets the child's process attributes (namespaces, cgroup) on cmd.
@@ -108,7 +109,7 @@ func (b *Box) Prepare(cmd *exec.Cmd, id string) (*Run, error) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
-	r := &Run{}
+	r := &Run{limit: b.limits.MemoryBytes}
 	if b.layers.Namespaces {
 		applyNamespaces(cmd.SysProcAttr)
 	}
@@ -141,7 +142,10 @@ func (r *Run) Cause() string {
 	if r.cg == nil {
 		return ""
 	}
-	if r.cg.oomKilled() {
+	// The Go runtime may also crash outright when the data rlimit
+	// refuses it memory in the middle of a collection: a run whose cgroup
+	// got near its memory limit ran out of memory, whatever it printed.
+	if r.cg.oomKilled() || r.cg.memoryPeak() >= r.limit*3/4 {
 		return "memory"
 	}
 	if r.cg.pidsLimited() {

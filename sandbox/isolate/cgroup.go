@@ -241,6 +241,22 @@ func (r *runCgroup) oomKilled() bool {
 	return false
 }
 
+// memoryPeak is the most memory the run's cgroup used, in bytes (0 when
+// unknown). Unlike a process's max RSS it does not include the memory of
+// the parent it was forked from.
+func (r *runCgroup) memoryPeak() int64 {
+	file := filepath.Join(r.dirs["memory"], "memory.max_usage_in_bytes")
+	if r.version == "v2" {
+		file = filepath.Join(r.dirs[""], "memory.peak")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return n
+}
+
 // pidsLimited reports whether the run hit its pids (thread) limit.
 func (r *runCgroup) pidsLimited() bool {
 	dir := r.dirs["pids"]
