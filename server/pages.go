@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -74,7 +75,7 @@ func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.Scenario
 	if cat, ok := s.catalogue.Get(sc.ID); ok && cat.Source == sc.Source {
 		v.Home = "/s/" + sc.ID
 	}
-	if v.Mode == "" || !contains(sc.Modes, v.Mode) {
+	if v.Mode == "" || !slices.Contains(sc.Modes, v.Mode) {
 		v.Mode = sc.Modes[0]
 	}
 	if p, err := strconv.Atoi(q.Get("procs")); err == nil && p >= 1 && p <= maxProcs {
@@ -182,15 +183,6 @@ func paramField(p scenarios.Param, value any) web.ParamField {
 		f.Choices = append(f.Choices, fmt.Sprint(ch))
 	}
 	return f
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // firstSentence gives a catalogue entry's one-line summary.

@@ -94,6 +94,9 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 	if cfg.RunsPerMinute == 0 {
 		cfg.RunsPerMinute = 60
 	}
+	if cfg.SharesPerMinute == 0 {
+		cfg.SharesPerMinute = 20
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -104,19 +107,16 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 		log:       cfg.Logger,
 		admit:     newAdmission(cfg.MaxRuns, cfg.PerClientRuns, cfg.MaxQueue),
 		conns:     map[*conn]struct{}{},
+		store:     cfg.Store,
+		// Misses (ids that do not exist) are limited, so ids cannot be scanned.
+		lookupRate: newRateLimiter(30, 30),
 	}
 	if cfg.RunsPerMinute > 0 {
 		s.runRate = newRateLimiter(cfg.RunsPerMinute, max(cfg.RunsPerMinute/4, 5))
 	}
-	if cfg.SharesPerMinute == 0 {
-		cfg.SharesPerMinute = 20
-	}
 	if cfg.SharesPerMinute > 0 {
 		s.snippetRate = newRateLimiter(cfg.SharesPerMinute, max(cfg.SharesPerMinute/2, 5))
 	}
-	s.lookupRate = newRateLimiter(30, 30)
-	s.store = cfg.Store
-	s.cfg = cfg
 	s.metrics = newMetrics(s)
 	s.baseCtx, s.stopRuns = context.WithCancel(context.Background())
 	s.upgrader = websocket.Upgrader{

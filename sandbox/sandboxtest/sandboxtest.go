@@ -4,6 +4,7 @@
 package sandboxtest
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,15 +71,6 @@ func Children(t testing.TB, path string) int {
 // zombie reports whether a /proc/PID/stat line is of an exited process
 // still waiting to be reaped by its parent.
 func zombie(stat []byte) bool {
-	i := bytesLastIndex(stat, ')')
+	i := bytes.LastIndexByte(stat, ')')
 	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
-}
-
-func bytesLastIndex(b []byte, c byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == c {
-			return i
-		}
-	}
-	return -1
 }
