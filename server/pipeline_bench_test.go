@@ -17,9 +17,6 @@ import (
 	"interleave/server"
 )
 
-// floodEvents is how many events the pipeline benchmarks push.
-const floodEvents = 300_000
-
 var floodSource = "def main():\n    c = cell(\"c\")\n    for i in range(300000):\n        c.get()\n"
 
 // BenchmarkPipeline measures events per second from the sandboxed child

@@ -144,9 +144,7 @@ func TestProtocolDoc(t *testing.T) {
 		typ, _ := m["type"].(string)
 		seen[typ] = append(seen[typ], any(m))
 		if typ == "events" {
-			for _, e := range m["events"].([]any) {
-				seen["event"] = append(seen["event"], e)
-			}
+			seen["event"] = append(seen["event"], m["events"].([]any)...)
 		}
 	}
 

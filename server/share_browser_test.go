@@ -286,10 +286,10 @@ func TestEmbed(t *testing.T) {
 	viewport(t, ctx, 390, 600)
 	// The canvas follows the new width at its next frame.
 	tctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	w, err := chromedp.Run(tctx, chromedp.Poll[float64](`document.documentElement.scrollWidth <= 391 ? document.documentElement.scrollWidth : null`))
+	_, err = chromedp.Run(tctx, chromedp.Poll[float64](`document.documentElement.scrollWidth <= 391 ? document.documentElement.scrollWidth : null`))
 	cancel()
 	if err != nil {
-		w = evaluate[float64](t, ctx, `document.documentElement.scrollWidth`)
+		w := evaluate[float64](t, ctx, `document.documentElement.scrollWidth`)
 		t.Errorf("embedded page is %.0f px wide in a 390 px frame", w)
 	}
 	screenshot(t, ctx, "embed-390")

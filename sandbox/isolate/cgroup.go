@@ -104,7 +104,7 @@ func detectV2(self []byte) (*cgroups, error) {
 	runs := filepath.Join(base, "interleave-runs")
 	if filepath.Base(base) == "interleave-server" {
 		base = filepath.Dir(base)
-		leaf, runs = filepath.Join(base, "interleave-server"), filepath.Join(base, "interleave-runs")
+		runs = filepath.Join(base, "interleave-runs")
 	} else {
 		if err := os.MkdirAll(leaf, 0o755); err != nil {
 			return nil, fmt.Errorf("cgroup v2: %s is not writable: %w", base, err)
