@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -194,49 +196,181 @@ func (v *paramValue) Truth() starlark.Bool  { return true }
 func (v *paramValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: param") }
 
 // ParamBuiltin is the `param` builtin that scripts use to declare their
-// parameters; the engine and the catalogue share it.
+// parameters. Only the engine calls it, in the sandboxed child, when the
+// script runs; the server reads the same declarations from the syntax tree
+// (see Parse), and both build the Param with set and finish.
 var ParamBuiltin = starlark.NewBuiltin("param", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var def, min, max starlark.Value
-	var choices *starlark.List
-	var doc string
+	var def, min, max, choices, doc starlark.Value
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "min?", &min, "max?", &max, "choices?", &choices, "doc?", &doc); err != nil {
 		return nil, err
 	}
-	p := Param{Doc: doc}
-	var err error
-	if p.Default, err = FromStarlark(def); err != nil {
-		return nil, fmt.Errorf("param: default: %w", err)
-	}
-	bound := func(v starlark.Value, what string) (*float64, error) {
-		if v == nil || v == starlark.None {
-			return nil, nil
+	var p Param
+	for i, v := range []starlark.Value{def, min, max, choices, doc} {
+		if v == nil {
+			continue
 		}
-		f, ok := starlark.AsFloat(v)
-		if !ok {
-			return nil, fmt.Errorf("param: %s must be a number, not %s", what, v.Type())
+		if err := p.set(paramSlots[i], goValue(v)); err != nil {
+			return nil, err
 		}
-		return &f, nil
 	}
-	if p.Min, err = bound(min, "min"); err != nil {
+	if err := p.finish(); err != nil {
 		return nil, err
-	}
-	if p.Max, err = bound(max, "max"); err != nil {
-		return nil, err
-	}
-	if choices != nil {
-		for i := range choices.Len() {
-			c, err := FromStarlark(choices.Index(i))
-			if err != nil {
-				return nil, fmt.Errorf("param: choices: %w", err)
-			}
-			p.Choices = append(p.Choices, c)
-		}
-	}
-	if err := p.check(p.Default); err != nil {
-		return nil, fmt.Errorf("param: the default %v is out of its own bounds (%s)", p.Default, p.Bounds())
 	}
 	return &paramValue{p: p}, nil
 })
+
+// goValue converts a Starlark value to the Go value the metadata reader
+// makes of the same literal.
+func goValue(v starlark.Value) any {
+	switch x := v.(type) {
+	case starlark.NoneType:
+		return nil
+	case starlark.Int:
+		if i, ok := x.Int64(); ok {
+			return i
+		}
+		return x.BigInt()
+	case starlark.Float:
+		return float64(x)
+	case starlark.Bool:
+		return bool(x)
+	case starlark.String:
+		return string(x)
+	case *starlark.List:
+		l := make([]any, x.Len())
+		for i := range l {
+			l[i] = goValue(x.Index(i))
+		}
+		return l
+	}
+	return typeOnly(v.Type())
+}
+
+// typeOnly stands for a value of which only the type matters: a list
+// where a number was wanted. Errors name the type as Starlark would.
+type typeOnly string
+
+// maxExact is the largest magnitude up to which every integer is a
+// float64: a bound beyond it could not be compared exactly.
+const maxExact = 1 << 53
+
+// set sets one field of a declaration (a slot of paramSlots) from the Go
+// value of its argument, checking its type.
+func (p *Param) set(slot string, v any) error {
+	switch slot {
+	case "default":
+		d, err := scalarParam(v)
+		if err != nil {
+			return fmt.Errorf("param: default: %w", err)
+		}
+		p.Default = d
+	case "min", "max":
+		var b *float64
+		switch x := v.(type) {
+		case nil:
+		case int64:
+			if x > maxExact || x < -maxExact {
+				return fmt.Errorf("param: %s %d is too large to compare exactly: keep bounds within ±%d", slot, x, int64(maxExact))
+			}
+			f := float64(x)
+			b = &f
+		case *big.Int:
+			return fmt.Errorf("param: %s %v is too large to compare exactly: keep bounds within ±%d", slot, x, int64(maxExact))
+		case float64:
+			if math.IsNaN(x) {
+				return fmt.Errorf("param: %s must be a number, not nan", slot)
+			}
+			b = &x
+		default:
+			return fmt.Errorf("param: %s must be a number, not %s", slot, typeName(v))
+		}
+		if slot == "min" {
+			p.Min = b
+		} else {
+			p.Max = b
+		}
+	case "choices":
+		l, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("param: choices must be a list, not %s", typeName(v))
+		}
+		p.Choices = make([]any, len(l))
+		for i, c := range l {
+			var err error
+			if p.Choices[i], err = scalarParam(c); err != nil {
+				return fmt.Errorf("param: choices: %w", err)
+			}
+		}
+	case "doc":
+		doc, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("param: doc must be a string, not %s", typeName(v))
+		}
+		p.Doc = doc
+	}
+	return nil
+}
+
+// finish checks a declaration once all its fields are set.
+func (p *Param) finish() error {
+	if p.Default == nil {
+		return errors.New("param: missing argument for default")
+	}
+	if err := p.check(p.Default); err != nil {
+		return fmt.Errorf("param: the default %v is out of its own bounds (%s)", p.Default, p.Bounds())
+	}
+	return nil
+}
+
+// scalarParam checks that a value can be a param's value.
+func scalarParam(v any) (any, error) {
+	switch x := v.(type) {
+	case int64, float64, bool, string:
+		return x, nil
+	case *big.Int:
+		return nil, fmt.Errorf("integer %v is too large", x)
+	}
+	return nil, fmt.Errorf("want an int, float, bool or string, not %s", typeName(v))
+}
+
+// typeName names the type of a literal's Go value as Starlark does.
+func typeName(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NoneType"
+	case string:
+		return "string"
+	case int64, *big.Int:
+		return "int"
+	case float64:
+		return "float"
+	case bool:
+		return "bool"
+	case []any:
+		return "list"
+	case typeOnly:
+		return string(x)
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// repr writes a literal's Go value as Starlark would.
+func repr(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case string:
+		return strconv.Quote(x)
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case float64:
+		return num(x)
+	}
+	return fmt.Sprint(v)
+}
 
 // FromStarlark converts a scalar Starlark value to Go.
 func FromStarlark(v starlark.Value) (any, error) {
