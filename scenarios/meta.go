@@ -181,6 +181,9 @@ func (r *metaReader) paramField(p *Param, slot string, e syntax.Expr) error {
 		return p.set(slot, v)
 	case "choices":
 		l, ok := unparen(e).(*syntax.ListExpr)
+		if v, isScalar := scalar(e); !ok && isScalar && v == nil {
+			return nil // None: no choices
+		}
 		if !ok {
 			return fmt.Errorf("param: choices must be a list, not %s", describe(e))
 		}
@@ -195,6 +198,9 @@ func (r *metaReader) paramField(p *Param, slot string, e syntax.Expr) error {
 		return p.set(slot, choices)
 	case "doc":
 		doc, ok := stringLit(e)
+		if v, isScalar := scalar(e); !ok && isScalar && v == nil {
+			return nil // None: no doc
+		}
 		if !ok {
 			return fmt.Errorf("param: doc must be a string, not %s", describe(e))
 		}
