@@ -1,8 +1,11 @@
 package scenarios
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"slices"
@@ -56,7 +59,14 @@ func (p Param) Bounds() string {
 	return "any " + p.Type()
 }
 
-func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+// num writes a bound as a reader expects it: an integer in full (a bound
+// can be up to 2^53), other numbers in the shortest form.
+func num(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) <= maxExact {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
 
 // ParamError says which param is wrong and what it allows.
 type ParamError struct {
@@ -95,6 +105,11 @@ func Resolve(decl []Param, given map[string]any) (map[string]any, error) {
 	return out, nil
 }
 
+// convert turns a given value into the param's type. Numbers arrive as
+// json.Number from the page and in the child's request (see
+// UnmarshalJSON), as
+// strings from a URL or a flag, and as Go numbers from Go callers; an int
+// is taken only if it is exactly an int64, never rounded.
 func (p Param) convert(raw any) (any, error) {
 	bad := func() error {
 		return &ParamError{Name: p.Name, Msg: fmt.Sprintf("must be %s, not %v", article(p.Type()), raw)}
@@ -107,16 +122,11 @@ func (p Param) convert(raw any) (any, error) {
 		case int:
 			return int64(v), nil
 		case float64:
-			if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
-				return nil, bad()
-			}
-			return int64(v), nil
+			return p.intFromFloat(v, raw)
+		case json.Number:
+			return p.intFromText(string(v), raw)
 		case string:
-			i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil {
-				return nil, bad()
-			}
-			return i, nil
+			return p.intFromText(strings.TrimSpace(v), raw)
 		}
 	case float64:
 		switch v := raw.(type) {
@@ -126,8 +136,11 @@ func (p Param) convert(raw any) (any, error) {
 			return float64(v), nil
 		case int:
 			return float64(v), nil
-		case string:
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		case json.Number, string:
+			f, err := strconv.ParseFloat(strings.TrimSpace(fmt.Sprint(v)), 64)
+			if errors.Is(err, strconv.ErrRange) && !math.IsNaN(f) {
+				return nil, p.outside(raw)
+			}
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 				return nil, bad()
 			}
@@ -152,6 +165,52 @@ func (p Param) convert(raw any) (any, error) {
 	return nil, bad()
 }
 
+// intFromText reads an int written in decimal, or as a number whose value
+// is exactly an integer no larger than a float64 holds exactly ("4.0",
+// "1e3").
+func (p Param) intFromText(s string, raw any) (any, error) {
+	i, err := strconv.ParseInt(s, 10, 64)
+	if err == nil {
+		return i, nil
+	}
+	f, ferr := strconv.ParseFloat(s, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange) || errors.Is(ferr, strconv.ErrRange):
+		return nil, p.outside(raw)
+	case ferr != nil || math.IsNaN(f) || math.IsInf(f, 0):
+		return nil, &ParamError{Name: p.Name, Msg: fmt.Sprintf("must be an integer, not %v", raw)}
+	}
+	return p.intFromFloat(f, raw)
+}
+
+// intFromFloat takes a float that is an integer. From 2^53 on, a float64
+// may already be rounded (2^53 + 1 decodes as 2^53), so the value it came
+// from is unknown: refused.
+func (p Param) intFromFloat(f float64, raw any) (any, error) {
+	switch {
+	case f != math.Trunc(f) || math.IsInf(f, 0):
+		return nil, &ParamError{Name: p.Name, Msg: fmt.Sprintf("must be an integer, not %v", raw)}
+	case math.Abs(f) >= maxExact:
+		return nil, p.outside(raw)
+	}
+	return int64(f), nil
+}
+
+// outside refuses a number too large to be the param's type, naming the
+// values it takes.
+func (p Param) outside(raw any) error {
+	bounds := p.Bounds()
+	if p.Min == nil && p.Max == nil && len(p.Choices) == 0 {
+		switch p.Type() {
+		case "int":
+			bounds = fmt.Sprintf("an integer from %d to %d", int64(math.MinInt64), int64(math.MaxInt64))
+		case "float":
+			bounds = fmt.Sprintf("a number from %g to %g", -math.MaxFloat64, math.MaxFloat64)
+		}
+	}
+	return &ParamError{Name: p.Name, Msg: fmt.Sprintf("must be %s, not %v", bounds, raw)}
+}
+
 func article(t string) string {
 	switch t {
 	case "int":
@@ -164,6 +223,8 @@ func article(t string) string {
 	return "a string"
 }
 
+// check checks a value of the param's type against its choices and
+// bounds. An int is compared with a bound exactly, not as a float64.
 func (p Param) check(v any) error {
 	if len(p.Choices) > 0 {
 		if !slices.Contains(p.Choices, v) {
@@ -171,17 +232,35 @@ func (p Param) check(v any) error {
 		}
 		return nil
 	}
-	var f float64
-	switch x := v.(type) {
+	var x *big.Float
+	switch n := v.(type) {
 	case int64:
-		f = float64(x)
+		x = new(big.Float).SetInt64(n)
 	case float64:
-		f = x
+		if math.IsNaN(n) {
+			return &ParamError{Name: p.Name, Msg: "must be a number, not nan"}
+		}
+		x = big.NewFloat(n)
 	default:
 		return nil
 	}
-	if (p.Min != nil && f < *p.Min) || (p.Max != nil && f > *p.Max) {
+	if (p.Min != nil && x.Cmp(big.NewFloat(*p.Min)) < 0) || (p.Max != nil && x.Cmp(big.NewFloat(*p.Max)) > 0) {
 		return &ParamError{Name: p.Name, Msg: fmt.Sprintf("must be %s, not %v", p.Bounds(), v)}
+	}
+	return nil
+}
+
+// UnmarshalJSON is json.Unmarshal except that numbers decoded into an
+// interface stay json.Number: a request's param values then reach Resolve
+// exact, where float64 would round an int above 2^53.
+func UnmarshalJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("invalid character after top-level value")
 	}
 	return nil
 }
@@ -290,6 +369,9 @@ func (p *Param) set(slot string, v any) error {
 			p.Max = b
 		}
 	case "choices":
+		if v == nil {
+			return nil
+		}
 		l, ok := v.([]any)
 		if !ok {
 			return fmt.Errorf("param: choices must be a list, not %s", typeName(v))
@@ -302,6 +384,9 @@ func (p *Param) set(slot string, v any) error {
 			}
 		}
 	case "doc":
+		if v == nil {
+			return nil
+		}
 		doc, ok := v.(string)
 		if !ok {
 			return fmt.Errorf("param: doc must be a string, not %s", typeName(v))
