@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -320,4 +321,43 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCourseFileSizeLimit checks that a course folder applies the limit it
+// is given, not the default: Parse no longer caps the size.
+func TestCourseFileSizeLimit(t *testing.T) {
+	file := func(size int) []byte {
+		head := "def main():\n    pass\n#"
+		return []byte(head + strings.Repeat("x", size-len(head)))
+	}
+	fsys := fstest.MapFS{
+		"fits.star":  {Data: file(70 << 10)},
+		"large.star": {Data: file(100001)},
+	}
+	tests := []struct {
+		max      int
+		wantIDs  []string
+		wantProb []string
+	}{
+		{0, nil, []string{"fits.star: the file is 71680 bytes; the script size limit is 65536 bytes", "large.star: the file is 100001 bytes; the script size limit is 65536 bytes"}},
+		{100000, []string{"fits"}, []string{"large.star: the file is 100001 bytes; the script size limit is 100000 bytes"}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.max), func(t *testing.T) {
+			c, err := Open(Options{FS: fsys, OnlyCourse: true, MaxSource: tt.max})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids, probs []string
+			for _, s := range c.All() {
+				ids = append(ids, s.ID)
+			}
+			for _, p := range c.Problems() {
+				probs = append(probs, p.Error())
+			}
+			if !reflect.DeepEqual(ids, tt.wantIDs) || !reflect.DeepEqual(probs, tt.wantProb) {
+				t.Errorf("Open(MaxSource %d) = %q, problems %q, want %q, %q", tt.max, ids, probs, tt.wantIDs, tt.wantProb)
+			}
+		})
+	}
 }
