@@ -110,13 +110,12 @@ func (r *metaReader) param(name string, e syntax.Expr) (Param, error) {
 		return Param{}, err
 	}
 	var p Param
-	var ferr error
 	for i, slot := range paramSlots {
 		if args[i] == nil {
 			continue
 		}
-		if ferr = r.paramField(&p, slot, args[i]); ferr != nil {
-			return Param{}, r.errAt(args[i], "params: %q: %v", name, ferr)
+		if err := p.set(slot, literalValue(args[i])); err != nil {
+			return Param{}, r.errAt(args[i], "params: %q: %v", name, err)
 		}
 	}
 	if err := p.finish(); err != nil {
@@ -170,43 +169,26 @@ func (r *metaReader) paramArgs(name string, call *syntax.CallExpr) ([]syntax.Exp
 	return args, nil
 }
 
-// paramField sets one of a param's fields from a literal argument.
-func (r *metaReader) paramField(p *Param, slot string, e syntax.Expr) error {
-	switch slot {
-	case "default", "min", "max":
-		v, ok := scalar(e)
-		if !ok {
-			v = containerType(e)
-		}
-		return p.set(slot, v)
-	case "choices":
-		l, ok := unparen(e).(*syntax.ListExpr)
-		if v, isScalar := scalar(e); !ok && isScalar && v == nil {
-			return nil // None: no choices
-		}
-		if !ok {
-			return fmt.Errorf("param: choices must be a list, not %s", describe(e))
-		}
-		choices := make([]any, len(l.List))
-		for i, c := range l.List {
-			v, ok := scalar(c)
-			if !ok {
-				v = containerType(c)
-			}
-			choices[i] = v
-		}
-		return p.set(slot, choices)
-	case "doc":
-		doc, ok := stringLit(e)
-		if v, isScalar := scalar(e); !ok && isScalar && v == nil {
-			return nil // None: no doc
-		}
-		if !ok {
-			return fmt.Errorf("param: doc must be a string, not %s", describe(e))
-		}
-		p.Doc = doc
+// literalValue is the Go value of a literal argument, as goValue makes it
+// of the same Starlark value, so that Param.set checks both alike:
+// scalars as they are, a list as []any, a tuple or dict by its type.
+func literalValue(e syntax.Expr) any {
+	if v, ok := scalar(e); ok {
+		return v
 	}
-	return nil
+	switch x := unparen(e).(type) {
+	case *syntax.ListExpr:
+		l := make([]any, len(x.List))
+		for i, el := range x.List {
+			l[i] = literalValue(el)
+		}
+		return l
+	case *syntax.TupleExpr:
+		return typeOnly("tuple")
+	case *syntax.DictExpr:
+		return typeOnly("dict")
+	}
+	return typeOnly("expression") // paramArgs lets only literals through
 }
 
 // callee names the function a call calls when it is a plain name.
@@ -329,19 +311,6 @@ func allLiteral(list []syntax.Expr) bool {
 		}
 	}
 	return true
-}
-
-// containerType names the type of a literal list, tuple or dict.
-func containerType(e syntax.Expr) typeOnly {
-	switch unparen(e).(type) {
-	case *syntax.ListExpr:
-		return "list"
-	case *syntax.TupleExpr:
-		return "tuple"
-	case *syntax.DictExpr:
-		return "dict"
-	}
-	return "expression"
 }
 
 // describe says in a few words what an expression is, for errors.

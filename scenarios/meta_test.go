@@ -136,10 +136,10 @@ func TestParseRefusesNonLiterals(t *testing.T) {
 		{"default too large", `params = {"t": param(9223372036854775808)}`, 1, 22, "integer 9223372036854775808 is too large"},
 		{"default out of bounds", `params = {"t": param(20, min = 1, max = 16)}`, 1, 16, "the default 20 is out of its own bounds (from 1 to 16)"},
 		{"default not a choice", `params = {"t": param("c", choices = ["a", "b"])}`, 1, 16, "out of its own bounds (one of a, b)"},
-		{"choices not a list", `params = {"t": param("a", choices = ("a", "b"))}`, 1, 37, "choices must be a list, not a tuple"},
+		{"choices not a list", `params = {"t": param("a", choices = ("a", "b"))}`, 1, 37, "choices must be a list, not tuple"},
 		{"choice of wrong type", `params = {"t": param("a", choices = ["a", None])}`, 1, 37, "choices: want an int, float, bool or string, not NoneType"},
-		{"doc not a string", `params = {"t": param(1, doc = 3)}`, 1, 31, "doc must be a string, not the int 3"},
-		{"doc a list", `params = {"t": param(1, doc = ["a"])}`, 1, 31, "doc must be a string, not a list"},
+		{"doc not a string", `params = {"t": param(1, doc = 3)}`, 1, 31, "doc must be a string, not int"},
+		{"doc a list", `params = {"t": param(1, doc = ["a"])}`, 1, 31, "doc must be a string, not list"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,21 +255,31 @@ func evalParams(t *testing.T, id, src string) *starlark.Dict {
 	return nil
 }
 
-// TestParamBuiltinChecks checks that the builtin refuses what the reader
-// refuses, with the same words.
+// TestParamBuiltinChecks checks that the builtin, as the child runs it,
+// refuses what the reader refuses, in the same words.
 func TestParamBuiltinChecks(t *testing.T) {
 	tests := []struct{ expr, want string }{
-		{`param(0, min = 1)`, "the default 0 is out of its own bounds (at least 1)"},
-		{`param(1, min = "a")`, "min must be a number, not string"},
-		{`param(1, max = 9007199254740993)`, "too large to compare exactly"},
-		{`param(None)`, "default: want an int, float, bool or string, not NoneType"},
-		{`param("a", choices = ["a", None])`, "choices: want an int, float, bool or string, not NoneType"},
+		{`param(0, min = 1)`, "param: the default 0 is out of its own bounds (at least 1)"},
+		{`param(1, min = "a")`, "param: min must be a number, not string"},
+		{`param(1, max = [2])`, "param: max must be a number, not list"},
+		{`param(1, max = 9007199254740993)`, "param: max 9007199254740993 is too large to compare exactly: keep bounds within ±9007199254740992"},
+		{`param(None)`, "param: default: want an int, float, bool or string, not NoneType"},
+		{`param(9223372036854775808)`, "param: default: integer 9223372036854775808 is too large"},
+		{`param("a", choices = ("a",))`, "param: choices must be a list, not tuple"},
+		{`param("a", choices = ["a", None])`, "param: choices: want an int, float, bool or string, not NoneType"},
+		{`param("c", choices = ["a", "b"])`, "param: the default c is out of its own bounds (one of a, b)"},
+		{`param(1, doc = 3)`, "param: doc must be a string, not int"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
 			_, err := starlark.Eval(&starlark.Thread{}, "x", tt.expr, starlark.StringDict{"param": ParamBuiltin})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("%s error = %v, want %q", tt.expr, err, tt.want)
+			if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+				t.Errorf("ParamBuiltin: %s error = %v, want %q", tt.expr, err, tt.want)
+			}
+			_, err = Parse("x", `params = {"t": `+tt.expr+"}"+mainOf)
+			var se *Error
+			if !errors.As(err, &se) || se.Msg != `params: "t": `+tt.want {
+				t.Errorf("Parse: %s error = %v, want %q", tt.expr, err, `params: "t": `+tt.want)
 			}
 		})
 	}
