@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/big"
 	"slices"
@@ -252,17 +251,16 @@ func (p Param) check(v any) error {
 
 // UnmarshalJSON is json.Unmarshal except that numbers decoded into an
 // interface stay json.Number: a request's param values then reach Resolve
-// exact, where float64 would round an int above 2^53.
+// exact, where float64 would round an int above 2^53. Its errors are
+// json.Unmarshal's: a *json.SyntaxError for text that is not JSON
+// (trailing data included).
 func UnmarshalJSON(data []byte, v any) error {
+	if !json.Valid(data) {
+		return json.Unmarshal(data, v)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("invalid character after top-level value")
-	}
-	return nil
+	return dec.Decode(v)
 }
 
 // paramValue is what `param(...)` returns inside a script.
