@@ -1,7 +1,8 @@
 // Package scenarios is the catalogue of threading scenarios: Starlark files
 // embedded in the binary or read from a teacher's folder, with the metadata
 // a page needs (title, notes, topic, params, an equivalent Rust listing)
-// read from them without running any thread.
+// read from their syntax tree without running them: the server never
+// evaluates user code, only the sandboxed child does.
 package scenarios
 
 import (
