@@ -76,15 +76,17 @@ func (r *metaReader) params(rhs syntax.Expr) error {
 		return r.errAt(rhs, "params must be a dict of param(...) values, not %s", describe(rhs))
 	}
 	params := make([]Param, 0, len(d.List))
+	seen := make(map[string]bool, len(d.List)) // a map: a script may declare thousands
 	for _, e := range d.List {
 		entry := e.(*syntax.DictEntry)
 		k, ok := stringLit(entry.Key)
 		if !ok {
 			return r.errAt(entry.Key, "params: a key must be a literal string such as \"threads\", not %s", describe(entry.Key))
 		}
-		if slices.ContainsFunc(params, func(p Param) bool { return p.Name == k }) {
+		if seen[k] {
 			return r.errAt(entry.Key, "params: %q is declared twice", k)
 		}
+		seen[k] = true
 		p, err := r.param(k, entry.Value)
 		if err != nil {
 			return err

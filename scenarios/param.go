@@ -81,8 +81,11 @@ func (e *ParamError) Error() string { return fmt.Sprintf("param %q %s", e.Name, 
 // errors so that a typo in a shared link is noticed.
 func Resolve(decl []Param, given map[string]any) (map[string]any, error) {
 	out := make(map[string]any, len(decl))
+	for _, p := range decl {
+		out[p.Name] = p.Default
+	}
 	for name := range given {
-		if !slices.ContainsFunc(decl, func(p Param) bool { return p.Name == name }) {
+		if _, ok := out[name]; !ok {
 			return nil, &ParamError{Name: name, Msg: "is not a parameter of this scenario"}
 		}
 	}

@@ -8,7 +8,6 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"go.starlark.net/syntax"
@@ -141,13 +140,17 @@ func dedent(s string) string {
 // a parameter of main and each parameter of main without a default must be
 // declared.
 func checkMain(file string, def *syntax.DefStmt, params []Param) error {
+	declared := make(map[string]bool, len(params)) // maps: both lists may be long
+	for _, p := range params {
+		declared[p.Name] = true
+	}
 	names := map[string]bool{}
 	variadic := false
 	for _, p := range def.Params {
 		switch x := p.(type) {
 		case *syntax.Ident:
 			names[x.Name] = true
-			if !slices.ContainsFunc(params, func(q Param) bool { return q.Name == x.Name }) {
+			if !declared[x.Name] {
 				return &Error{File: file, Line: int(x.NamePos.Line), Col: int(x.NamePos.Col),
 					Msg: fmt.Sprintf("main takes %s, but params declares no %q: add it to params or give it a default", x.Name, x.Name)}
 			}
