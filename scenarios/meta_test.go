@@ -371,3 +371,27 @@ func TestCourseFileSizeLimit(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkParse measures the metadata reader on a built-in scenario and
+// on a script declaring 4000 params (about 110 KB), whose cost must grow
+// linearly with the script.
+func BenchmarkParse(b *testing.B) {
+	var many strings.Builder
+	many.WriteString("params = {\n")
+	var names []string
+	for i := range 4000 {
+		fmt.Fprintf(&many, "    \"p%d\": param(%d, min = 0, max = 100000),\n", i, i)
+		names = append(names, fmt.Sprintf("p%d", i))
+	}
+	many.WriteString("}\ndef main(" + strings.Join(names, ", ") + "):\n    pass\n")
+	for name, src := range map[string]string{"lost-update": builtinSources(b)["lost-update"], "4000 params": many.String()} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				if _, err := Parse("x", src); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
