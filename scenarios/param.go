@@ -377,12 +377,13 @@ func (p *Param) set(slot string, v any) error {
 		if !ok {
 			return fmt.Errorf("param: choices must be a list, not %s", typeName(v))
 		}
-		p.Choices = make([]any, len(l))
-		for i, c := range l {
-			var err error
-			if p.Choices[i], err = scalarParam(c); err != nil {
+		p.Choices = nil // an empty list is no choices, as it always was
+		for _, c := range l {
+			c, err := scalarParam(c)
+			if err != nil {
 				return fmt.Errorf("param: choices: %w", err)
 			}
+			p.Choices = append(p.Choices, c)
 		}
 	case "doc":
 		if v == nil {
