@@ -44,6 +44,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the run")
 	sb := sandboxFlags(fs)
 	cf := catalogueFlagsOf(fs)
+	cf.maxScript = sb.script
 	params := paramFlags{}
 	fs.Var(params, "p", "set a param: -p name=value (repeatable)")
 	fs.Usage = func() {

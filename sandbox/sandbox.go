@@ -241,7 +241,7 @@ func (r *Runner) read(pr io.Reader, sum *summary, onEvents func([]trace.Event)) 
 			}
 		case trace.FrameResult:
 			var res trace.Result
-			if err := json.Unmarshal(payload, &res); err != nil {
+			if err := scenarios.UnmarshalJSON(payload, &res); err != nil { // params stay exact
 				return fmt.Errorf("decode result: %w", err)
 			}
 			sum.final = &res

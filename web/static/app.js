@@ -176,7 +176,9 @@ function scenarioPage(root) {
     $$("[data-param]", root).forEach((el) => {
       const t = el.dataset.type;
       if (t === "bool") out[el.dataset.param] = el.checked;
-      else if (t === "int") out[el.dataset.param] = el.value === "" ? null : Number.parseInt(el.value, 10);
+      // An int goes as its text, which the server reads exactly: a JS
+      // number would round it beyond 2^53, and parseInt would cut "1.5".
+      else if (t === "int") out[el.dataset.param] = el.value === "" ? null : el.value.trim();
       else if (t === "float") out[el.dataset.param] = el.value === "" ? null : Number.parseFloat(el.value);
       else out[el.dataset.param] = el.value;
     });
