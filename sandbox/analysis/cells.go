@@ -1,0 +1,226 @@
+package analysis
+
+import "interleave/sandbox/trace"
+
+// access is one event on a cell, with the epoch its thread was in.
+type access struct {
+	seq   uint64
+	th    int
+	k     trace.Kind
+	line  int
+	v     trace.Value
+	ver   uint64
+	epoch uint32
+}
+
+// pendingRead is a thread's last get of a cell, until its next access
+// to the cell says whether it acted on a value that had changed.
+type pendingRead struct {
+	read    access
+	over    access // the first write by another thread after read
+	hasOver bool
+}
+
+// perThread is what one cell remembers of one thread.
+type perThread struct {
+	get, set, write         access // the last of each (write: of any kind)
+	hasGet, hasSet, hasWrit bool
+	pending                 pendingRead
+	hasPending              bool
+}
+
+// ringSize is how many recent writes a cell keeps by version, to name the
+// write a late-processed read was overtaken by.
+const ringSize = 16
+
+// cell is one shared cell as the analysis follows it.
+type cell struct {
+	name      string
+	ver       uint64 // the last write processed
+	versioned bool   // its events carry versions
+	rel       vclock // what the last write released
+	per       []perThread
+	active    []int
+	recent    [ringSize]access
+}
+
+// write returns the recent write of version ver, if it is still kept.
+func (c *cell) write(ver uint64) (access, bool) {
+	w := c.recent[ver%ringSize]
+	return w, ver > 0 && w.ver == ver
+}
+
+func (c *cell) thread(idx int) *perThread {
+	if idx >= len(c.per) {
+		c.per = append(c.per, make([]perThread, idx+1-len(c.per))...)
+	}
+	p := &c.per[idx]
+	if !p.hasGet && !p.hasWrit && !p.hasPending {
+		c.active = appendOnce(c.active, idx)
+	}
+	return p
+}
+
+func appendOnce(s []int, x int) []int {
+	for _, y := range s {
+		if y == x {
+			return s
+		}
+	}
+	return append(s, x)
+}
+
+// isWrite reports whether a cell event stored a value.
+func isWrite(e *trace.Event) bool {
+	switch e.K {
+	case trace.Set, trace.Add, trace.Swap:
+		return true
+	case trace.Cas:
+		return e.V.Kind == trace.VBool && e.V.Int != 0
+	}
+	return false
+}
+
+// access applies one cell event: the synchronisation of an atomic
+// operation, then the checks for each kind of finding, then what the
+// cell remembers.
+func (a *Analyzer) access(t *thread, e *trace.Event) {
+	c := a.cell(e.Obj)
+	if c == nil {
+		return
+	}
+	write := isWrite(e)
+	ver := e.Ver
+	switch {
+	case ver > 0:
+		c.versioned = true
+	case c.versioned:
+	case write:
+		ver = c.ver + 1 // a stream without versions: infer them in event order
+	default:
+		ver = c.ver
+	}
+	atomic := e.K == trace.Add || e.K == trace.Cas || e.K == trace.Swap
+	read := ver
+	if write {
+		read = ver - 1
+	}
+	if atomic && read == c.ver && c.rel != nil {
+		t.vc.join(c.rel)
+	}
+	acc := access{seq: e.Seq, th: t.id, k: e.K, line: e.Line, v: e.V, ver: ver, epoch: t.epoch()}
+	a.checkRace(c, t, &acc)
+	p := c.thread(t.idx)
+	if p.hasPending {
+		a.checkPending(c, p, &acc, read)
+		p.hasPending = false
+	}
+	switch {
+	case e.K == trace.Get:
+		p.get, p.hasGet = acc, true
+		p.pending, p.hasPending = pendingRead{read: acc}, true
+		if c.ver > ver {
+			p.pending.over, p.pending.hasOver = c.write(ver + 1)
+		}
+		t.lastGet = c
+	case write:
+		p.write, p.hasWrit = acc, true
+		if e.K == trace.Set {
+			p.set, p.hasSet = acc, true
+		}
+		a.wrote(c, t, &acc)
+	}
+}
+
+// wrote records a write as the cell's latest: what it releases, and as
+// the write that overtook other threads' pending reads.
+func (a *Analyzer) wrote(c *cell, t *thread, acc *access) {
+	if acc.ver > c.ver {
+		c.ver = acc.ver
+		c.rel = t.release()
+	}
+	c.recent[acc.ver%ringSize] = *acc
+	for _, u := range c.active {
+		q := &c.per[u]
+		if u != t.idx && q.hasPending && !q.pending.hasOver && q.pending.read.ver < acc.ver {
+			q.pending.over, q.pending.hasOver = *acc, true
+		}
+	}
+}
+
+// checkRace reports acc, a plain get or set, if another thread's last
+// plain access that conflicts with it is not ordered before it. Atomic
+// operations race with nothing: a get beside an add reads the value
+// before or after it, whole.
+func (a *Analyzer) checkRace(c *cell, t *thread, acc *access) {
+	if acc.k != trace.Get && acc.k != trace.Set {
+		return
+	}
+	for _, u := range c.active {
+		if u == t.idx {
+			continue
+		}
+		p := &c.per[u]
+		seen := t.vc.at(u)
+		var other *access
+		switch {
+		case p.hasSet && p.set.epoch > seen:
+			other = &p.set
+		case acc.k == trace.Set && p.hasGet && p.get.epoch > seen:
+			other = &p.get
+		}
+		if other != nil {
+			a.report(kindData, c.name, other, acc, nil, 0)
+			return
+		}
+	}
+}
+
+// checkPending looks at a thread's next access to a cell after its get:
+// a set over newer writes lost them; an add or swap on a newer version,
+// or a failed check, acted on a stale value.
+func (a *Analyzer) checkPending(c *cell, p *perThread, acc *access, read uint64) {
+	r := &p.pending
+	if read <= r.read.ver {
+		return
+	}
+	switch acc.k {
+	case trace.Set:
+		a.report(kindLost, c.name, &r.read, a.overtaker(c, r), acc, read-r.read.ver)
+	case trace.Add, trace.Swap:
+		a.report(kindStale, c.name, &r.read, a.overtaker(c, r), acc, read-r.read.ver)
+	}
+}
+
+// staleCheck reports a failed check right after a get of a cell that has
+// changed since.
+func (a *Analyzer) staleCheck(t *thread, c *cell, e *trace.Event) {
+	if t.idx >= len(c.per) {
+		return
+	}
+	p := &c.per[t.idx]
+	if !p.hasPending || c.ver <= p.pending.read.ver {
+		return
+	}
+	chk := access{seq: e.Seq, th: t.id, k: e.K, line: e.Line, v: e.V}
+	a.report(kindStale, c.name, &p.pending.read, a.overtaker(c, &p.pending), &chk, c.ver-p.pending.read.ver)
+}
+
+// overtaker is the first write after a pending read, or the nearest one
+// still known.
+func (a *Analyzer) overtaker(c *cell, r *pendingRead) *access {
+	if r.hasOver {
+		return &r.over
+	}
+	from := r.read.ver + 1
+	if c.ver >= ringSize && from < c.ver-ringSize+1 {
+		from = c.ver - ringSize + 1
+	}
+	for v := from; v <= c.ver; v++ {
+		if w, ok := c.write(v); ok {
+			return &w
+		}
+	}
+	w := c.recent[c.ver%ringSize]
+	return &w
+}
