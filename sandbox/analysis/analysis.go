@@ -47,7 +47,8 @@ const Limit = 20
 const (
 	maxThreads = 1024    // threads beyond are not analysed
 	maxObjects = 4096    // cells, mutexes and channels beyond are not analysed
-	maxQueued  = 1 << 16 // events held back waiting for the write they read
+	maxQueued  = 1 << 14 // events held back waiting for the write they read
+	maxEntries = 1 << 16 // threads remembered across all cells, about 400 bytes each
 )
 
 // Analyzer follows one run's events. The zero value is not ready: use New.
@@ -59,16 +60,20 @@ type Analyzer struct {
 	mutexes map[string]vclock
 	chans   map[string]*channel
 	objects int
+	entries int
 	last    *cell // the cell of the last cell event, to skip a map lookup
 
-	waiting []*thread // threads with held-back events
-	queued  int
+	waiting   []*thread // threads with held-back events
+	queued    int
+	unordered bool // too much was held back: events are taken as they come
 
-	found  [3][]finding // kept in full, per kind
-	counts map[countKey]int
-	order  []countKey // counts in the order first found
-	total  int
-	names  map[int]string
+	found     [3][]finding // kept in full, per kind
+	order     []countKey   // kinds and objects in the order first found
+	counts    []int        // by index in order
+	countIdx  map[countKey]int
+	lastCount int // the index of the last count, which the next usually is
+	total     int
+	names     map[int]string
 }
 
 type countKey struct {
@@ -79,12 +84,12 @@ type countKey struct {
 // New returns an analyzer for one run.
 func New() *Analyzer {
 	return &Analyzer{
-		threads: map[int]*thread{},
-		cells:   map[string]*cell{},
-		mutexes: map[string]vclock{},
-		chans:   map[string]*channel{},
-		counts:  map[countKey]int{},
-		names:   map[int]string{0: "main"},
+		threads:  map[int]*thread{},
+		cells:    map[string]*cell{},
+		mutexes:  map[string]vclock{},
+		chans:    map[string]*channel{},
+		countIdx: map[countKey]int{},
+		names:    map[int]string{0: "main"},
 	}
 }
 
@@ -125,8 +130,8 @@ func (a *Analyzer) Finish(res *trace.Result) {
 		}
 	}
 	sum := &trace.RaceSummary{Total: a.total, Limit: Limit}
-	for _, k := range a.order {
-		sum.Counts = append(sum.Counts, trace.RaceCount{Kind: kindNames[k.kind], Obj: k.obj, Count: a.counts[k]})
+	for i, k := range a.order {
+		sum.Counts = append(sum.Counts, trace.RaceCount{Kind: kindNames[k.kind], Obj: k.obj, Count: a.counts[i]})
 	}
 	slices.SortStableFunc(sum.Counts, func(x, y trace.RaceCount) int { return cmp.Compare(kindRank(x.Kind), kindRank(y.Kind)) })
 	if res.Status == trace.StatusOK && len(a.found[kindData]) > 0 {
@@ -149,7 +154,7 @@ func (a *Analyzer) offer(e *trace.Event) {
 		t.queue = append(t.queue, *e)
 		a.queued++
 		if a.queued > maxQueued {
-			a.force()
+			a.giveUpOrder()
 		}
 		return
 	}
@@ -193,6 +198,24 @@ func (a *Analyzer) force() {
 	a.drain()
 }
 
+// giveUpOrder processes every held-back event in sequence order and
+// from then on takes events as they come. A real run never holds back
+// this many; a corrupt stream would otherwise cost time for each.
+func (a *Analyzer) giveUpOrder() {
+	var held []trace.Event
+	for _, t := range a.waiting {
+		held = append(held, t.queue[t.qhead:]...)
+		t.queue, t.qhead = nil, 0
+	}
+	a.waiting, a.queued, a.unordered = nil, 0, true
+	slices.SortFunc(held, func(x, y trace.Event) int { return cmp.Compare(x.Seq, y.Seq) })
+	for i := range held {
+		if t := a.thread(held[i].Th); t != nil {
+			a.process(t, &held[i])
+		}
+	}
+}
+
 // pop processes the first held-back event of t.
 func (a *Analyzer) pop(t *thread) {
 	e := t.queue[t.qhead]
@@ -208,15 +231,16 @@ func (a *Analyzer) pop(t *thread) {
 // has been processed: on real threads an event can come before the event
 // of the write it saw, as each is recorded just after its access.
 func (a *Analyzer) ready(e *trace.Event) bool {
-	if e.Ver == 0 {
+	if e.Ver == 0 || a.unordered {
 		return true
 	}
 	switch e.K {
 	case trace.Get, trace.Set, trace.Add, trace.Cas, trace.Swap:
 		c := a.cell(e.Obj)
-		if c == nil || !c.versioned {
+		if c == nil {
 			return true
 		}
+		c.versioned = true
 		if isWrite(e) {
 			return e.Ver <= c.ver+1
 		}

@@ -5,12 +5,12 @@ import "interleave/sandbox/trace"
 // access is one event on a cell, with the epoch its thread was in.
 type access struct {
 	seq   uint64
-	th    int
-	k     trace.Kind
-	line  int
 	v     trace.Value
 	ver   uint64
+	th    int32
+	line  int32
 	epoch uint32
+	k     trace.Kind
 }
 
 // pendingRead is a thread's last get of a cell, until its next access
@@ -23,6 +23,7 @@ type pendingRead struct {
 
 // perThread is what one cell remembers of one thread.
 type perThread struct {
+	idx                     int
 	get, set, write         access // the last of each (write: of any kind)
 	hasGet, hasSet, hasWrit bool
 	pending                 pendingRead
@@ -36,11 +37,10 @@ const ringSize = 16
 // cell is one shared cell as the analysis follows it.
 type cell struct {
 	name      string
-	ver       uint64 // the last write processed
-	versioned bool   // its events carry versions
-	rel       vclock // what the last write released
-	per       []perThread
-	active    []int
+	ver       uint64       // the last write processed
+	versioned bool         // its events carry versions
+	rel       vclock       // what the last write released
+	per       []*perThread // the threads that touched it
 	recent    [ringSize]access
 }
 
@@ -50,24 +50,30 @@ func (c *cell) write(ver uint64) (access, bool) {
 	return w, ver > 0 && w.ver == ver
 }
 
-func (c *cell) thread(idx int) *perThread {
-	if idx >= len(c.per) {
-		c.per = append(c.per, make([]perThread, idx+1-len(c.per))...)
-	}
-	p := &c.per[idx]
-	if !p.hasGet && !p.hasWrit && !p.hasPending {
-		c.active = appendOnce(c.active, idx)
-	}
-	return p
-}
-
-func appendOnce(s []int, x int) []int {
-	for _, y := range s {
-		if y == x {
-			return s
+// find returns what c remembers of thread idx, or nil. Few threads touch
+// one cell, so a scan beats a map.
+func (c *cell) find(idx int) *perThread {
+	for _, p := range c.per {
+		if p.idx == idx {
+			return p
 		}
 	}
-	return append(s, x)
+	return nil
+}
+
+// entry returns what c remembers of thread idx, made on first sight; nil
+// once the analyzer holds maxEntries.
+func (a *Analyzer) entry(c *cell, idx int) *perThread {
+	if p := c.find(idx); p != nil {
+		return p
+	}
+	if a.entries >= maxEntries {
+		return nil
+	}
+	a.entries++
+	p := &perThread{idx: idx}
+	c.per = append(c.per, p)
+	return p
 }
 
 // isWrite reports whether a cell event stored a value.
@@ -108,9 +114,15 @@ func (a *Analyzer) access(t *thread, e *trace.Event) {
 	if atomic && read == c.ver && c.rel != nil {
 		t.vc.join(c.rel)
 	}
-	acc := access{seq: e.Seq, th: t.id, k: e.K, line: e.Line, v: e.V, ver: ver, epoch: t.epoch()}
+	acc := access{seq: e.Seq, th: int32(t.id), k: e.K, line: int32(e.Line), v: e.V, ver: ver, epoch: t.epoch()}
 	a.checkRace(c, t, &acc)
-	p := c.thread(t.idx)
+	p := a.entry(c, t.idx)
+	if p == nil {
+		if write {
+			a.wrote(c, t, &acc)
+		}
+		return
+	}
 	if p.hasPending {
 		a.checkPending(c, p, &acc, read)
 		p.hasPending = false
@@ -137,12 +149,11 @@ func (a *Analyzer) access(t *thread, e *trace.Event) {
 func (a *Analyzer) wrote(c *cell, t *thread, acc *access) {
 	if acc.ver > c.ver {
 		c.ver = acc.ver
-		c.rel = t.release()
+		c.rel = t.releaseInto(c.rel)
 	}
 	c.recent[acc.ver%ringSize] = *acc
-	for _, u := range c.active {
-		q := &c.per[u]
-		if u != t.idx && q.hasPending && !q.pending.hasOver && q.pending.read.ver < acc.ver {
+	for _, q := range c.per {
+		if q.idx != t.idx && q.hasPending && !q.pending.hasOver && q.pending.read.ver < acc.ver {
 			q.pending.over, q.pending.hasOver = *acc, true
 		}
 	}
@@ -156,12 +167,11 @@ func (a *Analyzer) checkRace(c *cell, t *thread, acc *access) {
 	if acc.k != trace.Get && acc.k != trace.Set {
 		return
 	}
-	for _, u := range c.active {
-		if u == t.idx {
+	for _, p := range c.per {
+		if p.idx == t.idx {
 			continue
 		}
-		p := &c.per[u]
-		seen := t.vc.at(u)
+		seen := t.vc.at(p.idx)
 		var other *access
 		switch {
 		case p.hasSet && p.set.epoch > seen:
@@ -195,14 +205,11 @@ func (a *Analyzer) checkPending(c *cell, p *perThread, acc *access, read uint64)
 // staleCheck reports a failed check right after a get of a cell that has
 // changed since.
 func (a *Analyzer) staleCheck(t *thread, c *cell, e *trace.Event) {
-	if t.idx >= len(c.per) {
+	p := c.find(t.idx)
+	if p == nil || !p.hasPending || c.ver <= p.pending.read.ver {
 		return
 	}
-	p := &c.per[t.idx]
-	if !p.hasPending || c.ver <= p.pending.read.ver {
-		return
-	}
-	chk := access{seq: e.Seq, th: t.id, k: e.K, line: e.Line, v: e.V}
+	chk := access{seq: e.Seq, th: int32(t.id), k: e.K, line: int32(e.Line), v: e.V}
 	a.report(kindStale, c.name, &p.pending.read, a.overtaker(c, &p.pending), &chk, c.ver-p.pending.read.ver)
 }
 

@@ -50,10 +50,14 @@ func (t *thread) epoch() uint32 { return t.vc[t.idx] }
 
 // release publishes t's history so far and starts a new epoch, so that
 // what t does next is not covered by what it released.
-func (t *thread) release() vclock {
-	c := t.vc.clone()
+func (t *thread) release() vclock { return t.releaseInto(nil) }
+
+// releaseInto is release into dst's storage, for the clocks that each
+// write or unlock replaces.
+func (t *thread) releaseInto(dst vclock) vclock {
+	dst = append(dst[:0], t.vc...)
 	t.vc[t.idx]++
-	return c
+	return dst
 }
 
 // channel is one channel: the clocks of messages sent and not yet
@@ -106,7 +110,7 @@ func (a *Analyzer) unlock(t *thread, name string) {
 		}
 		a.objects++
 	}
-	a.mutexes[name] = t.release()
+	a.mutexes[name] = t.releaseInto(a.mutexes[name])
 }
 
 func (a *Analyzer) sent(t *thread, e *trace.Event) {

@@ -45,10 +45,17 @@ type finding struct {
 func (a *Analyzer) report(kind int, obj string, x, y, z *access, n uint64) {
 	a.total++
 	key := countKey{kind, obj}
-	if _, ok := a.counts[key]; !ok {
-		a.order = append(a.order, key)
+	if len(a.order) == 0 || a.order[a.lastCount] != key {
+		i, ok := a.countIdx[key]
+		if !ok {
+			i = len(a.order)
+			a.countIdx[key] = i
+			a.order = append(a.order, key)
+			a.counts = append(a.counts, 0)
+		}
+		a.lastCount = i
 	}
-	a.counts[key]++
+	a.counts[a.lastCount]++
 	if len(a.found[kind]) >= Limit {
 		return
 	}
@@ -83,7 +90,7 @@ func (a *Analyzer) race(f finding) trace.Race {
 }
 
 func toAccess(x access) *trace.Access {
-	return &trace.Access{Th: x.th, Seq: x.seq, K: x.k, Line: x.line, V: x.v, Ver: x.ver}
+	return &trace.Access{Th: int(x.th), Seq: x.seq, K: x.k, Line: int(x.line), V: x.v, Ver: x.ver}
 }
 
 func (a *Analyzer) name(th int) string {
@@ -111,7 +118,7 @@ func (a *Analyzer) did(x access, obj string) string {
 }
 
 func (a *Analyzer) sentence(f finding) string {
-	A, B := a.name(f.a.th), a.name(f.b.th)
+	A, B := a.name(int(f.a.th)), a.name(int(f.b.th))
 	switch f.kind {
 	case kindLost:
 		what := "update"
@@ -147,7 +154,7 @@ func changed(x access) string {
 
 // luck is the sentence for a run that passed with a data race in it.
 func (a *Analyzer) luck(f finding) string {
-	names := []string{a.name(f.a.th), a.name(f.b.th)}
+	names := []string{a.name(int(f.a.th)), a.name(int(f.b.th))}
 	if f.b.th < f.a.th {
 		names[0], names[1] = names[1], names[0]
 	}
