@@ -71,7 +71,9 @@ type Analyzer struct {
 	order     []countKey   // kinds and objects in the order first found
 	counts    []int        // by index in order
 	countIdx  map[countKey]int
-	lastCount int // the index of the last count, which the next usually is
+	lastCount int         // the index of the last count, which the next usually is
+	places    [][2]uint64 // where each kept data race is, by index in found
+	lastDup   int         // the kept data race the last one repeated
 	total     int
 	names     map[int]string
 }

@@ -59,25 +59,47 @@ func (a *Analyzer) report(kind int, obj string, x, y, z *access, n uint64) {
 	if len(a.found[kind]) >= Limit {
 		return
 	}
+	if kind == kindData {
+		if y.seq < x.seq {
+			x, y = y, x
+		}
+		if a.seenPlaces(obj, x, y) {
+			return
+		}
+	}
 	f := finding{kind: kind, obj: obj, a: *x, b: *y, n: n}
 	if z != nil {
 		f.c, f.hasC = *z, true
 	}
-	if kind == kindData {
-		if f.b.seq < f.a.seq {
-			f.a, f.b = f.b, f.a
-		}
-		// A loop races on every turn: keep one of each pair of places.
-		for _, g := range a.found[kind] {
-			if g.obj == obj && samePlace(g.a, f.a) && samePlace(g.b, f.b) {
-				return
-			}
-		}
-	}
 	a.found[kind] = append(a.found[kind], f)
 }
 
-func samePlace(x, y access) bool { return x.th == y.th && x.line == y.line && x.k == y.k }
+// seenPlaces reports whether a data race between the same two places of
+// the script is kept already: a loop races on every turn, and one of each
+// pair is enough to show. The last match is tried first, as loops repeat.
+func (a *Analyzer) seenPlaces(obj string, x, y *access) bool {
+	px, py := place(x), place(y)
+	same := func(i int) bool {
+		p := &a.places[i]
+		return p[0] == px && p[1] == py && a.found[kindData][i].obj == obj
+	}
+	if a.lastDup < len(a.places) && same(a.lastDup) {
+		return true
+	}
+	for i := range a.places {
+		if same(i) {
+			a.lastDup = i
+			return true
+		}
+	}
+	a.places = append(a.places, [2]uint64{px, py})
+	return false
+}
+
+// place packs where in the script an access was made, and by whom.
+func place(x *access) uint64 {
+	return uint64(uint32(x.th))<<40 | uint64(uint32(x.line))<<8 | uint64(x.k)
+}
 
 // race turns a finding into its JSON form with one sentence.
 func (a *Analyzer) race(f finding) trace.Race {
