@@ -100,11 +100,10 @@ func (a *Analyzer) access(t *thread, e *trace.Event) {
 	switch {
 	case ver > 0:
 		c.versioned = true
-	case c.versioned:
 	case write:
 		ver = c.ver + 1 // a stream without versions: infer them in event order
-	default:
-		ver = c.ver
+	case !c.versioned:
+		ver = c.ver // a read without a version read the latest write
 	}
 	atomic := e.K == trace.Add || e.K == trace.Cas || e.K == trace.Swap
 	read := ver
