@@ -11,8 +11,8 @@
 // What the page draws from is exposed as window.interleave for tests,
 // benchmarks and curious students.
 
-import { Trace } from "./model.js";
-import { Timeline } from "./timeline.js";
+import { Trace } from "./timeline/model.js";
+import { Timeline } from "./timeline/timeline.js";
 import { EventLog } from "./log.js";
 import { Editor } from "./editor.js";
 import { fmtTime, esc, describe } from "./format.js";

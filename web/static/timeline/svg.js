@@ -8,8 +8,9 @@
 // pixel wide, thousands of arrows), so does the SVG: its size follows the
 // width of the view, not the number of events.
 
-import { firstAt, firstEndingAt, ARROW_KINDS } from "./model.js";
-import { esc } from "./format.js";
+import { ARROW_KINDS } from "./model.js";
+import { firstAt, firstEndingAt } from "./search.js";
+import { esc } from "../format.js";
 
 const n = (x) => (Math.round(x * 10) / 10).toString();
 

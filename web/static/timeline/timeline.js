@@ -10,8 +10,9 @@
 // holds one element per lane (its label and test hooks), never one per
 // event.
 
-import { firstAt, firstEndingAt, ARROW_KINDS } from "./model.js";
-import { fmtTime, fmtValue, describe } from "./format.js";
+import { ARROW_KINDS } from "./model.js";
+import { firstAt, firstEndingAt, nextAt } from "./search.js";
+import { fmtTime, fmtValue, describe } from "../format.js";
 import { Theme, glyph, cutMark, flag, arrowStyle, arrowHead, legendSwatch } from "./glyphs.js";
 import { timelineSVG } from "./svg.js";
 
@@ -61,33 +62,6 @@ function tickLabel(t, step, mag) {
   const [unit, name] = mag < 1e3 ? [1, "ns"] : mag < 1e6 ? [1e3, "µs"] : mag < 1e9 ? [1e6, "ms"] : [1e9, "s"];
   const dec = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step / unit) - 1e-9)));
   return `${(t / unit).toFixed(dec)} ${name}`;
-}
-
-// nextAt returns the first index from lo (before hi) whose time is >= t,
-// looking at the next few items before searching: dense drawing moves a
-// pixel at a time, and a pixel rarely holds many events.
-function nextAt(arr, t, lo, hi, key) {
-  const stop = Math.min(hi, lo + 8);
-  while (lo < stop) {
-    if (arr[lo][key] >= t) return lo;
-    lo++;
-  }
-  if (lo >= hi) return hi;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arr[mid][key] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function firstAtRange(arr, t, lo, hi) {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arr[mid].t < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function setData(el, key, value) {

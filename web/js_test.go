@@ -1,0 +1,38 @@
+package web
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// TestJS runs the JavaScript unit tests (web/jstest, Node's own test
+// runner, no npm packages) so that the one test command runs them too.
+// Without Node they are skipped, except under CI, where that is a failure.
+func TestJS(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node not found; CI must install it (Node 20 or later) to run the JavaScript tests")
+		}
+		t.Skip("node not found; install Node 20 or later to run the JavaScript tests")
+	}
+	cmd := exec.Command(node, "--test", "jstest/")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test jstest/: %v\n%s", err, out)
+	}
+	t.Logf("node --test jstest/:\n%s", tail(out, 12))
+}
+
+// tail keeps the last n lines of the runner's report: its totals.
+func tail(b []byte, n int) []byte {
+	for i := len(b) - 2; i >= 0; i-- {
+		if b[i] == '\n' {
+			if n--; n == 0 {
+				return b[i+1:]
+			}
+		}
+	}
+	return b
+}
