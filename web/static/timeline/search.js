@@ -64,3 +64,17 @@ export function nextAt(arr, t, lo, hi, key) {
   }
   return lo;
 }
+
+// eventBySeq finds an event by its seq in events sorted by seq (a run's
+// events arrive in seq order), or by a walk if they are not.
+export function eventBySeq(ev, seq) {
+  let lo = 0;
+  let hi = ev.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ev[mid].seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  if (ev[lo] && ev[lo].seq === seq) return ev[lo];
+  return ev.find((e) => e.seq === seq) || null;
+}
