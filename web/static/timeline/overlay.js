@@ -6,7 +6,7 @@
 // the model and the layout and draws; it keeps no state of its own.
 
 import { firstAt } from "./search.js";
-import { PAD, ROW0, HOLD, STAGGER, laneY, holdY } from "./layout.js";
+import { ROW0, STAGGER, laneY, holdY } from "./layout.js";
 import { arrowHead } from "./glyphs.js";
 import { esc } from "../format.js";
 import { position } from "./hit.js";
@@ -29,43 +29,64 @@ export function svgOverlays(tl, ctx) {
   for (const o of OVERLAYS) o.svg?.(tl, ctx);
 }
 
-// drawCycle draws a deadlock's wait-for cycle over the lanes: from each
-// waiting thread, where it asked, a red arrow to the span where the
-// holder holds what it waits for; the arrows and the hold bars close the
-// loop. Each waiter's lane is labelled in words to the right.
-function drawCycle(tl, g, sy) {
-  const cyc = tl.trace.cycle;
-  if (!cyc.length) return;
-  const th = tl.theme;
+const BULGE = 26; // px a cycle's arrow bows out to the right
+
+// cyclePlaces lays out a deadlock's wait-for cycle, for the canvas and the
+// SVG alike (X: time to x, sy: the scroll offset): for each edge whose
+// lanes are shown, where its arrow starts (x, y1: where the waiter asked;
+// moved aside, to the left first since the run ends on the right, if
+// another arrow starts there), where it ends (xe on the holder's hold
+// bar, however narrow; y2 just short of it, c1y and c2y its curve's
+// control points), its label, and how far right the drawing reaches.
+function cyclePlaces(tl, X, sy) {
   const used = [];
-  const bulge = 26;
+  const edges = [];
   let right = -Infinity;
-  const labels = [];
-  g.lineCap = "round";
-  for (const c of cyc) {
+  for (const c of tl.trace.cycle) {
     const A = tl.laneAt.get(c.th);
     const B = tl.laneAt.get(c.holder);
     if (!A || !B) continue;
-    // Start where the waiter asked; if another arrow starts there, move
-    // aside, to the left first, since the run ends on the right.
-    const x0 = tl.x(c.t);
+    const x0 = X(c.t);
     let x = x0;
     for (let k = 1; used.some((u) => Math.abs(u - x) < 14) && k < 20; k++) x = x0 + (k % 2 ? -14 : 14) * Math.ceil(k / 2);
     used.push(x);
     const y1 = laneY(A, sy);
     const yb = holdY(B, sy, c.hold);
-    // End on the hold bar, however narrow.
     let xe = x + 2;
     if (c.hold) {
-      const h0 = tl.x(c.hold.t0) + 3;
-      const h1 = tl.x(c.hold.t1 ?? tl.liveEnd(B.lane)) - 3;
+      const h0 = X(c.hold.t0) + 3;
+      const h1 = X(c.hold.t1 ?? tl.liveEnd(B.lane)) - 3;
       xe = h1 > h0 ? Math.min(Math.max(xe, h0), h1) : h0;
     }
     const verb = c.op === "lock" ? "waits for" : `waits to ${c.op}`;
-    labels.push({ y: y1, text: `${c.thread} ${verb} ${c.obj}` });
-    g.fillStyle = th.bad;
-    if (A === B) {
+    const e = { self: A === B, x, y1, xe, text: `${c.thread} ${verb} ${c.obj}` };
+    if (e.self) {
       // A self-loop: the owner asked again for a lock it holds.
+      right = Math.max(right, x + 20);
+    } else {
+      const dir = yb > y1 ? 1 : -1;
+      e.y2 = yb - dir * 5;
+      e.c1y = y1 + (e.y2 - y1) * 0.2;
+      e.c2y = e.y2 - (e.y2 - y1) * 0.2;
+      right = Math.max(right, x + BULGE, xe + BULGE);
+    }
+    edges.push(e);
+  }
+  return { edges, right };
+}
+
+// drawCycle draws a deadlock's wait-for cycle over the lanes: from each
+// waiting thread, where it asked, a red arrow to the span where the
+// holder holds what it waits for; the arrows and the hold bars close the
+// loop. Each waiter's lane is labelled in words to the right.
+function drawCycle(tl, g, sy) {
+  if (!tl.trace.cycle.length) return;
+  const th = tl.theme;
+  const { edges, right } = cyclePlaces(tl, (t) => tl.x(t), sy);
+  g.lineCap = "round";
+  for (const { self, x, y1, xe, y2, c1y, c2y } of edges) {
+    g.fillStyle = th.bad;
+    if (self) {
       for (const [w, col] of [[6, th.bg], [2.5, th.bad]]) {
         g.strokeStyle = col;
         g.lineWidth = w;
@@ -74,29 +95,23 @@ function drawCycle(tl, g, sy) {
         g.stroke();
       }
       arrowHead(g, x + 9 + 9 * Math.cos(Math.PI * 0.55), y1 - 1 + 9 * Math.sin(Math.PI * 0.55), Math.PI, false);
-      right = Math.max(right, x + 20);
       continue;
     }
-    const dir = yb > y1 ? 1 : -1;
-    const y2 = yb - dir * 5;
-    const c1y = y1 + (y2 - y1) * 0.2;
-    const c2y = y2 - (y2 - y1) * 0.2;
     for (const [w, col] of [[7, th.bg], [3, th.bad]]) {
       g.strokeStyle = col;
       g.lineWidth = w;
       g.beginPath();
       g.moveTo(x, y1);
-      g.bezierCurveTo(x + bulge, c1y, xe + bulge, c2y, xe, y2);
+      g.bezierCurveTo(x + BULGE, c1y, xe + BULGE, c2y, xe, y2);
       g.stroke();
     }
-    arrowHead(g, xe, y2, Math.atan2(y2 - c2y, -bulge), false);
+    arrowHead(g, xe, y2, Math.atan2(y2 - c2y, -BULGE), false);
     g.beginPath();
     g.arc(x, y1, 4.5, 0, Math.PI * 2);
     g.fill();
-    right = Math.max(right, x + bulge, xe + bulge);
   }
   g.lineCap = "butt";
-  for (const l of labels) badge(tl, g, l.text, right + 10, l.y);
+  for (const e of edges) badge(tl, g, e.text, right + 10, e.y1);
 }
 
 function badge(tl, g, text, x, y) {
@@ -189,47 +204,22 @@ function drawHighlights(tl, g, sy) {
 
 // cycleSVG is drawCycle for the SVG export: the same arrows and labels.
 function cycleSVG(tl, { put, X, W, th, n, head }) {
-  const tr = tl.trace;
-  if (!tr.cycle.length) return;
-  const labels = [];
-  let right = -Infinity;
-  const used = [];
-  for (const c of tr.cycle) {
-    const A = tl.laneAt.get(c.th);
-    const B = tl.laneAt.get(c.holder);
-    if (!A || !B) continue;
-    const x0 = X(c.t);
-    let x = x0;
-    for (let q = 1; used.some((u) => Math.abs(u - x) < 14) && q < 20; q++) x = x0 + (q % 2 ? -14 : 14) * Math.ceil(q / 2);
-    used.push(x);
-    const y1 = A.y + A.cy;
-    const yb = c.hold && c.hold.row > 0 ? B.y + PAD + ROW0 + (c.hold.row - 1) * HOLD + HOLD / 2 : B.y + B.cy;
-    let xe = x + 2;
-    if (c.hold) {
-      const h0 = X(c.hold.t0) + 3;
-      const h1 = X(c.hold.t1 ?? tl.liveEnd(B.lane)) - 3;
-      xe = h1 > h0 ? Math.min(Math.max(xe, h0), h1) : h0;
-    }
-    labels.push({ y: y1, text: `${c.thread} ${c.op === "lock" ? "waits for" : `waits to ${c.op}`} ${c.obj}` });
-    if (A === B) {
+  if (!tl.trace.cycle.length) return;
+  const { edges, right } = cyclePlaces(tl, X, 0);
+  for (const { self, x, y1, xe, y2, c1y, c2y } of edges) {
+    if (self) {
       put(`<circle cx="${n(x + 9)}" cy="${n(y1 - 1)}" r="9" fill="none" stroke="${th.bad}" stroke-width="2.5"/>`);
-      right = Math.max(right, x + 20);
       continue;
     }
-    const dir = yb > y1 ? 1 : -1;
-    const y2 = yb - dir * 5;
-    const c1y = y1 + (y2 - y1) * 0.2;
-    const c2y = y2 - (y2 - y1) * 0.2;
-    const d = `M${n(x)} ${n(y1)}C${n(x + 26)} ${n(c1y)} ${n(xe + 26)} ${n(c2y)} ${n(xe)} ${n(y2)}`;
+    const d = `M${n(x)} ${n(y1)}C${n(x + BULGE)} ${n(c1y)} ${n(xe + BULGE)} ${n(c2y)} ${n(xe)} ${n(y2)}`;
     put(`<path d="${d}" fill="none" stroke="${th.bg}" stroke-width="7" stroke-linecap="round"/>`);
     put(`<path d="${d}" fill="none" stroke="${th.bad}" stroke-width="3" stroke-linecap="round"/>`);
-    put(head(xe, y2, Math.atan2(y2 - c2y, -26), th.bad, false));
+    put(head(xe, y2, Math.atan2(y2 - c2y, -BULGE), th.bad, false));
     put(`<circle cx="${n(x)}" cy="${n(y1)}" r="4.5" fill="${th.bad}"/>`);
-    right = Math.max(right, x + 26, xe + 26);
   }
-  for (const l of labels) {
-    const w = l.text.length * 6.4 + 8;
+  for (const { text, y1: y } of edges) {
+    const w = text.length * 6.4 + 8;
     const bx = Math.min(right + 10, W - w - 2);
-    put(`<g><rect x="${n(bx)}" y="${n(l.y - 8)}" width="${n(w)}" height="16" fill="${th.bg}" fill-opacity="0.92" stroke="${th.bad}"/><text x="${n(bx + 4)}" y="${n(l.y + 4)}" font-size="11" font-weight="700" fill="${th.bad}">${esc(l.text)}</text></g>`);
+    put(`<g><rect x="${n(bx)}" y="${n(y - 8)}" width="${n(w)}" height="16" fill="${th.bg}" fill-opacity="0.92" stroke="${th.bad}"/><text x="${n(bx + 4)}" y="${n(y + 4)}" font-size="11" font-weight="700" fill="${th.bad}">${esc(text)}</text></g>`);
   }
 }
