@@ -45,9 +45,7 @@ export function setupRun(p) {
     supersede();
     live = true;
     const m = p.mode();
-    reset({ mode: m });
-    trace.running = true;
-    timeline.stats.runAt = performance.now();
+    start({ mode: m });
     p.setStatus("starting");
     el.summaryEl.textContent = "Starting…";
     el.runBtn.disabled = true;
@@ -138,6 +136,12 @@ export function setupRun(p) {
     p.syncOSControls();
     p.updateCounts();
   }
+  // start readies the page for a run's events: reset, running, timed.
+  function start(meta) {
+    reset(meta);
+    trace.running = true;
+    timeline.stats.runAt = performance.now();
+  }
   function feed(events) {
     if (!events || !events.length) return;
     const first = !timeline.stats.firstEventAt;
@@ -192,9 +196,7 @@ export function setupRun(p) {
   let recording = null;
   const player = new Player({
     reset(meta) {
-      reset(meta);
-      trace.running = true;
-      timeline.stats.runAt = performance.now();
+      start(meta);
       p.setStatus("replaying");
       el.summaryEl.textContent = "Playing the recorded run back…";
       el.runBtn.disabled = false;
@@ -243,7 +245,7 @@ export function setupRun(p) {
     player.play(recording, v === "inf" ? Infinity : Number(v) || SPEEDS[3]);
   });
   return {
-    run, stop, reset, feed, finish, loadRecording,
+    run, stop, reset, start, feed, finish, loadRecording,
     runs: () => runs,
     replayed: () => (recording ? recording.events.length : null),
   };

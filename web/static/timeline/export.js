@@ -15,6 +15,7 @@ import { esc } from "../format.js";
 import { PAD, ROW0, HOLD, AXIS_H, STAGGER, ARROW_FULL, ARROW_PLAIN } from "./layout.js";
 import { SPAN_LABEL } from "./words.js";
 import { svgOverlays } from "./overlay.js";
+import { arrowStroke } from "./glyphs.js";
 
 const n = (x) => (Math.round(x * 10) / 10).toString();
 
@@ -217,21 +218,12 @@ export function timelineSVG(tl, opts = {}) {
         const dir = p.yb > p.y1 ? 1 : -1;
         const y2 = p.yb - dir * 8;
         const my = (p.y1 + y2) / 2;
-        put(`<path d="M${n(p.x1)} ${n(p.y1)}C${n(p.x1)} ${n(my)} ${n(p.x2)} ${n(my)} ${n(p.x2)} ${n(y2)}" fill="none" stroke="${colour}" stroke-width="${st.width}"${st.dash ? ` stroke-dasharray="${st.dash}"` : ""}/>`);
+        put(`<path d="M${n(p.x1)} ${n(p.y1)}C${n(p.x1)} ${n(my)} ${n(p.x2)} ${n(my)} ${n(p.x2)} ${n(y2)}" fill="none" stroke="${colour}" stroke-width="${st.width}"${st.dash.length ? ` stroke-dasharray="${st.dash.join(" ")}"` : ""}/>`);
         heads.push(head(p.x2, y2, dir > 0 ? Math.PI / 2 : -Math.PI / 2, colour, kind === "message"));
       }
     }
     for (const h of heads) put(h);
   }
-}
-
-function arrowStroke(th, kind) {
-  switch (kind) {
-    case "spawn": return { colour: th.k.spawn, width: 1.6, dash: "" };
-    case "join": return { colour: th.k.join, width: 1.6, dash: "5 3" };
-    case "handoff": return { colour: th.muted, width: 1.8, dash: "2 3" };
-  }
-  return { colour: th.k.chan, width: 1.3, dash: "" };
 }
 
 function head(x, y, angle, colour, open) {
