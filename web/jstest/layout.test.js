@@ -129,3 +129,13 @@ test("liveEnd is a lane's end, or the run's latest time", () => {
   tr.running = true;
   assert.equal(L.liveEnd(tr, open), tr.maxT);
 });
+
+test("separatingWidth zooms until an instant's neighbours are apart", () => {
+  const marks = [0, 100, 100, 100, 130, 400].map((t, i) => ({ t, seq: i }));
+  // Its nearest neighbour at another time is 30 ns away: 24 px for 30 ns.
+  assert.equal(L.separatingWidth(marks, marks[2], 800, 24), (800 * 30) / 24);
+  assert.equal(L.separatingWidth(marks, marks[5], 800, 24), (800 * 270) / 24);
+  assert.equal(L.separatingWidth([{ t: 5 }], { t: 5 }, 800, 24), null);
+  const close = [{ t: 0 }, { t: 1 }];
+  assert.equal(L.separatingWidth(close, close[0], 100, 24), 20);
+});

@@ -4,6 +4,8 @@
 // change it. The renderer, the SVG export and hit-testing all measure
 // with these, so what is drawn, exported and clicked agrees.
 
+import { firstAt } from "./search.js";
+
 export const PAD = 6; // above and below a lane's rows
 export const ROW0 = 22; // the main row: instants, waits, work
 export const HOLD = 13; // one row of lock holds
@@ -115,6 +117,19 @@ export function panBy(view, W, dpx) {
 export function followLive(view, trace, W) {
   const [a, b] = fitRange(trace, W);
   view.follow = view.t1 - view.t0 < (b - a) * 0.98 ? "edge" : "fit";
+}
+
+// separatingWidth is the widest view (in ns) that draws an instant W px
+// wide at least px away from its nearest neighbours on its lane at other
+// times (marks: the lane's instants, sorted), or null if it has none.
+export function separatingWidth(marks, e, W, px) {
+  let i = firstAt(marks, e.t);
+  while (i < marks.length && marks[i] !== e && marks[i].t === e.t) i++;
+  let gap = Infinity;
+  for (let j = i - 1; j >= 0; j--) if (marks[j].t !== e.t) { gap = Math.min(gap, e.t - marks[j].t); break; }
+  for (let j = i + 1; j < marks.length; j++) if (marks[j].t !== e.t) { gap = Math.min(gap, marks[j].t - e.t); break; }
+  if (!Number.isFinite(gap)) return null;
+  return Math.max(20, (W * gap) / px);
 }
 
 export function laneHeight(l, showCPU) {

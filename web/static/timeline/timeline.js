@@ -8,9 +8,9 @@
 //   input.js    pointer, wheel and keys        export.js  PNG and SVG
 //   testapi.js  hooks for tests and benchmarks
 
-import { firstAt, eventBySeq } from "./search.js";
+import { eventBySeq } from "./search.js";
 import {
-  AXIS_H, newView, scale, ticks, fitRange, applyFollow, zoomAt, panBy, followLive, layoutLanes, liveEnd,
+  AXIS_H, newView, scale, ticks, fitRange, applyFollow, zoomAt, panBy, followLive, separatingWidth, layoutLanes, liveEnd,
 } from "./layout.js";
 import { Raster } from "./raster.js";
 import { Theme, legendSwatch } from "./glyphs.js";
@@ -245,15 +245,8 @@ export class Timeline {
   separate(e, px = 24) {
     const lane = this.trace.threads.get(e.th);
     if (!lane || !this.W) return;
-    const marks = lane.marks;
-    let i = firstAt(marks, e.t);
-    while (i < marks.length && marks[i] !== e && marks[i].t === e.t) i++;
-    let gap = Infinity;
-    for (let j = i - 1; j >= 0; j--) if (marks[j].t !== e.t) { gap = Math.min(gap, e.t - marks[j].t); break; }
-    for (let j = i + 1; j < marks.length; j++) if (marks[j].t !== e.t) { gap = Math.min(gap, marks[j].t - e.t); break; }
-    if (!Number.isFinite(gap)) return;
-    const w = Math.max(20, (this.W * gap) / px);
-    if (this.view.t1 - this.view.t0 > w) this.setView(e.t - w / 2, e.t + w / 2);
+    const w = separatingWidth(lane.marks, e, this.W, px);
+    if (w !== null && this.view.t1 - this.view.t0 > w) this.setView(e.t - w / 2, e.t + w / 2);
   }
 
   // highlightLine rings every event caused by a script line (0 clears).
