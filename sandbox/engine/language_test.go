@@ -2,8 +2,12 @@ package engine
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -31,7 +35,45 @@ const languageDoc = "../../docs/language.md"
 
 // languageObjects are the values scripts get from the predeclared names;
 // zero values suffice to ask for their type and attribute names.
+// TestLanguageObjectsComplete makes sure a new kind of object joins them.
 var languageObjects = []starlark.HasAttrs{&handle{}, &cellObj{}, &mutexObj{}, &chanObj{}}
+
+// TestLanguageObjectsComplete finds every type of this package that has
+// attributes (an AttrNames method) and wants it in languageObjects, so
+// that its methods are checked against the reference too.
+func TestLanguageObjectsComplete(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, obj := range languageObjects {
+		listed[reflect.TypeOf(obj).Elem().Name()] = true
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatalf("parse %s: %v", name, err)
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Recv == nil || fd.Name.Name != "AttrNames" {
+				continue
+			}
+			typ := fd.Recv.List[0].Type
+			if star, ok := typ.(*ast.StarExpr); ok {
+				typ = star.X
+			}
+			if id, ok := typ.(*ast.Ident); ok && !listed[id.Name] {
+				t.Errorf("%s: type %s has attributes but is not in languageObjects: add it, and document its methods in docs/language.md", name, id.Name)
+			}
+		}
+	}
+}
 
 func readLanguageDoc(t *testing.T) string {
 	t.Helper()
@@ -156,11 +198,11 @@ func TestLanguageDocExamplesRun(t *testing.T) {
 		t.Run(fmt.Sprintf("line%04d", ex.line), func(t *testing.T) {
 			res, _ := collect(t, Request{Scenario: "language", Source: ex.src, Mode: trace.ModeSim, Seed: 1})
 			if res.Status != ex.status {
-				t.Fatalf("the example at docs/language.md:%d ends with %v (%s), want %v", ex.line, res.Status, res.Message, ex.status)
+				t.Fatalf("Run(docs/language.md:%d) = %v (%s), want %v", ex.line, res.Status, res.Message, ex.status)
 			}
 			for _, m := range ex.messages {
 				if !strings.Contains(res.Message, m) {
-					t.Errorf("the example at docs/language.md:%d says %q, want it to contain %q", ex.line, res.Message, m)
+					t.Errorf("Run(docs/language.md:%d) message = %q, want it to contain %q", ex.line, res.Message, m)
 				}
 			}
 		})
