@@ -11,7 +11,7 @@ import (
 	"interleave/scenarios"
 )
 
-// predeclared is the scenario language of DESIGN.md. print is Starlark's
+// predeclared is the scenario language of docs/language.md. print is Starlark's
 // own, redirected by printHook.
 func (r *run) predeclared() starlark.StringDict {
 	return starlark.StringDict{

@@ -15,7 +15,7 @@ import (
 // Kind names what an event records.
 type Kind uint8
 
-// The event kinds of DESIGN.md. Blocking operations come in pairs (a
+// The event kinds of docs/protocol.md. Blocking operations come in pairs (a
 // request and its completion) so that a timeline can draw the wait between
 // them: lock/acquired, join/joined, send/sent, recv/received, sleep/wake,
 // work/worked.

@@ -5,7 +5,7 @@ import "fmt"
 // Status is how a run ended.
 type Status string
 
-// The statuses of DESIGN.md.
+// The statuses of docs/protocol.md.
 const (
 	StatusOK       Status = "ok"       // main returned and every check held
 	StatusFailed   Status = "failed"   // main returned but a check was false
@@ -20,7 +20,7 @@ const (
 // Mode selects how scenario threads map onto OS threads.
 type Mode string
 
-// The three modes of DESIGN.md.
+// The three modes of docs/engine.md.
 const (
 	ModeOS    Mode = "os"    // 1:1, each thread locked to its own OS thread
 	ModeGreen Mode = "green" // M:N, goroutines over procs OS threads
