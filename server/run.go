@@ -137,6 +137,12 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 		send(mustJSON(map[string]any{"type": "error", "code": "busy",
 			"message": fmt.Sprintf("The server is busy: %d runs are waiting already. Try again in a minute.", waiting)}))
 		return
+	case errors.Is(err, errClientQueued):
+		s.metrics.busy.Inc()
+		log.Info("run refused: client has runs waiting", "max", s.admit.perClientQueue)
+		send(mustJSON(map[string]any{"type": "error", "code": "busy",
+			"message": fmt.Sprintf("Your address has %d runs waiting already, the most one address may have waiting; wait for them to start, or stop one.", s.admit.perClientQueue)}))
+		return
 	case errors.Is(err, errShuttingDown):
 		send(mustJSON(map[string]any{"type": "error", "code": "shutdown", "message": "The server is shutting down; the run did not start."}))
 		return
