@@ -262,6 +262,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 
 func wantsJSON(c echo.Context) bool {
 	r := c.Request()
-	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" ||
+	// A refused WebSocket's client is a script or the page's code, not a
+	// person looking at a page: it gets the sentence as JSON.
+	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/ws" ||
 		strings.Contains(r.Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON)
 }
