@@ -44,7 +44,7 @@ func (s *Server) prepare(m clientMessage) (engine.Request, error) {
 	req := engine.Request{Mode: mode, Seed: m.Seed, Schedule: m.Schedule}
 	switch {
 	case m.Mode == "green" && (m.Procs < 0 || m.Procs > maxProcs):
-		return req, requestError("procs must be from 1 to %d, not %d.", maxProcs, m.Procs)
+		return req, requestError("Procs must be from 1 to %d, not %d.", maxProcs, m.Procs)
 	case mode == trace.ModeGreen:
 		req.Procs = m.Procs
 		if req.Procs == 0 {
