@@ -74,7 +74,7 @@ func serve(args []string) int {
 	perClient := fs.Int("per-client-runs", envInt("INTERLEAVE_PER_CLIENT_RUNS", 1), "runs one client address may have at once; raise it when a class shares one NAT address (env INTERLEAVE_PER_CLIENT_RUNS)")
 	runRate := fs.Int("run-rate", envInt("INTERLEAVE_RUN_RATE", 60), "runs per minute per client address, 0 for no limit (env INTERLEAVE_RUN_RATE)")
 	trustProxy := fs.Bool("trust-proxy", envOr("INTERLEAVE_TRUST_PROXY", "") == "true", "take client addresses from X-Forwarded-For; only behind a proxy you run (env INTERLEAVE_TRUST_PROXY=true)")
-	origins := fs.String("origins", envOr("INTERLEAVE_ORIGINS", ""), "extra allowed WebSocket origins, comma-separated, e.g. https://course.example.edu (env INTERLEAVE_ORIGINS)")
+	origins := fs.String("origins", envOr("INTERLEAVE_ORIGINS", ""), "extra allowed origins, comma-separated, e.g. https://course.example.edu; their hosts are also accepted in Host (env INTERLEAVE_ORIGINS)")
 	dbPath := fs.String("db", envOr("INTERLEAVE_DB", filepath.Join("data", "interleave.db")), "SQLite file for shared scripts and runs; empty turns sharing off (env INTERLEAVE_DB)")
 	retention := fs.Duration("retention", envDuration("INTERLEAVE_RETENTION", 30*24*time.Hour), "how long shared runs are kept; shared scripts are kept for good (env INTERLEAVE_RETENTION)")
 	shareRate := fs.Int("share-rate", envInt("INTERLEAVE_SHARE_RATE", 20), "shared scripts and runs per minute per client address, 0 for no limit (env INTERLEAVE_SHARE_RATE)")
