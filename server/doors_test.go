@@ -104,7 +104,7 @@ func TestUploadedRunShapes(t *testing.T) {
 // idle keep-alive connections are all closed by the server's timeouts.
 func TestSlowClientsCutOff(t *testing.T) {
 	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: -1, SharesPerMinute: -1,
-		ReadHeaderTimeout: 500 * time.Millisecond, ReadTimeout: time.Second, IdleTimeout: 500 * time.Millisecond})
+		ReadHeaderTimeout: 500 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second, IdleTimeout: 500 * time.Millisecond})
 	addr := strings.TrimPrefix(ts.URL, "http://")
 	t.Run("slow body", func(t *testing.T) {
 		conn := rawConn(t, addr)
@@ -140,6 +140,15 @@ func TestSlowClientsCutOff(t *testing.T) {
 		fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: %s\r\n", addr)
 		if _, err := io.ReadAll(conn); isTimeout(err) {
 			t.Error("the server still held unfinished headers 20 s after its header timeout of 0.5 s")
+		}
+	})
+	t.Run("a WebSocket outlives them", func(t *testing.T) {
+		c := dial(t, ts)
+		time.Sleep(2500 * time.Millisecond) // past every timeout above
+		c.send(`{"type":"run","scenario":"lost-update","params":{"threads":1,"iterations":5}}`)
+		msgs := c.untilEnd()
+		if res, _ := msgs[len(msgs)-1]["result"].(map[string]any); res["status"] != "ok" {
+			t.Errorf("run on a socket older than the server's timeouts ended with %v, want ok", msgs[len(msgs)-1])
 		}
 	})
 	t.Run("200 idle keep-alive connections", func(t *testing.T) {
