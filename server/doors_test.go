@@ -342,3 +342,27 @@ func TestQueuedRunsPerClient(t *testing.T) {
 	}
 	running.until("end")
 }
+
+// TestExportAndViewRates: the trace export and the shared pages, which
+// both do work, are rate-limited per address.
+func TestExportAndViewRates(t *testing.T) {
+	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: -1, SharesPerMinute: 1, ViewsPerMinute: 1,
+		Store: openStore(t, filepath.Join(t.TempDir(), "share.db"))})
+	limited := func(what string, do func() (int, string)) {
+		t.Helper()
+		for range 20 {
+			code, body := do()
+			if code == http.StatusTooManyRequests {
+				if !strings.Contains(body, "from your address; try again in") {
+					t.Errorf("%s refused with %s, want a sentence", what, body)
+				}
+				return
+			}
+		}
+		t.Errorf("20 %s from one address were all answered, want them rate-limited", what)
+	}
+	limited("trace exports", func() (int, string) {
+		return request(t, newPost(t, ts.URL+"/api/trace", "application/json", `{"result":{"status":"ok"},"events":[]}`))
+	})
+	limited("shared page views", func() (int, string) { return get(t, ts.URL+"/p/AAAAAAAAAAA.star") })
+}
