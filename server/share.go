@@ -20,7 +20,7 @@ const (
 	maxRunBody   = 40 << 20 // bytes of a recorded run's JSON upload
 	maxRunEvents = 250_000  // events kept in a recorded run
 	maxRunResult = 8 << 20  // bytes of the result in that upload
-	maxUploads   = 2        // recorded runs decoded at once, to bound memory
+	maxUploads   = 1        // recorded runs decoded at once, to bound memory
 )
 
 // errTooLarge, errInvalid and errRateLimited are kinds of refusal that the
