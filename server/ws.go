@@ -77,6 +77,9 @@ func (s *Server) handleWS(c echo.Context) error {
 	if !s.hostAllowed(c.Request()) {
 		return refuseHost(c.Request())
 	}
+	if !s.sameOrigin(c.Request()) {
+		return refuse(errForbidden, "Connections from pages on other sites are refused; use this server's own page.")
+	}
 	// Refused before the upgrade, with a status and a sentence, so that no
 	// address can take the descriptors that /healthz and the children need.
 	release, err := s.takeSocket(c.RealIP())
