@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime"
 	"strings"
@@ -102,6 +103,26 @@ func socketsFor(limit uint64, maxRuns int) int {
 		return 16
 	}
 	return int((limit - reserve) * 3 / 4)
+}
+
+// clientKey is the address that per-client limits count against: the
+// client's IPv4 address, or the /64 network of its IPv6 address, since one
+// IPv6 subscriber is given a whole /64 and could otherwise take a fresh
+// address for every request.
+func clientKey(c echo.Context) string {
+	return addressKey(c.RealIP())
+}
+
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // requestHost is the host name a request is addressed to, without its port

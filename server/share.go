@@ -49,7 +49,7 @@ func refuse(kind error, format string, args ...any) error {
 // limitLookups counts misses per client so that ids cannot be scanned
 // cheaply: a client that asks for too many ids that do not exist waits.
 func (s *Server) limitLookups(c echo.Context) error {
-	if ok, wait := s.lookupRate.allow(c.RealIP()); !ok {
+	if ok, wait := s.lookupRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues("lookup").Inc()
 		return refuse(errRateLimited, "Too many links that do not exist were asked for from your address; try again in %d s.", int(wait.Seconds())+1)
 	}
@@ -59,7 +59,7 @@ func (s *Server) limitLookups(c echo.Context) error {
 // limitViews counts the shared pages and files a client fetches: each one
 // reads the database and may decode a recorded run of many events.
 func (s *Server) limitViews(c echo.Context) error {
-	if ok, wait := s.viewRate.allow(c.RealIP()); !ok {
+	if ok, wait := s.viewRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues("view").Inc()
 		return refuse(errRateLimited, "Too many shared pages asked for from your address; try again in %d s.", int(wait.Seconds())+1)
 	}
@@ -80,7 +80,7 @@ func (s *Server) mayShare(c echo.Context, kind, what string) error {
 	if s.store == nil {
 		return refuse(errSharingOff, "Sharing is off on this server (it was started without a database).")
 	}
-	if ok, wait := s.snippetRate.allow(c.RealIP()); !ok {
+	if ok, wait := s.snippetRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues(kind).Inc()
 		return refuse(errRateLimited, "Too many shared %s from your address; try again in %d s.", what, int(wait.Seconds())+1)
 	}
@@ -222,7 +222,7 @@ func (s *Server) handleRunTrace(c echo.Context, id string) error {
 // handlePostTrace converts an unsaved run to Chrome Trace Event JSON:
 // POST /api/trace with the same body as /api/runs.
 func (s *Server) handlePostTrace(c echo.Context) error {
-	if ok, wait := s.exportRate.allow(c.RealIP()); !ok {
+	if ok, wait := s.exportRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues("export").Inc()
 		return refuse(errRateLimited, "Too many trace exports from your address; try again in %d s.", int(wait.Seconds())+1)
 	}

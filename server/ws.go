@@ -82,7 +82,7 @@ func (s *Server) handleWS(c echo.Context) error {
 	}
 	// Refused before the upgrade, with a status and a sentence, so that no
 	// address can take the descriptors that /healthz and the children need.
-	release, err := s.takeSocket(c.RealIP())
+	release, err := s.takeSocket(clientKey(c))
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (s *Server) handleWS(c echo.Context) error {
 	cn := &conn{
 		s:      s,
 		ws:     ws,
-		client: c.RealIP(),
+		client: clientKey(c),
 		log:    s.log.With("remote", c.RealIP()),
 		send:   make(chan []byte, sendQueue),
 		quit:   make(chan closeReason, 1),
