@@ -244,8 +244,8 @@ func TestSocketCaps(t *testing.T) {
 	if _, code, body := dialWS(t, ts, as("10.0.0.3")); code != http.StatusServiceUnavailable || !strings.Contains(body, "as many live connections as it accepts (3)") {
 		t.Errorf("socket past the total = %d %.300s, want 503 with a sentence", code, body)
 	}
-	if code, body := get(t, ts.URL+"/healthz"); code != 200 {
-		t.Errorf("/healthz with every socket taken = %d %s, want 200", code, body)
+	if code, body := get(t, ts.URL+"/healthz"); code != 200 || !strings.Contains(body, `"maxSockets":3`) || !strings.Contains(body, `"sockets":3`) {
+		t.Errorf("/healthz with every socket taken = %d %s, want 200 with 3 of 3 sockets", code, body)
 	}
 }
 

@@ -257,13 +257,17 @@ func (s *Server) Close() { s.shutdown(0) }
 
 func (s *Server) handleHealth(c echo.Context) error {
 	running, waiting := s.admit.stats()
+	s.connMu.Lock()
+	held := s.held // the count the socket caps compare against
+	s.connMu.Unlock()
 	h := map[string]any{
-		"status":   "ok",
-		"runs":     running,
-		"maxRuns":  s.admit.slots,
-		"waiting":  waiting,
-		"maxQueue": s.admit.maxQueue,
-		"sockets":  s.sockets.Load(),
+		"status":     "ok",
+		"runs":       running,
+		"maxRuns":    s.admit.slots,
+		"waiting":    waiting,
+		"maxQueue":   s.admit.maxQueue,
+		"sockets":    held,
+		"maxSockets": s.cfg.MaxSockets,
 	}
 	for k, v := range s.cfg.Health {
 		h[k] = v
