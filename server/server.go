@@ -84,10 +84,10 @@ type Server struct {
 	admit       *admission
 	runRate     *rateLimiter
 	snippetRate *rateLimiter
-	exportRate  *rateLimiter  // trace exports of unsaved runs
-	viewRate    *rateLimiter  // shared script and run pages and files
-	uploads     chan struct{} // slots for decoding uploaded runs
-	lookupRate  *rateLimiter  // misses: unknown ids asked for
+	exportRate  *rateLimiter // trace exports of unsaved runs
+	viewRate    *rateLimiter // shared script and run pages and files
+	events      *eventBudget // events held by the uploads being decoded
+	lookupRate  *rateLimiter // misses: unknown ids asked for
 	store       *store.Store
 	sockets     atomic.Int64
 	metrics     *metrics
@@ -122,7 +122,7 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 		// Misses (ids that do not exist) are limited, so ids cannot be scanned.
 		lookupRate: newRateLimiter(30, 30),
 		socketsBy:  map[string]int{},
-		uploads:    make(chan struct{}, maxUploads),
+		events:     &eventBudget{left: uploadBudget},
 	}
 	if cfg.ViewsPerMinute > 0 {
 		s.viewRate = newRateLimiter(cfg.ViewsPerMinute, max(cfg.ViewsPerMinute/3, 5))

@@ -20,7 +20,11 @@ const (
 	maxRunBody   = 40 << 20 // bytes of a recorded run's JSON upload
 	maxRunEvents = 250_000  // events kept in a recorded run
 	maxRunResult = 8 << 20  // bytes of the result in that upload
-	maxUploads   = 1        // recorded runs decoded at once, to bound memory
+	// uploadBudget is how many events all uploads being decoded may hold
+	// at once (a full run's worth and half another), taken eventChunk at a
+	// time.
+	uploadBudget = maxRunEvents + maxRunEvents/2
+	eventChunk   = 8192
 )
 
 // errTooLarge, errInvalid and errRateLimited are kinds of refusal that the
@@ -162,12 +166,9 @@ func (s *Server) handlePostRun(c echo.Context) error {
 	if err := s.mayShare(c, "run-share", "runs"); err != nil {
 		return err
 	}
-	release, err := s.takeUpload(c.Request().Context())
-	if err != nil {
-		return fmt.Errorf("wait to read a run: %w", err)
-	}
-	defer release()
-	rec, err := s.readRecordedRun(c.Request().Body)
+	up := &upload{budget: s.events}
+	defer up.release()
+	rec, err := s.readRecordedRun(c.Request().Body, up)
 	if err != nil {
 		return err
 	}
@@ -226,12 +227,9 @@ func (s *Server) handlePostTrace(c echo.Context) error {
 		s.metrics.rateLimited.WithLabelValues("export").Inc()
 		return refuse(errRateLimited, "Too many trace exports from your address; try again in %d s.", int(wait.Seconds())+1)
 	}
-	release, err := s.takeUpload(c.Request().Context())
-	if err != nil {
-		return fmt.Errorf("wait to read a run: %w", err)
-	}
-	defer release()
-	rec, err := s.readRecordedRun(c.Request().Body)
+	up := &upload{budget: s.events}
+	defer up.release()
+	rec, err := s.readRecordedRun(c.Request().Body, up)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,10 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"sync"
 
 	"interleave/sandbox/trace"
 )
@@ -58,25 +58,67 @@ type uploadedResult struct {
 	Events ignored `json:"events"`
 }
 
-// takeUpload waits for one of the few slots in which uploaded runs are
-// decoded, so that memory stays bounded however many arrive at once.
-func (s *Server) takeUpload(ctx context.Context) (release func(), err error) {
-	select {
-	case s.uploads <- struct{}{}:
-		return func() { <-s.uploads }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// eventBudget bounds the events that all the uploads being decoded hold
+// at once, which is most of the memory they take. An upload takes its share
+// chunk by chunk as its events arrive, so a slow client holds only what it
+// has sent; one that would pass the budget is refused at once rather than
+// made to wait for others that may be slow on purpose.
+type eventBudget struct {
+	mu   sync.Mutex
+	left int
+}
+
+// take takes n events from the budget, reporting whether they were there.
+func (b *eventBudget) take(n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.left {
+		return false
 	}
+	b.left -= n
+	return true
+}
+
+func (b *eventBudget) give(n int) {
+	b.mu.Lock()
+	b.left += n
+	b.mu.Unlock()
+}
+
+// upload is one request's share of the event budget.
+type upload struct {
+	budget *eventBudget
+	held   int
+}
+
+// hold makes room for events up to n in all, a chunk at a time.
+func (u *upload) hold(n int) error {
+	if n <= u.held {
+		return nil
+	}
+	chunk := min(eventChunk, maxRunEvents-u.held)
+	if !u.budget.take(chunk) {
+		return refuse(errUnavailable, "The server is busy reading other uploaded runs; try again in a minute.")
+	}
+	u.held += chunk
+	return nil
+}
+
+// release gives the request's share back; call it once the events are no
+// longer needed.
+func (u *upload) release() {
+	u.budget.give(u.held)
+	u.held = 0
 }
 
 // readRecordedRun decodes and checks an uploaded run: a result with a
 // known status, at most maxRunEvents events in sequence order, a script
 // within the size limit.
-func (s *Server) readRecordedRun(r io.Reader) (*recordedRun, error) {
+func (s *Server) readRecordedRun(r io.Reader, up *upload) (*recordedRun, error) {
 	br := &budgetReader{r: r}
 	dec := json.NewDecoder(br)
 	var rec recordedRun
-	err := s.decodeRun(dec, br, &rec)
+	err := s.decodeRun(dec, br, &rec, up)
 	if err != nil {
 		if rerr := s.readError(err, "run"); rerr != nil {
 			return nil, rerr
@@ -101,7 +143,7 @@ func (s *Server) readRecordedRun(r io.Reader) (*recordedRun, error) {
 }
 
 // decodeRun walks the upload's top-level object, key by key.
-func (s *Server) decodeRun(dec *json.Decoder, br *budgetReader, rec *recordedRun) error {
+func (s *Server) decodeRun(dec *json.Decoder, br *budgetReader, rec *recordedRun, up *upload) error {
 	if err := expectDelim(dec, '{'); err != nil {
 		return err
 	}
@@ -128,7 +170,7 @@ func (s *Server) decodeRun(dec *json.Decoder, br *budgetReader, rec *recordedRun
 			}
 		case "events":
 			br.limit(0, nil)
-			if rec.Events, err = decodeEvents(dec); err != nil {
+			if rec.Events, err = decodeEvents(dec, up); err != nil {
 				return err
 			}
 		default:
@@ -143,8 +185,9 @@ func (s *Server) decodeRun(dec *json.Decoder, br *budgetReader, rec *recordedRun
 }
 
 // decodeEvents reads the events array one event at a time, refusing past
-// maxRunEvents and at the first event out of sequence order.
-func decodeEvents(dec *json.Decoder) ([]trace.Event, error) {
+// maxRunEvents and at the first event out of sequence order, holding its
+// share of the event budget as it goes.
+func decodeEvents(dec *json.Decoder, up *upload) ([]trace.Event, error) {
 	if err := expectDelim(dec, '['); err != nil {
 		return nil, err
 	}
@@ -152,6 +195,9 @@ func decodeEvents(dec *json.Decoder) ([]trace.Event, error) {
 	for dec.More() {
 		if len(evs) == maxRunEvents {
 			return nil, refuse(errTooLarge, "The run has more than %d events, the most a shared run may keep; share a shorter run (fewer iterations or threads).", maxRunEvents)
+		}
+		if err := up.hold(len(evs) + 1); err != nil {
+			return nil, err
 		}
 		var ev trace.Event
 		if err := dec.Decode(&ev); err != nil {

@@ -57,8 +57,10 @@ func (s *eventStream) Read(p []byte) (int, error) {
 // only the part up to it, never the whole body.
 func TestUploadStopsAtEventCap(t *testing.T) {
 	s := &Server{cfg: withDefaults(Config{})}
+	budget := &eventBudget{left: uploadBudget}
+	up := &upload{budget: budget}
 	src := newEventStream(2_460_000)
-	_, err := s.readRecordedRun(src)
+	_, err := s.readRecordedRun(src, up)
 	var ue *userError
 	if !errors.As(err, &ue) || !errors.Is(err, errTooLarge) || !strings.Contains(ue.msg, "more than 250000 events") {
 		t.Fatalf("readRecordedRun(2.46 M events) = %v, want a refusal naming the cap of 250000 events", err)
@@ -67,8 +69,18 @@ func TestUploadStopsAtEventCap(t *testing.T) {
 		t.Errorf("read %d of %d bytes before refusing, want at most a quarter", src.read, src.total)
 	}
 
-	rec, err := s.readRecordedRun(newEventStream(maxRunEvents))
+	up.release()
+	if budget.left != uploadBudget {
+		t.Errorf("event budget after release = %d, want all %d back", budget.left, uploadBudget)
+	}
+
+	rec, err := s.readRecordedRun(newEventStream(maxRunEvents), up)
 	if err != nil || len(rec.Events) != maxRunEvents {
 		t.Fatalf("readRecordedRun(%d events) = %v, want them all", maxRunEvents, err)
+	}
+	// While that one is held, another full upload finds no room.
+	_, err = s.readRecordedRun(newEventStream(maxRunEvents), &upload{budget: budget})
+	if !errors.As(err, &ue) || !errors.Is(err, errUnavailable) || !strings.Contains(ue.msg, "busy reading other uploaded runs") {
+		t.Errorf("an upload past the event budget = %v, want a refusal saying the server is busy", err)
 	}
 }
