@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"interleave/sandbox"
 	"interleave/sandbox/sandboxtest"
 	"interleave/sandbox/trace"
 )
@@ -251,6 +252,12 @@ func TestServeInheritedDescriptor(t *testing.T) {
 	}
 	read := 0
 	for _, pid := range kids {
+		// A child caught between fork and exec still holds everything;
+		// only one that has become the sandbox child is judged.
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !bytes.Contains(cmdline, []byte(sandbox.ChildArg)) {
+			continue
+		}
 		fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 		if err != nil {
 			continue // gone, or not ours to read
