@@ -71,6 +71,10 @@ var hostiles = []hostile{
 		wantStatus: trace.StatusLimit, wantMsg: "script size limit"},
 	{name: "invalid UTF-8", src: "def main():\n    print(\"\xff\xfe\")\n",
 		wantStatus: trace.StatusError, wantMsg: "Line 2, column 12: the script is not valid UTF-8"},
+	{name: "recursive spawns", src: "def main():\n    def fib(n):\n        if n < 2:\n            return n\n        return spawn(fib, n - 1).join() + spawn(fib, n - 2).join()\n    check(fib(6) == 8, \"fib(6) by spawns is 8\")\n",
+		wantStatus: trace.StatusOK},
+	{name: "self-spawning bomb", src: "def main():\n    def bomb():\n        spawn(bomb)\n        sleep(100000)\n    bomb()\n",
+		wantStatus: trace.StatusLimit, wantMsg: "thread limit"},
 	{name: "main spins forever beside spinning workers", src: `def main():
     def spin():
         x = 0
