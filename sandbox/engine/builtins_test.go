@@ -91,3 +91,24 @@ def main(n, s):
 		}},
 	})
 }
+
+func TestSleepAndWorkRanges(t *testing.T) {
+	var cases []runCase
+	for _, c := range []struct{ call, want string }{
+		{`sleep(float("inf"))`, "sleep(ms): ms must be a number from 0 to 60000, not +inf"},
+		{`sleep(float("nan"))`, "sleep(ms): ms must be a number from 0 to 60000, not nan"},
+		{`sleep(1e300)`, "sleep(ms): ms must be a number from 0 to 60000, not 1e+300"},
+		{`sleep(-1)`, "sleep(ms): ms must be a number from 0 to 60000, not -1"},
+		{`sleep(60001)`, "sleep(ms): ms must be a number from 0 to 60000, not 60001"},
+		{`sleep("1")`, "sleep(ms): ms must be a number, not string"},
+		{`work(float("inf"))`, "work(us): us must be a number from 0 to 10000000, not +inf"},
+		{`work(float("nan"))`, "work(us): us must be a number from 0 to 10000000, not nan"},
+		{`work(1e300)`, "work(us): us must be a number from 0 to 10000000, not 1e+300"},
+		{`work(1000000000000000000000000000000)`, "work(us): us must be a number from 0 to 10000000, not 1000000000000000000000000000000"},
+	} {
+		cases = append(cases, runCase{name: c.call, want: trace.StatusError, msg: c.want, src: mainOf("    " + c.call + "\n")})
+	}
+	cases = append(cases, runCase{name: "the bounds themselves", modes: []trace.Mode{trace.ModeSim}, want: trace.StatusOK,
+		src: mainOf("    sleep(0)\n    sleep(60000)\n    work(0)\n    work(10000000)\n")})
+	runCases(t, cases)
+}

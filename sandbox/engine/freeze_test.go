@@ -45,7 +45,7 @@ func TestRecursiveSpawns(t *testing.T) {
 		{name: "self-spawning bomb", want: trace.StatusLimit, msg: "thread limit", src: mainOf(`
     def bomb():
         spawn(bomb)
-        sleep(100000)
+        sleep(60000)
     bomb()
 `)},
 	})
