@@ -1,10 +1,13 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,7 +142,8 @@ func TestBrokenChildren(t *testing.T) {
 		body    string
 		wantMsg string
 	}{
-		{"killed", "kill -KILL $$", "killed (SIGKILL)"},
+		{"killed", "kill -KILL $$", "it was killed by signal SIGKILL."},
+		{"segfault", "kill -SEGV $$", "it was killed by signal SIGSEGV."},
 		{"exits", "exit 3", "exited with code 3"},
 		{"silent success", "exit 0", "without reporting a result"},
 		{"garbage stream", `printf 'E\005\377\377\377\377\377' >&3`, "corrupt event stream"},
@@ -156,5 +160,72 @@ func TestBrokenChildren(t *testing.T) {
 				t.Errorf("Run(child that %s) = %s %q, want error containing %q", tt.name, res.Status, res.Message, tt.wantMsg)
 			}
 		})
+	}
+}
+
+// childPids lists the live processes running exe whose parent is this
+// test process: the sandbox children it started.
+func childPids(t *testing.T, exe string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("read /proc: %v", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if p, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err != nil || p != exe {
+			continue
+		}
+		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		fields := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
+		if len(fields) > 1 && fields[0] != "Z" && fields[1] == strconv.Itoa(os.Getpid()) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// TestKilledChildSaysSignal kills a real sandboxed child from outside,
+// far under its memory limit: the result must say what happened, not
+// blame memory.
+func TestKilledChildSaysSignal(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	r, err := sandbox.New(sandbox.Config{Exe: exe, Timeout: time.Minute,
+		OS: isolate.Limits{CPUSeconds: 30, MemoryBytes: 256 << 20, Threads: 64}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	src := "def main():\n    print(\"ready\")\n    while True:\n        sleep(1000)\n"
+	res, _ := r.Run(context.Background(), engine.Request{Source: src, Mode: trace.ModeOS}, func(evs []trace.Event) {
+		for _, e := range evs {
+			if e.K != trace.Print || killed {
+				continue
+			}
+			pids := childPids(t, exe)
+			if len(pids) != 1 {
+				t.Errorf("found sandbox children %v, want exactly one", pids)
+				return
+			}
+			if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+				t.Errorf("kill child %d: %v", pids[0], err)
+			}
+			killed = true
+		}
+	})
+	if !killed {
+		t.Fatalf("Run() = %s %q before the child could be killed", res.Status, res.Message)
+	}
+	want := "The run's process died: it was killed by signal SIGKILL."
+	if res.Status != trace.StatusError || res.Message != want {
+		t.Errorf("Run(killed from outside) = %s %q, want error %q", res.Status, res.Message, want)
 	}
 }
