@@ -80,6 +80,19 @@ var hostiles = []hostile{
 		wantStatus: trace.StatusLimit, wantMsg: "memory limit of 64 MiB"},
 	{name: "one huge list", src: "def main():\n    l = [0] * 100000000\n",
 		wantStatus: trace.StatusLimit, wantMsg: "memory limit of 64 MiB"},
+	{name: "one print of 17 MiB", src: "def main():\n    print(\"p\" * (17 << 20))\n",
+		wantStatus: trace.StatusLimit, wantMsg: "output limit", check: clippedEvents},
+	{name: "one value of 17 MiB", src: "def main():\n    c = cell(\"c\")\n    c.set(\"v\" * (17 << 20))\n",
+		wantStatus: trace.StatusOK, check: func(t *testing.T, res *trace.Result, evs []trace.Event) {
+			clippedEvents(t, res, evs)
+			if v := res.Cells[0].Value.Str; !strings.HasSuffix(v, "… [17825792 bytes in all]") || len(v) > trace.MaxText {
+				t.Errorf("cell value of %d bytes ends %q, want at most %d ending with the length it had", len(v), v[max(0, len(v)-40):], trace.MaxText)
+			}
+		}},
+	{name: "a panic of 17 MiB", src: "def main():\n    fail(\"f\" * (17 << 20))\n",
+		wantStatus: trace.StatusPanic, wantMsg: "bytes in all]", check: clippedEvents},
+	{name: "twenty thousand long checks", src: "def main():\n    m = \"m\" * 4096\n    for i in range(20000):\n        check(True, m)\n",
+		wantStatus: trace.StatusOK, wantMsg: "The result lists the first", check: clippedEvents},
 	{name: "recursive spawns", src: "def main():\n    def fib(n):\n        if n < 2:\n            return n\n        return spawn(fib, n - 1).join() + spawn(fib, n - 2).join()\n    check(fib(6) == 8, \"fib(6) by spawns is 8\")\n",
 		wantStatus: trace.StatusOK},
 	{name: "self-spawning bomb", src: "def main():\n    def bomb():\n        spawn(bomb)\n        sleep(60000)\n    bomb()\n",
@@ -94,6 +107,16 @@ var hostiles = []hostile{
     while True:
         sleep(5)
 `, wantStatus: trace.StatusLimit, wantMsg: "step"},
+}
+
+// clippedEvents checks that no event carries a text over trace.MaxText.
+func clippedEvents(t *testing.T, res *trace.Result, evs []trace.Event) {
+	t.Helper()
+	for _, e := range evs {
+		if len(e.V.Str) > trace.MaxText || len(e.Obj) > trace.MaxText {
+			t.Fatalf("event %d carries %d and %d bytes, want at most %d", e.Seq, len(e.Obj), len(e.V.Str), trace.MaxText)
+		}
+	}
 }
 
 // hostileRunner runs with small limits. The wall clock is short only for

@@ -62,7 +62,10 @@ func (t *thread) rec(k trace.Kind, obj string, v trace.Value, line int) {
 		return
 	}
 	e := &s.ev
-	e.Seq, e.Th, e.K, e.Obj, e.V, e.Line = seq, t.id, k, obj, v, line
+	e.Seq, e.Th, e.K, e.Obj, e.V, e.Line = seq, t.id, k, obj, clipValue(v), line
+	if len(obj) > trace.MaxText {
+		e.Obj = trace.Clip(obj, trace.MaxText)
+	}
 	switch r.mode {
 	case trace.ModeSim:
 		e.T = r.sim.clock.Load()
@@ -127,13 +130,24 @@ func (r *run) recordFor(t *thread, k trace.Kind, obj string, v trace.Value, line
 		return
 	}
 	e := &s.ev
-	*e = trace.Event{Seq: seq, Th: t.id, K: k, Obj: obj, V: v, Line: line}
+	*e = trace.Event{Seq: seq, Th: t.id, K: k, Obj: trace.Clip(obj, trace.MaxText), V: clipValue(v), Line: line}
 	if r.sim != nil {
 		e.T = r.sim.clock.Load()
 	} else {
 		e.T = r.now()
 	}
 	r.rec.publish(s, seq)
+}
+
+// clipValue shortens a string value to trace.MaxText: an event shows a
+// value, and a print or a value of many megabytes would otherwise break
+// the frame it travels in. The whole print still goes to the output,
+// under its own limit.
+func clipValue(v trace.Value) trace.Value {
+	if v.Kind == trace.VStr && len(v.Str) > trace.MaxText {
+		v.Str = trace.Clip(v.Str, trace.MaxText)
+	}
+	return v
 }
 
 // toValue converts a Starlark value for an event: scalars as themselves,

@@ -9,6 +9,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -180,6 +181,28 @@ func TestAppendInt(t *testing.T) {
 	for _, v := range []int64{0, 7, 10, 99, 12345, -1, -10, 1 << 40, math.MaxInt64, math.MinInt64} {
 		if got, want := string(appendInt(nil, v)), strconv.FormatInt(v, 10); got != want {
 			t.Errorf("appendInt(%d) = %s, want %s", v, got, want)
+		}
+	}
+}
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 40, "short"},
+		{strings.Repeat("x", 100), 40, strings.Repeat("x", 18) + "… [100 bytes in all]"},
+		{strings.Repeat("é", 50), 41, strings.Repeat("é", 9) + "… [100 bytes in all]"},
+		{strings.Repeat("x", 100), 3, "… [100 bytes in all]"},
+	}
+	for _, tt := range tests {
+		got := Clip(tt.s, tt.n)
+		if got != tt.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+		if tt.n >= 40 && len(got) > tt.n {
+			t.Errorf("Clip(%q, %d) is %d bytes, want at most %d", tt.s, tt.n, len(got), tt.n)
 		}
 	}
 }
