@@ -42,6 +42,11 @@ const maxRequest = 4 << 20
 // process exit code.
 func ChildMain() int {
 	start := time.Now()
+	// Hold nothing but stdio and the event pipe before anything else.
+	if err := isolate.CloseInherited(eventsFD + 1); err != nil {
+		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
+		return 2
+	}
 	var spec isolate.Spec
 	if len(os.Args) > 2 {
 		var err error
