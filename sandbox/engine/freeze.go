@@ -17,6 +17,16 @@ import (
 // a million deep needs no deep Go stack), and sets each container's
 // frozen flag without Starlark recursing into its elements.
 func freeze(v starlark.Value) {
+	switch v.(type) {
+	case nil:
+		return
+	case *starlark.Builtin: // a bound method holds its receiver: walk it
+	default:
+		if !needsFreeze(v) {
+			v.Freeze() // a scalar, the common case: no walk
+			return
+		}
+	}
 	seen := map[starlark.Value]bool{}
 	stack := []starlark.Value{v}
 	for len(stack) > 0 {
