@@ -89,8 +89,6 @@ var hostiles = []hostile{
 				t.Errorf("cell value of %d bytes ends %q, want at most %d ending with the length it had", len(v), v[max(0, len(v)-40):], trace.MaxText)
 			}
 		}},
-	{name: "a panic of 17 MiB", src: "def main():\n    fail(\"f\" * (17 << 20))\n",
-		wantStatus: trace.StatusPanic, wantMsg: "bytes in all]", check: clippedEvents},
 	{name: "twenty thousand long checks", src: "def main():\n    m = \"m\" * 4096\n    for i in range(20000):\n        check(True, m)\n",
 		wantStatus: trace.StatusOK, wantMsg: "The result lists the first", check: clippedEvents},
 	{name: "recursive spawns", src: "def main():\n    def fib(n):\n        if n < 2:\n            return n\n        return spawn(fib, n - 1).join() + spawn(fib, n - 2).join()\n    check(fib(6) == 8, \"fib(6) by spawns is 8\")\n",

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"interleave/sandbox/trace"
@@ -111,4 +112,45 @@ func TestSleepAndWorkRanges(t *testing.T) {
 	cases = append(cases, runCase{name: "the bounds themselves", modes: []trace.Mode{trace.ModeSim}, want: trace.StatusOK,
 		src: mainOf("    sleep(0)\n    sleep(60000)\n    work(0)\n    work(10000000)\n")})
 	runCases(t, cases)
+}
+
+// TestLongTextsClipped makes values, names and messages of 17 MiB, more
+// than a frame holds: events and the result carry them clipped.
+func TestLongTextsClipped(t *testing.T) {
+	const marker = " bytes in all]" // after "… [N", N the length it had
+	long := func(t *testing.T, what, s string) {
+		t.Helper()
+		if len(s) > 2*trace.MaxText || !strings.HasSuffix(s, marker) {
+			t.Errorf("%s is %d bytes ending %q, want at most %d ending %q", what, len(s), s[max(0, len(s)-30):], 2*trace.MaxText, marker)
+		}
+	}
+	events := func(t *testing.T, evs []trace.Event) {
+		t.Helper()
+		for _, e := range evs {
+			if len(e.Obj) > trace.MaxText || len(e.V.Str) > trace.MaxText {
+				t.Fatalf("event %d carries %d and %d bytes, want at most %d", e.Seq, len(e.Obj), len(e.V.Str), trace.MaxText)
+			}
+		}
+	}
+	runCases(t, []runCase{
+		{name: "a panic", modes: []trace.Mode{trace.ModeSim}, want: trace.StatusPanic, msg: marker, src: mainOf(`
+    fail("f" * (17 << 20))
+`), check: func(t *testing.T, res *trace.Result, evs []trace.Event) {
+			events(t, evs)
+			long(t, "the message", res.Message)
+			long(t, "main's panic", res.Threads[0].Panic)
+		}},
+		{name: "a cell and a check", modes: []trace.Mode{trace.ModeSim}, want: trace.StatusOK, src: mainOf(`
+    s = "c" * (17 << 20)
+    c = cell(s, s)
+    check(True, s)
+    spawn(len, s, name = s).join()
+`), check: func(t *testing.T, res *trace.Result, evs []trace.Event) {
+			events(t, evs)
+			long(t, "the cell's name", res.Cells[0].Name)
+			long(t, "the cell's value", res.Cells[0].Value.Str)
+			long(t, "the check", res.Checks[0].Msg)
+			long(t, "the thread's name", res.Threads[1].Name)
+		}},
+	})
 }

@@ -42,7 +42,7 @@ func TestRecursiveSpawns(t *testing.T) {
         return f
     check(spawn(make).join()(5) == 120, "5!")
 `)},
-		{name: "self-spawning bomb", want: trace.StatusLimit, msg: "thread limit", src: mainOf(`
+		{name: "self-spawning bomb", want: trace.StatusLimit, msg: "thread limit reached: at most 100 threads", limits: Limits{Threads: 100}, src: mainOf(`
     def bomb():
         spawn(bomb)
         sleep(60000)
