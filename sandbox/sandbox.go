@@ -20,6 +20,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/sys/unix"
+
 	"interleave/sandbox/analysis"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/isolate"
@@ -307,11 +309,9 @@ func exitCause(err error) string {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			sig := ws.Signal()
-			if sig == syscall.SIGKILL {
-				return "it was killed (SIGKILL), most likely for using too much memory"
-			}
-			return "it was killed by signal " + sig.String()
+			// Only what was observed: a kill the cgroup's memory counters
+			// explain was named the memory limit before this.
+			return "it was killed by signal " + unix.SignalName(ws.Signal())
 		}
 		return fmt.Sprintf("it exited with code %d", ee.ExitCode())
 	}
