@@ -73,7 +73,8 @@ export function raceWindow(events, minPad = 50) {
 
 // racePlaces lays out the finding on show, for the canvas and the SVG
 // (sy: the scroll offset, 0 for the SVG): a point per event found (its
-// tag, and i, its place in the finding), and where the label goes.
+// tag, and i, its place in the finding), and where the label goes
+// (lx, ly: its left end and middle).
 export function racePlaces(tl, sy) {
   const r = tl.trace.races[tl.raceIndex];
   if (!r || tl.group !== "thread") return null;
@@ -84,8 +85,10 @@ export function racePlaces(tl, sy) {
     if (p) pts.push({ x: p.x, y: p.y - sy, i, tag: accessWord(a, i) });
   });
   if (!pts.length) return null;
-  const right = Math.max(...pts.map((p) => p.x)) + RING + 60;
-  return { r, pts, label: raceLabel(r), lx: right, ly: pts[0].y - 18 };
+  // The label goes on the lane line right of the last event drawn, where
+  // the events' tags (above and below the line) leave room.
+  const last = pts.reduce((m, p) => (p.x > m.x ? p : m), pts[0]);
+  return { r, pts, label: raceLabel(r), lx: last.x + RING + 6, ly: last.y };
 }
 
 // curve is the arrow from one ringed event to the next: from ring edge to
