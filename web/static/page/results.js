@@ -3,7 +3,7 @@
 // details (the wait-for cycle, checks, final values, threads, output).
 
 import { fmtTime, esc } from "../format.js";
-import { countSentences, raceLines } from "../timeline/race.js";
+import { countSentences, raceLines, raceLabel } from "../timeline/race.js";
 
 const NUM = new Intl.NumberFormat();
 
@@ -86,15 +86,24 @@ export function setupResults(p) {
     el.findings.textContent = "";
     el.resultEl.querySelectorAll(".detail").forEach((n) => n.remove());
   }
-  // finding is a button under the lanes that shows an event.
+  // finding is a button under the lanes that shows an event (or, without
+  // one, the race finding on show).
   function finding(cls, text, e, title) {
     const b = document.createElement("button");
     b.type = "button";
     b.className = cls;
     b.textContent = text;
     if (title) b.title = title;
-    b.addEventListener("click", () => { timeline.select(e); timeline.reveal(e); });
+    b.addEventListener("click", () => {
+      if (!e) {
+        showRace(Math.max(0, timeline.raceIndex));
+        return;
+      }
+      timeline.select(e);
+      timeline.reveal(e);
+    });
     el.findings.appendChild(b);
+    return b;
   }
   // renderFindings puts what went wrong above the timeline, each with a
   // button that shows it.
@@ -105,9 +114,15 @@ export function setupResults(p) {
     }
     const items = trace.flags.slice(0, 6);
     const cut = trace.lanes.filter((l) => l.cut && !(trace.cycle.length && l.cut.v === "deadlock"));
-    if (!items.length && !cut.length) return;
+    const races = trace.races.length;
+    if (!items.length && !cut.length && !races) return;
     el.findings.hidden = false;
     el.findings.textContent = "";
+    if (races) {
+      const total = res.race_summary?.total || races;
+      const b = finding("finding race", `⚠ ${raceLabel(trace.races[0])}${total > 1 ? ` (${NUM.format(total)} findings)` : ""}`, null, "Zoom onto it; the result panel lists them all");
+      b.dataset.testid = "race-finding";
+    }
     for (const e of items) {
       const name = trace.threads.get(e.th)?.name ?? e.th;
       const text = e.k === "panic" ? `! ${name} panicked: ${e.v ?? ""}` : `✗ check failed: ${e.v ?? ""}`;

@@ -74,7 +74,7 @@ export function raceWindow(events, minPad = 50) {
 // racePlaces lays out the finding on show, for the canvas and the SVG
 // (sy: the scroll offset, 0 for the SVG): a point per event found (its
 // tag, and i, its place in the finding), and where the label goes
-// (lx, ly: its left end and middle).
+// (lx, ly: its left end and middle; left of lastX when there is no room).
 export function racePlaces(tl, sy) {
   const r = tl.trace.races[tl.raceIndex];
   if (!r || tl.group !== "thread") return null;
@@ -88,7 +88,7 @@ export function racePlaces(tl, sy) {
   // The label goes on the lane line right of the last event drawn, where
   // the events' tags (above and below the line) leave room.
   const last = pts.reduce((m, p) => (p.x > m.x ? p : m), pts[0]);
-  return { r, pts, label: raceLabel(r), lx: last.x + RING + 6, ly: last.y };
+  return { r, pts, label: raceLabel(r), lx: last.x + RING + 6, ly: last.y, lastX: last.x };
 }
 
 // curve is the arrow from one ringed event to the next: from ring edge to
@@ -142,7 +142,7 @@ export function drawRace(tl, g, sy) {
   for (const p of pl.pts) tag(g, th, p.tag, p.x + RING + 2, p.y + (p.i % 2 ? 13 : -13), col);
   g.font = "bold 11px system-ui, sans-serif";
   const w = g.measureText(pl.label).width + 8;
-  const bx = Math.max(2, Math.min(pl.lx, tl.W - w - 2));
+  const bx = labelX(pl, w, tl.W);
   g.fillStyle = th.bg;
   g.globalAlpha = 0.92;
   g.fillRect(bx, pl.ly - 8, w, 16);
@@ -152,6 +152,14 @@ export function drawRace(tl, g, sy) {
   g.strokeRect(bx + 0.5, pl.ly - 7.5, w - 1, 15);
   g.fillStyle = col;
   g.fillText(pl.label, bx + 4, pl.ly + 0.5);
+}
+
+// labelX puts a label of width w right of the last event, or left of it
+// when it would run off the right edge.
+function labelX(pl, w, W) {
+  if (pl.lx + w <= W - 2) return pl.lx;
+  const left = pl.lastX - RING - 6 - w;
+  return left >= 2 ? left : Math.max(2, W - w - 2);
 }
 
 function tag(g, th, text, x, y, col) {
@@ -193,6 +201,6 @@ export function raceSVG(tl, { put, W, th, n, head: svgHead }) {
     put(`<text x="${n(p.x + RING + 4)}" y="${n(y + 3.5)}" font-size="10" font-weight="700" fill="${col}">${esc(p.tag)}</text>`);
   }
   const w = pl.label.length * 6.4 + 8;
-  const bx = Math.max(2, Math.min(pl.lx, W - w - 2));
+  const bx = labelX(pl, w, W);
   put(`<g data-race-label=""><rect x="${n(bx)}" y="${n(pl.ly - 8)}" width="${n(w)}" height="16" fill="${th.bg}" fill-opacity="0.92" stroke="${col}"/><text x="${n(bx + 4)}" y="${n(pl.ly + 4)}" font-size="11" font-weight="700" fill="${col}">${esc(pl.label)}</text></g>`);
 }
