@@ -18,6 +18,7 @@ type tlRace struct {
 	Obj   string
 	Text  string
 	Seqs  []int
+	Lines []int
 	Found int
 }
 
@@ -103,8 +104,8 @@ func TestRaceLostUpdate(t *testing.T) {
 		t.Errorf("view after the click = %+v, want narrower than %+v", after, before)
 	}
 	marked := evaluate[string](t, ctx, `document.querySelector('[data-testid="editor-pane"]').dataset.markedLines || ""`)
-	if marked == "" {
-		t.Errorf("editor marks no lines after a click on a finding")
+	if want := strings.Trim(fmt.Sprint(races[1].Lines), "[]"); marked != want || want == "" {
+		t.Errorf("editor marks lines %q after a click on a finding, want %q", marked, want)
 	}
 	screenshot(t, ctx, "race-lost-update")
 

@@ -8,7 +8,7 @@ import { eventBySeq } from "./search.js";
 import { position, pick } from "./hit.js";
 import { toPNG } from "./export.js";
 import { setData } from "./render.js";
-import { raceLabel } from "./race.js";
+import { raceLabel, raceLines } from "./race.js";
 
 export function publish(tl) {
   const t = tl.trace;
@@ -69,9 +69,12 @@ export function api(tl) {
       }));
     },
     // races are the analysis's findings: kind, object, sentence, the seqs
-    // of their accesses and how many of those events the page has.
+    // and script lines of their accesses and how many of those events the
+    // page has.
     get races() {
-      return tr().races.map((r) => ({ kind: r.kind, obj: r.obj, text: r.text, seqs: r.accesses.map((a) => a.seq), found: r.events.length }));
+      return tr().races.map((r) => ({
+        kind: r.kind, obj: r.obj, text: r.text, seqs: r.accesses.map((a) => a.seq), lines: raceLines(r), found: r.events.length,
+      }));
     },
     // race is the finding drawn over the lanes: its index, its events as
     // drawn (x, y on the canvas, null when not drawn) and whether all of
