@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -12,7 +14,8 @@ import (
 // chrome://tracing open: a track per thread, complete slices for waits,
 // sleeps and work, async slices for lock holds (they need not nest),
 // instants for cell accesses and prints, and flow arrows for spawn, join,
-// lock handoff and messages.
+// lock handoff and messages. The spans and arrows are the page's (Fold),
+// and the output is the same bytes for the same run.
 func WriteChrome(w io.Writer, res *Result) error {
 	bw := bufio.NewWriter(w)
 	c := chromeWriter{w: bw, first: true}
@@ -33,130 +36,79 @@ func WriteChrome(w io.Writer, res *Result) error {
 			names[int(e.V.Int)] = e.Obj
 		}
 	}
-	for id, name := range names {
-		c.raw(fmt.Sprintf(`{"name":"thread_name","ph":"M","pid":1,"tid":%d,"args":{"name":%s}}`, id, quote(name)))
+	for _, id := range slices.Sorted(maps.Keys(names)) {
+		c.raw(fmt.Sprintf(`{"name":"thread_name","ph":"M","pid":1,"tid":%d,"args":{"name":%s}}`, id, quote(names[id])))
 		c.raw(fmt.Sprintf(`{"name":"thread_sort_index","ph":"M","pid":1,"tid":%d,"args":{"sort_index":%d}}`, id, id))
 	}
-
-	type open struct {
-		e    Event
-		name string
-	}
-	var (
-		pending  = map[int]open{}       // thread -> an open wait, sleep or work
-		holds    = map[string]Event{}   // mutex -> acquired event
-		lastFree = map[string]Event{}   // mutex -> last unlock
-		spawnOf  = map[int]Event{}      // child -> its spawn
-		endOf    = map[int]Event{}      // thread -> its end
-		sentQ    = map[string][]Event{} // channel -> sends not yet received
-		flowID   = 0
-		asyncID  = 0
-		holdIDs  = map[string]int{}
-		begins   = map[Kind]string{Lock: "wait for lock", Join: "join", Send: "send", Recv: "recv", Sleep: "sleep", Work: "work"}
-		ends     = map[Kind]Kind{Acquired: Lock, Joined: Join, Sent: Send, Received: Recv, Wake: Sleep, Worked: Work}
-	)
-	flow := func(from, to Event, name string) {
-		flowID++
-		c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"s","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), flowID, from.Th, us(from.T)))
-		c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"f","bp":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), flowID, to.Th, us(to.T)))
-	}
-	point := func(e Event, name string) {
-		// A zero-length slice rather than an instant, so flows can bind to it.
-		c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":0,"args":%s}`,
-			quote(name), quote(e.K.String()), e.Th, us(e.T), args(e)))
-	}
+	bySeq := make(map[uint64]Event, len(res.Events))
 	for _, e := range res.Events {
-		if name, ok := begins[e.K]; ok {
-			label := name
-			if e.Obj != "" {
-				label += " " + e.Obj
-			}
-			pending[e.Th] = open{e: e, name: label}
-		}
-		if req, ok := ends[e.K]; ok {
-			if o, ok := pending[e.Th]; ok && o.e.K == req {
-				c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":%s}`,
-					quote(o.name), quote(req.String()), e.Th, us(o.e.T), us(e.T-o.e.T), args(e)))
-				delete(pending, e.Th)
-			}
-		}
-		switch e.K {
-		case Spawn:
-			point(e, "spawn "+e.Obj)
-			if e.V.Kind == VInt {
-				spawnOf[int(e.V.Int)] = e
-			}
-		case Start:
-			point(e, "start")
-			if s, ok := spawnOf[e.Th]; ok {
-				flow(s, e, "spawn")
-			}
-		case End, Panic, Cutoff:
-			point(e, e.K.String())
-			endOf[e.Th] = e
-		case Joined:
-			point(e, "joined "+e.Obj)
-			for id, n := range names {
-				if n == e.Obj {
-					if end, ok := endOf[id]; ok {
-						flow(end, e, "join")
-					}
-				}
-			}
-		case Acquired:
-			point(e, "acquired "+e.Obj)
-			if u, ok := lastFree[e.Obj]; ok && u.Th != e.Th {
-				flow(u, e, "handoff "+e.Obj)
-			}
-			holds[e.Obj] = e
-			asyncID++
-			holdIDs[e.Obj] = asyncID
-			c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"b","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+e.Obj), asyncID, e.Th, us(e.T)))
-		case TryLock:
-			if e.V.Kind == VBool && e.V.Int != 0 {
-				holds[e.Obj] = e
-				asyncID++
-				holdIDs[e.Obj] = asyncID
-				c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"b","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+e.Obj), asyncID, e.Th, us(e.T)))
-			}
-			c.instant(e)
-		case Unlock:
-			point(e, "unlock "+e.Obj)
-			if _, ok := holds[e.Obj]; ok {
-				c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+e.Obj), holdIDs[e.Obj], e.Th, us(e.T)))
-				delete(holds, e.Obj)
-			}
-			lastFree[e.Obj] = e
-		case Sent:
-			point(e, "sent "+e.Obj)
-			sentQ[e.Obj] = append(sentQ[e.Obj], e)
-		case Received:
-			point(e, "received "+e.Obj)
-			if q := sentQ[e.Obj]; len(q) > 0 {
-				flow(q[0], e, "message "+e.Obj)
-				sentQ[e.Obj] = q[1:]
-			}
-		case Get, Set, Add, Cas, Swap, Print, Check, Close, Yield:
-			c.instant(e)
-		}
+		bySeq[e.Seq] = e
+		c.event(e)
 	}
-	// Close what the run left open (a deadlock, a cut-off thread).
-	for th, o := range pending {
-		end := o.e.T
-		if e, ok := endOf[th]; ok {
-			end = e.T
-		}
-		c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":{"unfinished":true}}`,
-			quote(o.name), quote(o.e.K.String()), th, us(o.e.T), us(end-o.e.T)))
+	fold := Fold(res.Events)
+	for i, s := range fold.Spans {
+		c.span(s, bySeq, i+1, lastT(res))
 	}
-	for obj, e := range holds {
-		c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+obj), holdIDs[obj], e.Th, us(lastT(res))))
+	for i, a := range fold.Arrows {
+		name := a.Kind
+		if a.Kind == "handoff" || a.Kind == "message" {
+			name += " " + a.Obj
+		}
+		c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"s","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), i+1, a.FromThread, us(a.FromT)))
+		c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"f","bp":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), i+1, a.ToThread, us(a.ToT)))
 	}
 	bw.WriteString("]}\n")
 	if c.err != nil {
 		return c.err
 	}
 	return bw.Flush()
+}
+
+// chromePoints are the events a flow arrow starts or ends at: written as
+// zero-length slices rather than instants, so that flows can bind to them.
+var chromePoints = map[Kind]string{Spawn: "spawn", Start: "start", End: "end", Panic: "panic", Cutoff: "cutoff",
+	Joined: "joined", Acquired: "acquired", Unlock: "unlock", Sent: "sent", Received: "received"}
+
+// chromeSpanNames name the spans as Perfetto shows them.
+var chromeSpanNames = map[string]string{"wait": "wait for lock", "join": "join", "send": "send", "recv": "recv", "sleep": "sleep", "work": "work"}
+
+func (c *chromeWriter) event(e Event) {
+	if name, ok := chromePoints[e.K]; ok {
+		if e.Obj != "" && e.K != Start && e.K != End && e.K != Panic && e.K != Cutoff {
+			name += " " + e.Obj
+		}
+		c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":0,"args":%s}`,
+			quote(name), quote(e.K.String()), e.Th, us(e.T), args(e)))
+		return
+	}
+	if IsInstant(e.K) {
+		c.instant(e)
+	}
+}
+
+// span writes a wait as a complete slice, or a hold as an async slice
+// (holds of different mutexes need not nest); id numbers the holds.
+func (c *chromeWriter) span(s Span, bySeq map[uint64]Event, id int, last int64) {
+	end := last
+	if s.EndT != nil {
+		end = *s.EndT
+	}
+	if s.Kind == "hold" {
+		name := quote("hold " + s.Obj)
+		c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"b","id":%d,"pid":1,"tid":%d,"ts":%s}`, name, id, s.Thread, us(s.StartT)))
+		c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, name, id, s.Thread, us(end)))
+		return
+	}
+	label := chromeSpanNames[s.Kind]
+	if s.Obj != "" {
+		label += " " + s.Obj
+	}
+	a := `{"unfinished":true}`
+	if s.EndSeq != nil {
+		a = args(bySeq[*s.EndSeq])
+	}
+	c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":%s}`,
+		quote(label), quote(bySeq[s.StartSeq].K.String()), s.Thread, us(s.StartT), us(end-s.StartT), a))
 }
 
 type chromeWriter struct {

@@ -91,6 +91,7 @@ export class Trace {
     this.startOf = new Map();
     this.endOf = new Map();
     this.pendingJoins = new Map();
+    this.joining = new Map(); // joiner -> the thread id its join names
     this.byName = new Map();
     this.lastUnlock = new Map();
     this.chans = new Map();
@@ -197,8 +198,15 @@ export class Trace {
       case "cutoff":
         this.endThread(lane, e);
         break;
+      case "join":
+        // The join names the thread by id (names need not be unique).
+        if (typeof e.v === "number") this.joining.set(e.th, e.v);
+        break;
       case "joined": {
-        const child = this.byName.get(e.obj);
+        // Runs recorded before joins carried the id: the latest thread of
+        // that name.
+        const child = this.joining.has(e.th) ? this.joining.get(e.th) : this.byName.get(e.obj);
+        this.joining.delete(e.th);
         if (child !== undefined) {
           const end = this.endOf.get(child);
           if (end) this.arrow("join", end, e, e.obj);
