@@ -481,6 +481,13 @@ function scenarioPage(root) {
     return cycle.map((w, i) => `${i ? "which" : w.thread} ${waitWords(w)}`).join(", ");
   }
 
+  // stuckWords says that the threads of a cycle of n can never go on.
+  function stuckWords(n) {
+    if (n === 1) return "It waits for itself and can never go on";
+    if (n === 2) return "Neither can go on";
+    return `None of the ${n} threads can go on`;
+  }
+
   function capitalize(t) {
     return t ? t[0].toUpperCase() + t.slice(1) : t;
   }
@@ -502,7 +509,7 @@ function scenarioPage(root) {
       const openEnded = trace.cycle.some((c) => c.holder < 0);
       banner.textContent = openEnded
         ? `⟳ ${capitalize(res.message || "Deadlock: every thread is blocked.")}`
-        : `⟳ Deadlock: ${cycleWords(trace.cycle)}. Neither can go on; the red arrows close the cycle.`;
+        : `⟳ Deadlock: ${cycleWords(trace.cycle)}. ${stuckWords(trace.cycle.length)}; the red arrows close the cycle.`;
     }
     const items = trace.flags.slice(0, 6);
     const cut = trace.lanes.filter((l) => l.cut && !(trace.cycle.length && l.cut.v === "deadlock"));
