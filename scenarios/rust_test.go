@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,59 +65,84 @@ func TestRustListings(t *testing.T) {
 		t.Skip("rustc not found: the Rust listings are not checked")
 	}
 	dir := t.TempDir()
-	for _, s := range builtin(t).All() {
+	all := builtin(t).All()
+	// The listings are checked on more goroutines than -parallel allows:
+	// a hung run waits without using a CPU.
+	problems := make([]string, len(all))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, s := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			problems[i] = checkListing(rustc, dir, s)
+		}()
+	}
+	wg.Wait()
+	for i, s := range all {
 		t.Run(s.ID, func(t *testing.T) {
-			t.Parallel()
-			shows, err := rustShows(s.Rust)
-			if err != nil {
-				t.Fatalf("%s's Rust listing: %v", s.ID, err)
-			}
-			bin := compileRust(t, rustc, dir, s)
-			counts := map[outcome]int{}
-			for i := range rustRuns {
-				o, out := runRust(t, bin)
-				counts[o]++
-				if o == ranHung && shows != showsDeadlock || o == ranBug && shows == showsOK || o == ranBug && shows == showsDeadlock {
-					t.Fatalf("run %d of %s's listing (shows: %s) %s:\n%s", i+1, s.ID, shows, o, out)
-				}
-				// One showing is enough for a listing that claims a bug.
-				if o == ranBug && shows == showsBug || o == ranHung && shows == showsDeadlock {
-					t.Logf("%s (shows: %s): %s in run %d", s.ID, shows, o, i+1)
-					return
-				}
-			}
-			if shows != showsOK {
-				t.Errorf("%s's listing (shows: %s) ran correctly %d times out of %d, want the %s to show at least once",
-					s.ID, shows, counts[ranOK], rustRuns, shows)
+			if problems[i] != "" {
+				t.Error(problems[i])
 			}
 		})
 	}
+}
+
+// checkListing compiles and runs one listing and says what is wrong with
+// it, or "" when it shows what its marker claims.
+func checkListing(rustc, dir string, s *scenarios.Scenario) string {
+	shows, err := rustShows(s.Rust)
+	if err != nil {
+		return fmt.Sprintf("%s's Rust listing: %v", s.ID, err)
+	}
+	bin, err := compileRust(rustc, dir, s)
+	if err != nil {
+		return err.Error()
+	}
+	ok := 0
+	for i := range rustRuns {
+		o, out, err := runRust(bin)
+		switch {
+		case err != nil:
+			return fmt.Sprintf("run %d of %s's listing: %v, want exit status 0:\n%s", i+1, s.ID, err, out)
+		case o == ranHung && shows != showsDeadlock, o == ranBug && shows != showsBug:
+			return fmt.Sprintf("run %d of %s's listing (shows: %s) %s:\n%s", i+1, s.ID, shows, o, out)
+		case o != ranOK:
+			return "" // one showing is enough for a listing that claims a bug
+		}
+		ok++
+	}
+	if shows != showsOK {
+		return fmt.Sprintf("%s's listing (shows: %s) ran correctly %d times out of %d, want the %s to show at least once",
+			s.ID, shows, ok, rustRuns, shows)
+	}
+	return ""
 }
 
 func (o outcome) String() string {
 	return [...]string{"ran correctly", `printed a "BUG:" line`, fmt.Sprintf("hung for %v", rustTimeout)}[o]
 }
 
-// compileRust builds a listing with rustc -O and fails on any diagnostic.
-func compileRust(t *testing.T, rustc, dir string, s *scenarios.Scenario) string {
-	t.Helper()
+// compileRust builds a listing with rustc -O; any diagnostic is an error.
+func compileRust(rustc, dir string, s *scenarios.Scenario) (string, error) {
 	src := filepath.Join(dir, strings.ReplaceAll(s.ID, "-", "_")+".rs")
 	bin := strings.TrimSuffix(src, ".rs")
 	if err := os.WriteFile(src, []byte(s.Rust+"\n"), 0o644); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	out, err := exec.Command(rustc, "--edition", "2021", "-O", "-o", bin, src).CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Fatalf("rustc --edition 2021 -O %s.rs: %v, want no error and no warning:\n%s", s.ID, err, out)
+		return "", fmt.Errorf("rustc --edition 2021 -O %s.rs: %v, want no error and no warning:\n%s", s.ID, err, out)
 	}
-	return bin
+	return bin, nil
 }
 
-// runRust runs a compiled listing once and says what it showed. A
-// listing that exits with an error (a panic) fails the test: a listing
-// reports a bug by printing it, not by crashing.
-func runRust(t *testing.T, bin string) (outcome, string) {
-	t.Helper()
+// runRust runs a compiled listing once and says what it showed. An exit
+// status other than 0 (a panic) is an error: a listing reports a bug by
+// printing it, not by crashing.
+func runRust(bin string) (outcome, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), rustTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
@@ -125,16 +151,16 @@ func runRust(t *testing.T, bin string) (outcome, string) {
 	err := cmd.Run()
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return ranHung, out.String()
+		return ranHung, out.String(), nil
 	case err != nil:
-		t.Fatalf("%s: %v, want exit status 0:\n%s", filepath.Base(bin), err, out.String())
+		return ranOK, out.String(), err
 	}
 	for _, line := range strings.Split(out.String(), "\n") {
 		if strings.HasPrefix(line, "BUG:") {
-			return ranBug, out.String()
+			return ranBug, out.String(), nil
 		}
 	}
-	return ranOK, out.String()
+	return ranOK, out.String(), nil
 }
 
 func TestRustShows(t *testing.T) {
