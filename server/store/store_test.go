@@ -156,6 +156,10 @@ func TestOpenUnwritableFolder(t *testing.T) {
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.CombinedOutput()
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		t.Skipf("cannot run the test as uid 65534 here (a noexec temporary folder?): %v", err)
+	}
 	if err != nil || !strings.Contains(string(out), "--- PASS") {
 		t.Errorf("the test run as uid 65534: %v\n%s", err, out)
 	}
