@@ -32,12 +32,19 @@ export function capitalize(t) {
   return t ? t[0].toUpperCase() + t.slice(1) : t;
 }
 
+// stuckWords says that the threads of a cycle of n can never go on.
+export function stuckWords(n) {
+  if (n === 1) return "It waits for itself and can never go on";
+  if (n === 2) return "Neither can go on";
+  return `None of the ${n} threads can go on`;
+}
+
 // bannerText is the sentence above the timeline for a deadlock.
 export function bannerText(cycle, message) {
   // Every thread blocked (on channels, say) is not a cycle of holders:
   // the engine's own sentence says it best.
   if (cycle.some((c) => c.holder < 0)) return `⟳ ${capitalize(message || "Deadlock: every thread is blocked.")}`;
-  return `⟳ Deadlock: ${cycleWords(cycle)}. Neither can go on; the red arrows close the cycle.`;
+  return `⟳ Deadlock: ${cycleWords(cycle)}. ${stuckWords(cycle.length)}; the red arrows close the cycle.`;
 }
 
 // countsText is the line under the timeline: events, threads, duration.
