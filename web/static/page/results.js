@@ -3,6 +3,7 @@
 // details (the wait-for cycle, checks, final values, threads, output).
 
 import { fmtTime, esc } from "../format.js";
+import { threadSummary } from "../timeline/words.js";
 
 const NUM = new Intl.NumberFormat();
 
@@ -47,15 +48,50 @@ export function countsText(trace) {
   return `${NUM.format(n)} ${n === 1 ? "event" : "events"} · ${th} ${th === 1 ? "thread" : "threads"} · ${fmtTime(trace.maxT)}${trace.running ? " · live" : ""}`;
 }
 
+// announcement is what the page's one status line says when the run's
+// status becomes s: queued and running, a playback, and the final status
+// with its summary; nothing for the short steps in between.
+export function announcement(s, summary) {
+  switch (s) {
+    case "starting":
+    case "loading":
+    case "idle": return "";
+    case "queued": return `Queued. ${summary}`;
+    case "running": return "Running.";
+    case "replaying": return summary;
+  }
+  return `Finished, ${s}: ${summary}`;
+}
+
 // setupResults gives the page setStatus, updateCounts, clearResults and
 // showResult.
 export function setupResults(p) {
   const { el, trace, timeline } = p;
+  const announceEl = p.$('[data-testid="announce"]', p.root);
+  const words = p.$(".tl-words", p.root);
   function setStatus(s) {
     el.statusEl.textContent = s;
     el.statusEl.dataset.status = s;
     el.resultEl.dataset.status = s;
     el.wrap.dataset.status = s;
+    const say = announcement(s, el.summaryEl.textContent);
+    if (say && announceEl) announceEl.textContent = say;
+  }
+  // describeThreads writes the timeline's text alternative: a sentence
+  // per thread (the event log has every event).
+  function describeThreads() {
+    if (!words) return;
+    const items = trace.lanes.map((l) => {
+      const li = document.createElement("li");
+      li.textContent = threadSummary(trace, l);
+      return li;
+    });
+    if (!items.length) {
+      const li = document.createElement("li");
+      li.textContent = "No events.";
+      items.push(li);
+    }
+    words.replaceChildren(...items);
   }
   function updateCounts() {
     el.counts.textContent = countsText(trace);
@@ -66,6 +102,7 @@ export function setupResults(p) {
     el.findings.hidden = true;
     el.findings.textContent = "";
     el.resultEl.querySelectorAll(".detail").forEach((n) => n.remove());
+    if (words) words.replaceChildren(Object.assign(document.createElement("li"), { textContent: "The run has not ended yet." }));
   }
   // finding is a button under the lanes that shows an event.
   function finding(cls, text, e, title) {
@@ -136,6 +173,7 @@ export function setupResults(p) {
     el.summaryEl.textContent = recorded ? `Recorded run: ${explain(res)}` : explain(res);
     renderDetails(res);
     renderFindings(res);
+    describeThreads();
   }
   return { setStatus, updateCounts, clearResults, showResult };
 }
