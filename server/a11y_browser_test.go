@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // axeTags are the rules the audit runs: WCAG 2.0 and 2.1, levels A and AA.
@@ -112,4 +113,135 @@ func TestAccessibilityAudit(t *testing.T) {
 	auditLooks(t, ctx, axe, "two-locks sim seed 1 after Run")
 	scheme(t, ctx, "light")
 	screenshot(t, ctx, "a11y-two-locks")
+}
+
+// describeFocus names the focused element for the keyboard walk: its
+// test id, its id, a log row, or its tag and name; "body" when the focus
+// was dropped to the page.
+const describeFocus = `(() => {
+	const a = document.activeElement;
+	if (!a || a === document.body) return "body";
+	if (a.matches("tr[data-seq]")) return "log-row";
+	if (a.dataset.testid) return a.dataset.testid;
+	if (a.id) return a.id;
+	if (a.name) return a.tagName.toLowerCase() + ":" + a.name;
+	return a.tagName.toLowerCase() + (a.className ? "." + a.className : "");
+})()`
+
+func focused(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return evaluate[string](t, ctx, describeFocus)
+}
+
+// A keyboard alone walks the page in order: the skip link, the mode, Run
+// (which keeps the focus through the run), the script (left with Esc then
+// Tab), the tabs, the timeline (whose arrows select events) and the log
+// (one Tab stop, arrows inside), never dropping the focus to the body.
+func TestKeyboardWalk(t *testing.T) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	viewport(t, ctx, 1280, 800)
+	within(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/s/lost-update?threads=2&iterations=20&mode=sim&seed=1"))
+	press := func(key string) string {
+		t.Helper()
+		within(t, ctx, 10*time.Second, chromedp.KeyEvent(key))
+		return focused(t, ctx)
+	}
+	var walk []string
+	at := map[string]int{}
+	for f := press(kb.Tab); f != "timeline"; f = press(kb.Tab) {
+		walk = append(walk, f)
+		if _, ok := at[f]; !ok {
+			at[f] = len(walk) - 1
+		}
+		if len(walk) > 60 {
+			t.Fatalf("60 Tabs never reached the timeline: %q", walk)
+		}
+		switch f {
+		case "body":
+			t.Fatalf("Tab dropped the focus to the body after %q", walk)
+		case "skip":
+			if g := press(kb.Enter); g != "main" {
+				t.Fatalf("the skip link took the focus to %q, want main", g)
+			}
+			if g := press(kb.Tab); g != "input:mode" {
+				t.Errorf("Tab after the skip link: %q, want the mode", g)
+			}
+			walk = append(walk, "input:mode")
+			at["input:mode"] = len(walk) - 1
+		case "run":
+			within(t, ctx, 5*time.Second, chromedp.KeyEvent(kb.Enter))
+			waitFor[string](t, ctx, "the run's result", finalStatus)
+			if g := focused(t, ctx); g != "run" {
+				t.Errorf("after a run started with Enter: focus on %q, want Run", g)
+			}
+		case "editor":
+			if g := press(kb.Tab); g != "editor" {
+				t.Errorf("Tab in the script moved the focus to %q, want it to indent", g)
+			}
+			press(kb.Escape)
+		}
+	}
+	walk = append(walk, "timeline")
+	// After the run the Result tab is the selected one, the tabs' Tab stop.
+	order := []string{"skip", "input:mode", "run", "editor", "tab-result", "panel-result", "view-tab-timeline", "zoom-out"}
+	last := -1
+	for _, f := range order {
+		i, ok := at[f]
+		if !ok {
+			t.Errorf("the walk never reached %q: %q", f, walk)
+			continue
+		}
+		if i < last {
+			t.Errorf("%q comes before the element before it in %q: %q", f, order, walk)
+		}
+		last = i
+	}
+	if n := strings.Count(strings.Join(walk, " "), "scenario-card"); n > 0 {
+		t.Errorf("the walk went through %d catalogue cards: %q", n, walk)
+	}
+
+	// The timeline: the arrows select events, N a problem; L the log.
+	press(kb.ArrowRight)
+	first := evaluate[float64](t, ctx, `window.interleave.timeline.selected ?? -1`)
+	press(kb.ArrowRight)
+	second := evaluate[float64](t, ctx, `window.interleave.timeline.selected ?? -1`)
+	if first < 0 || second <= first {
+		t.Errorf("→ then → selected %v then %v, want two events in order", first, second)
+	}
+	if s := evaluate[string](t, ctx, `document.querySelector('[data-testid="selection"]').textContent`); !strings.HasPrefix(s, "Selected:") {
+		t.Errorf("selection line = %q, want it to say what is selected", s)
+	}
+	press(kb.ArrowDown)
+	if th := evaluate[float64](t, ctx, `window.interleave.model.events.find((e) => e.seq === window.interleave.timeline.selected).th`); th == 0 {
+		t.Errorf("↓ from main stayed on thread %v, want the lane below", th)
+	}
+	if f := press("l"); f != "log-row" {
+		t.Fatalf("l on the timeline: focus on %q, want a row of the log", f)
+	}
+	row := func() float64 { return evaluate[float64](t, ctx, `Number(document.activeElement.dataset.seq)`) }
+	r0 := row()
+	press(kb.ArrowDown)
+	if r1 := row(); r1 <= r0 {
+		t.Errorf("↓ in the log: row %v after %v, want a later one", r1, r0)
+	}
+	press(kb.End)
+	end := row()
+	if n := evaluate[float64](t, ctx, `window.interleave.model.events.at(-1).seq`); end != n {
+		t.Errorf("End in the log: row %v, want the last event %v", end, n)
+	}
+	press(kb.Enter)
+	// The redraw that follows a selection keeps the focus on the row.
+	within(t, ctx, 10*time.Second, chromedp.Evaluate[bool](`new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(() => ok(true))))`, chromedp.EvalAwaitPromise))
+	if f := focused(t, ctx); f != "log-row" || row() != end {
+		t.Errorf("after Enter on row %v: focus on %q, want that row", end, f)
+	}
+	if sel := evaluate[float64](t, ctx, `window.interleave.timeline.selected ?? -1`); sel != end {
+		t.Errorf("Enter on row %v selected %v", end, sel)
+	}
+	// The rows are one Tab stop: Shift+Tab leaves them for the filters.
+	within(t, ctx, 10*time.Second, chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)))
+	if f := focused(t, ctx); f != "log-line" {
+		t.Errorf("Shift+Tab from a log row went to %q, want the line filter (one Tab stop)", f)
+	}
 }
