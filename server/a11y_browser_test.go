@@ -175,6 +175,17 @@ func TestKeyboardWalk(t *testing.T) {
 			if g := focused(t, ctx); g != "run" {
 				t.Errorf("after a run started with Enter: focus on %q, want Run", g)
 			}
+			// The one status line, outside every tab, says how it ended.
+			said := evaluate[string](t, ctx, `(() => { const a = document.querySelector('[data-testid="announce"]');
+				return a.closest("[hidden]") ? "hidden" : a.getAttribute("role") + ": " + a.textContent; })()`)
+			summary := evaluate[string](t, ctx, `document.querySelector('[data-testid="summary"]').textContent`)
+			if !strings.HasPrefix(said, "status: Finished, ") || !strings.HasSuffix(said, summary) {
+				t.Errorf("status line = %q, want role status and Finished, the status and %q", said, summary)
+			}
+			words := evaluate[[]string](t, ctx, `[...document.querySelectorAll('[data-testid="timeline-summary"] li')].map((li) => li.textContent)`)
+			if len(words) != 3 || !strings.HasPrefix(words[0], "main: ") {
+				t.Errorf("the threads in words = %q, want a sentence for main and each worker", words)
+			}
 		case "editor":
 			if g := press(kb.Tab); g != "editor" {
 				t.Errorf("Tab in the script moved the focus to %q, want it to indent", g)
