@@ -34,7 +34,9 @@ function markTabs(tabs, selected) {
 // refocus moves the focus to next when hiding a panel took it away, so
 // that it never falls back to the page's body.
 function refocus(from, next) {
-  if (from && from !== document.body && from.closest("[hidden]")) next?.focus({ preventScroll: true });
+  if (!from || from === document.body) return;
+  const gone = from.closest("[hidden]") || (from.checkVisibility ? !from.checkVisibility() : false);
+  if (gone) next?.focus({ preventScroll: true });
 }
 
 // setupControls gives the page showTab, showView and syncOSControls.
