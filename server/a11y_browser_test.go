@@ -111,6 +111,9 @@ func TestAccessibilityAudit(t *testing.T) {
 		t.Fatal("two-locks gave no status")
 	}
 	auditLooks(t, ctx, axe, "two-locks sim seed 1 after Run")
+	// Beyond the sixteen: the event log view, with a row selected.
+	evaluate[bool](t, ctx, `(() => { window.interleave.showView("log"); window.interleave.timeline.select(5); return true })()`)
+	auditLooks(t, ctx, axe, "two-locks event log")
 	scheme(t, ctx, "light")
 	screenshot(t, ctx, "a11y-two-locks")
 }
