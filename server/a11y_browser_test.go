@@ -189,6 +189,17 @@ func TestKeyboardWalk(t *testing.T) {
 			if len(words) != 3 || !strings.HasPrefix(words[0], "main: ") {
 				t.Errorf("the threads in words = %q, want a sentence for main and each worker", words)
 			}
+		case "tab-result":
+			// The arrows move along the tabs (wrapping), selecting as they go.
+			if g := press(kb.ArrowRight); g != "tab-notes" {
+				t.Errorf("→ on the Result tab: focus on %q, want the Notes tab", g)
+			}
+			if shown := evaluate[bool](t, ctx, `!document.querySelector("#panel-notes").hidden && document.querySelector("#tab-notes").getAttribute("aria-selected") === "true"`); !shown {
+				t.Error("→ to the Notes tab did not select it")
+			}
+			if g := press(kb.End); g != "tab-result" {
+				t.Errorf("End on the tabs: focus on %q, want the Result tab", g)
+			}
 		case "editor":
 			if g := press(kb.Tab); g != "editor" {
 				t.Errorf("Tab in the script moved the focus to %q, want it to indent", g)
