@@ -114,6 +114,9 @@ func TestAccessibilityAudit(t *testing.T) {
 	// Beyond the sixteen: the event log view, with a row selected.
 	evaluate[bool](t, ctx, `(() => { window.interleave.showView("log"); window.interleave.timeline.select(5); return true })()`)
 	auditLooks(t, ctx, axe, "two-locks event log")
+	within(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/s/lost-update?embed=1&threads=2&iterations=20"))
+	pressRun(t, ctx)
+	auditLooks(t, ctx, axe, "embedded lost-update after Run")
 	scheme(t, ctx, "light")
 	screenshot(t, ctx, "a11y-two-locks")
 }
