@@ -203,8 +203,8 @@ export function setupRun(p) {
   const player = new Player({
     reset(meta) {
       start(meta);
-      p.setStatus("replaying");
       el.summaryEl.textContent = "Playing the recorded run back…";
+      p.setStatus("replaying");
       el.runBtn.disabled = false;
       el.stopBtn.disabled = false;
       el.playBtn.textContent = "⏭ Skip to end";
@@ -235,8 +235,8 @@ export function setupRun(p) {
       player.play(rec, Infinity);
       el.playProgress.textContent = `${NUM.format(ev.length)} events, ${fmtTime(dur)}`;
     } catch (err) {
-      p.setStatus("error");
       el.summaryEl.textContent = err instanceof ApiError ? err.message : "The recorded run could not be read.";
+      p.setStatus("error");
       p.showTab("result");
     }
   }
