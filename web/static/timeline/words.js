@@ -134,12 +134,17 @@ export function threadSummary(trace, l) {
   for (const [m, h] of holds) parts.push(`holds lock ${m} ${h.n === 1 ? "once" : `${h.n} times`}, ${fmtTime(h.t)} in all`);
   const blocked = new Map();
   for (const s of l.rows[0]) {
-    const b = blocked.get(s.kind) || { n: 0, t: 0 };
+    const b = blocked.get(s.kind) || { n: 0, t: 0, open: false };
     b.n++;
     b.t += (s.t1 === null ? end : s.t1) - s.t0;
+    b.open ||= s.t1 === null || s.unfinished;
     blocked.set(s.kind, b);
   }
-  for (const [k, b] of blocked) parts.push(`${SPAN_WORDS[k] || k} ${b.n === 1 ? "once" : `${b.n} times`}, ${fmtTime(b.t)}`);
+  for (const [k, b] of blocked) {
+    if (k === "work" || k === "sleep") b.open = false;
+    const how = b.n === 1 && b.open ? "never finished" : `${fmtTime(b.t)}${b.open ? ", the last one never finished" : ""}`;
+    parts.push(`${SPAN_WORDS[k] || k} ${b.n === 1 ? "once" : `${b.n} times`}, ${how}`);
+  }
   for (const f of l.flags) parts.push(f.k === "panic" ? `panicked: ${fmtValue(f.v)}` : `check failed: ${f.v ?? ""}`);
   return `${parts.join(", ")}.`;
 }
