@@ -112,6 +112,8 @@ func TestPages(t *testing.T) {
 			"counter.set(v + 1)", "<strong>Look for</strong>", "UnsafeCell", "Lost updates",
 		}},
 		{"/s/lost-update?threads=8&mode=sim&seed=42", 200, []string{`value="8"`, `value="42"`, `value="sim" checked`}},
+		{"/s/heisenbug", 200, []string{`name="seed" value="11"`}},
+		{"/s/heisenbug?seed=4", 200, []string{`name="seed" value="4"`}},
 		{"/s/lost-update?threads=99", 200, []string{`Param &#34;threads&#34; must be from 1 to 16, not 99. The default is used instead.`}},
 		{"/s/no-such-thing", 404, []string{"There is nothing here", `href="/s/lost-update"`}},
 		{"/nowhere", 404, []string{"There is nothing here"}},
