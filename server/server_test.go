@@ -109,7 +109,7 @@ func TestPages(t *testing.T) {
 			`data-testid="run"`, `data-testid="stop"`, `data-testid="status"`, `data-testid="result"`,
 			`data-testid="timeline"`, `data-testid="event-log"`, `data-testid="editor"`, `data-testid="share"`,
 			`data-testid="params"`, `data-testid="mode"`, `data-param="threads"`, `data-param="iterations"`,
-			"counter.set(v + 1)", "<strong>Look for</strong>", "UnsafeCell", "Lost updates",
+			"counter.set(v + 1)", "<strong>Look for</strong>", "AtomicU64", "Lost updates",
 		}},
 		{"/s/lost-update?threads=8&mode=sim&seed=42", 200, []string{`value="8"`, `value="42"`, `value="sim" checked`}},
 		{"/s/heisenbug", 200, []string{`name="seed" value="11"`}},
