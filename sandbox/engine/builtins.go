@@ -75,10 +75,10 @@ func (t *thread) recVer(k trace.Kind, obj string, v trace.Value, line int, ver u
 		e.Tid, e.CPU, e.HasOS = 0, 0, false
 	case trace.ModeGreen:
 		e.T = r.now()
-		e.Tid, e.CPU, e.HasOS = t.osTid(), currentCPU(), true
+		e.Tid, e.CPU, e.HasOS = t.osTid(), t.cpu(), true
 	default:
 		e.T = r.now()
-		e.Tid, e.CPU, e.HasOS = t.tid, currentCPU(), true
+		e.Tid, e.CPU, e.HasOS = t.tid, t.cpu(), true
 	}
 	r.rec.publish(s, seq)
 }
@@ -90,39 +90,6 @@ func (r *run) now() int64 {
 		return rdtsc()
 	}
 	return nanotime() - r.start
-}
-
-// osTid is the OS thread a green thread runs on now. It calls gettid only
-// when the thread key (the FS base) changes.
-func (t *thread) osTid() int {
-	if !useFSBase {
-		return gettid()
-	}
-	k := threadKey()
-	if k == t.lastKey && t.lastTid != 0 {
-		return t.lastTid
-	}
-	r := t.r
-	r.tidMu.Lock()
-	tid, ok := r.tids[k]
-	r.tidMu.Unlock()
-	if !ok {
-		for {
-			k1, id, k2 := threadKey(), gettid(), threadKey()
-			if k1 == k2 {
-				k, tid = k1, id
-				break
-			}
-		}
-		r.tidMu.Lock()
-		if r.tids == nil {
-			r.tids = map[uint64]int{}
-		}
-		r.tids[k] = tid
-		r.tidMu.Unlock()
-	}
-	t.lastKey, t.lastTid = k, tid
-	return tid
 }
 
 // recordFor records an event on t's lane from another goroutine (cutoff);
