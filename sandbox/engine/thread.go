@@ -111,7 +111,11 @@ func (r *run) startThread(t *thread) {
 	if r.sim != nil {
 		r.sim.add(t)
 	}
-	go t.main()
+	if r.mode == trace.ModeOS {
+		go t.main()
+		return
+	}
+	goThread(t)
 }
 
 func (t *thread) main() {
