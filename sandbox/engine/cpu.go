@@ -28,7 +28,7 @@ import (
 //   - gettid: the system call.
 //
 // Every path reports the same truth as the system calls would at that
-// instant. The environment variable INTERLEAVE_CPU, read once when the
+// instant. The environment variable INTERLEAVE_CPU_PATH, read once when the
 // process starts, takes fewer paths, to measure a machine without these
 // instructions on one that has them:
 //
@@ -54,12 +54,12 @@ const (
 var cpuMethod, tidMethod int
 
 func init() {
-	if configureCPU(os.Getenv("INTERLEAVE_CPU")) != nil {
+	if configureCPU(os.Getenv("INTERLEAVE_CPU_PATH")) != nil {
 		_ = configureCPU("auto")
 	}
 }
 
-// cpuLevels are the values of INTERLEAVE_CPU.
+// cpuLevels are the values of INTERLEAVE_CPU_PATH.
 var cpuLevels = []string{"auto", "rdtscp", "plain", "syscall"}
 
 // configureCPU picks the CPU and thread paths that level allows.
@@ -74,7 +74,7 @@ func configureCPU(level string) error {
 	case "syscall":
 		rdpid, rdtscp, fsbase, kernel = false, false, false, false
 	default:
-		return fmt.Errorf("INTERLEAVE_CPU=%q: want one of %v", level, cpuLevels)
+		return fmt.Errorf("INTERLEAVE_CPU_PATH=%q: want one of %v", level, cpuLevels)
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()

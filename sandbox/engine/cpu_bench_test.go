@@ -19,7 +19,7 @@ func cpuPathNames() string {
 }
 
 // BenchmarkRecorderPaths measures one event from one thread, with the
-// flusher running, for every INTERLEAVE_CPU level side by side, and Go's
+// flusher running, for every INTERLEAVE_CPU_PATH level side by side, and Go's
 // own tracer (runtime/trace, one trace.Log per event) as the comparator.
 func BenchmarkRecorderPaths(b *testing.B) {
 	defer func() { _ = configureCPU("auto") }()
@@ -69,7 +69,7 @@ func benchRecorder(b *testing.B, mode trace.Mode) {
 }
 
 // BenchmarkCellGetPaths is c.get() in a Starlark loop, recorded, for
-// every INTERLEAVE_CPU level: the recording cost as a script sees it.
+// every INTERLEAVE_CPU_PATH level: the recording cost as a script sees it.
 func BenchmarkCellGetPaths(b *testing.B) {
 	defer func() { _ = configureCPU("auto") }()
 	for _, mode := range []trace.Mode{trace.ModeOS, trace.ModeGreen} {

@@ -90,7 +90,7 @@ func TestOSTid(t *testing.T) {
 	}
 }
 
-// TestCPULevels checks, for every INTERLEAVE_CPU level, that a locked
+// TestCPULevels checks, for every INTERLEAVE_CPU_PATH level, that a locked
 // thread's events name its tid and a CPU that exists.
 func TestCPULevels(t *testing.T) {
 	defer func() { _ = configureCPU("auto") }()
