@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"go.starlark.net/starlark"
 
@@ -13,7 +14,13 @@ import (
 
 // predeclared is the scenario language of DESIGN.md. print is Starlark's
 // own, redirected by printHook.
-func (r *run) predeclared() starlark.StringDict {
+func (r *run) predeclared() starlark.StringDict { return predeclaredOnce() }
+
+// predeclaredOnce builds the builtins once per process: they hold no
+// state of a run (each finds its run through the calling thread), and
+// Starlark only reads the dictionary, so runs share it rather than
+// allocating eleven objects each.
+var predeclaredOnce = sync.OnceValue(func() starlark.StringDict {
 	return starlark.StringDict{
 		"spawn":     starlark.NewBuiltin("spawn", spawn),
 		"sleep":     starlark.NewBuiltin("sleep", sleepBuiltin),
@@ -26,7 +33,7 @@ func (r *run) predeclared() starlark.StringDict {
 		"fail":      starlark.NewBuiltin("fail", failBuiltin),
 		"param":     scenarios.ParamBuiltin,
 	}
-}
+})
 
 // begin is the prologue of every builtin that acts: it finds the calling
 // scenario thread and passes a scheduling point (sim mode may switch
