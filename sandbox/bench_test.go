@@ -32,6 +32,7 @@ func BenchmarkStartup(b *testing.B) {
 		{"all-layers-warm", isolate.Auto, 2, trace.ModeOS, 0},
 		{"all-layers-warm-idle", isolate.Auto, 2, trace.ModeOS, 100 * time.Millisecond},
 		{"all-layers-warm-idle-sim", isolate.Auto, 2, trace.ModeSim, 100 * time.Millisecond},
+		{"plain-warm-idle-sim", isolate.Off, 2, trace.ModeSim, 100 * time.Millisecond},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
