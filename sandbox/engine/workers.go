@@ -27,6 +27,7 @@ func worker(t *thread) {
 	defer idle.Stop()
 	for {
 		t.main()
+		t = nil // the run it belonged to may be collected meanwhile
 		idle.Reset(workerIdle)
 		select {
 		case t = <-idleWorkers:
