@@ -107,6 +107,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
 	}
+	cfg.NoProbe = true // one run: its own child proves the namespaces
 	runner, err := sandbox.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)

@@ -50,6 +50,11 @@ type Config struct {
 	// starts each child on demand. A Runner with warm children must be
 	// closed.
 	Warm int
+	// NoProbe skips the probe child that proves the namespaces at start:
+	// the first run's child proves them instead (for a one-run command,
+	// which would otherwise start two processes). It applies when Exe is
+	// empty and the level is not Strict, which must prove its layers first.
+	NoProbe bool
 }
 
 // DefaultTimeout is the wall-clock limit of a run unless configured.
@@ -114,7 +119,11 @@ func New(cfg Config) (*Runner, error) {
 			return nil, fmt.Errorf("set up sandbox: %w", err)
 		}
 	}
-	box, err := isolate.New(level, lim, exe, ProbeArg)
+	probe := ProbeArg
+	if cfg.NoProbe && cfg.Exe == "" && level != isolate.Strict {
+		probe = ""
+	}
+	box, err := isolate.New(level, lim, exe, probe)
 	if err != nil {
 		if removeCopy != nil {
 			removeCopy()
