@@ -15,15 +15,16 @@ import { stepWhere, findingIndexes, nextFinding, objectsOf, indexBySeq } from ".
 import { threadStateText, cellText, lockText, chanText, eventSentence, capacities, nameOf } from "./words.js";
 import { esc } from "../format.js";
 
-const MAX_OBJECTS = 200; // objects listed in the object chooser
+const MAX_OBJECTS = 200; // objects offered in the object chooser
+const MAX_LISTED = 300; // objects listed with their state
 
 const HTML = `
 <div class="step-bar" role="toolbar" aria-label="Step through the run">
   <strong>Step</strong>
-  <button type="button" data-testid="step-first" title="First event (Home)" aria-label="First event">⏮</button>
+  <button type="button" data-testid="step-first" title="First event (Home)" aria-label="First event">|◀</button>
   <button type="button" data-testid="step-prev" title="Previous event (,)" aria-label="Previous event">◀</button>
   <button type="button" data-testid="step-next" title="Next event (.)" aria-label="Next event">▶</button>
-  <button type="button" data-testid="step-last" title="Last event (End)" aria-label="Last event">⏭</button>
+  <button type="button" data-testid="step-last" title="Last event (End)" aria-label="Last event">▶|</button>
   <input type="range" class="step-scrub" data-testid="step-scrub" min="-1" max="0" value="-1" aria-label="Cursor: event number">
   <span class="step-pos" data-testid="step-pos"></span>
 </div>
@@ -117,7 +118,9 @@ export function setupStep(p) {
     panel.dataset.cursor = String(cur);
     panel.dataset.seq = e ? String(e.seq) : "";
     q("step-pos").textContent = `event ${cur + 1} of ${st.length}`;
-    q("step-event").textContent = eventSentence(shown, e, st.length);
+    const sentence = eventSentence(shown, e, st.length);
+    q("step-event").textContent = sentence;
+    scrub.setAttribute("aria-valuetext", `event ${cur + 1} of ${st.length}: ${sentence}`);
     if (e) threadSel.value = String(e.th);
     if (e && e.obj !== undefined && objectSel.querySelector(`option[value="${CSS.escape(String(e.obj))}"]`)) objectSel.value = String(e.obj);
     showState(shown, e);
@@ -141,6 +144,15 @@ export function setupStep(p) {
     for (const c of s.chans.values()) {
       const held = st.contents(s, c.name);
       items.push(`<li data-obj="${esc(c.name)}" data-kind="channel" data-count="${held.length}"${obj === c.name ? ' class="changed"' : ""}>${esc(chanText(c, held, caps.get(c.name)))}</li>`);
+    }
+    // A run with thousands of objects lists the first ones and the one
+    // the event at the cursor touched.
+    if (items.length > MAX_LISTED) {
+      const touched = items.slice(MAX_LISTED).find((h) => h.includes(' class="changed"'));
+      const more = items.length - MAX_LISTED - (touched ? 1 : 0);
+      items.length = MAX_LISTED;
+      if (touched) items.push(touched);
+      items.push(`<li class="muted">… and ${more} more objects</li>`);
     }
     q("step-objects").innerHTML = items.join("") || '<li class="muted">No objects touched yet.</li>';
     editor.threadLines(threads.filter((t) => t.line && !TERMINAL.has(t.state))
