@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +204,42 @@ func TestStepCounterMutex(t *testing.T) {
 	within(t, ctx, 5*time.Second, chromedp.Evaluate[any](`window.interleave.timeline.select(2)`))
 	if v = readStepView(t, ctx); v.Seq != "2" {
 		t.Errorf("after selecting seq 2: cursor on seq %q, want 2", v.Seq)
+	}
+}
+
+// A recorded run (/r/ID) steps as a live one does, without running
+// anything: the state at a channel's first message shows it held.
+func TestStepRecordedRun(t *testing.T) {
+	ts := sharingServer(t, filepath.Join(t.TempDir(), "share.db"))
+	ctx := newBrowser(t)
+	viewport(t, ctx, 1280, 900)
+	runPage(t, ctx, ts.URL+"/s/message-stream?mode=sim&seed=1")
+	link := shareLink(t, ctx, "share-run")
+
+	ctx2 := newBrowser(t)
+	viewport(t, ctx2, 1280, 900)
+	within(t, ctx2, 30*time.Second, chromedp.Navigate(link))
+	waitFor[string](t, ctx2, "the recorded run drawn", finalStatus)
+	waitFor[bool](t, ctx2, "the step panel", `window.interleave.step.ready`)
+	i, sent := firstIndex(t, ctx2, `e.k === "sent"`)
+	clickStep(t, ctx2, "step-first")
+	for k := 0; k <= i; k++ {
+		clickStep(t, ctx2, "step-next")
+	}
+	v := readStepView(t, ctx2)
+	if v.Cursor != i {
+		t.Fatalf("after %d steps: cursor %d, want %d", i+1, v.Cursor, i)
+	}
+	var held string
+	for _, o := range v.Objects {
+		if o.Obj == sent.Obj {
+			held = o.Text
+		}
+	}
+	if want := fmt.Sprintf("%s: holds %q", sent.Obj, sent.V); !strings.HasPrefix(held, want) {
+		t.Errorf("channel at the first sent = %q, want it to start %q", held, want)
+	}
+	if n := evaluate[int](t, ctx2, `window.interleave.runs`); n != 0 {
+		t.Errorf("the replay page asked for %d runs, want none", n)
 	}
 }
