@@ -168,7 +168,30 @@ func TestStepLostUpdate(t *testing.T) {
 	if v = readStepView(t, ctx); v.Cursor != n-1 || v.Pos != fmt.Sprintf("event %d of %d", n, n) {
 		t.Errorf("after last: cursor %d, %q; want %d", v.Cursor, v.Pos, n-1)
 	}
+	// The next finding from the start is the first access of a race
+	// finding, in the run's findings.
+	clickStep(t, ctx, "step-first")
+	clickStep(t, ctx, "step-finding-next")
+	v = readStepView(t, ctx)
+	first := evaluate[int](t, ctx, `Math.min(...window.interleave.step.findings)`)
+	inRace := evaluate[bool](t, ctx, fmt.Sprintf(`window.interleave.timeline.races.some((r) => r.seqs.includes(%s))`, v.Seq))
+	if v.Cursor != first || !inRace {
+		t.Errorf("after next finding: cursor %d (seq %s, in a race finding: %v), want the first finding %d", v.Cursor, v.Seq, inRace, first)
+	}
 	screenshot(t, ctx, "step-lost-update")
+
+	// On a phone the buttons fit the screen and a tap steps.
+	viewport(t, ctx, 390, 844)
+	within(t, ctx, 5*time.Second, chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="step-next"]`)))
+	right := evaluate[float64](t, ctx, `Math.max(...[...document.querySelectorAll('[data-testid="step"] button')].map((b) => b.getBoundingClientRect().right))`)
+	if right > 390 {
+		t.Errorf("step buttons reach x = %v on a 390 px screen", right)
+	}
+	clickStep(t, ctx, "step-next")
+	if v2 := readStepView(t, ctx); v2.Cursor != v.Cursor+1 {
+		t.Errorf("after a tap on next: cursor %d, want %d", v2.Cursor, v.Cursor+1)
+	}
+	screenshot(t, ctx, "step-phone")
 }
 
 // The state at a known event of counter-mutex: the counter's value and
