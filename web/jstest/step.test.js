@@ -99,6 +99,10 @@ test("versions: a cell's value from the version it holds, whatever the order eve
   assert.equal(cellText(st.stateAt(2), st.stateAt(2).cells.get("n")), "n = unknown (version 2, written by main)");
   assert.equal(st.stateAt(3).cells.get("n").value, 9);
   assert.equal(st.stateAt(5).cells.get("n").value, 9);
+  // A read of the initial value (version 0, left out) recorded late.
+  ev.push({ seq: 6, th: 0, k: "get", obj: "n", v: 0 });
+  assert.equal(st.stateAt(6).cells.get("n").value, 9);
+  assert.equal(new Stepper(ev.slice(0, 1).concat([{ seq: 1, th: 0, k: "get", obj: "n", v: 0 }])).stateAt(1).cells.get("n").value, 0);
 });
 
 // A run of many threads and objects made from the fixtures: each copied

@@ -45,16 +45,20 @@ export function cloneState(s) {
 
 // Index holds what each event tells for good, whatever the cursor: cell
 // versions' values and channels' sent messages.
+const CELL_KINDS = new Set(["get", "set", "add", "cas", "swap"]);
+
 export class Index {
   constructor() {
     this.values = new Map(); // cell -> Map(version -> value)
     this.sent = new Map(); // channel -> [{v, ver, th, i}] in event order
     this.n = 0; // events indexed
+    this.versioned = false; // whether cell events carry versions
   }
 
   add(events) {
     for (let i = this.n; i < events.length; i++) {
       const e = events[i];
+      if (e.ver !== undefined && CELL_KINDS.has(e.k)) this.versioned = true;
       switch (e.k) {
         case "get": this.value(e.obj, e.ver ?? 0, e.v); break;
         case "set": case "swap": if (e.ver !== undefined) this.value(e.obj, e.ver, e.v); break;
@@ -202,13 +206,13 @@ export function apply(s, e, i, ix) {
     case "get": {
       const c = cell(s, e.obj);
       c.i = i;
-      if (e.ver !== undefined || c.ver < 0) {
-        if (e.ver !== undefined) seeVersion(c, e.ver, ix);
-        else {
-          c.ver = 0;
-          c.value = e.v;
-          c.known = true;
-        }
+      // In a run with versions a read of the initial value leaves its
+      // version (0) out.
+      if (ix.versioned) seeVersion(c, e.ver ?? 0, ix);
+      else if (c.ver < 0) {
+        c.ver = 0;
+        c.value = e.v;
+        c.known = true;
       } else {
         c.value = e.v;
         c.known = true;
