@@ -150,3 +150,29 @@ test("stepping by thread and by object, and the objects of a run", () => {
   assert.equal(stepWhere(ev, ev.length - 1, 1), ev.length - 1);
   assert.deepEqual(objectsOf(ev), [{ name: "counter", kind: "cell" }, { name: "lock", kind: "lock" }]);
 });
+
+test("thread states in words: working, panicked, spawned and joined by id", () => {
+  const ev = [
+    { seq: 0, th: 0, k: "start", obj: "main", line: 1 },
+    { seq: 1, th: 0, k: "spawn", obj: "w", v: 1, line: 2 },
+    { seq: 2, th: 0, k: "join", obj: "w", v: 1, line: 3 },
+    { seq: 3, th: 1, k: "start", obj: "w", line: 5 },
+    { seq: 4, th: 1, k: "work", v: 20, line: 6 },
+    { seq: 5, th: 1, k: "worked", line: 6 },
+    { seq: 6, th: 1, k: "panic", v: "boom", line: 7 },
+    { seq: 7, th: 0, k: "joined", obj: "w", v: 1, line: 3 },
+  ];
+  const st = new Stepper(ev);
+  const text = (i, th) => {
+    const s = st.stateAt(i);
+    return threadStateText(s, s.threads.get(th));
+  };
+  assert.equal(text(1, 1), "not started yet");
+  assert.equal(text(4, 1), "working 20 µs");
+  assert.equal(text(5, 1), "running");
+  assert.equal(text(6, 1), "panicked: boom");
+  assert.equal(text(6, 0), "waiting to join w");
+  assert.equal(text(7, 0), "running");
+  assert.equal(st.stateAt(7).threads.get(1).joinedBy, 0);
+  assert.equal(st.stateAt(7).threads.get(1).line, 7);
+});
