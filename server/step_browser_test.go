@@ -132,6 +132,8 @@ func TestStepLostUpdate(t *testing.T) {
 		t.Errorf("event sentence = %q, want the write of %v at line %d", v.Event, set.V, set.Line)
 	}
 
+	screenshot(t, ctx, "step-at-first-write")
+
 	// Back one event, then the keys, with the timeline focused.
 	clickStep(t, ctx, "step-prev")
 	if v = readStepView(t, ctx); v.Cursor != i-1 {

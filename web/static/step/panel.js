@@ -124,6 +124,7 @@ export function setupStep(p) {
     if (e) threadSel.value = String(e.th);
     if (e && e.obj !== undefined && objectSel.querySelector(`option[value="${CSS.escape(String(e.obj))}"]`)) objectSel.value = String(e.obj);
     showState(shown, e);
+    if (e?.line) editor.reveal(e.line);
   }
 
   function showState(s, e) {
