@@ -1,5 +1,5 @@
 // A benchmark of the step cursor's state (not a test: run it by hand,
-// `node web/jstest/step-bench.js [events]`): a synthetic run of 16
+// `node web/jstest/step-bench.js [events] [cells]`): a synthetic run of 16
 // workers locking, reading and writing cells with versions, sending and
 // receiving, is stepped at random positions; it prints the time to
 // build the checkpoints once and the time of stateAt per position.
@@ -8,6 +8,7 @@ import { Stepper } from "../static/step/state.js";
 
 const N = Number(process.argv[2] || 1_000_000);
 const W = 16;
+const CELLS = Number(process.argv[3] || 8);
 
 function synth(n) {
   const ev = [];
@@ -18,11 +19,18 @@ function synth(n) {
   push({ th: 0, k: "start", obj: "main", line: 1 });
   for (let w = 1; w <= W; w++) push({ th: 0, k: "spawn", obj: `worker-${w}`, v: w, line: 2 });
   for (let w = 1; w <= W; w++) push({ th: w, k: "start", obj: `worker-${w}`, line: 5 });
+  // mulberry32: a seeded generator whose low bits are as random as its
+  // high ones.
   let r = 7;
-  const rand = (m) => (r = (Math.imul(r, 1103515245) + 12345) >>> 0) % m;
+  const rand = (m) => {
+    r = (r + 0x6d2b79f5) | 0;
+    let x = Math.imul(r ^ (r >>> 15), 1 | r);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) % m;
+  };
   while (ev.length < n - W - 1) {
     const th = 1 + rand(W);
-    const cell = `c${rand(8)}`;
+    const cell = `c${rand(CELLS)}`;
     const lock = `m${rand(4)}`;
     const v0 = ver.get(cell) ?? 0;
     switch (rand(4)) {
@@ -55,14 +63,14 @@ function synth(n) {
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 
 const ev = synth(N);
-console.log(`${ev.length} events, node ${process.version}`);
+console.log(`${ev.length} events, ${CELLS} cells, node ${process.version}`);
 let t0 = performance.now();
 new Stepper(ev).stateAt(ev.length - 1);
 console.log(`first stateAt at the end, checkpoints built lazily: ${(performance.now() - t0).toFixed(1)} ms`);
 const st = new Stepper(ev);
 t0 = performance.now();
 st.build();
-console.log(`build (index and ${st.checks.length} checkpoints, every ${st.every}): ${(performance.now() - t0).toFixed(1)} ms`);
+console.log(`build (index and ${st.checks.length} checkpoints, every ${st.every} or more): ${(performance.now() - t0).toFixed(1)} ms`);
 const times = [];
 let r = 99;
 for (let k = 0; k < 2000; k++) {

@@ -120,22 +120,23 @@ test("checkpoints: the state via checkpoints equals a replay from the start", ()
   const ev = bigRun();
   let r = 12345;
   const rand = () => (r = (Math.imul(r, 1103515245) + 12345) >>> 0) % ev.length;
-  for (const every of [1, 3, 16, 64]) {
-    const st = new Stepper(ev, every);
+  for (const [every, perObject] of [[1, 0], [3, 0], [16, 0], [40, 0], [4, 2]]) {
+    const st = new Stepper(ev, every, perObject);
     const at = [-1, 0, ev.length - 1, every - 1, every, ...Array.from({ length: 40 }, rand)];
     for (const i of at) {
       const want = fullReplay(ev, i);
       const got = st.stateAt(i);
-      assert.deepEqual(got, want, `every ${every}, stateAt(${i})`);
+      assert.deepEqual(got, want, `every ${every}, per object ${perObject}, stateAt(${i})`);
       for (const name of got.chans.keys()) assert.deepEqual(st.contents(got, name), st.contents(want, name));
     }
+    assert.ok(st.checks.length > 4, `every ${every}, per object ${perObject}: ${st.checks.length} checkpoints`);
   }
 });
 
 test("checkpoints: events that arrive after the first steps", () => {
   const all = bigRun();
   const ev = all.slice(0, 50);
-  const st = new Stepper(ev, 8);
+  const st = new Stepper(ev, 8, 0);
   st.stateAt(49);
   ev.push(...all.slice(50));
   for (const i of [49, 60, 100, all.length - 1]) assert.deepEqual(st.stateAt(i), fullReplay(all, i), `stateAt(${i})`);
@@ -175,4 +176,17 @@ test("thread states in words: working, panicked, spawned and joined by id", () =
   assert.equal(text(7, 0), "running");
   assert.equal(st.stateAt(7).threads.get(1).joinedBy, 0);
   assert.equal(st.stateAt(7).threads.get(1).line, 7);
+});
+
+test("checkpoints built a slice at a time equal those built at once", () => {
+  const ev = bigRun();
+  const whole = new Stepper(ev, 4, 0);
+  whole.build();
+  const sliced = new Stepper(ev, 4, 0);
+  let slices = 0;
+  while (!sliced.buildSome(7)) slices++;
+  assert.ok(slices > 10, `${slices} slices`);
+  assert.equal(sliced.index.n, ev.length);
+  assert.deepEqual(sliced.checks.map((c) => c.i), whole.checks.map((c) => c.i));
+  for (const i of [0, 17, 99, ev.length - 1]) assert.deepEqual(sliced.stateAt(i), fullReplay(ev, i));
 });

@@ -88,9 +88,13 @@ export function setupStep(p) {
   function stepReady() {
     const events = trace.events;
     const mine = (st = new Stepper(events));
-    // The checkpoints are built just after, not in the frame that shows
-    // the result; a step before then builds what it needs.
-    setTimeout(() => mine.build(), 0);
+    // The checkpoints are built after the frame that shows the result, a
+    // slice at a time so that the page stays responsive; a step before
+    // then builds what it needs.
+    const slice = () => {
+      if (st === mine && !mine.buildSome()) setTimeout(slice, 0);
+    };
+    setTimeout(slice, 0);
     found = findingIndexes(events, trace.result?.races || [], trace.cycle || []);
     caps = capacities(editor.text.value, trace.result?.params || {});
     threadSel.innerHTML = [...trace.threads.values()]

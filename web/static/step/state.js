@@ -24,23 +24,47 @@ const TERMINAL = { end: "ended", panic: "panicked", cutoff: "cutoff" };
 const WAITS = { lock: "lock", join: "join", send: "send", recv: "recv", sleep: "sleep", work: "work" };
 const DONE = { acquired: "lock", joined: "join", sent: "send", received: "recv", wake: "sleep", worked: "work" };
 
-// emptyState is the state before any event.
-export function emptyState() {
-  return { at: -1, threads: new Map(), names: new Map(), cells: new Map(), locks: new Map(), chans: new Map() };
+// A state's records (one per thread, cell, lock, channel) are shared
+// between a state and its copies until one of them changes a record: it
+// changes its own copy (copy on write). A copy of a state therefore costs
+// its maps, not its records. owned (not enumerable, so two states still
+// compare by what they hold) is the set of records a state may change.
+function withOwned(s) {
+  Object.defineProperty(s, "owned", { value: new Set(), writable: true, enumerable: false });
+  return s;
 }
 
-// cloneState copies a state deeply enough that replaying on the copy
-// leaves the original as it was.
+// emptyState is the state before any event.
+export function emptyState() {
+  return withOwned({ at: -1, threads: new Map(), names: new Map(), cells: new Map(), locks: new Map(), chans: new Map() });
+}
+
+// cloneState copies a state so that replaying on the copy leaves the
+// original as it was, and replaying on the original leaves the copy.
 export function cloneState(s) {
-  const threads = new Map();
-  for (const [k, t] of s.threads) threads.set(k, { ...t });
-  const cells = new Map();
-  for (const [k, c] of s.cells) cells.set(k, { ...c });
-  const locks = new Map();
-  for (const [k, l] of s.locks) locks.set(k, { ...l, waiters: l.waiters.slice() });
-  const chans = new Map();
-  for (const [k, c] of s.chans) chans.set(k, { ...c });
-  return { at: s.at, threads, names: new Map(s.names), cells, locks, chans };
+  s.owned = new Set();
+  return withOwned({
+    at: s.at, threads: new Map(s.threads), names: new Map(s.names), cells: new Map(s.cells),
+    locks: new Map(s.locks), chans: new Map(s.chans),
+  });
+}
+
+// mine gives the record of key in map that s may change: its own, or a
+// copy of a shared one put in its place.
+function mine(s, map, key) {
+  let o = map.get(key);
+  if (o && !s.owned.has(o)) {
+    o = o.waiters ? { ...o, waiters: o.waiters.slice() } : { ...o };
+    map.set(key, o);
+    s.owned.add(o);
+  }
+  return o;
+}
+
+function fresh(s, map, key, o) {
+  map.set(key, o);
+  s.owned.add(o);
+  return o;
 }
 
 // Index holds what each event tells for good, whatever the cursor: cell
@@ -55,8 +79,10 @@ export class Index {
     this.versioned = false; // whether cell events carry versions
   }
 
-  add(events) {
-    for (let i = this.n; i < events.length; i++) {
+  // add indexes events from the first not yet indexed, up to end.
+  add(events, end = events.length) {
+    end = Math.min(end, events.length);
+    for (let i = this.n; i < end; i++) {
       const e = events[i];
       if (e.ver !== undefined && CELL_KINDS.has(e.k)) this.versioned = true;
       switch (e.k) {
@@ -71,7 +97,7 @@ export class Index {
         }
       }
     }
-    this.n = events.length;
+    this.n = Math.max(this.n, end);
   }
 
   value(cell, ver, v) {
@@ -82,10 +108,9 @@ export class Index {
 }
 
 function thread(s, id, name) {
-  let t = s.threads.get(id);
+  let t = mine(s, s.threads, id);
   if (!t) {
-    t = { th: id, name: name ?? `thread ${id}`, state: "new", obj: null, v: undefined, was: "", wasObj: null, line: 0, i: -1, parent: -1, joinedBy: -1 };
-    s.threads.set(id, t);
+    t = fresh(s, s.threads, id, { th: id, name: name ?? `thread ${id}`, state: "new", obj: null, v: undefined, was: "", wasObj: null, line: 0, i: -1, parent: -1, joinedBy: -1 });
   }
   if (name !== undefined && name !== null) {
     t.name = name;
@@ -95,29 +120,20 @@ function thread(s, id, name) {
 }
 
 function cell(s, name) {
-  let c = s.cells.get(name);
-  if (!c) {
-    c = { name, ver: -1, value: undefined, known: false, writer: -1, wline: 0, i: -1 };
-    s.cells.set(name, c);
-  }
+  let c = mine(s, s.cells, name);
+  if (!c) c = fresh(s, s.cells, name, { name, ver: -1, value: undefined, known: false, writer: -1, wline: 0, i: -1 });
   return c;
 }
 
 function lock(s, name) {
-  let l = s.locks.get(name);
-  if (!l) {
-    l = { name, holder: -1, since: -1, waiters: [] };
-    s.locks.set(name, l);
-  }
+  let l = mine(s, s.locks, name);
+  if (!l) l = fresh(s, s.locks, name, { name, holder: -1, since: -1, waiters: [] });
   return l;
 }
 
 function chan(s, name) {
-  let c = s.chans.get(name);
-  if (!c) {
-    c = { name, sent: 0, recv: 0, closed: false };
-    s.chans.set(name, c);
-  }
+  let c = mine(s, s.chans, name);
+  if (!c) c = fresh(s, s.chans, name, { name, sent: 0, recv: 0, closed: false });
   return c;
 }
 
@@ -134,6 +150,7 @@ function seeVersion(c, ver, ix) {
 // write applies a write to a cell: with a version, its value comes from
 // the index; without (runs recorded before versions), from the event.
 function write(c, e, i, ix, v, known) {
+  c.i = i;
   c.writer = e.th;
   c.wline = e.line ?? 0;
   if (e.ver !== undefined) seeVersion(c, e.ver, ix);
@@ -176,7 +193,7 @@ export function apply(s, e, i, ix) {
     }
     case "joined": {
       const id = typeof e.v === "number" ? e.v : s.names.get(e.obj);
-      const child = s.threads.get(id);
+      const child = s.threads.has(id) ? mine(s, s.threads, id) : null;
       if (child) child.joinedBy = e.th;
       break;
     }
@@ -219,8 +236,8 @@ export function apply(s, e, i, ix) {
       }
       break;
     }
-    case "set": case "swap": write(cell(s, e.obj), e, i, ix, e.v, true); cell(s, e.obj).i = i; break;
-    case "add": write(cell(s, e.obj), e, i, ix, undefined, false); cell(s, e.obj).i = i; break;
+    case "set": case "swap": write(cell(s, e.obj), e, i, ix, e.v, true); break;
+    case "add": write(cell(s, e.obj), e, i, ix, undefined, false); break;
     case "cas": {
       const c = cell(s, e.obj);
       c.i = i;
@@ -253,13 +270,35 @@ export function fullReplay(events, i) {
   return replay(emptyState(), events, 0, i, ix);
 }
 
+// sizeOf counts the objects a state holds: what a copy of it costs.
+function sizeOf(s) {
+  return s.threads.size + s.cells.size + s.locks.size + s.chans.size;
+}
+
+// lastAtOrBefore is the index of the last checkpoint at or before event i.
+function lastAtOrBefore(checks, i) {
+  let lo = 0;
+  let hi = checks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (checks[mid].i <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 // Stepper gives the state at any cursor of a growing events array.
 export class Stepper {
-  constructor(events = [], every = EVERY) {
+  // every is the least number of events between two checkpoints; a run
+  // with many objects spaces them wider (perObject events per object it
+  // holds), so that the snapshots together hold at most about one object
+  // per event, whatever the run, and a copy costs no more than a replay.
+  constructor(events = [], every = EVERY, perObject = 1) {
     this.events = events;
     this.every = every;
+    this.perObject = perObject;
     this.index = new Index();
-    this.checks = [emptyState()]; // checks[k]: the state before events[k*every]
+    this.checks = [{ i: 0, s: emptyState() }]; // s: the state before events[i]
   }
 
   get length() {
@@ -270,18 +309,33 @@ export class Stepper {
   // ends, so that the first step is as quick as the others).
   build() {
     this.index.add(this.events);
-    this.ensure(Math.floor(this.events.length / this.every));
+    this.ensure(this.events.length);
   }
 
-  ensure(k) {
-    const E = this.every;
-    let last = this.checks.length - 1;
-    if (last >= k) return;
-    const s = cloneState(this.checks[last]);
-    while (last < k) {
-      replay(s, this.events, last * E, (last + 1) * E - 1, this.index);
-      last++;
-      this.checks.push(cloneState(s));
+  // buildSome does a slice of build's work, about n events of it, and
+  // says whether all is built: a page builds in slices between frames.
+  buildSome(n = 100000) {
+    const len = this.events.length;
+    if (this.index.n < len) {
+      this.index.add(this.events, this.index.n + n);
+      return false;
+    }
+    const last = this.checks[this.checks.length - 1].i;
+    this.ensure(Math.min(len, last + n));
+    return this.checks[this.checks.length - 1].i + Math.max(this.every, this.perObject * sizeOf(this.checks[this.checks.length - 1].s)) > len;
+  }
+
+  // ensure builds checkpoints until the next would be past event i.
+  ensure(i) {
+    let last = this.checks[this.checks.length - 1];
+    let s = null;
+    for (;;) {
+      const gap = Math.max(this.every, this.perObject * sizeOf(last.s));
+      if (last.i + gap > i) return;
+      s ??= cloneState(last.s);
+      replay(s, this.events, last.i, last.i + gap - 1, this.index);
+      last = { i: last.i + gap, s: cloneState(s) };
+      this.checks.push(last);
     }
   }
 
@@ -291,10 +345,9 @@ export class Stepper {
     if (i >= n) i = n - 1;
     if (i < -1) i = -1;
     if (this.index.n < n) this.index.add(this.events);
-    const k = Math.floor((i + 1) / this.every);
-    this.ensure(k);
-    const s = cloneState(this.checks[k]);
-    return replay(s, this.events, k * this.every, i, this.index);
+    this.ensure(i + 1);
+    const c = this.checks[lastAtOrBefore(this.checks, i + 1)];
+    return replay(cloneState(c.s), this.events, c.i, i, this.index);
   }
 
   // contents lists what channel c holds in state s: sent, not received.
