@@ -291,9 +291,9 @@ function lastAtOrBefore(checks, i) {
 export class Stepper {
   // every is the least number of events between two checkpoints; a run
   // with many objects spaces them wider (perObject events per object it
-  // holds), so that the snapshots together hold at most about one object
-  // per event, whatever the run, and a copy costs no more than a replay.
-  constructor(events = [], every = EVERY, perObject = 1) {
+  // holds), so that the snapshots' maps together hold at most about
+  // 1 / perObject entries per event, whatever the run.
+  constructor(events = [], every = EVERY, perObject = 0.5) {
     this.events = events;
     this.every = every;
     this.perObject = perObject;
@@ -322,7 +322,13 @@ export class Stepper {
     }
     const last = this.checks[this.checks.length - 1].i;
     this.ensure(Math.min(len, last + n));
-    return this.checks[this.checks.length - 1].i + Math.max(this.every, this.perObject * sizeOf(this.checks[this.checks.length - 1].s)) > len;
+    const top = this.checks[this.checks.length - 1];
+    return top.i + this.gap(top.s) > len;
+  }
+
+  // gap is the number of events from a checkpoint of state s to the next.
+  gap(s) {
+    return Math.max(this.every, Math.ceil(this.perObject * sizeOf(s)));
   }
 
   // ensure builds checkpoints until the next would be past event i.
@@ -330,7 +336,7 @@ export class Stepper {
     let last = this.checks[this.checks.length - 1];
     let s = null;
     for (;;) {
-      const gap = Math.max(this.every, this.perObject * sizeOf(last.s));
+      const gap = this.gap(last.s);
       if (last.i + gap > i) return;
       s ??= cloneState(last.s);
       replay(s, this.events, last.i, last.i + gap - 1, this.index);
