@@ -20,6 +20,8 @@ export class Editor {
     this.counts = null;
     this.onLine = null;
     this.lines = 0;
+    this.stepLines = new Map(); // line -> [{th, name, colour}]: a step cursor's
+    this.stepBands = [];
     this.text.addEventListener("input", () => {
       this.errLine = 0;
       this.render();
@@ -69,12 +71,18 @@ export class Editor {
       }
       if (i === this.marked || this.markedSet?.has(i)) cls.push("mark");
       if (i === this.hovered) cls.push("hover");
+      const at = this.stepLines.get(i);
+      if (at) {
+        cls.push("step");
+        title = title || at.map((x) => `${x.name} is here`).join("; ");
+      }
       const c = this.counts?.get(i);
       if (c) {
         cls.push("ev");
         title = title || `${c} event${c === 1 ? "" : "s"}: click to highlight them`;
       }
-      parts.push(`<span data-line="${i}"${cls.length ? ` class="${cls.join(" ")}"` : ""}${title ? ` title="${title.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)}"` : ""}>${i}</span>`);
+      const style = at ? ` style="--th: ${at[0].colour}"` : "";
+      parts.push(`<span data-line="${i}"${style}${cls.length ? ` class="${cls.join(" ")}"` : ""}${title ? ` title="${title.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)}"` : ""}>${i}</span>`);
     }
     this.gutter.innerHTML = parts.join("");
     this.sync();
@@ -84,6 +92,7 @@ export class Editor {
     this.gutter.scrollTop = this.text.scrollTop;
     this.place(this.band, this.marked);
     this.place(this.hoverBand, this.hovered);
+    for (const b of this.stepBands) this.place(b, Number(b.dataset.line));
   }
 
   lineHeight() {
@@ -151,6 +160,38 @@ export class Editor {
     const h = this.text.clientHeight;
     if (top < st || top + lh > st + h) this.text.scrollTop = Math.max(0, top - h / 3);
     this.sync();
+  }
+
+  // threadLines marks each thread's current line at a step cursor, a
+  // colour per thread: at is [{th, name, colour, line}] ([] clears).
+  // Threads on one line share its band, striped in their colours.
+  threadLines(at) {
+    this.stepLines = new Map();
+    for (const x of at) {
+      if (!x.line) continue;
+      if (!this.stepLines.has(x.line)) this.stepLines.set(x.line, []);
+      this.stepLines.get(x.line).push(x);
+    }
+    const code = this.band?.parentElement;
+    for (const b of this.stepBands) b.remove();
+    this.stepBands = [];
+    for (const [line, xs] of this.stepLines) {
+      if (!code) break;
+      const b = document.createElement("div");
+      b.className = "line-band step";
+      b.dataset.line = String(line);
+      b.dataset.threads = xs.map((x) => x.th).join(" ");
+      const stops = xs.map((x, k) => `${x.colour} ${(k * 100) / xs.length}% ${((k + 1) * 100) / xs.length}%`).join(", ");
+      b.style.setProperty("--th", xs[0].colour);
+      b.style.setProperty("--ths", `linear-gradient(${stops})`);
+      b.title = xs.map((x) => x.name).join(", ");
+      code.insertBefore(b, this.text);
+      this.stepBands.push(b);
+    }
+    const attr = at.filter((x) => x.line).map((x) => `${x.th}:${x.line}`).join(" ");
+    if (attr) this.pane.dataset.threadLines = attr;
+    else delete this.pane.dataset.threadLines;
+    this.render();
   }
 
   // setCounts marks the lines that caused events.

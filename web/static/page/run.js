@@ -142,6 +142,7 @@ export function setupRun(p) {
     p.syncRunActions();
     p.syncOSControls();
     p.updateCounts();
+    p.stepReset?.();
   }
   // start readies the page for a run's events: reset, running, timed.
   function start(meta) {
@@ -193,6 +194,7 @@ export function setupRun(p) {
     p.syncOSControls();
     if (res.error && res.error.line) editor.setError(res.error.line, res.error.msg);
     p.showResult(res, recorded);
+    p.stepReady?.();
     p.showTab("result");
     p.setStatus(res.status);
   }

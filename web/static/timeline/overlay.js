@@ -12,6 +12,7 @@ import { arrowHead } from "./glyphs.js";
 import { esc } from "../format.js";
 import { position } from "./hit.js";
 import { drawRace, raceSVG } from "./race.js";
+import { drawCursor } from "./cursor.js";
 
 // OVERLAYS, in drawing order. canvas(tl, g, sy) draws on the lanes'
 // canvas scrolled by sy; svg(tl, ctx), if there, writes the overlay into
@@ -20,6 +21,7 @@ export const OVERLAYS = [
   { name: "cycle", canvas: drawCycle, svg: cycleSVG },
   { name: "race", canvas: drawRace, svg: raceSVG },
   { name: "highlights", canvas: drawHighlights },
+  { name: "cursor", canvas: drawCursor },
 ];
 
 // drawOverlays draws every overlay on the canvas (thread lanes only).
