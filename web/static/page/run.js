@@ -4,7 +4,7 @@
 
 import { fmtTime } from "../format.js";
 import { ApiError, get } from "../share.js";
-import { Player, SPEEDS, defaultSpeed } from "../replay.js";
+import { Player } from "../replay.js";
 
 const NUM = new Intl.NumberFormat();
 
@@ -192,7 +192,7 @@ export function setupRun(p) {
   }
 
   // A recorded run (/r/ID) is drawn at once, without running anything,
-  // and can be played back at the pace it happened.
+  // and can be played back event by event at a pace a person can follow.
   let recording = null;
   const player = new Player({
     reset(meta) {
@@ -223,7 +223,6 @@ export function setupRun(p) {
       recording = rec;
       const ev = rec.events;
       const dur = ev.length ? Math.max(...ev.slice(-200).map((e) => e.t)) - Math.min(0, ev[0].t) : 0;
-      el.speedSel.value = String(defaultSpeed(dur));
       el.playBtn.disabled = false;
       // Drawn at once: the same path as a playback at "instant".
       player.play(rec, Infinity);
@@ -242,7 +241,7 @@ export function setupRun(p) {
     }
     supersede(true);
     const v = el.speedSel.value;
-    player.play(recording, v === "inf" ? Infinity : Number(v) || SPEEDS[3]);
+    player.play(recording, v === "inf" ? Infinity : Number(v) || 1);
   });
   return {
     run, stop, reset, start, feed, finish, loadRecording,
