@@ -36,8 +36,8 @@ const drawnJS = `({
 	status: document.querySelector('[data-testid="status"]').textContent,
 })`
 
-// editorText is the script in the page's editor.
-const editorText = `document.querySelector('[data-testid="editor"]').value`
+// editorText is the script in the page's editor, its folded lines too.
+const editorText = `window.interleave.source`
 
 // shareLink clicks a share button and waits for the link it made.
 func shareLink(t *testing.T, ctx context.Context, button string) string {
@@ -81,7 +81,7 @@ func TestShareEditedScript(t *testing.T) {
 		const t = document.querySelector('[data-testid="editor"]');
 		t.value += "\n# shared from a test\n";
 		t.dispatchEvent(new Event("input", {bubbles: true}));
-		return t.value;
+		return window.interleave.source;
 	})()`)
 	// The run's schedule goes into the link when asked for.
 	within(t, ctx, 5*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="exact"]`)))

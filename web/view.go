@@ -4,6 +4,7 @@ package web
 
 import (
 	"io/fs"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -119,4 +120,12 @@ func (v ScenarioView) Settings() string {
 		parts = append(parts, strings.Join(ps, ", "))
 	}
 	return strings.Join(parts, " · ")
+}
+
+// playground is the Rust Playground's address that opens with this code
+// in its editor. The code is percent-encoded in the query, a space as %20
+// (not +) as encodeURIComponent writes it, which the Playground decodes.
+func playground(code string) templ.SafeURL {
+	q := strings.ReplaceAll(url.QueryEscape(code), "+", "%20")
+	return templ.SafeURL("https://play.rust-lang.org/?version=stable&mode=debug&edition=2021&code=" + q)
 }

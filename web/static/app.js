@@ -97,6 +97,8 @@ function scenarioPage(root) {
     feed: p.feed,
     finish: p.finish,
     showView: p.showView,
+    // The whole script in the editor, its folded metadata too.
+    get source() { return p.editor.source; },
     // Sharing and export, for tests: how many runs this page asked the
     // server for, the trace file the Download button saves, the SVG.
     get runs() { return p.runs(); },

@@ -50,7 +50,7 @@ export function setupRun(p) {
     el.summaryEl.textContent = "Starting…";
     el.runBtn.disabled = true;
     el.stopBtn.disabled = false;
-    const src = editor.text.value;
+    const src = editor.source;
     // A catalogue scenario runs by its id; a shared, recorded or edited
     // script is sent along (named, so its result says what it was).
     const msg = { type: "run", params: p.params(), mode: m };

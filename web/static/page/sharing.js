@@ -26,7 +26,7 @@ export function setupSharing(p) {
     delete shareBtn.dataset.link;
     shareBtn.disabled = true;
     try {
-      const src = editor.text.value;
+      const src = editor.source;
       let path;
       if (src === data.source && home) path = home;
       else if (src === data.source && data.snippet) path = `/p/${data.snippet}`;
