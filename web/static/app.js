@@ -24,6 +24,7 @@ import { setupResults } from "./page/results.js";
 import { setupControls } from "./page/controls.js";
 import { setupSharing } from "./page/sharing.js";
 import { setupRun } from "./page/run.js";
+import { setupDrafts } from "./page/drafts.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -72,6 +73,7 @@ function scenarioPage(root) {
     },
   });
   p.timeline.paintLegend(root);
+  Object.assign(p, setupDrafts(p));
   Object.assign(p, setupEditing(p));
   Object.assign(p, setupControls(p));
   Object.assign(p, setupSettings(p));

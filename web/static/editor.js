@@ -78,8 +78,10 @@ export class Editor {
   // fold hides the metadata at the top, if the script starts with any.
   fold() {
     const src = this.source;
-    const end = metadataEnd(src);
     const lines = src.split("\n");
+    let end = metadataEnd(src);
+    // The blank lines after the metadata go with it: the code starts the view.
+    while (end > 0 && end < lines.length - 1 && lines[end].trim() === "") end++;
     if (end <= 0 || end >= lines.length) {
       this.showBar();
       return;
