@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -165,5 +166,29 @@ func TestReplayPace(t *testing.T) {
 	}
 	if again := evaluate[drawn](t, ctx, drawnJS); again != first {
 		t.Errorf("after the playback the page drew %+v, want %+v", again, first)
+	}
+}
+
+// TestPanicMarksItsLine runs a script whose thread panics: main fails in
+// its join, but the editor marks the thread's failing line.
+func TestPanicMarksItsLine(t *testing.T) {
+	ts := sharingServer(t, filepath.Join(t.TempDir(), "share.db"))
+	src := "def worker():\n    x = 1\n    fail(\"boom\")\n\ndef main():\n    t = spawn(worker)\n    t.join()\n"
+	body, _ := json.Marshal(map[string]string{"source": src})
+	code, m, raw := post(t, ts.URL+"/api/snippets", string(body))
+	if code != 200 {
+		t.Fatalf("POST /api/snippets = %d %s", code, raw)
+	}
+	ctx := newBrowser(t)
+	viewport(t, ctx, 1280, 800)
+	if status := runPage(t, ctx, ts.URL+m["url"].(string)+"?mode=sim"); status != "panic" {
+		t.Fatalf("status = %q, want panic", status)
+	}
+	got := evaluate[[]string](t, ctx, `(() => {
+		const err = document.querySelector('.gutter .err');
+		return err ? [err.textContent, err.title] : [];
+	})()`)
+	if len(got) != 2 || got[0] != "3" || !strings.Contains(got[1], "boom") {
+		t.Errorf("the editor marks line %q as the error, want line 3 (fail) with its message", got)
 	}
 }

@@ -2,7 +2,7 @@
 // messages), the page's reset, feed and finish around the model, and the
 // playback of a recorded run (/r/ID pages).
 
-import { fmtTime } from "../format.js";
+import { fmtTime, failingLine } from "../format.js";
 import { ApiError, get } from "../share.js";
 import { Player } from "../replay.js";
 
@@ -185,7 +185,8 @@ export function setupRun(p) {
     p.updateCounts();
     editor.setCounts(trace.lines);
     p.syncOSControls();
-    if (res.error && res.error.line) editor.setError(res.error.line, res.error.msg);
+    const failed = failingLine(res, trace.flags);
+    if (failed.line) editor.setError(failed.line, failed.msg);
     p.showResult(res, recorded);
     p.showTab("result");
     p.setStatus(res.status);
