@@ -192,3 +192,60 @@ func TestPanicMarksItsLine(t *testing.T) {
 		t.Errorf("the editor marks line %q as the error, want line 3 (fail) with its message", got)
 	}
 }
+
+// box is an element's place on the page (not in the viewport, which a
+// run may scroll), in CSS pixels.
+type box struct{ X, Y, W, H float64 }
+
+const runBox = `(() => {
+	const r = document.querySelector('[data-testid="run"]').getBoundingClientRect();
+	return {x: r.x + scrollX, y: r.y + scrollY, w: r.width, h: r.height};
+})()`
+
+// TestRunKeepsNotesAndControls runs a scenario on a desktop and on a
+// phone: Run stays where it was, the notes (with "Ask the class") stay in
+// view beside the result, and on a phone the timeline is on screen after
+// the run and the shortcut list is hidden.
+func TestRunKeepsNotesAndControls(t *testing.T) {
+	ts := startServer(t)
+	for _, size := range [][2]int64{{1280, 800}, {390, 844}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			ctx := newBrowser(t)
+			viewport(t, ctx, size[0], size[1])
+			within(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/s/two-locks?mode=sim&seed=3"))
+			within(t, ctx, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="run"]`)))
+			before := evaluate[box](t, ctx, runBox)
+			if status := pressRun(t, ctx); status == "" {
+				t.Fatal("no status")
+			}
+			after := evaluate[box](t, ctx, runBox)
+			if after != before {
+				t.Errorf("Run moved from %+v to %+v", before, after)
+			}
+			shown := evaluate[map[string]bool](t, ctx, `(() => {
+				const seen = (el) => !!el && el.getClientRects().length > 0 && !el.closest("[hidden]");
+				const notes = document.querySelector('[data-testid="notes"]');
+				const tl = document.querySelector('[data-testid="timeline"]').getBoundingClientRect();
+				return {
+					notes: seen(notes),
+					ask: seen(notes) && notes.textContent.includes("Ask the class"),
+					result: seen(document.querySelector('[data-testid="summary"]')),
+					timeline: tl.top < innerHeight && tl.bottom > 0,
+					keys: seen(document.querySelector('[data-testid="shortcuts"]')),
+				};
+			})()`)
+			if !shown["notes"] || !shown["ask"] || !shown["result"] {
+				t.Errorf("after Run: notes %v, Ask the class %v, result %v; want all shown", shown["notes"], shown["ask"], shown["result"])
+			}
+			if size[0] < 600 {
+				if !shown["timeline"] {
+					t.Error("after Run on a phone the timeline is not on screen")
+				}
+				if shown["keys"] {
+					t.Error("the keyboard shortcuts are listed on a phone")
+				}
+			}
+			screenshot(t, ctx, fmt.Sprintf("run-kept-%d", size[0]))
+		})
+	}
+}

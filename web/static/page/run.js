@@ -151,6 +151,7 @@ export function setupRun(p) {
     // the moment a person waits for after pressing Run.
     if (first) timeline.drawNow();
     else timeline.invalidate();
+    if (first && live) bringTimelineIntoView();
     log.sync();
     if (!countsTimer) {
       countsTimer = setTimeout(() => {
@@ -164,6 +165,14 @@ export function setupRun(p) {
         p.syncOSControls();
       }, 300);
     }
+  }
+  // bringTimelineIntoView scrolls a phone's page to the timeline when a
+  // run starts below the first screen: the script and notes above it
+  // fill a phone's screen, and the run is what Run was pressed for.
+  function bringTimelineIntoView() {
+    if (!matchMedia("(max-width: 800px)").matches) return;
+    const top = el.wrap.getBoundingClientRect().top;
+    if (top > innerHeight * 0.5) el.wrap.scrollIntoView({ block: "start" });
   }
   // finish shows a run's end: a live run's, or a recorded one's
   // (recorded is then {link, source}).
@@ -188,7 +197,6 @@ export function setupRun(p) {
     const failed = failingLine(res, trace.flags);
     if (failed.line) editor.setError(failed.line, failed.msg);
     p.showResult(res, recorded);
-    p.showTab("result");
     p.setStatus(res.status);
   }
 
@@ -231,7 +239,6 @@ export function setupRun(p) {
     } catch (err) {
       p.setStatus("error");
       el.summaryEl.textContent = err instanceof ApiError ? err.message : "The recorded run could not be read.";
-      p.showTab("result");
     }
   }
   el.playBtn?.addEventListener("click", () => {
