@@ -125,11 +125,33 @@ func (s *Server) handleSnippetPath(c echo.Context) error {
 	if v.Topic == "" {
 		v.Topic = "Shared script"
 	}
+	data := map[string]any{"id": "", "snippet": id, "source": src}
+	if orig := s.editedFrom(sc, c.QueryParam("from")); orig != nil {
+		// Not under the original's topic: an edited fix may be a bug now.
+		v.Topic = "Edited from “" + orig.Title + "”"
+		data["from"] = orig.ID
+	}
 	if perr != nil {
 		v.Problem = perr.Error()
 	}
-	v.Data = map[string]any{"id": "", "snippet": id, "source": src}
+	v.Data = data
 	return render(c, http.StatusOK, web.ScenarioPage(v))
+}
+
+// editedFrom is the catalogue scenario a shared script was edited from:
+// the one its link names (Share adds from=ID on a scenario's page), or
+// else the one whose title the script still carries. Nil when the script
+// is that scenario unchanged, or comes from none.
+func (s *Server) editedFrom(sc *scenarios.Scenario, from string) *scenarios.Scenario {
+	if orig, ok := s.catalogue.Get(from); ok && orig.Source != sc.Source {
+		return orig
+	}
+	for _, orig := range s.catalogue.All() {
+		if orig.Title == sc.Title && orig.Source != sc.Source {
+			return orig
+		}
+	}
+	return nil
 }
 
 // handleRunPath serves /r/{id} (the recorded run, replayed on the page),

@@ -34,7 +34,10 @@ export function setupSharing(p) {
         p.shareBox.busy("Saving the script…");
         path = (await postJSON("/api/snippets", { source: src })).url;
       }
-      const link = new URL(`${path}?${p.query()}`, location.href).href;
+      // An edited scenario's link names its origin, for its page to say.
+      const from = path.startsWith("/p/") ? data.id || data.from || "" : "";
+      const q = p.query() + (from ? `&from=${encodeURIComponent(from)}` : "");
+      const link = new URL(`${path}?${q.replace(/^&/, "")}`, location.href).href;
       shareBtn.dataset.link = link;
       await p.shareBox.offer(link, "Link");
     } catch (err) {
