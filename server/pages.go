@@ -213,15 +213,31 @@ func paramField(p scenarios.Param, value any) web.ParamField {
 	return f
 }
 
-// firstSentence gives a catalogue entry's one-line summary.
+// firstSentence gives a catalogue entry's summary: the first sentence of
+// its notes, or the first two when the first is short.
 func firstSentence(notes string) string {
 	para, _, _ := strings.Cut(strings.TrimSpace(notes), "\n\n")
 	para = strings.Join(strings.Fields(para), " ")
-	if i := strings.Index(para, ". "); i >= 0 {
-		para = para[:i+1]
+	// A short first sentence ("Two customers share an account.") says
+	// too little on a card: the next one goes with it.
+	end := 0
+	for n := 0; n < 2; n++ {
+		i := strings.Index(para[end:], ". ")
+		if i < 0 {
+			return para
+		}
+		end += i + 1
+		if end >= minSummary {
+			break
+		}
+		end++ // past the space
 	}
-	return para
+	return strings.TrimSpace(para[:end])
 }
+
+// minSummary is the length under which a card's summary takes a second
+// sentence.
+const minSummary = 70
 
 func render(c echo.Context, status int, comp templ.Component) error {
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
