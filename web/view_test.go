@@ -52,3 +52,20 @@ func TestPlayground(t *testing.T) {
 		})
 	}
 }
+
+// A topic's anchor is a stable id made of its name's letters and digits.
+func TestTopicAnchor(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"Threads", "topic-threads"},
+		{"Livelock and starvation", "topic-livelock-and-starvation"},
+		{"1:1 vs M:N!", "topic-1-1-vs-m-n"},
+		{"  Spaces  ", "topic-spaces"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := topicAnchor(tt.name); got != tt.want {
+				t.Errorf("topicAnchor(%q) = %q, want %q", tt.name, got, tt.want)
+			}
+		})
+	}
+}
