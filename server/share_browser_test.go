@@ -93,8 +93,8 @@ func TestShareEditedScript(t *testing.T) {
 		t.Fatalf("share link = %q, want /p/ and an 11-character id", link)
 	}
 	q := u.Query()
-	if q.Get("threads") != "3" || q.Get("iterations") != "40" || q.Get("mode") != "sim" || q.Get("seed") != "5" || q.Get("schedule") != schedule {
-		t.Errorf("share link query = %v, want threads 3, iterations 40, mode sim, seed 5 and the schedule", q)
+	if q.Get("threads") != "3" || q.Get("iterations") != "40" || q.Get("mode") != "sim" || q.Get("seed") != "5" || q.Get("schedule") != schedule || q.Get("from") != "lost-update" {
+		t.Errorf("share link query = %v, want threads 3, iterations 40, mode sim, seed 5, the schedule and from lost-update", q)
 	}
 	shown := evaluate[[]string](t, ctx, `[document.querySelector('[data-testid="share-link"]').value, document.querySelector('[data-testid="share-out"]').hidden ? "hidden" : document.querySelector('[data-testid="share-out"] .share-msg').textContent]`)
 	if shown[0] != link || !(strings.Contains(shown[1], "copied") || strings.Contains(shown[1], "Copy this link")) {
@@ -112,6 +112,9 @@ func TestShareEditedScript(t *testing.T) {
 	within(t, ctx2, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="run"]`)))
 	if got := evaluate[string](t, ctx2, editorText); got != edited {
 		t.Errorf("the shared page's editor holds %q, want the edited script", got)
+	}
+	if topic := evaluate[string](t, ctx2, `document.querySelector(".bar .topic").textContent`); !strings.HasPrefix(topic, "Edited from “") {
+		t.Errorf("the shared page's topic = %q, want it to say what the script was edited from", topic)
 	}
 	settings := evaluate[map[string]any](t, ctx2, `({
 		threads: document.querySelector('[data-param="threads"]').value,
