@@ -26,6 +26,7 @@ import { setupControls } from "./page/controls.js";
 import { setupSharing } from "./page/sharing.js";
 import { setupRun } from "./page/run.js";
 import { setupStep } from "./step/panel.js";
+import { setupDrafts } from "./page/drafts.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -74,6 +75,7 @@ function scenarioPage(root) {
     },
   });
   p.timeline.paintLegend(root);
+  Object.assign(p, setupDrafts(p));
   Object.assign(p, setupEditing(p));
   Object.assign(p, setupControls(p));
   Object.assign(p, setupSettings(p));
@@ -103,6 +105,8 @@ function scenarioPage(root) {
     // step is the step cursor (step/panel.js): cursor, moveTo, step(kind,
     // dir), state() at the cursor.
     step: p.step,
+    // The whole script in the editor, its folded metadata too.
+    get source() { return p.editor.source; },
     // Sharing and export, for tests: how many runs this page asked the
     // server for, the trace file the Download button saves, the SVG.
     get runs() { return p.runs(); },
