@@ -888,6 +888,11 @@ var legendItems = []legendItem{
 	{"span:recv", "blocked on channel"},
 	{"span:sleep", "sleeps"},
 	{"span:work", "works"},
+	{"span:cvwait", "waits on a condvar"},
+	{"span:barrier", "waits at a barrier or a once"},
+	{"span:sem", "waits for a semaphore permit"},
+	{"span:park", "parked"},
+	{"mark:notify", "notify / unpark"},
 	{"arrow:spawn", "spawn"},
 	{"arrow:join", "join"},
 	{"arrow:handoff", "lock handoff"},
@@ -926,7 +931,7 @@ func legend() templ.Component {
 			var templ_7745c5c3_Var43 string
 			templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.Swatch).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 304, Col: 38}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 309, Col: 38}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var43)
 			if templ_7745c5c3_Err != nil {
@@ -939,7 +944,7 @@ func legend() templ.Component {
 			var templ_7745c5c3_Var44 string
 			templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(it.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 304, Col: 79}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 309, Col: 79}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
 			if templ_7745c5c3_Err != nil {
