@@ -73,6 +73,8 @@ func (o *onceObj) doCall(th *starlark.Thread, b *starlark.Builtin, args starlark
 	if err == nil {
 		freeze(v) // shared by every thread from now on
 		o.done, o.value = true, v
+		// Before the waiters wake, so that it comes before their oncedone.
+		t.rec(trace.OnceDone, o.name, trace.Bool(true), line)
 	}
 	for _, w := range o.waiters {
 		r.unpark(w)
@@ -82,7 +84,6 @@ func (o *onceObj) doCall(th *starlark.Thread, b *starlark.Builtin, args starlark
 	if err != nil {
 		return nil, err
 	}
-	t.rec(trace.OnceDone, o.name, trace.Bool(true), line)
 	return v, nil
 }
 
