@@ -26,7 +26,7 @@ func parkBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	t.rec(trace.Park, "", trace.Bool(t.parkTokenNow()), line)
 	r.mu.Lock()
 	for !t.parkToken {
-		if err := t.block(waitEdge{kind: waitPark, name: t.name, line: line}); err != nil {
+		if err := t.block(waitEdge{kind: waitPark, line: line}); err != nil {
 			r.mu.Unlock()
 			return nil, err
 		}

@@ -415,7 +415,10 @@ export class Trace {
     }
     this.cycle = [];
     const cycle = (res.deadlock && res.deadlock.cycle) || [];
-    const waitKind = { lock: "wait", join: "join", send: "send", recv: "recv" };
+    const waitKind = {
+      lock: "wait", join: "join", send: "send", recv: "recv", read: "wait", write: "wait",
+      wait: "cvwait", barrier: "barrier", acquire: "sem", park: "park", once: "once",
+    };
     for (const edge of cycle) {
       const waiter = this.thread(edge.th, edge.thread);
       // A channel wait has no holder (holder -1): nobody is left to use it.
