@@ -64,8 +64,6 @@ func TestScenariosRunInTheirModes(t *testing.T) {
 		"os-vs-green":           trace.StatusOK,
 		"parallel-speedup":      trace.StatusOK,
 		"oversubscription":      trace.StatusOK,
-		"lost-wakeup":           trace.StatusDeadlock,
-		"sleeping-barber":       trace.StatusDeadlock,
 		"condvar-while":         trace.StatusOK,
 		"lost-wakeup-fixed":     trace.StatusOK,
 		"barrier-phases":        trace.StatusOK,
