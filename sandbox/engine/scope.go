@@ -38,7 +38,7 @@ func scopeBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	first := ferr
 	for _, c := range children {
 		if _, err := t.joinThread(c, line); err != nil {
-			if errors.Is(err, errCutoff) || err.Error() == errCutoff.Error() {
+			if errors.Is(err, errCutoff) {
 				return nil, err
 			}
 			if first == nil {
