@@ -218,6 +218,23 @@ func TestParkOnceScope(t *testing.T) {
     check(runs.get() == 1, "init ran once")
     check(got == ["config"] * 4, "everyone got its value")
 `)},
+		{name: "once tries again after a failure", want: trace.StatusOK, src: mainOf(`
+    o = once("init")
+    tries = cell("tries")
+    def flaky():
+        if tries.add(1) == 0:
+            fail("first try fails")
+        return "ok"
+    h = spawn(lambda: o.call(flaky), name = "first")
+    sleep(1)
+    check(o.call(flaky) == "ok", "the second call ran it again")
+    check(tries.get() == 2, "two tries")
+`)},
+		{name: "scope fails with its thread's panic", want: trace.StatusPanic, msg: "join: thread bad panicked", src: mainOf(`
+    def body():
+        spawn(lambda: fail("boom"), name = "bad")
+    scope(body)
+`)},
 		{name: "scope joins and borrows", want: trace.StatusOK, src: mainOf(`
     data = [1, 2, 3, 4]
     total = cell("total")
