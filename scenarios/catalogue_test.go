@@ -30,13 +30,15 @@ func TestBuiltinCatalogue(t *testing.T) {
 		t.Errorf("Builtin() has %d scenarios, want at least 24", len(all))
 	}
 	wantTopics := map[string]int{ // topic -> the least number of scenarios
-		"Threads":                 5,
-		"Race conditions":         4,
-		"Fixes":                   3,
-		"Deadlocks":               5,
-		"Livelock and starvation": 2,
-		"Threading models":        3,
-		"Message passing":         6,
+		"Threads":                          5,
+		"Race conditions":                  4,
+		"Fixes":                            3,
+		"Deadlocks":                        5,
+		"Livelock and starvation":          2,
+		"Threading models":                 3,
+		"Message passing":                  6,
+		"Condition variables and monitors": 6,
+		"Coordination":                     12,
 	}
 	var names []string
 	for _, tp := range c.Topics() {
@@ -45,7 +47,8 @@ func TestBuiltinCatalogue(t *testing.T) {
 			t.Errorf("topic %q has %d scenarios, want at least %d", tp.Name, len(tp.Scenarios), wantTopics[tp.Name])
 		}
 	}
-	if want := []string{"Threads", "Race conditions", "Fixes", "Deadlocks", "Livelock and starvation", "Threading models", "Message passing"}; !slices.Equal(names, want) {
+	if want := []string{"Threads", "Race conditions", "Fixes", "Deadlocks", "Livelock and starvation", "Threading models", "Message passing",
+		"Condition variables and monitors", "Coordination"}; !slices.Equal(names, want) {
 		t.Errorf("Topics() = %q, want %q", names, want)
 	}
 	kebab := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)

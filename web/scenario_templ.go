@@ -901,6 +901,11 @@ var legendItems = []legendItem{
 	{"span:recv", "blocked on channel"},
 	{"span:sleep", "sleeps"},
 	{"span:work", "works"},
+	{"span:cvwait", "waits on a condvar"},
+	{"span:barrier", "waits at a barrier or a once"},
+	{"span:sem", "waits for a semaphore permit"},
+	{"span:park", "parked"},
+	{"mark:notify", "notify / unpark"},
 	{"arrow:spawn", "spawn"},
 	{"arrow:join", "join"},
 	{"arrow:handoff", "lock handoff"},
@@ -939,7 +944,7 @@ func legend() templ.Component {
 			var templ_7745c5c3_Var44 string
 			templ_7745c5c3_Var44, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.Swatch).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 317, Col: 38}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 322, Col: 38}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var44)
 			if templ_7745c5c3_Err != nil {
@@ -952,7 +957,7 @@ func legend() templ.Component {
 			var templ_7745c5c3_Var45 string
 			templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(it.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 317, Col: 79}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 322, Col: 79}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var45))
 			if templ_7745c5c3_Err != nil {

@@ -58,6 +58,7 @@ type Analyzer struct {
 	byIdx   []*thread
 	cells   map[string]*cell
 	mutexes map[string]vclock
+	syncs   map[syncKey]vclock // condvars, barriers, semaphores, parks, onces
 	chans   map[string]*channel
 	objects int
 	entries int
@@ -89,6 +90,7 @@ func New() *Analyzer {
 		threads:  map[int]*thread{},
 		cells:    map[string]*cell{},
 		mutexes:  map[string]vclock{},
+		syncs:    map[syncKey]vclock{},
 		chans:    map[string]*channel{},
 		countIdx: map[countKey]int{},
 		names:    map[int]string{0: "main"},
@@ -285,6 +287,9 @@ func (a *Analyzer) process(t *thread, e *trace.Event) {
 		a.closed(t, e.Obj)
 	case trace.Get, trace.Set, trace.Add, trace.Cas, trace.Swap:
 		a.access(t, e)
+	case trace.Notify, trace.BarrierWait, trace.SemRelease, trace.Unpark, trace.OnceDone,
+		trace.CvWoke, trace.BarrierPassed, trace.SemAcquired, trace.SemTry, trace.Unparked:
+		a.sync(t, e)
 	case trace.Check:
 		if stale != nil && e.V.Kind == trace.VBool && e.V.Int == 0 {
 			a.staleCheck(t, stale, e)

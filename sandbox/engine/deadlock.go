@@ -26,9 +26,18 @@ const (
 	waitJoin
 	waitSend
 	waitRecv
+	waitRead    // rwlock read
+	waitWrite   // rwlock write
+	waitCondvar // condvar wait
+	waitBarrier
+	waitSem
+	waitPark
+	waitOnce
 )
 
-var waitOps = [...]string{waitNone: "", waitLock: "lock", waitJoin: "join", waitSend: "send", waitRecv: "recv"}
+var waitOps = [...]string{waitNone: "", waitLock: "lock", waitJoin: "join", waitSend: "send", waitRecv: "recv",
+	waitRead: "read", waitWrite: "write", waitCondvar: "wait", waitBarrier: "barrier", waitSem: "acquire",
+	waitPark: "park", waitOnce: "once"}
 
 // waitEdge is what a blocked thread waits for.
 type waitEdge struct {
@@ -36,6 +45,9 @@ type waitEdge struct {
 	mu     *mutexObj
 	target *thread
 	ch     *chanObj
+	rw     *rwlockObj
+	once   *onceObj
+	name   string // the object of the other kinds
 	line   int
 }
 
@@ -47,6 +59,10 @@ func (e *waitEdge) holder() *thread {
 		return e.mu.owner
 	case waitJoin:
 		return e.target
+	case waitRead, waitWrite:
+		return e.rw.holder(e.kind == waitWrite)
+	case waitOnce:
+		return e.once.running
 	}
 	return nil
 }
@@ -59,8 +75,12 @@ func (e *waitEdge) obj() string {
 		return e.target.name
 	case waitSend, waitRecv:
 		return e.ch.name
+	case waitRead, waitWrite:
+		return e.rw.name
+	case waitOnce:
+		return e.once.name
 	}
-	return ""
+	return e.name
 }
 
 // findCycle returns the cycle that t's new wait edge closes, starting at
@@ -119,6 +139,12 @@ func cycleSentence(cycle []*thread) string {
 		if t.wait.kind == waitJoin {
 			return fmt.Sprintf("deadlock: %s waits to join itself, which can never finish.", t.name)
 		}
+		if t.wait.kind == waitRead || t.wait.kind == waitWrite {
+			return fmt.Sprintf("deadlock: %s waits to %s-lock %s, which it already holds: relocking a rwlock you hold (or upgrading a read lock) waits forever.", t.name, waitOps[t.wait.kind], t.wait.obj())
+		}
+		if t.wait.kind == waitOnce {
+			return fmt.Sprintf("deadlock: %s calls once %s from inside its own initialisation, which waits forever.", t.name, t.wait.obj())
+		}
 		return fmt.Sprintf("deadlock: %s waits for %s, which it already holds: relocking a mutex you hold waits forever.", t.name, t.wait.obj())
 	}
 	var b strings.Builder
@@ -130,9 +156,14 @@ func cycleSentence(cycle []*thread) string {
 			b.WriteString(", which")
 		}
 		h := t.wait.holder()
-		if t.wait.kind == waitJoin {
+		switch t.wait.kind {
+		case waitJoin:
 			fmt.Fprintf(&b, " waits to join %s", h.name)
-		} else {
+		case waitRead, waitWrite:
+			fmt.Fprintf(&b, " waits to %s-lock %s, held by %s", waitOps[t.wait.kind], t.wait.obj(), h.name)
+		case waitOnce:
+			fmt.Fprintf(&b, " waits for once %s, which %s is running", t.wait.obj(), h.name)
+		default:
 			fmt.Fprintf(&b, " waits for %s, held by %s", t.wait.obj(), h.name)
 		}
 	}
@@ -174,6 +205,21 @@ func describeWait(t *thread) string {
 		return fmt.Sprintf("%s waits to send on channel %q, which no thread will receive from", t.name, e.obj())
 	case waitRecv:
 		return fmt.Sprintf("%s waits to receive from channel %q, which no thread will send on or close", t.name, e.obj())
+	case waitRead, waitWrite:
+		if h := e.holder(); h != nil {
+			return fmt.Sprintf("%s waits to %s-lock %s, held by %s", t.name, waitOps[e.kind], e.obj(), h.name)
+		}
+		return fmt.Sprintf("%s waits to %s-lock %s", t.name, waitOps[e.kind], e.obj())
+	case waitCondvar:
+		return fmt.Sprintf("%s waits on %s; no thread left can notify it", t.name, e.obj())
+	case waitBarrier:
+		return fmt.Sprintf("%s waits at barrier %s, which no thread left can fill", t.name, e.obj())
+	case waitSem:
+		return fmt.Sprintf("%s waits for a permit of semaphore %s, which no thread left will release", t.name, e.obj())
+	case waitPark:
+		return fmt.Sprintf("%s is parked; no thread left can unpark it", t.name)
+	case waitOnce:
+		return fmt.Sprintf("%s waits for once %s to finish", t.name, e.obj())
 	}
 	return t.name + " waits"
 }

@@ -36,7 +36,7 @@ const languageDoc = "../../docs/language.md"
 // languageObjects are the values scripts get from the predeclared names;
 // zero values suffice to ask for their type and attribute names.
 // TestLanguageObjectsComplete makes sure a new kind of object joins them.
-var languageObjects = []starlark.HasAttrs{&handle{}, &cellObj{}, &mutexObj{}, &chanObj{}}
+var languageObjects = []starlark.HasAttrs{&handle{}, &cellObj{}, &mutexObj{}, &chanObj{}, &condvarObj{}, &rwlockObj{}, &barrierObj{}, &semaphoreObj{}, &onceObj{}}
 
 // TestLanguageObjectsComplete finds every type of this package that has
 // attributes (an AttrNames method) and wants it in languageObjects, so

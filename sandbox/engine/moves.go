@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -211,6 +212,8 @@ func (m *moveTable) explain(sc *script, ee *starlark.EvalError) string {
 	switch {
 	case reason == globalReason:
 		return fmt.Sprintf("cannot %s %s: it is %s, and top-level values are frozen once the script has loaded; create it inside main", verb, typ, globalReason)
+	case strings.HasPrefix(reason, "borrowed"):
+		return fmt.Sprintf("cannot %s %s: it was %s (like Rust's shared borrow, and here it stays read-only after the scope); %s", verb, typ, reason, copyHint)
 	case reason != "":
 		return fmt.Sprintf("cannot %s %s: it was %s (like Rust's move); %s", verb, typ, reason, copyHint)
 	}

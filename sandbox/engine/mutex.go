@@ -48,21 +48,29 @@ func (m *mutexObj) doLock(th *starlark.Thread, b *starlark.Builtin, args starlar
 	if err != nil {
 		return nil, err
 	}
+	if err := m.acquire(t, callerLine(th)); err != nil {
+		return nil, err
+	}
+	return starlark.None, nil
+}
+
+// acquire takes m for t, waiting as long as it takes; a condvar wait
+// reacquires its mutex this way too.
+func (m *mutexObj) acquire(t *thread, line int) error {
 	r := m.r
-	line := callerLine(th)
 	t.rec(trace.Lock, m.name, trace.Value{}, line)
 	r.mu.Lock()
 	for m.owner != nil {
 		m.waiters = append(m.waiters, t)
 		if err := t.block(waitEdge{kind: waitLock, mu: m, line: line}); err != nil {
 			r.mu.Unlock()
-			return nil, err
+			return err
 		}
 	}
 	m.owner = t
 	t.rec(trace.Acquired, m.name, trace.Value{}, line)
 	r.mu.Unlock()
-	return starlark.None, nil
+	return nil
 }
 
 func (m *mutexObj) doUnlock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -73,16 +81,25 @@ func (m *mutexObj) doUnlock(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		return nil, err
 	}
+	m.r.mu.Lock()
+	defer m.r.mu.Unlock()
+	if err := m.release(t, callerLine(th)); err != nil {
+		return nil, err
+	}
+	return starlark.None, nil
+}
+
+// release unlocks m, held by t, and wakes its longest waiter; r.mu is
+// held.
+func (m *mutexObj) release(t *thread, line int) error {
 	r := m.r
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if m.owner != t {
 		if m.owner == nil {
-			return nil, fmt.Errorf("unlock of mutex %s by thread %s, but it is not locked", m.name, t.name)
+			return fmt.Errorf("unlock of mutex %s by thread %s, but it is not locked", m.name, t.name)
 		}
-		return nil, fmt.Errorf("unlock of mutex %s by thread %s, but thread %s holds it", m.name, t.name, m.owner.name)
+		return fmt.Errorf("unlock of mutex %s by thread %s, but thread %s holds it", m.name, t.name, m.owner.name)
 	}
-	t.rec(trace.Unlock, m.name, trace.Value{}, callerLine(th))
+	t.rec(trace.Unlock, m.name, trace.Value{}, line)
 	m.owner = nil
 	for len(m.waiters) > 0 {
 		w := m.waiters[0]
@@ -92,7 +109,7 @@ func (m *mutexObj) doUnlock(th *starlark.Thread, b *starlark.Builtin, args starl
 			break
 		}
 	}
-	return starlark.None, nil
+	return nil
 }
 
 func (m *mutexObj) doTryLock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

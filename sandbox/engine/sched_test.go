@@ -34,6 +34,8 @@ var goldenRuns = []struct {
 }{
 	{"lost-update", Request{Scenario: "lost-update", Mode: trace.ModeSim, Seed: 3, Params: map[string]any{"threads": 2, "iterations": 3}}},
 	{"two-locks", Request{Scenario: "two-locks", Mode: trace.ModeSim, Seed: 0, Params: map[string]any{"rounds": 2}}},
+	{"lost-wakeup", Request{Scenario: "lost-wakeup", Mode: trace.ModeSim, Seed: 0}},
+	{"semaphore-pool", Request{Scenario: "semaphore-pool", Mode: trace.ModeSim, Seed: 1, Params: map[string]any{"clients": 3}}},
 	{"pipeline", Request{Scenario: "pipeline", Mode: trace.ModeSim, Seed: 42, Source: `
 def main():
     jobs = channel("jobs", capacity = 1)

@@ -116,6 +116,8 @@ var builtinNames = map[string]bool{
 	"spawn": true, "sleep": true, "yield_now": true, "work": true,
 	"cell": true, "mutex": true, "channel": true, "check": true,
 	"fail": true, "param": true,
+	"condvar": true, "rwlock": true, "barrier": true, "semaphore": true,
+	"scope": true, "park": true, "once": true,
 }
 
 func isPredeclared(name string) bool { return builtinNames[name] }

@@ -50,6 +50,8 @@ type thread struct {
 	chanNum     uint64 // the number of the message in chanVal
 	chanDone    bool   // a channel peer completed this thread's send or recv
 	cutRecorded bool
+	parkToken   bool        // park(): Rust's token, set by unpark
+	scopes      [][]*thread // scope(): threads spawned in each open scope
 
 	// Owned by the thread's goroutine.
 	events  int
@@ -329,7 +331,7 @@ func (h *handle) Type() string          { return "thread" }
 func (h *handle) Freeze()               {}
 func (h *handle) Truth() starlark.Bool  { return true }
 func (h *handle) Hash() (uint32, error) { return uint32(h.t.id) * 2654435761, nil }
-func (h *handle) AttrNames() []string   { return []string{"id", "join", "name"} }
+func (h *handle) AttrNames() []string   { return []string{"id", "join", "name", "unpark"} }
 
 func (h *handle) Attr(name string) (starlark.Value, error) {
 	switch name {
@@ -339,6 +341,8 @@ func (h *handle) Attr(name string) (starlark.Value, error) {
 		return starlark.String(h.t.name), nil
 	case "id":
 		return starlark.MakeInt(h.t.id), nil
+	case "unpark":
+		return starlark.NewBuiltin("unpark", h.doUnpark), nil
 	}
 	return nil, nil
 }
@@ -351,8 +355,13 @@ func (h *handle) doJoin(th *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, err
 	}
-	r, target := t.r, h.t
-	line := callerLine(th)
+	return t.joinThread(h.t, callerLine(th))
+}
+
+// joinThread waits for target to finish and returns its result; scope
+// joins its threads this way too.
+func (t *thread) joinThread(target *thread, line int) (starlark.Value, error) {
+	r := t.r
 	t.rec(trace.Join, target.name, trace.Value{}, line)
 	r.mu.Lock()
 	for !target.state.finished() {
@@ -423,8 +432,15 @@ func spawn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 	if name == "" {
 		name = fmt.Sprintf("thread-%d", len(r.threads))
 	}
-	r.moves.move(r.script, th, fn, rest, "moved into thread "+name+" by spawn")
+	reason := "moved into thread " + name + " by spawn"
+	if len(t.scopes) > 0 {
+		reason = "borrowed read-only by thread " + name + " in a scope"
+	}
+	r.moves.move(r.script, th, fn, rest, reason)
 	child := r.newThread(t, name, fn, rest, nil)
+	if n := len(t.scopes); n > 0 {
+		t.scopes[n-1] = append(t.scopes[n-1], child)
+	}
 	t.rec(trace.Spawn, child.name, trace.Int(int64(child.id)), line)
 	if r.mode == trace.ModeOS {
 		r.growProcs()

@@ -70,7 +70,8 @@ var chromePoints = map[Kind]string{Spawn: "spawn", Start: "start", End: "end", P
 	Joined: "joined", Acquired: "acquired", Unlock: "unlock", Sent: "sent", Received: "received"}
 
 // chromeSpanNames name the spans as Perfetto shows them.
-var chromeSpanNames = map[string]string{"wait": "wait for lock", "join": "join", "send": "send", "recv": "recv", "sleep": "sleep", "work": "work"}
+var chromeSpanNames = map[string]string{"wait": "wait for lock", "join": "join", "send": "send", "recv": "recv", "sleep": "sleep", "work": "work",
+	"cvwait": "wait on condvar", "barrier": "wait at barrier", "sem": "wait for permit", "park": "park", "once": "wait for once"}
 
 func (c *chromeWriter) event(e Event) {
 	if name, ok := chromePoints[e.K]; ok {

@@ -18,7 +18,9 @@ type Kind uint8
 // The event kinds of docs/protocol.md. Blocking operations come in pairs (a
 // request and its completion) so that a timeline can draw the wait between
 // them: lock/acquired, join/joined, send/sent, recv/received, sleep/wake,
-// work/worked.
+// work/worked, cvwait/cvwoke, bwait/bpassed, semacquire/semacquired,
+// park/unparked, once/oncedone. A rwlock uses lock/acquired/unlock with V
+// "read" or "write".
 const (
 	KindInvalid Kind = iota
 	Spawn
@@ -49,6 +51,20 @@ const (
 	Print
 	Check
 	Yield
+	CvWait
+	CvWoke
+	Notify
+	BarrierWait
+	BarrierPassed
+	SemAcquire
+	SemAcquired
+	SemRelease
+	SemTry
+	Park
+	Unparked
+	Unpark
+	Once
+	OnceDone
 	numKinds
 )
 
@@ -82,6 +98,21 @@ var kindNames = [numKinds]string{
 	Print:       "print",
 	Check:       "check",
 	Yield:       "yield",
+
+	CvWait:        "cvwait",
+	CvWoke:        "cvwoke",
+	Notify:        "notify",
+	BarrierWait:   "bwait",
+	BarrierPassed: "bpassed",
+	SemAcquire:    "semacquire",
+	SemAcquired:   "semacquired",
+	SemRelease:    "semrelease",
+	SemTry:        "semtry",
+	Park:          "park",
+	Unparked:      "unparked",
+	Unpark:        "unpark",
+	Once:          "once",
+	OnceDone:      "oncedone",
 }
 
 // String returns the kind's wire name, as in the JSON "k" field.

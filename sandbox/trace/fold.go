@@ -7,7 +7,8 @@ import (
 
 // Span is a stretch of one thread's lane: a wait between a blocking
 // request and its completion, or a lock held from acquired to unlock.
-// Kinds: wait (for a lock), join, send, recv, sleep, work, hold.
+// Kinds: wait (for a lock), join, send, recv, sleep, work, hold, cvwait
+// (on a condvar), barrier, sem (a semaphore), park, once.
 type Span struct {
 	Thread     int     `json:"thread"`
 	Kind       string  `json:"kind"`
@@ -49,14 +50,16 @@ type Folding struct {
 var ArrowKinds = []string{"spawn", "join", "handoff", "message"}
 
 var (
-	spanOpens = map[Kind]string{Lock: "wait", Join: "join", Send: "send", Recv: "recv", Sleep: "sleep", Work: "work"}
-	spanEnds  = map[Kind]string{Acquired: "wait", Joined: "join", Sent: "send", Received: "recv", Wake: "sleep", Worked: "work"}
+	spanOpens = map[Kind]string{Lock: "wait", Join: "join", Send: "send", Recv: "recv", Sleep: "sleep", Work: "work",
+		CvWait: "cvwait", BarrierWait: "barrier", SemAcquire: "sem", Park: "park", Once: "once"}
+	spanEnds = map[Kind]string{Acquired: "wait", Joined: "join", Sent: "send", Received: "recv", Wake: "sleep", Worked: "work",
+		CvWoke: "cvwait", BarrierPassed: "barrier", SemAcquired: "sem", Unparked: "park", OnceDone: "once"}
 )
 
 // IsInstant says whether events of kind k are drawn as instants.
 func IsInstant(k Kind) bool {
 	switch k {
-	case Spawn, Start, End, Panic, Cutoff, Get, Set, Add, Cas, Swap, Print, Check, TryLock, Close, Yield:
+	case Spawn, Start, End, Panic, Cutoff, Get, Set, Add, Cas, Swap, Print, Check, TryLock, Close, Yield, Notify, SemRelease, SemTry, Unpark:
 		return true
 	}
 	return false

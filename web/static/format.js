@@ -37,6 +37,7 @@ export const KIND_GROUPS = [
   { id: "channels", label: "Channels (send, sent, recv, received, close)", kinds: ["send", "sent", "recv", "received", "close"] },
   { id: "threads", label: "Threads (spawn, start, end, join, joined, cutoff, panic)", kinds: ["spawn", "start", "end", "join", "joined", "cutoff", "panic"] },
   { id: "time", label: "Time (sleep, wake, work, worked, yield)", kinds: ["sleep", "wake", "work", "worked", "yield"] },
+  { id: "sync", label: "Coordination (condvars, barriers, semaphores, park, once)", kinds: ["cvwait", "cvwoke", "notify", "bwait", "bpassed", "semacquire", "semacquired", "semrelease", "semtry", "park", "unparked", "unpark", "once", "oncedone"] },
   { id: "output", label: "Output (print, check)", kinds: ["print", "check"] },
 ];
 
@@ -81,6 +82,20 @@ export function describe(e) {
     case "print": return `prints ${e.v ?? ""}`;
     case "check": return `${o === "failed" ? "✗ check failed" : "✓ check holds"}: ${e.v ?? ""}`;
     case "yield": return "yields the CPU";
+    case "cvwait": return `waits on condvar ${o}, releasing ${e.v ?? "its mutex"}`;
+    case "cvwoke": return `wakes on ${o} (${e.v ?? "notified"})`;
+    case "notify": return `notifies ${o} (${e.v ?? ""})`;
+    case "bwait": return `waits at barrier ${o}`;
+    case "bpassed": return `passes barrier ${o}${e.v ? " as leader" : ""}`;
+    case "semacquire": return `asks for a permit of ${o}`;
+    case "semacquired": return `takes a permit of ${o}`;
+    case "semrelease": return `releases a permit of ${o}`;
+    case "semtry": return `tries a permit of ${o}: ${e.v ? "got one" : "none left"}`;
+    case "park": return "parks";
+    case "unparked": return "is unparked";
+    case "unpark": return `unparks ${o}`;
+    case "once": return `calls once ${o}`;
+    case "oncedone": return `once ${o} done${e.v ? " (ran it)" : ""}`;
   }
   return `${e.k}${o ? " " + o : ""}${v ? " " + v : ""}`;
 }

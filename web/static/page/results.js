@@ -19,7 +19,19 @@ export function explain(res) {
 // waitWords says what one thread of a deadlock waits for.
 export function waitWords(w) {
   if (w.op === "join") return `waits to join ${w.obj}`;
-  if (w.holder < 0) return `waits to ${w.op === "recv" ? "receive from" : "send on"} channel "${w.obj}", which no thread can use any more`;
+  if (w.holder < 0) {
+    switch (w.op) {
+      case "recv": return `waits to receive from channel "${w.obj}", which no thread can use any more`;
+      case "send": return `waits to send on channel "${w.obj}", which no thread can use any more`;
+      case "wait": return `waits on ${w.obj}; no thread left can notify it`;
+      case "barrier": return `waits at barrier ${w.obj}, which no thread left can fill`;
+      case "acquire": return `waits for a permit of semaphore ${w.obj}, which no thread left will release`;
+      case "park": return "is parked; no thread left can unpark it";
+    }
+    return `waits to ${w.op} ${w.obj}`;
+  }
+  if (w.op === "read" || w.op === "write") return `waits to ${w.op}-lock ${w.obj}, held by ${w.holder_name}`;
+  if (w.op === "once") return `waits for once ${w.obj}, which ${w.holder_name} is running`;
   return `waits ${w.op === "lock" ? "for" : `to ${w.op}`} ${w.obj}, held by ${w.holder_name}`;
 }
 

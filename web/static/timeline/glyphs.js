@@ -61,6 +61,11 @@ export class Theme {
       case "recv": return this.k.chan;
       case "sleep": return this.k.sleep;
       case "work": return this.k.work;
+      case "cvwait":
+      case "park": return this.k.wait;
+      case "barrier":
+      case "once": return this.k.join;
+      case "sem": return this.k.chan;
     }
     return this.muted;
   }
@@ -88,12 +93,16 @@ export class Theme {
     x.beginPath();
     switch (kind) {
       case "wait": // diagonal stripes
+      case "cvwait":
+      case "sem":
         x.moveTo(-2, n + 2); x.lineTo(n + 2, -2);
         x.moveTo(-2, 2); x.lineTo(2, -2);
         x.moveTo(n - 2, n + 2); x.lineTo(n + 2, n - 2);
         x.stroke();
         break;
       case "join": // cross-hatch
+      case "barrier":
+      case "once":
         x.lineWidth = 1;
         x.moveTo(0, 0); x.lineTo(n, n);
         x.moveTo(n, 0); x.lineTo(0, n);
@@ -105,6 +114,7 @@ export class Theme {
         x.stroke();
         break;
       case "sleep": // dots
+      case "park":
         x.arc(n / 2, n / 2, 1.2, 0, Math.PI * 2);
         x.fill();
         break;
@@ -158,6 +168,10 @@ export class Theme {
       case "trylock": return this.k.wait;
       case "close": return this.k.chan;
       case "yield": return this.k.life;
+      case "notify":
+      case "unpark": return this.k.wait;
+      case "semrelease":
+      case "semtry": return this.k.chan;
     }
     return this.k.print;
   }

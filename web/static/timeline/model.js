@@ -15,13 +15,19 @@
 import { firstAt, insertSorted, eventBySeq } from "./search.js";
 
 // A request opens a span that its completion closes.
-const OPENS = { lock: "wait", join: "join", send: "send", recv: "recv", sleep: "sleep", work: "work" };
-const CLOSES = { acquired: "wait", joined: "join", sent: "send", received: "recv", wake: "sleep", worked: "work" };
+const OPENS = {
+  lock: "wait", join: "join", send: "send", recv: "recv", sleep: "sleep", work: "work",
+  cvwait: "cvwait", bwait: "barrier", semacquire: "sem", park: "park", once: "once",
+};
+const CLOSES = {
+  acquired: "wait", joined: "join", sent: "send", received: "recv", wake: "sleep", worked: "work",
+  cvwoke: "cvwait", bpassed: "barrier", semacquired: "sem", unparked: "park", oncedone: "once",
+};
 
 // Kinds drawn as instants (the others are drawn as spans and arrows).
 export const MARK_KINDS = new Set([
   "spawn", "start", "end", "panic", "cutoff", "get", "set", "add", "cas", "swap",
-  "print", "check", "trylock", "close", "yield",
+  "print", "check", "trylock", "close", "yield", "notify", "semrelease", "semtry", "unpark",
 ]);
 
 export const ARROW_KINDS = ["spawn", "join", "handoff", "message"];
@@ -409,7 +415,10 @@ export class Trace {
     }
     this.cycle = [];
     const cycle = (res.deadlock && res.deadlock.cycle) || [];
-    const waitKind = { lock: "wait", join: "join", send: "send", recv: "recv" };
+    const waitKind = {
+      lock: "wait", join: "join", send: "send", recv: "recv", read: "wait", write: "wait",
+      wait: "cvwait", barrier: "barrier", acquire: "sem", park: "park", once: "once",
+    };
     for (const edge of cycle) {
       const waiter = this.thread(edge.th, edge.thread);
       // A channel wait has no holder (holder -1): nobody is left to use it.
