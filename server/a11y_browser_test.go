@@ -192,16 +192,16 @@ func TestKeyboardWalk(t *testing.T) {
 			if len(words) != 3 || !strings.HasPrefix(words[0], "main: ") {
 				t.Errorf("the threads in words = %q, want a sentence for main and each worker", words)
 			}
-		case "tab-result":
-			// The arrows move along the tabs (wrapping), selecting as they go.
-			if g := press(kb.ArrowRight); g != "tab-notes" {
-				t.Errorf("→ on the Result tab: focus on %q, want the Notes tab", g)
+		case "tab-notes":
+			// The arrows move along the tabs, selecting as they go.
+			if g := press(kb.ArrowRight); g != "tab-rust" {
+				t.Errorf("→ on the Notes tab: focus on %q, want the Rust tab", g)
 			}
-			if shown := evaluate[bool](t, ctx, `!document.querySelector("#panel-notes").hidden && document.querySelector("#tab-notes").getAttribute("aria-selected") === "true"`); !shown {
-				t.Error("→ to the Notes tab did not select it")
+			if shown := evaluate[bool](t, ctx, `!document.querySelector("#panel-rust").hidden && document.querySelector("#tab-rust").getAttribute("aria-selected") === "true"`); !shown {
+				t.Error("→ to the Rust tab did not select it")
 			}
-			if g := press(kb.End); g != "tab-result" {
-				t.Errorf("End on the tabs: focus on %q, want the Result tab", g)
+			if g := press(kb.Home); g != "tab-notes" {
+				t.Errorf("Home on the tabs: focus on %q, want the Notes tab", g)
 			}
 		case "editor":
 			if g := press(kb.Tab); g != "editor" {
@@ -211,8 +211,8 @@ func TestKeyboardWalk(t *testing.T) {
 		}
 	}
 	walk = append(walk, "timeline")
-	// After the run the Result tab is the selected one, the tabs' Tab stop.
-	order := []string{"skip", "input:mode", "run", "editor", "tab-result", "panel-result", "view-tab-timeline", "zoom-out"}
+	// The result has its own focusable region above the Notes and Rust tabs.
+	order := []string{"skip", "input:mode", "run", "editor", "result-panel", "tab-notes", "view-tab-timeline", "zoom-out"}
 	last := -1
 	for _, f := range order {
 		i, ok := at[f]

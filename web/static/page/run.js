@@ -90,7 +90,8 @@ export function setupRun(p) {
     const had = document.activeElement === off;
     on.disabled = false;
     off.disabled = true;
-    if (had) on.focus();
+    // Without scrolling: on a phone the page has moved to the timeline.
+    if (had) on.focus({ preventScroll: true });
   }
   el.runBtn.addEventListener("click", run);
   el.stopBtn.addEventListener("click", stop);

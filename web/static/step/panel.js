@@ -59,7 +59,9 @@ export function setupStep(p) {
   panel.hidden = true;
   panel.setAttribute("aria-label", "Step through the run");
   panel.innerHTML = HTML;
-  const anchor = $('[data-testid="selection"]', root);
+  // Under the lanes: above them it would push the timeline off a phone's
+  // first screen.
+  const anchor = $('[data-testid="timeline"]', root);
   if (!anchor) return {};
   anchor.after(panel);
   const q = (id) => $(`[data-testid="${id}"]`, panel);
