@@ -57,7 +57,7 @@ func (c *chanObj) doSend(th *starlark.Thread, b *starlark.Builtin, args starlark
 	if err := starlark.UnpackPositionalArgs(c.name+".send", args, kwargs, 1, &v); err != nil {
 		return nil, wrapArg(err)
 	}
-	t, err := begin(th, Op{K: trace.Send, Obj: c.name, ID: c.id, V: toValue(v), Write: true})
+	t, err := begin(th, Op{K: trace.Send, Obj: c.name, ID: c.id, V: toValue(v), Write: true, blk: (*chanSend)(c)})
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func (c *chanObj) doRecv(th *starlark.Thread, b *starlark.Builtin, args starlark
 	if err := wrapArg(starlark.UnpackPositionalArgs(c.name+".recv", args, kwargs, 0)); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, Op{K: trace.Recv, Obj: c.name, ID: c.id, Write: true})
+	t, err := begin(th, Op{K: trace.Recv, Obj: c.name, ID: c.id, Write: true, blk: (*chanRecv)(c)})
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (it *chanIter) Next(p *starlark.Value) bool {
 	if t.sth.CallStackDepth() > 0 {
 		line = int(t.sth.CallFrame(0).Pos.Line)
 	}
-	t.next = Op{K: trace.Recv, Obj: it.c.name, ID: it.c.id, Line: line, Write: true}
+	t.next = Op{K: trace.Recv, Obj: it.c.name, ID: it.c.id, Line: line, Write: true, blk: (*chanRecv)(it.c)}
 	if err := t.r.sched.point(t); err != nil {
 		return false
 	}

@@ -52,6 +52,10 @@ type Pending struct {
 	Th   int
 	Name string
 	Op   Op
+	// Blocks is true when the operation would wait if run now (a lock
+	// held by another, a join of a live thread, a channel not ready): the
+	// thread is runnable only in that it may try.
+	Blocks bool
 }
 
 // Op is the shared operation a thread performs at the start of a step,
@@ -66,6 +70,38 @@ type Op struct {
 	V     trace.Value // the value it writes or sends, if known
 	Line  int         // the script line of the call
 	Write bool        // false when it only reads (a cell's get)
+
+	blk blocker // what it may wait for
+}
+
+// blocker is an object an operation may wait for.
+type blocker interface {
+	// blocks reports whether t's operation would wait now. It is called
+	// by the baton holder, so the object cannot change meanwhile.
+	blocks(t *thread) bool
+}
+
+func (m *mutexObj) blocks(*thread) bool { return m.owner != nil }
+
+// blocks: joining a thread waits until it has finished.
+func (t *thread) blocks(*thread) bool { return !t.state.finished() }
+
+// chanSend and chanRecv are a channel as a sender and a receiver wait
+// for it.
+type (
+	chanSend chanObj
+	chanRecv chanObj
+)
+
+// A thread a peer has served already (chanDone) goes on; a stale
+// chanDone can only make a blocking operation look ready, which costs an
+// explorer time, not coverage.
+func (c *chanSend) blocks(t *thread) bool {
+	return !t.chanDone && !c.closed && len(c.recvq) == 0 && c.cap >= 0 && len(c.buf) >= c.cap
+}
+
+func (c *chanRecv) blocks(t *thread) bool {
+	return !t.chanDone && !c.closed && len(c.buf) == 0 && len(c.sendq) == 0
 }
 
 // Object identities that are not a cell, mutex, channel or thread. The

@@ -116,7 +116,13 @@ func (m *mutexObj) doTryLock(th *starlark.Thread, b *starlark.Builtin, args star
 }
 
 // op is what a thread about to call k on m will do.
-func (m *mutexObj) op(k trace.Kind) Op { return Op{K: k, Obj: m.name, ID: m.id, Write: true} }
+func (m *mutexObj) op(k trace.Kind) Op {
+	op := Op{K: k, Obj: m.name, ID: m.id, Write: true}
+	if k == trace.Lock {
+		op.blk = m
+	}
+	return op
+}
 
 var _ starlark.HasAttrs = (*mutexObj)(nil)
 

@@ -236,7 +236,7 @@ func (s *simSched) decide(cur *thread, yield bool, cands []*thread) *thread {
 	}
 	c.Runnable = c.Runnable[:0]
 	for _, t := range cands {
-		c.Runnable = append(c.Runnable, Pending{Th: t.id, Name: t.name, Op: t.cur})
+		c.Runnable = append(c.Runnable, Pending{Th: t.id, Name: t.name, Op: t.cur, Blocks: t.cur.blk != nil && t.cur.blk.blocks(t)})
 	}
 	id := s.chooser.Choose(c)
 	c.Steps = c.Steps[:0]

@@ -347,7 +347,7 @@ func (h *handle) doJoin(th *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, Op{K: trace.Join, Obj: h.t.name, ID: ThreadObject(h.t.id)})
+	t, err := begin(th, Op{K: trace.Join, Obj: h.t.name, ID: ThreadObject(h.t.id), blk: h.t})
 	if err != nil {
 		return nil, err
 	}
