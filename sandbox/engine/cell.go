@@ -142,6 +142,8 @@ func (c *cellObj) doCas(t *thread, th *starlark.Thread, args starlark.Tuple) (st
 			return nil, fmt.Errorf("%s.cas: %w", c.name, err)
 		}
 		if !eq {
+			// A failed cas only read the cell: so the chooser hears.
+			t.cur.Write = false
 			t.rec(trace.Cas, c.name, trace.Bool(false), callerLine(th))
 			return starlark.False, nil
 		}

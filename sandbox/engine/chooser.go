@@ -34,6 +34,9 @@ type Choice struct {
 	// thread then preempts it. It is -1 when the running thread blocked,
 	// slept, yielded or ended.
 	Current int
+	// Yield is true when the running thread called yield_now: it is not
+	// among the candidates, unless it is the only runnable thread.
+	Yield bool
 	// Sleeping is the number of threads asleep on the virtual clock: while
 	// it is not zero, how far the clock has come decides who wakes when,
 	// so the order of any two steps may matter.

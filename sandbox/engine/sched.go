@@ -230,7 +230,7 @@ func (s *simSched) choose(cur *thread, yield bool) *thread {
 // decide asks the chooser to pick one of cands.
 func (s *simSched) decide(cur *thread, yield bool, cands []*thread) *thread {
 	c := &s.choice
-	c.N, c.Current, c.Sleeping = s.choices, -1, len(s.sleepers)
+	c.N, c.Current, c.Yield, c.Sleeping = s.choices, -1, yield && cur != nil, len(s.sleepers)
 	if !yield && cur != nil {
 		c.Current = cur.id
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"interleave/sandbox/engine"
+	"interleave/sandbox/trace"
 )
 
 // dfs is stateless depth-first search: every execution replays the
@@ -19,7 +20,9 @@ import (
 // the next bound, so no execution runs twice. When no work item is left,
 // every execution was covered and the search is complete. A thread whose
 // operation would wait (Pending.Blocks) is not a candidate unless every
-// thread would: running it changes nothing but its place in a queue.
+// thread would: running it changes nothing but its place in a queue (or,
+// right after yield_now, hands the choice back to the yielder, so one of
+// them stays a candidate there).
 //
 // Reduction is by sleep sets (Godefroid 1996). After the subtree of
 // thread p at a choice is explored, p "sleeps" in the subtrees of its
@@ -112,6 +115,19 @@ func footprintOf(s *engine.Step) footprint {
 	return f
 }
 
+// writes reports whether the step changed anything another thread sees.
+func (f *footprint) writes() bool {
+	if f.global {
+		return true
+	}
+	for _, a := range f.acc[:f.n] {
+		if a.write {
+			return true
+		}
+	}
+	return false
+}
+
 // conflicts reports whether the two steps may not commute.
 func (f *footprint) conflicts(g *footprint) bool {
 	if f.th == g.th || f.global || g.global {
@@ -155,6 +171,57 @@ type dfsChooser struct {
 	bound    int
 	reduce   bool
 	deferred []workItem
+	spin     spinDetector
+}
+
+// spinDetector finds a wasted turn of a spin loop: a thread that yields
+// again having only read since its last yield, while no thread wrote
+// anything. That turn read what the one before read and changed nothing
+// (but the thread's own locals, such as a count of turns), so the
+// execution is the one without it, which the search explores where it
+// chose the thread. Without this, a thread waiting in a loop for another
+// makes the executions endless.
+type spinDetector struct {
+	writes int           // steps that wrote, in this execution
+	last   map[int]spinAt // by thread: since its last yield
+}
+
+type spinAt struct {
+	writes int  // writes when it yielded
+	pure   bool // it has only read since
+}
+
+// observe follows the steps since the last choice; true when one of them
+// begins a wasted turn's yield.
+func (s *spinDetector) observe(c *engine.Choice) bool {
+	if c.N == 0 || s.last == nil {
+		s.writes = 0
+		if s.last == nil {
+			s.last = map[int]spinAt{}
+		}
+		clear(s.last)
+	}
+	spun := false
+	for i := range c.Steps {
+		st := &c.Steps[i]
+		at, seen := s.last[st.Th]
+		if st.Op.K == trace.Yield {
+			if seen && at.pure && at.writes == s.writes && c.Sleeping == 0 {
+				spun = true
+			}
+			s.last[st.Th] = spinAt{writes: s.writes, pure: true}
+			continue
+		}
+		fp := footprintOf(st)
+		if fp.writes() {
+			s.writes++
+			if seen {
+				at.pure = false
+				s.last[st.Th] = at
+			}
+		}
+	}
+	return spun
 }
 
 // start sets up the first execution of a work item; false if it has none
@@ -192,6 +259,9 @@ func (d *dfsChooser) defer1(n *node) {
 
 func (d *dfsChooser) Choose(c *engine.Choice) int {
 	i := c.N
+	if spun := d.spin.observe(c); spun && i >= len(d.stack) {
+		return engine.Abandon
+	}
 	if i < len(d.stack) {
 		return d.stack[i].chosen
 	}
@@ -222,8 +292,13 @@ func (d *dfsChooser) Choose(c *engine.Choice) int {
 			n.cands = append(n.cands, r.Th)
 		}
 	}
-	if len(n.cands) == 0 {
-		n.cands = append(n.cands, c.Runnable[0].Th)
+	for _, r := range c.Runnable {
+		// After yield_now, a thread that would wait at once hands the
+		// choice back to the yielder: keep one such way back.
+		if len(n.cands) == 0 || (c.Yield && r.Blocks) {
+			n.cands = append(n.cands, r.Th)
+			break
+		}
 	}
 	th := d.pick(n)
 	if th < 0 {

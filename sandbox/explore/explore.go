@@ -56,11 +56,11 @@ const (
 // Options is what to explore and how far. Zero values mean defaults.
 type Options struct {
 	Strategy    string `json:"strategy"`
-	Budget      int    `json:"budget,omitempty"`      // executions (runs of the engine)
-	Preemptions *int   `json:"preemptions,omitempty"` // dfs: the largest preemption bound
-	Depth       int    `json:"depth,omitempty"`       // pct: the bug depth d
-	Seed        int64  `json:"seed,omitempty"`        // pct, random: the first seed
-	TimeoutNs   int64  `json:"timeout_ns,omitempty"`  // wall time; 0: until the budget or ctx ends
+	Budget      int    `json:"budget,omitempty"`       // executions (runs of the engine)
+	Preemptions *int   `json:"preemptions,omitempty"`  // dfs: the largest preemption bound
+	Depth       int    `json:"depth,omitempty"`        // pct: the bug depth d
+	Seed        int64  `json:"seed,omitempty"`         // pct, random: the first seed
+	TimeoutNs   int64  `json:"timeout_ns,omitempty"`   // wall time; 0: until the budget or ctx ends
 	NoReduction bool   `json:"no_reduction,omitempty"` // dfs: permute independent steps too (for measuring)
 }
 
@@ -102,16 +102,16 @@ func (o Options) normalize() (Options, error) {
 
 // Report is what an exploration found.
 type Report struct {
-	Strategy  string `json:"strategy"`
-	Mode      string `json:"mode"`
-	Schedules int    `json:"schedules"` // executions counted in the outcomes
-	Runs      int    `json:"runs"`      // engine runs, with those a strategy abandoned as redundant
-	Complete  bool   `json:"complete"`  // dfs: every execution was covered (up to reduction)
-	ElapsedNs int64  `json:"elapsed_ns"`
-	Bound     int    `json:"bound"`               // dfs: the last preemption bound searched
-	Guarantee string `json:"guarantee,omitempty"` // pct: what each execution finds, at least
-	Limit     string `json:"limit,omitempty"`     // a per-run limit some execution hit, said once
-	Stopped   string `json:"stopped,omitempty"`   // why it ended early: budget, time or stop
+	Strategy  string     `json:"strategy"`
+	Mode      string     `json:"mode"`
+	Schedules int        `json:"schedules"` // executions counted in the outcomes
+	Runs      int        `json:"runs"`      // engine runs, with those a strategy abandoned as redundant
+	Complete  bool       `json:"complete"`  // dfs: every execution was covered (up to reduction)
+	ElapsedNs int64      `json:"elapsed_ns"`
+	Bound     int        `json:"bound"`               // dfs: the last preemption bound searched
+	Guarantee string     `json:"guarantee,omitempty"` // pct: what each execution finds, at least
+	Limit     string     `json:"limit,omitempty"`     // a per-run limit some execution hit, said once
+	Stopped   string     `json:"stopped,omitempty"`   // why it ended early: budget, time or stop
 	Outcomes  []*Outcome `json:"outcomes"`
 }
 
