@@ -69,12 +69,16 @@ func ChildMain() int {
 	if err := w.Flush(); err != nil {
 		return 3
 	}
-	var req engine.Request
+	var req childRequest
 	if err := json.NewDecoder(io.LimitReader(os.Stdin, maxRequest)).Decode(&req); err != nil {
 		fmt.Fprintf(os.Stderr, "interleave child: read request: %v\n", err)
 		return 2
 	}
-	if err := runChild(context.Background(), req, w, spec.Limits); err != nil {
+	run := runChild
+	if req.Explore != nil {
+		run = runExplore(*req.Explore)
+	}
+	if err := run(context.Background(), req.Request, w, spec.Limits); err != nil {
 		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
 		return 3
 	}

@@ -182,7 +182,7 @@ type dfsChooser struct {
 // chose the thread. Without this, a thread waiting in a loop for another
 // makes the executions endless.
 type spinDetector struct {
-	writes int           // steps that wrote, in this execution
+	writes int            // steps that wrote, in this execution
 	last   map[int]spinAt // by thread: since its last yield
 }
 

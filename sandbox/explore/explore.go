@@ -64,6 +64,12 @@ type Options struct {
 	NoReduction bool   `json:"no_reduction,omitempty"` // dfs: permute independent steps too (for measuring)
 }
 
+// Check reports options out of range, naming the option and its range.
+func (o Options) Check() error {
+	_, err := o.normalize()
+	return err
+}
+
 // normalize fills in defaults and checks ranges; the error names the
 // option and its range.
 func (o Options) normalize() (Options, error) {
@@ -111,7 +117,7 @@ type Report struct {
 	Bound     int        `json:"bound"`               // dfs: the last preemption bound searched
 	Guarantee string     `json:"guarantee,omitempty"` // pct: what each execution finds, at least
 	Limit     string     `json:"limit,omitempty"`     // a per-run limit some execution hit, said once
-	Stopped   string     `json:"stopped,omitempty"`   // why it ended early: budget, time or stop
+	Stopped   string     `json:"stopped,omitempty"`   // why it ended early: budget, time, stop or limit
 	Outcomes  []*Outcome `json:"outcomes"`
 }
 
