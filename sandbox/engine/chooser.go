@@ -18,6 +18,14 @@ type Chooser interface {
 	Choose(c *Choice) int
 }
 
+// A Finisher is a Chooser that also wants the steps run after the last
+// choice. The engine calls Finish once, when the run has ended (unless
+// the chooser abandoned it); the last step is the one that ended the run,
+// marked Final.
+type Finisher interface {
+	Finish(steps []Step)
+}
+
 // Abandon is what a chooser returns to end a run it has no use for (an
 // explorer that finds the rest of the run redundant); the run's status is
 // then stopped.
@@ -129,6 +137,7 @@ type Step struct {
 	Op      Op
 	Printed bool // it printed: the output's order depends on it
 	Ended   bool // the thread's function returned: joiners may go on
+	Final   bool // it ended the run: it conflicts with every other step
 }
 
 // Options change how a run is driven; the zero value is a normal run.

@@ -240,6 +240,7 @@ func RunWith(ctx context.Context, req Request, opts Options, emit func(batch []t
 	res.Stats.OSThreads = len(r.rec.tids)
 	res.Stats.Steps = r.stepsUsed.Load()
 	if r.sim != nil {
+		r.sim.finish(r.status)
 		res.Schedule = r.sim.schedule()
 	}
 	res.Stats.WallNs = time.Since(wallStart).Nanoseconds()

@@ -272,6 +272,20 @@ func (s *simSched) endStep(t *thread, ended bool) {
 	t.cur = t.next
 }
 
+// finish hands the chooser, if it wants them, the steps run since the
+// last choice, ending with the step of the thread that ended the run.
+func (s *simSched) finish(status trace.Status) {
+	f, ok := s.chooser.(Finisher)
+	if !ok {
+		return
+	}
+	if s.wantSteps && s.cur != nil && status != trace.StatusStopped {
+		s.choice.Steps = append(s.choice.Steps, Step{Th: s.cur.id, Op: s.cur.cur, Printed: s.cur.printed, Final: true})
+	}
+	f.Finish(s.choice.Steps)
+	s.choice.Steps = s.choice.Steps[:0]
+}
+
 // switchTo hands the baton from t to next and waits for it to come back.
 func (s *simSched) switchTo(t, next *thread) error {
 	if next == nil {

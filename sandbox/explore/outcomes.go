@@ -234,3 +234,10 @@ func (c *counter) Choose(ch *engine.Choice) int {
 	}
 	return id
 }
+
+// Finish passes the last steps on to a chooser that wants them.
+func (c *counter) Finish(steps []engine.Step) {
+	if f, ok := c.inner.(engine.Finisher); ok {
+		f.Finish(steps)
+	}
+}
