@@ -32,23 +32,26 @@ import (
 // join): for such a race, the choice before the earlier step gets the
 // later step's thread to explore too (or every candidate, if that thread
 // could not run there). Threads that never conflict are never permuted.
-// On top of that, after the subtree of
-// thread p at a choice is explored, p "sleeps" in the subtrees of its
-// later siblings, and stays asleep down a path as long as the steps taken
-// are independent of p's next step; a sleeping thread is not chosen, as
-// every execution that starts with it was covered with p first. Two steps
-// are independent when they belong to different threads and touch no
-// common object, or only read it (two gets of one cell); thread-local
-// steps touch nothing. What a step touches is known from its pending
-// operation and from what it did (printing touches the output, a thread's
-// last step touches what joiners wait for). Between two choices, forced
-// steps may run: they count as one transition touching everything they
-// touched. While any thread sleeps on the virtual clock, the order of
-// steps decides who wakes when, so nothing is assumed independent there.
-// Sleep sets never skip a class of equivalent executions; combined with
-// a preemption bound they may skip some within the bound (a class's only
-// explored member may need more preemptions), which is why only a search
-// the bound did not cut claims completeness.
+// On top of that, after the subtree of thread p at a choice is explored,
+// p "sleeps" in the subtrees of its later siblings, and stays asleep down
+// a path as long as the steps taken are independent of p's next step; a
+// sleeping thread is not chosen, as every execution that starts with it
+// was covered with p first. Two steps are independent when they belong
+// to different threads and touch no common object, or only read it (two
+// gets of one cell); thread-local steps touch nothing. What a step
+// touches is known from its pending operation and from what it did
+// (printing touches the output, a thread's last step touches what joiners
+// wait for, the step that ends the run touches everything). While any
+// thread sleeps on the virtual clock, the order of steps decides who
+// wakes when, so nothing is assumed independent there: every candidate is
+// explored. A thread that yields again having only read since its last
+// yield, while nobody wrote, wasted a turn of a spin loop: that
+// execution equals the one without the turn, and is abandoned (the
+// thread's own locals, such as a count of turns, are the one thing this
+// can hide). Combined with a preemption bound, reduction may skip a
+// class of executions within the bound (its explored member may need more
+// preemptions), which is why only a search the bound did not cut claims
+// completeness.
 func (x *explorer) dfs() {
 	d := &dfsChooser{reduce: !x.opts.NoReduction}
 	d.queue = []workItem{{}} // the root: no prefix
