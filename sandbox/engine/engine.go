@@ -161,7 +161,11 @@ func RunWith(ctx context.Context, req Request, opts Options, emit func(batch []t
 	r.budget.Store(int64(r.lim.Steps))
 	r.rec = newRecorder(r.lim.Events, emit)
 	r.start = nanotime()
-	r.rec.start(r.start, useTSC && r.sim == nil)
+	if opts.NoEvents {
+		r.rec.idle() // no flusher: nothing is recorded but cutoffs, which are not emitted
+	} else {
+		r.rec.start(r.start, useTSC && r.sim == nil)
+	}
 
 	// The module's top level runs on its own thread, before main.
 	loader := &starlark.Thread{Name: "load"}
