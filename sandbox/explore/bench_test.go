@@ -35,21 +35,29 @@ func BenchmarkDFSLostUpdate(b *testing.B) {
 }
 
 // BenchmarkDFSComplete measures a complete search of lost-update with 3
-// threads x 2 increments, with and without reduction.
+// threads x 2 increments with reduction, and how far the same search gets
+// without it within 100,000 executions.
 func BenchmarkDFSComplete(b *testing.B) {
 	req := scenario(b, "lost-update", map[string]any{"threads": 3, "iterations": 2})
 	for _, c := range []struct {
-		name string
-		off  bool
-	}{{"reduction", false}, {"no-reduction", true}} {
+		name   string
+		off    bool
+		budget int
+	}{{"reduction", false, explore.MaxBudget}, {"no-reduction", true, 100000}} {
 		b.Run(c.name, func(b *testing.B) {
 			for range b.N {
-				rep, err := explore.Explore(context.Background(), req, explore.Options{Strategy: explore.DFS, Budget: explore.MaxBudget, Preemptions: intp(explore.MaxPreemptions), NoReduction: c.off}, nil)
-				if err != nil || !rep.Complete {
+				rep, err := explore.Explore(context.Background(), req, explore.Options{Strategy: explore.DFS, Budget: c.budget, Preemptions: intp(explore.MaxPreemptions), NoReduction: c.off}, nil)
+				if err != nil || (!c.off && !rep.Complete) {
 					b.Fatalf("Explore = %v, complete %v", err, rep != nil && rep.Complete)
+				}
+				complete := 0.0
+				if rep.Complete {
+					complete = 1
 				}
 				b.ReportMetric(float64(rep.Runs), "execs")
 				b.ReportMetric(float64(rep.Schedules), "schedules")
+				b.ReportMetric(complete, "complete")
+				b.ReportMetric(float64(rep.Bound), "bound")
 			}
 		})
 	}
