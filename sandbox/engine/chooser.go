@@ -87,8 +87,7 @@ type Op struct {
 
 // blocker is an object an operation may wait for.
 type blocker interface {
-	// blocks reports whether t's operation would wait now. It is called
-	// by the baton holder, so the object cannot change meanwhile.
+	// blocks reports whether t's operation would wait now; r.mu is held.
 	blocks(t *thread) bool
 }
 

@@ -235,9 +235,13 @@ func (s *simSched) decide(cur *thread, yield bool, cands []*thread) *thread {
 		c.Current = cur.id
 	}
 	c.Runnable = c.Runnable[:0]
+	// Objects change only under r.mu; the baton holder (here) is the only
+	// Starlark running, but the end of a run may cut threads off meanwhile.
+	s.r.mu.Lock()
 	for _, t := range cands {
 		c.Runnable = append(c.Runnable, Pending{Th: t.id, Name: t.name, Op: t.cur, Blocks: t.cur.blk != nil && t.cur.blk.blocks(t)})
 	}
+	s.r.mu.Unlock()
 	id := s.chooser.Choose(c)
 	c.Steps = c.Steps[:0]
 	if id == Abandon {
