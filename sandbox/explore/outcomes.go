@@ -23,6 +23,7 @@ const (
 // into outcomes, and the limits.
 type explorer struct {
 	ctx        context.Context
+	cancel     context.CancelFunc // releases ctx's deadline, if any
 	req        engine.Request
 	opts       Options
 	onProgress func(Progress)
@@ -47,7 +48,10 @@ type explorer struct {
 func newExplorer(ctx context.Context, req engine.Request, opts Options, onProgress func(Progress)) *explorer {
 	x := &explorer{ctx: ctx, req: req, opts: opts, onProgress: onProgress, start: time.Now(), outcomes: map[string]*Outcome{}}
 	if opts.TimeoutNs > 0 {
+		// One deadline for the whole exploration: it also stops the run
+		// in progress.
 		x.deadline = x.start.Add(time.Duration(opts.TimeoutNs))
+		x.ctx, x.cancel = context.WithDeadline(ctx, x.deadline)
 	}
 	x.lastProg = x.start
 	return x
@@ -102,11 +106,6 @@ func (x *explorer) exec(req engine.Request, ch *counter, steps bool) (res *trace
 		opts.Chooser = ch
 	}
 	ctx := x.ctx
-	if !x.deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, x.deadline)
-		defer cancel()
-	}
 	res = engine.RunWith(ctx, req, opts, nil)
 	switch {
 	case res.Status == trace.StatusStopped && res.Message == engine.AbandonMessage:
@@ -185,6 +184,9 @@ func (x *explorer) file(res *trace.Result, ch *counter) {
 }
 
 func (x *explorer) report() *Report {
+	if x.cancel != nil {
+		x.cancel()
+	}
 	r := &Report{
 		Strategy:  x.opts.Strategy,
 		Mode:      string(x.req.Mode),
