@@ -91,11 +91,14 @@ func (p *pctChooser) Choose(c *engine.Choice) int {
 	return best
 }
 
+// highest is the runnable thread of highest priority, among those that
+// would not wait if there are any (PCT runs the highest enabled thread).
 func (p *pctChooser) highest(c *engine.Choice) int {
-	best := c.Runnable[0].Th
-	for _, r := range c.Runnable[1:] {
-		if p.prio[r.Th] > p.prio[best] {
-			best = r.Th
+	best, bestBlocks := -1, true
+	for _, r := range c.Runnable {
+		better := best < 0 || (bestBlocks && !r.Blocks) || (bestBlocks == r.Blocks && p.prio[r.Th] > p.prio[best])
+		if better {
+			best, bestBlocks = r.Th, r.Blocks
 		}
 	}
 	return best
