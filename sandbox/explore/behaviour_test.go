@@ -51,7 +51,7 @@ func TestRepresentativesReplay(t *testing.T) {
 		opts   explore.Options
 	}{
 		{"lost-update", map[string]any{"threads": 2, "iterations": 2}, explore.Options{Strategy: explore.DFS, Preemptions: intp(20)}},
-		{"dining-philosophers", map[string]any{"philosophers": 3, "meals": 1}, explore.Options{Strategy: explore.DFS, Budget: 2000}},
+		{"dining-philosophers", map[string]any{"philosophers": 3, "meals": 1, "hesitate": false}, explore.Options{Strategy: explore.DFS, Budget: 2000}},
 		{"heisenbug", nil, explore.Options{Strategy: explore.PCT, Budget: 200}},
 		{"check-then-act", nil, explore.Options{Strategy: explore.Random, Budget: 200}},
 	} {
