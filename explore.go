@@ -25,18 +25,20 @@ type exploreOpts struct {
 	depth                  *int
 	seed                   *int64
 	timeout                *time.Duration
+	untilFailure           *bool
 }
 
 func exploreFlags(fs *flag.FlagSet) *exploreOpts {
 	return &exploreOpts{
-		strategy:    fs.String("strategy", explore.DFS, "dfs (systematic, can prove), pct (random priorities), random (seed after seed) or repeat (real threads)"),
-		mode:        fs.String("mode", "", "sim for dfs, pct and random (the default); os (the default) or green for repeat"),
-		format:      fs.String("format", "text", "output: text or json"),
-		budget:      fs.Int("budget", explore.DefaultBudget, fmt.Sprintf("executions at most (1 to %d)", explore.MaxBudget)),
-		preemptions: fs.Int("preemptions", explore.DefaultPreemptions, fmt.Sprintf("dfs: the largest preemption bound (0 to %d)", explore.MaxPreemptions)),
-		depth:       fs.Int("depth", explore.DefaultDepth, fmt.Sprintf("pct: the bug depth (1 to %d)", explore.MaxDepth)),
-		seed:        fs.Int64("seed", 0, "pct and random: the first seed"),
-		timeout:     fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the whole exploration"),
+		strategy:     fs.String("strategy", explore.DFS, "dfs (systematic, can prove), pct (random priorities), random (seed after seed) or repeat (real threads)"),
+		mode:         fs.String("mode", "", "sim for dfs, pct and random (the default); os (the default) or green for repeat"),
+		format:       fs.String("format", "text", "output: text or json"),
+		budget:       fs.Int("budget", explore.DefaultBudget, fmt.Sprintf("executions at most (1 to %d)", explore.MaxBudget)),
+		preemptions:  fs.Int("preemptions", explore.DefaultPreemptions, fmt.Sprintf("dfs: the largest preemption bound (0 to %d)", explore.MaxPreemptions)),
+		depth:        fs.Int("depth", explore.DefaultDepth, fmt.Sprintf("pct: the bug depth (1 to %d)", explore.MaxDepth)),
+		seed:         fs.Int64("seed", 0, "pct and random: the first seed"),
+		timeout:      fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the whole exploration"),
+		untilFailure: fs.Bool("until-failure", false, "stop at the first execution that does not end ok (find a failure)"),
 	}
 }
 
@@ -106,7 +108,7 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 
 // request checks the flags and turns them into a request and options.
 func (xo *exploreOpts) request(params paramFlags) (engine.Request, explore.Options, error) {
-	opts := explore.Options{Strategy: *xo.strategy, Budget: *xo.budget, Preemptions: xo.preemptions, Depth: *xo.depth, Seed: *xo.seed}
+	opts := explore.Options{Strategy: *xo.strategy, Budget: *xo.budget, Preemptions: xo.preemptions, Depth: *xo.depth, Seed: *xo.seed, UntilFailure: *xo.untilFailure}
 	// In Options zero means the default; on the command line it is out
 	// of range.
 	switch {
@@ -191,6 +193,8 @@ func verdict(rep *explore.Report) string {
 		return fmt.Sprintf("verified: all %s end ok.", plural(rep.Schedules, "distinct execution"))
 	case rep.Complete:
 		return fmt.Sprintf("complete: every execution was covered (up to reordering independent steps); %d of %s fail.", failing, plural(len(rep.Outcomes), "outcome"))
+	case rep.Stopped == "failure":
+		return "stopped at the first failure, as asked."
 	case rep.Strategy != explore.DFS && (rep.Stopped == "budget" || rep.Stopped == ""):
 		return "a sample, not a proof: only dfs can cover every execution."
 	case rep.Stopped == "budget":

@@ -62,6 +62,10 @@ type Options struct {
 	Seed        int64  `json:"seed,omitempty"`         // pct, random: the first seed
 	TimeoutNs   int64  `json:"timeout_ns,omitempty"`   // wall time; 0: until the budget or ctx ends
 	NoReduction bool   `json:"no_reduction,omitempty"` // dfs: permute independent steps too (for measuring)
+	// UntilFailure stops at the first execution that does not end ok:
+	// "find a failure". Under dfs, whose bounds grow from 0, that one has
+	// the fewest preemptions any failure needs.
+	UntilFailure bool `json:"until_failure,omitempty"`
 }
 
 // Check reports options out of range, naming the option and its range.
@@ -117,7 +121,7 @@ type Report struct {
 	Bound     int        `json:"bound"`               // dfs: the last preemption bound searched
 	Guarantee string     `json:"guarantee,omitempty"` // pct: what each execution finds, at least
 	Limit     string     `json:"limit,omitempty"`     // a per-run limit some execution hit, said once
-	Stopped   string     `json:"stopped,omitempty"`   // why it ended early: budget, time, stop or limit
+	Stopped   string     `json:"stopped,omitempty"`   // why it ended early: budget, time, stop, limit or failure
 	Outcomes  []*Outcome `json:"outcomes"`
 }
 

@@ -153,6 +153,25 @@ func TestBugScenariosFail(t *testing.T) {
 	}
 }
 
+// Asked to stop at the first failure, dfs stops there, having found one
+// failing execution with the fewest preemptions a failure needs.
+func TestUntilFailure(t *testing.T) {
+	req := scenario(t, "lost-update", map[string]any{"threads": 2, "iterations": 2})
+	rep := run(t, req, explore.Options{Strategy: explore.DFS, Preemptions: intp(20), UntilFailure: true})
+	failing := 0
+	for _, o := range rep.Outcomes {
+		if o.Status != trace.StatusOK {
+			failing += o.Count
+			if o.Preemptions != 1 {
+				t.Errorf("first failure has %d preemptions, want 1", o.Preemptions)
+			}
+		}
+	}
+	if rep.Stopped != "failure" || failing != 1 || rep.Complete {
+		t.Errorf("Explore(until failure) = %s, want stopped at exactly one failing execution", summary(rep))
+	}
+}
+
 // k threads that each touch only their own cell: one class of
 // executions, not k!.
 func TestReductionIndependentThreads(t *testing.T) {

@@ -17,6 +17,8 @@ const (
 	stopBudget = "budget"
 	stopTime   = "time"
 	stopStop   = "stop"
+	// stopFailure: asked to stop at the first failure, it found one.
+	stopFailure = "failure"
 )
 
 // explorer is the state every strategy shares: the runs so far, grouped
@@ -180,6 +182,9 @@ func (x *explorer) file(res *trace.Result, ch *counter) {
 	o.Count++
 	if o.Preemptions < 0 || preempts < o.Preemptions || (preempts == o.Preemptions && choices < o.choices) {
 		o.Message, o.Schedule, o.Preemptions, o.choices = res.Message, res.Schedule, preempts, choices
+	}
+	if x.opts.UntilFailure && res.Status != trace.StatusOK && x.stopped == "" {
+		x.stopped = stopFailure
 	}
 }
 
