@@ -8,6 +8,7 @@
 //   page/results.js   the result panel, the deadlock banner, findings
 //   page/sharing.js   share links, the trace file, PNG and SVG
 //   page/controls.js  tabs, views, timeline buttons and keyboard shortcuts
+//   page/explore.js   the explore panel and its outcome histogram
 // and beside them log.js (the event log), editor.js (the script),
 // share.js (the server's sharing API), replay.js (playback) and
 // format.js. What the page draws from is exposed as window.interleave for
@@ -24,6 +25,7 @@ import { setupResults } from "./page/results.js";
 import { setupControls } from "./page/controls.js";
 import { setupSharing } from "./page/sharing.js";
 import { setupRun } from "./page/run.js";
+import { setupExplore } from "./page/explore.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -49,7 +51,7 @@ function elements(root) {
     selection: t("selection"), lineChip: t("line-chip"), groupBox: t("group-os"), cpuBox: t("show-cpu"),
     followBtn: t("follow"), wrap: $(".timeline-wrap", root), exactBox: t("exact"), shareRunBtn: t("share-run"),
     exportMenu: t("export"), replayBar: t("replay-bar"), playBtn: t("replay"), speedSel: t("replay-speed"),
-    playProgress: t("replay-progress"), fullLink: t("full-page"),
+    playProgress: t("replay-progress"), fullLink: t("full-page"), exploreBtn: t("explore"), failureBtn: t("find-failure"),
   };
 }
 
@@ -77,6 +79,7 @@ function scenarioPage(root) {
   Object.assign(p, setupSettings(p));
   Object.assign(p, setupSharing(p));
   Object.assign(p, setupResults(p));
+  Object.assign(p, setupExplore(p));
   Object.assign(p, setupRun(p));
   if (p.data.replay) p.loadRecording();
 
@@ -91,6 +94,7 @@ function scenarioPage(root) {
     },
     run: p.run,
     stop: p.stop,
+    explore: p.explore,
     // feed and finish drive the page without a socket: a test or a
     // benchmark hands it events and a result as the server would.
     reset: p.start,
