@@ -142,7 +142,12 @@ export function setupExplore(p) {
     if (o.schedule) {
       b.title = `Replay this outcome in sim mode (${plural(o.count, "execution")}; ${plural(o.preemptions, "preemption")})`;
       b.setAttribute("aria-label", `${label}, ${plural(o.count, "execution")}. Replay it.`);
-      b.addEventListener("click", () => p.replaySchedule(o.schedule));
+      b.addEventListener("click", () => {
+        // The bar on show is marked, for the eye (the replay says the rest).
+        $$(".bar.current", hist).forEach((x) => x.classList.remove("current"));
+        b.classList.add("current");
+        p.replaySchedule(o.schedule);
+      });
     } else {
       b.disabled = true;
       b.title = "Real threads cannot be replayed";
