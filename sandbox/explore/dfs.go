@@ -58,6 +58,7 @@ func (x *explorer) dfs() {
 	var ch counter
 	for b := 0; b <= *x.opts.Preemptions; b++ {
 		x.bound, d.bound = b, b
+		d.final = b == *x.opts.Preemptions
 		for len(d.queue) > 0 {
 			it := d.queue[0]
 			d.queue = d.queue[1:]
@@ -75,7 +76,7 @@ func (x *explorer) dfs() {
 			d.requeuePrefix()
 		}
 		d.queue, d.deferred = d.deferred, nil
-		if len(d.queue) == 0 {
+		if len(d.queue) == 0 && !d.cut {
 			x.complete = !x.fatal
 			return
 		}
@@ -208,9 +209,14 @@ type dfsChooser struct {
 	reduce   bool
 	queue    []workItem // for this bound
 	deferred []workItem // for the next
-	spin     spinDetector
-	trace    []traced
-	lastN    int // the last choice of this execution
+	// final: this bound is the last, so what lies beyond it is only
+	// noted (cut), not kept: a long search at its last bound would
+	// otherwise hold a path for every choice it cut, and run out of
+	// memory.
+	final, cut bool
+	spin       spinDetector
+	trace      []traced
+	lastN      int // the last choice of this execution
 }
 
 func (d *dfsChooser) reset() {
@@ -414,6 +420,10 @@ func (d *dfsChooser) start(it workItem) bool {
 func (d *dfsChooser) defer1() {
 	k := len(d.stack) - 1
 	if n := d.stack[k].n; len(n.deferred) > 0 {
+		if d.final {
+			d.cut = true
+			return
+		}
 		d.deferred = append(d.deferred, workItem{path: slices.Clone(d.stack[:k]), n: n})
 	}
 }
