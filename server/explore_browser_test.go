@@ -96,7 +96,8 @@ func TestBrowserExploreLostUpdate(t *testing.T) {
 	screenshot(t, ctx, "explore-lost-update")
 }
 
-// Find a failure stops at the first failing execution and replays it.
+// Find a failure stops at the first failing execution and replays it in
+// sim mode, switching the page (opened in os mode) to sim.
 func TestBrowserFindFailure(t *testing.T) {
 	ts := startServer(t)
 	ctx := newBrowser(t)
@@ -110,5 +111,11 @@ func TestBrowserFindFailure(t *testing.T) {
 	bars := evaluate[[]histBar](t, ctx, histBars)
 	if !slices.ContainsFunc(bars, func(b histBar) bool { return b.Status != "ok" }) {
 		t.Errorf("bars %+v, want a failing one", bars)
+	}
+	if shown := evaluate[bool](t, ctx, `!document.querySelector('[data-testid="seed"]').closest("label").hidden`); !shown {
+		t.Error("after the replay the sim seed is hidden, want the page in sim mode with its settings")
+	}
+	if url := evaluate[string](t, ctx, `location.search`); !strings.Contains(url, "mode=sim") || !strings.Contains(url, "schedule=") {
+		t.Errorf("link after the replay = %q, want mode=sim and the schedule", url)
 	}
 }

@@ -788,7 +788,9 @@ func resultPanel() templ.Component {
 }
 
 // explorePanel holds the exploration's controls, compact, its progress
-// and verdict, and the outcome histogram, a button per outcome.
+// and verdict, and the outcome histogram, a button per outcome. The
+// progress is not live (five updates a second would drown a screen
+// reader); the page's status line says when it starts and its verdict.
 func explorePanel() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -806,7 +808,7 @@ func explorePanel() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 80, "<section class=\"explore\" data-testid=\"explore-panel\" aria-labelledby=\"explore-title\"><h2 id=\"explore-title\" class=\"sr-only\">Explore the interleavings</h2><p class=\"sr-only\" id=\"explore-about\">Explore runs the script many times in sim mode, each time in another order, and draws one bar per way it ended. A bar replays its run on the timeline.</p><div class=\"explore-bar\"><label title=\"dfs tries every interleaving (up to the preemption bound) and can prove the script; pct and random sample\">strategy <select data-testid=\"explore-strategy\"><option value=\"dfs\" selected>dfs: every interleaving</option> <option value=\"pct\">pct: random priorities</option> <option value=\"random\">random: seed after seed</option></select></label> <label data-for-strategy=\"dfs\" title=\"The most times a thread is switched out while it could have gone on (0 to 20)\">preemptions <input type=\"number\" min=\"0\" max=\"20\" value=\"2\" data-testid=\"explore-preemptions\"></label> <label data-for-strategy=\"pct\" title=\"The bug depth d: how many ordering constraints a bug needs (1 to 10)\">depth <input type=\"number\" min=\"1\" max=\"10\" value=\"3\" data-testid=\"explore-depth\"></label> <label title=\"Executions at most (1 to 1,000,000)\">budget <input type=\"number\" min=\"1\" max=\"1000000\" value=\"10000\" step=\"1000\" data-testid=\"explore-budget\"></label> <button type=\"button\" data-testid=\"find-failure\" title=\"Explore until one run fails, then replay it on the timeline\">Find a failure</button> <span class=\"explore-progress\" data-testid=\"explore-progress\" role=\"status\"></span></div><p class=\"explore-verdict\" data-testid=\"explore-verdict\" hidden></p><ul class=\"histogram\" data-testid=\"histogram\" aria-label=\"Outcomes: one per way the runs ended; each replays its run\" hidden></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 80, "<section class=\"explore\" data-testid=\"explore-panel\" aria-labelledby=\"explore-title\"><h2 id=\"explore-title\" class=\"sr-only\">Explore the interleavings</h2><p class=\"sr-only\" id=\"explore-about\">Explore runs the script many times in sim mode, each time in another order, and draws one bar per way it ended. A bar replays its run on the timeline.</p><div class=\"explore-bar\"><label title=\"dfs tries every interleaving (up to the preemption bound) and can prove the script; pct and random sample\">strategy <select data-testid=\"explore-strategy\"><option value=\"dfs\" selected>dfs: every interleaving</option> <option value=\"pct\">pct: random priorities</option> <option value=\"random\">random: seed after seed</option></select></label> <label data-for-strategy=\"dfs\" title=\"The most times a thread is switched out while it could have gone on (0 to 20)\">preemptions <input type=\"number\" min=\"0\" max=\"20\" value=\"2\" data-testid=\"explore-preemptions\"></label> <label data-for-strategy=\"pct\" title=\"The bug depth d: how many ordering constraints a bug needs (1 to 10)\">depth <input type=\"number\" min=\"1\" max=\"10\" value=\"3\" data-testid=\"explore-depth\"></label> <label title=\"Executions at most (1 to 1,000,000)\">budget <input type=\"number\" min=\"1\" max=\"1000000\" value=\"10000\" step=\"1000\" data-testid=\"explore-budget\"></label> <button type=\"button\" data-testid=\"find-failure\" title=\"Explore until one run fails, then replay it on the timeline\">Find a failure</button> <span class=\"explore-progress\" data-testid=\"explore-progress\" aria-live=\"off\"></span></div><p class=\"explore-verdict\" data-testid=\"explore-verdict\" hidden></p><ul class=\"histogram\" data-testid=\"histogram\" aria-label=\"Outcomes: one per way the runs ended; each replays its run\" hidden></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -846,7 +848,7 @@ func shareOut(box, field, label string) templ.Component {
 		var templ_7745c5c3_Var40 string
 		templ_7745c5c3_Var40, templ_7745c5c3_Err = templruntime.NewAttributeExpression(box).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 286, Col: 41}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 288, Col: 41}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var40)
 		if templ_7745c5c3_Err != nil {
@@ -859,7 +861,7 @@ func shareOut(box, field, label string) templ.Component {
 		var templ_7745c5c3_Var41 string
 		templ_7745c5c3_Var41, templ_7745c5c3_Err = templruntime.NewAttributeExpression(field).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 288, Col: 49}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 290, Col: 49}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var41)
 		if templ_7745c5c3_Err != nil {
@@ -872,7 +874,7 @@ func shareOut(box, field, label string) templ.Component {
 		var templ_7745c5c3_Var42 string
 		templ_7745c5c3_Var42, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 288, Col: 70}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 290, Col: 70}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var42)
 		if templ_7745c5c3_Err != nil {
@@ -974,7 +976,7 @@ func legend() templ.Component {
 			var templ_7745c5c3_Var44 string
 			templ_7745c5c3_Var44, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.Swatch).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 355, Col: 38}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 357, Col: 38}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var44)
 			if templ_7745c5c3_Err != nil {
@@ -987,7 +989,7 @@ func legend() templ.Component {
 			var templ_7745c5c3_Var45 string
 			templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(it.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 355, Col: 79}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 357, Col: 79}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var45))
 			if templ_7745c5c3_Err != nil {

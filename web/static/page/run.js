@@ -112,7 +112,11 @@ export function setupRun(p) {
   function replaySchedule(s) {
     const sim = p.$('input[name="mode"][value="sim"]', p.root);
     if (!sim || !s) return;
-    sim.checked = true;
+    if (!sim.checked) {
+      sim.checked = true;
+      // The settings follow the mode: sim's seed and exact box show.
+      sim.dispatchEvent(new Event("change", { bubbles: true }));
+    }
     p.setSchedule(s);
     el.exactBox.checked = true;
     p.syncURL();
