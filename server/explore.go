@@ -17,16 +17,6 @@ type Explorer interface {
 	Explore(ctx context.Context, req engine.Request, opts explore.Options, onProgress func(explore.Progress)) (*explore.Report, error)
 }
 
-// exploreFields are the fields only an explore message has; seed and
-// mode are a run's.
-type exploreFields struct {
-	Strategy     string `json:"strategy"`
-	Budget       int    `json:"budget"`
-	Preemptions  *int   `json:"preemptions"`
-	Depth        int    `json:"depth"`
-	UntilFailure bool   `json:"until_failure"`
-}
-
 // progressMessage is what an exploration has found so far.
 type progressMessage struct {
 	Type string `json:"type"`

@@ -95,6 +95,7 @@ func TestWebSocketExploreRefused(t *testing.T) {
 		{"strategy", `"strategy":"bfs"`, []string{"bfs", "dfs, pct, random or repeat"}},
 		{"mode", `"strategy":"dfs","mode":"os"`, []string{"sim"}},
 		{"repeat in sim", `"strategy":"repeat","mode":"sim"`, []string{"real threads"}},
+		{"budget not a number", `"budget":"many"`, []string{`"budget"`, "whole number"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c.send(`{"type":"explore","scenario":"lost-update",` + tt.msg + `}`)

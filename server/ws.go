@@ -44,7 +44,12 @@ type clientMessage struct {
 	Procs    int            `json:"procs"`
 	Seed     int64          `json:"seed"`
 	Schedule string         `json:"schedule"`
-	exploreFields
+	// An explore message's own fields (see exploreOptions).
+	Strategy     string `json:"strategy"`
+	Budget       int    `json:"budget"`
+	Preemptions  *int   `json:"preemptions"`
+	Depth        int    `json:"depth"`
+	UntilFailure bool   `json:"until_failure"`
 }
 
 // conn is one WebSocket client. The handler goroutine runs the read pump;
