@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { outcomeLabel, percent, verdict, progressText } from "../static/page/explore.js";
+import { outcomeLabel, percent, verdict, verdictText, progressText } from "../static/page/explore.js";
 
 test("outcomeLabel says the final values, how it ended and how often", () => {
   const cases = [
@@ -43,4 +43,12 @@ test("verdict is a proof only when dfs was complete", () => {
 
 test("progressText counts what was found so far", () => {
   assert.equal(progressText({ schedules: 5120, outcomes: 1, elapsed_ns: 1.25e9 }), "Exploring… 5,120 executions, 1 outcome so far (1.3 s).");
+});
+
+test("verdictText adds pct's guarantee and a limit, once", () => {
+  const g = "Each execution finds a given bug of depth 3 with probability at least 1/(n·k^(d-1)) = 0.00103, for n = 3 threads and k = 18 choices";
+  const pct = { strategy: "pct", stopped: "budget", schedules: 200, outcomes: [{ status: "ok", count: 200 }], guarantee: g };
+  assert.equal(verdictText(pct), `The budget ran out after 200 executions: a sample, not a proof. ${g}.`);
+  const lim = { strategy: "dfs", stopped: "limit", schedules: 1, outcomes: [{ status: "limit", count: 1 }], limit: "The run went over the step limit of 100 steps." };
+  assert.equal(verdictText(lim), "A limit stopped it after 1 execution. The run went over the step limit of 100 steps.");
 });

@@ -66,6 +66,15 @@ export function verdict(rep) {
   return `A sample of ${plural(n, "execution")}, not a proof: only dfs can cover every execution.`;
 }
 
+// verdictText is the verdict with what else the report says: pct's
+// guarantee per execution, a limit some execution hit (said once).
+export function verdictText(rep) {
+  const lines = [verdict(rep)];
+  if (rep.guarantee) lines.push(`${rep.guarantee}.`);
+  if (rep.limit) lines.push(rep.limit);
+  return lines.join(" ");
+}
+
 // progressText is the line that counts an exploration under way.
 export function progressText(m) {
   const s = (m.elapsed_ns / 1e9).toFixed(1);
@@ -111,10 +120,7 @@ export function setupExplore(p) {
   function showExplored(rep) {
     clearExplored();
     progressEl.textContent = `${plural(rep.schedules, "execution")} in ${(rep.elapsed_ns / 1e9).toFixed(2)} s, ${plural(rep.outcomes.length, "outcome")}.`;
-    const lines = [verdict(rep)];
-    if (rep.guarantee) lines.push(`${rep.guarantee}.`);
-    if (rep.limit) lines.push(rep.limit);
-    verdictEl.textContent = lines.join(" ");
+    verdictEl.textContent = verdictText(rep);
     verdictEl.dataset.complete = String(!!rep.complete);
     verdictEl.hidden = false;
     const most = Math.max(1, ...rep.outcomes.map((o) => o.count));
