@@ -119,3 +119,36 @@ func TestBrowserFindFailure(t *testing.T) {
 		t.Errorf("link after the replay = %q, want mode=sim and the schedule", url)
 	}
 }
+
+// Stop ends a long exploration with what it found; a run started while
+// another exploration goes on replaces it and ends as a run.
+func TestBrowserExploreStop(t *testing.T) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	within(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/s/lost-update?threads=3&iterations=10&mode=sim&seed=1"))
+	within(t, ctx, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="explore"]`)))
+	evaluate[bool](t, ctx, `(() => { document.querySelector('[data-testid="explore-preemptions"]').value = "20";
+		document.querySelector('[data-testid="explore-budget"]').value = "1000000"; return true })()`)
+	const progressed = `document.querySelector('[data-testid="explore-progress"]').textContent.startsWith("Exploring…")`
+	within(t, ctx, 10*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="explore"]`)))
+	waitFor[bool](t, ctx, "progress", progressed)
+	within(t, ctx, 10*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="stop"]`)))
+	verdict := waitFor[string](t, ctx, "the stopped exploration's verdict",
+		`(() => { const v = document.querySelector('[data-testid="explore-verdict"]'); return v.hidden ? null : v.textContent; })()`)
+	if !strings.HasPrefix(verdict, "Stopped after") || len(evaluate[[]histBar](t, ctx, histBars)) == 0 {
+		t.Errorf("after Stop: verdict %q, want stopped, with the bars found so far", verdict)
+	}
+
+	within(t, ctx, 10*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="explore"]`)))
+	waitFor[bool](t, ctx, "progress", progressed)
+	evaluate[bool](t, ctx, `(window.interleave.run(), true)`)
+	if s := waitFor[string](t, ctx, "the run's result", finalStatus); s != "ok" && s != "failed" {
+		t.Errorf("run started during an exploration: status %q, want ok or failed", s)
+	}
+	if n := evaluate[int](t, ctx, `window.interleave.model.events.length`); n == 0 {
+		t.Error("the run that replaced the exploration drew no events")
+	}
+	if off := evaluate[bool](t, ctx, `document.querySelector('[data-testid="explore"]').disabled`); off {
+		t.Error("after the run the Explore button is still disabled")
+	}
+}

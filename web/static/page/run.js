@@ -140,6 +140,10 @@ export function setupRun(p) {
       superseded++;
     }
     live = false;
+    if (exploring) {
+      exploring = false;
+      setExploreButtons(false);
+    }
   }
   // handOver disables a button and enables the other; a focused button
   // hands its focus over, so that it never falls to the page's body.
