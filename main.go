@@ -16,6 +16,7 @@ const usage = `Interleave: a web playground for threads.
 Usage:
   interleave [serve] [flags]          serve the playground (default on localhost:8080)
   interleave run [flags] SCENARIO     run a catalogue scenario or a .star file and print the result
+  interleave explore [flags] SCENARIO explore its interleavings: outcomes, each with a schedule to replay
   interleave list [-format json]      print the catalogue
 
 Run "interleave COMMAND -h" for a command's flags.
@@ -49,6 +50,8 @@ func dispatch(args []string) int {
 		return serve(args)
 	case "run":
 		return runCmd(args, os.Stdout, os.Stderr)
+	case "explore":
+		return exploreCmd(args, os.Stdout, os.Stderr)
 	case "list":
 		return listCmd(args, os.Stdout, os.Stderr)
 	case "help":

@@ -389,3 +389,61 @@ func descendants(t *testing.T, pid int) []int {
 	}
 	return out
 }
+
+func TestExploreJSON(t *testing.T) {
+	out, stderr, code := interleave(t, "explore", "-preemptions", "20", "-p", "threads=2", "-p", "iterations=2", "-format", "json", "lost-update")
+	if code != 0 {
+		t.Fatalf("explore lost-update exit code = %d, want 0; stderr: %s", code, stderr)
+	}
+	var rep struct {
+		Strategy  string `json:"strategy"`
+		Schedules int    `json:"schedules"`
+		Complete  bool   `json:"complete"`
+		ElapsedNs int64  `json:"elapsed_ns"`
+		Outcomes  []struct {
+			Count       int               `json:"count"`
+			Status      trace.Status      `json:"status"`
+			Checks      []string          `json:"checks"`
+			Cells       []trace.CellValue `json:"cells"`
+			Schedule    string            `json:"schedule"`
+			Preemptions int               `json:"preemptions"`
+		} `json:"outcomes"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("explore -format json printed invalid JSON: %v\n%s", err, out)
+	}
+	values := map[string]bool{}
+	total := 0
+	for _, o := range rep.Outcomes {
+		total += o.Count
+		values[o.Cells[0].Value.String()] = true
+		// Each representative replays to its outcome.
+		rout, _, _ := interleave(t, "run", "-mode", "sim", "-schedule", o.Schedule, "-p", "threads=2", "-p", "iterations=2", "-format", "json", "lost-update")
+		var res trace.Result
+		if err := json.Unmarshal([]byte(rout), &res); err != nil || res.Status != o.Status || res.Cells[0].Value != o.Cells[0].Value {
+			t.Errorf("run -schedule %s = %s %v (%v), want %s %v", o.Schedule, res.Status, res.Cells, err, o.Status, o.Cells)
+		}
+	}
+	if rep.Strategy != "dfs" || !rep.Complete || total != rep.Schedules || len(values) != 3 || !values["2"] || !values["3"] || !values["4"] {
+		t.Errorf("explore = %s, complete %v, %d schedules (outcomes count %d), values %v; want dfs, complete, values 2, 3, 4", rep.Strategy, rep.Complete, rep.Schedules, total, values)
+	}
+}
+
+func TestExploreText(t *testing.T) {
+	out, stderr, code := interleave(t, "explore", "-preemptions", "20", "-p", "threads=2", "-p", "iterations=2", "counter-mutex")
+	if code != 0 || !strings.Contains(out, "verified: all ") || !strings.Contains(out, "counter = 4 · ok · 100%") {
+		t.Errorf("explore counter-mutex = exit %d\n%s%s\nwant exit 0, verified, counter = 4 · ok · 100%%", code, out, stderr)
+	}
+	for _, args := range [][]string{
+		{"explore", "-budget", "0", "lost-update"},
+		{"explore", "-preemptions", "21", "lost-update"},
+		{"explore", "-depth", "11", "-strategy", "pct", "lost-update"},
+		{"explore", "-strategy", "repeat", "-mode", "sim", "lost-update"},
+		{"explore", "-strategy", "bfs", "lost-update"},
+		{"explore", "no-such-scenario"},
+	} {
+		if _, stderr, code := interleave(t, args...); code != 2 || !strings.Contains(stderr, "interleave explore: ") {
+			t.Errorf("interleave %v = exit %d (%s), want 2 and a message", args, code, stderr)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -75,14 +76,18 @@ func ChildMain() int {
 		return 3
 	}
 	warmChild()
-	var req engine.Request
+	var req childRequest
 	dec := json.NewDecoder(io.LimitReader(os.Stdin, maxRequest))
 	dec.UseNumber() // int params stay exact, as the server resolved them
 	if err := dec.Decode(&req); err != nil {
 		fmt.Fprintf(os.Stderr, "interleave child: read request: %v\n", err)
 		return 2
 	}
-	if err := runChild(context.Background(), req, w, spec.Limits); err != nil {
+	run := runChild
+	if req.Explore != nil {
+		run = runExplore(*req.Explore)
+	}
+	if err := run(context.Background(), req.Request, w, spec.Limits); err != nil {
 		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
 		return 3
 	}
@@ -92,27 +97,8 @@ func ChildMain() int {
 // runChild runs the request and streams its frames to w. A write error
 // means the supervisor is gone; the run cannot be reported, so it stops.
 func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim isolate.Limits) error {
-	ctx, cancelCause := context.WithCancelCause(ctx)
-	cancel := func() { cancelCause(nil) }
+	ctx, cancel := guard(ctx, lim)
 	defer cancel()
-	if lim.MemoryBytes > 0 {
-		stop := watchMemory(lim.MemoryBytes, cancelCause)
-		defer stop()
-	}
-	if lim.CPUSeconds > 0 {
-		// RLIMIT_CPU sends SIGXCPU at the soft limit (and SIGKILL a
-		// second later): stop the run cleanly while there is time.
-		xcpu := make(chan os.Signal, 1)
-		signal.Notify(xcpu, syscall.SIGXCPU)
-		defer signal.Stop(xcpu)
-		go func() {
-			select {
-			case <-xcpu:
-				cancelCause(&limitError{msg: fmt.Sprintf("The run went over the CPU time limit of %d s.", lim.CPUSeconds)})
-			case <-ctx.Done():
-			}
-		}()
-	}
 	var (
 		buf      []byte
 		writeErr error
@@ -164,6 +150,40 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim isol
 		return fmt.Errorf("write result: %w", err)
 	}
 	return nil
+}
+
+// guard stops ctx when the child nears its memory or CPU limit, with a
+// limitError as the cause. The returned function cancels ctx and stops
+// watching; it may be called more than once.
+func guard(ctx context.Context, lim isolate.Limits) (context.Context, func()) {
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	var stops []func()
+	if lim.MemoryBytes > 0 {
+		stops = append(stops, watchMemory(lim.MemoryBytes, cancelCause))
+	}
+	if lim.CPUSeconds > 0 {
+		// RLIMIT_CPU sends SIGXCPU at the soft limit (and SIGKILL a
+		// second later): stop the run cleanly while there is time.
+		xcpu := make(chan os.Signal, 1)
+		signal.Notify(xcpu, syscall.SIGXCPU)
+		stops = append(stops, func() { signal.Stop(xcpu) })
+		go func() {
+			select {
+			case <-xcpu:
+				cancelCause(&limitError{msg: fmt.Sprintf("The run went over the CPU time limit of %d s.", lim.CPUSeconds)})
+			case <-ctx.Done():
+			}
+		}()
+	}
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			cancelCause(nil)
+			for _, stop := range stops {
+				stop()
+			}
+		})
+	}
 }
 
 // frameBudget is the size at which the child closes a frame of events.

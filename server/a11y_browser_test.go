@@ -90,7 +90,8 @@ func auditLooks(t *testing.T, ctx context.Context, axe, page string) {
 	}
 }
 
-// The front page, lost-update before and after a run, and a deadlocked
+// The front page, lost-update before and after a run and after an
+// exploration (its outcome histogram), and a deadlocked
 // two-locks run, each in light and dark and at two sizes, pass axe-core's
 // WCAG 2.1 A and AA rules.
 func TestAccessibilityAudit(t *testing.T) {
@@ -106,6 +107,8 @@ func TestAccessibilityAudit(t *testing.T) {
 		t.Fatalf("lost-update status = %q, want ok or failed", s)
 	}
 	auditLooks(t, ctx, axe, "lost-update after Run")
+	explorePage(t, ctx, ts.URL+"/s/lost-update?threads=2&iterations=2&mode=sim", "20", "explore")
+	auditLooks(t, ctx, axe, "lost-update outcome histogram")
 
 	if s := runPage(t, ctx, ts.URL+"/s/two-locks?mode=sim&seed=1"); s == "" {
 		t.Fatal("two-locks gave no status")

@@ -132,7 +132,7 @@ func TestProtocolDoc(t *testing.T) {
 	for _, b := range blocks {
 		byMessage[b.message] = append(byMessage[b.message], b)
 	}
-	for _, want := range []string{"run", "stop", "queued", "started", "events", "end", "error", "event"} {
+	for _, want := range []string{"run", "explore", "stop", "queued", "started", "events", "end", "error", "event", "progress", "explored"} {
 		if len(byMessage[want]) == 0 {
 			t.Fatalf("docs/protocol.md documents no %q message", want)
 		}
@@ -205,8 +205,9 @@ func TestProtocolDoc(t *testing.T) {
 	}
 	dl.send(`{"type":"run","scenario":"nope"}`)
 	record(dl.read())
+	exploreDoc(t, ts, byMessage["explore"], record)
 
-	for _, name := range []string{"queued", "started", "events", "end", "error", "event"} {
+	for _, name := range []string{"queued", "started", "events", "end", "error", "event", "progress", "explored"} {
 		if len(seen[name]) == 0 {
 			t.Errorf("the server sent no %q message during the test", name)
 			continue
@@ -217,6 +218,35 @@ func TestProtocolDoc(t *testing.T) {
 				t.Errorf("%s message: %s", name, p)
 			}
 		}
+	}
+}
+
+// exploreDoc sends every documented explore message, which must end in
+// an explored report, and then a long exploration, which streams
+// progress until it is stopped; record sees every message.
+func exploreDoc(t *testing.T, ts *testServer, docs []docBlock, record func(map[string]any)) {
+	t.Helper()
+	c := dial(t, ts)
+	for _, b := range docs {
+		c.send(b.raw)
+		msgs := c.untilExplored()
+		for _, m := range msgs {
+			record(m)
+		}
+		if last := msgs[len(msgs)-1]; last["type"] != "explored" || len(last["outcomes"].([]any)) == 0 {
+			t.Errorf("documented explore %s ended with %v, want explored with outcomes", b.raw, last)
+		}
+	}
+	c.send(`{"type":"explore","scenario":"lost-update","params":{"threads":3,"iterations":10},"budget":1000000,"preemptions":20}`)
+	for m := c.read(); ; m = c.read() {
+		record(m)
+		if m["type"] == "progress" {
+			break
+		}
+	}
+	c.send(`{"type":"stop"}`)
+	for _, m := range c.untilExplored() {
+		record(m)
 	}
 }
 

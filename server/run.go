@@ -126,28 +126,8 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 	id := runID()
 	log = log.With("run", id, "scenario", req.Scenario, "mode", req.Mode)
 	queued := time.Now()
-	err := s.admit.acquire(ctx, client, func(pos int) {
-		send(mustJSON(map[string]any{"type": "queued", "position": pos}))
-	})
-	switch {
-	case errors.Is(err, errBusy):
-		s.metrics.busy.Inc()
-		_, waiting := s.admit.stats()
-		log.Info("run refused: queue full", "waiting", waiting)
-		send(mustJSON(map[string]any{"type": "error", "code": "busy",
-			"message": fmt.Sprintf("The server is busy: %d runs are waiting already. Try again in a minute.", waiting)}))
+	if !s.waitForSlot(ctx, client, log, send) {
 		return
-	case errors.Is(err, errClientQueued):
-		s.metrics.busy.Inc()
-		log.Info("run refused: client has runs waiting", "max", s.admit.perClientQueue)
-		send(mustJSON(map[string]any{"type": "error", "code": "busy",
-			"message": fmt.Sprintf("Your address has %d runs waiting already, the most one address may have waiting; wait for them to start, or stop one.", s.admit.perClientQueue)}))
-		return
-	case errors.Is(err, errShuttingDown):
-		send(mustJSON(map[string]any{"type": "error", "code": "shutdown", "message": "The server is shutting down; the run did not start."}))
-		return
-	case err != nil:
-		return // the client stopped the run or left while it waited
 	}
 	defer s.admit.release(client)
 	s.metrics.wait.Observe(time.Since(queued).Seconds())
@@ -187,6 +167,36 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 	s.metrics.duration.Observe(time.Since(start).Seconds())
 	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "dropped", res.Stats.Dropped, "wall", time.Since(start))
 	send(mustJSON(endMessage{Type: "end", Result: res}))
+}
+
+// waitForSlot waits in the admission queue for a run slot, telling the
+// client its position; when it is refused it says why and returns false.
+// The caller releases the slot with s.admit.release(client).
+func (s *Server) waitForSlot(ctx context.Context, client string, log *slog.Logger, send func([]byte)) bool {
+	err := s.admit.acquire(ctx, client, func(pos int) {
+		send(mustJSON(map[string]any{"type": "queued", "position": pos}))
+	})
+	switch {
+	case errors.Is(err, errBusy):
+		s.metrics.busy.Inc()
+		_, waiting := s.admit.stats()
+		log.Info("run refused: queue full", "waiting", waiting)
+		send(mustJSON(map[string]any{"type": "error", "code": "busy",
+			"message": fmt.Sprintf("The server is busy: %d runs are waiting already. Try again in a minute.", waiting)}))
+		return false
+	case errors.Is(err, errClientQueued):
+		s.metrics.busy.Inc()
+		log.Info("run refused: client has runs waiting", "max", s.admit.perClientQueue)
+		send(mustJSON(map[string]any{"type": "error", "code": "busy",
+			"message": fmt.Sprintf("Your address has %d runs waiting already, the most one address may have waiting; wait for them to start, or stop one.", s.admit.perClientQueue)}))
+		return false
+	case errors.Is(err, errShuttingDown):
+		send(mustJSON(map[string]any{"type": "error", "code": "shutdown", "message": "The server is shutting down; the run did not start."}))
+		return false
+	case err != nil:
+		return false // the client stopped the run or left while it waited
+	}
+	return true
 }
 
 func runID() string {

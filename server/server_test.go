@@ -250,7 +250,7 @@ func TestWebSocketBadInput(t *testing.T) {
 		wantText   string
 	}{
 		{"not json", `{"type":`, "error", "", "not valid JSON"},
-		{"not an object", `[1,2]`, "error", "", "not a run or stop request"},
+		{"not an object", `[1,2]`, "error", "", "not a run, explore or stop request"},
 		{"unknown type", `{"type":"dance"}`, "error", "", `Unknown message type "dance"`},
 		{"unknown scenario", `{"type":"run","scenario":"nope"}`, "error", "", `There is no scenario "nope"`},
 		{"nothing to run", `{"type":"run"}`, "error", "", `needs a "scenario" id or a "source"`},

@@ -33,7 +33,8 @@ const (
 	shedQueueBytes = 2 << 20   // bytes queued before a run's events are shed
 )
 
-// clientMessage is what the page sends: a run request or a stop.
+// clientMessage is what the page sends: a run or explore request, or a
+// stop.
 type clientMessage struct {
 	Type     string         `json:"type"`
 	Scenario string         `json:"scenario"`
@@ -43,6 +44,12 @@ type clientMessage struct {
 	Procs    int            `json:"procs"`
 	Seed     int64          `json:"seed"`
 	Schedule string         `json:"schedule"`
+	// An explore message's own fields (see exploreOptions).
+	Strategy     string `json:"strategy"`
+	Budget       int    `json:"budget"`
+	Preemptions  *int   `json:"preemptions"`
+	Depth        int    `json:"depth"`
+	UntilFailure bool   `json:"until_failure"`
 }
 
 // conn is one WebSocket client. The handler goroutine runs the read pump;
@@ -146,14 +153,18 @@ func (c *conn) readPump() {
 			continue
 		}
 		switch m.Type {
-		case "run":
+		case "run", "explore":
 			if ok, wait := c.s.runRate.allow(c.client); !ok {
-				c.s.metrics.rateLimited.WithLabelValues("run").Inc()
+				c.s.metrics.rateLimited.WithLabelValues(m.Type).Inc()
 				c.sendJSON(map[string]string{"type": "error", "code": "rate",
 					"message": fmt.Sprintf("Too many runs from your address: try again in %d s.", int(wait.Seconds())+1)})
 				continue
 			}
-			c.startRun(m)
+			if m.Type == "explore" {
+				c.startExplore(m)
+			} else {
+				c.startRun(m)
+			}
 		case "stop":
 			c.stopRun()
 		}
@@ -173,10 +184,10 @@ func decodeClientMessage(data []byte) (clientMessage, error) {
 		case errors.As(err, &typ) && typ.Field != "":
 			return m, requestError("The message's %s must be %s, not a JSON %s.", quoteShort(typ.Field), jsonKind(typ.Type), typ.Value)
 		}
-		return m, requestError(`That message is not a run or stop request: send a JSON object such as {"type": "run", "scenario": "lost-update"}.`)
+		return m, requestError(`That message is not a run, explore or stop request: send a JSON object such as {"type": "run", "scenario": "lost-update"}.`)
 	}
-	if m.Type != "run" && m.Type != "stop" {
-		return m, requestError(`Unknown message type %s: send "run" or "stop".`, quoteShort(m.Type))
+	if m.Type != "run" && m.Type != "explore" && m.Type != "stop" {
+		return m, requestError(`Unknown message type %s: send "run", "explore" or "stop".`, quoteShort(m.Type))
 	}
 	return m, nil
 }
@@ -312,14 +323,26 @@ func (c *conn) startRun(m clientMessage) {
 	c.stopRun()
 	req, err := c.s.prepare(m)
 	if err != nil {
-		var res *resultError
-		if errors.As(err, &res) {
-			c.sendJSON(endMessage{Type: "end", Result: res.result})
-			return
-		}
-		c.sendError(userMessage(err))
+		c.sendRefusal(err)
 		return
 	}
+	c.launch(func(ctx context.Context) { c.s.execute(ctx, req, c.client, c.log, c) })
+}
+
+// sendRefusal tells the client why its request did not start: a
+// result in the place of a run's, or an error sentence.
+func (c *conn) sendRefusal(err error) {
+	var res *resultError
+	if errors.As(err, &res) {
+		c.sendJSON(endMessage{Type: "end", Result: res.result})
+		return
+	}
+	c.sendError(userMessage(err))
+}
+
+// launch runs body as the socket's run, unless the server is shutting
+// down: stopRun cancels its context and waits for it.
+func (c *conn) launch(body func(ctx context.Context)) {
 	if !c.s.beginRun() {
 		c.sendJSON(map[string]string{"type": "error", "code": "shutdown", "message": "The server is shutting down; the run did not start."})
 		return
@@ -333,7 +356,7 @@ func (c *conn) startRun(m clientMessage) {
 		defer c.s.runs.Done()
 		defer c.runs.Done()
 		defer cancel()
-		c.s.execute(ctx, req, c.client, c.log, c)
+		body(ctx)
 	}()
 }
 

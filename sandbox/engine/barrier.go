@@ -31,7 +31,7 @@ func newBarrier(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if n < 1 {
 		return nil, argError("barrier: n must be a whole number from 1 up, not %d", n)
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{})
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (br *barrierObj) doWait(th *starlark.Thread, b *starlark.Builtin, args star
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}

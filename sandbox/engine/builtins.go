@@ -44,11 +44,16 @@ var predeclaredOnce = sync.OnceValue(func() starlark.StringDict {
 
 // begin is the prologue of every builtin that acts: it finds the calling
 // scenario thread and passes a scheduling point (sim mode may switch
-// threads here; every mode notices a run that has ended).
-func begin(th *starlark.Thread) (*thread, error) {
+// threads here; every mode notices a run that has ended). op is what the
+// builtin is about to do, for sim mode's chooser.
+func begin(th *starlark.Thread, op Op) (*thread, error) {
 	t, err := current(th)
 	if err != nil {
 		return nil, err
+	}
+	if t.r.sim != nil {
+		op.Line = callerLine(th)
+		t.next = op
 	}
 	if err := t.r.sched.point(t); err != nil {
 		return nil, err
@@ -212,7 +217,7 @@ func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{K: trace.Sleep, ID: ObjGlobal, V: numValue(ms), Write: true})
 	if err != nil {
 		return nil, err
 	}
@@ -224,6 +229,7 @@ func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		t.state = stSleeping
 	}
 	r.mu.Unlock()
+	t.next = Op{K: trace.Wake, Line: line}
 	err = r.sched.sleep(t, int64(ms*1e6))
 	r.mu.Lock()
 	if t.state == stSleeping {
@@ -253,7 +259,9 @@ func yieldNow(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	if err != nil {
 		return nil, err
 	}
-	t.rec(trace.Yield, "", trace.Value{}, callerLine(th))
+	line := callerLine(th)
+	t.rec(trace.Yield, "", trace.Value{}, line)
+	t.next = Op{K: trace.Yield, Line: line}
 	if err := t.r.sched.yield(t); err != nil {
 		return nil, err
 	}
@@ -267,7 +275,7 @@ func workBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{K: trace.Work, V: numValue(us)})
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +318,7 @@ func checkBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cond", &cond, "msg?", &msg); err != nil {
 		return nil, wrapArg(err)
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{K: trace.Check})
 	if err != nil {
 		return nil, err
 	}
@@ -342,6 +350,7 @@ func printHook(th *starlark.Thread, msg string) {
 	if t.r.ended.Load() {
 		return
 	}
+	t.printed = true
 	t.rec(trace.Print, "", trace.Str(msg), callerLine(th))
 	if !t.r.appendOutput(msg + "\n") {
 		th.Cancel(errCutoff.Error())

@@ -18,6 +18,7 @@ import (
 type cellObj struct {
 	r    *run
 	name string
+	id   int // identity for sim mode's chooser
 	v    atomic.Pointer[cellBox]
 
 	get, set, add, cas, swap *starlark.Builtin
@@ -37,32 +38,36 @@ func newCell(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "value?", &v); err != nil {
 		return nil, wrapArg(err)
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{Obj: name, ID: ObjCells, Write: true})
 	if err != nil {
 		return nil, err
 	}
 	r := t.r
-	c := &cellObj{r: r, name: name}
+	c := &cellObj{r: r, name: name, id: r.newObjID()}
 	r.mu.Lock()
 	r.moves.note(v, "stored in cell "+name)
 	r.cells = append(r.cells, c)
 	r.mu.Unlock()
 	c.v.Store(&cellBox{v: v})
-	c.get = c.method("get", nil, (*cellObj).doGet)
-	c.set = c.method("set", []string{"v"}, (*cellObj).doSet)
-	c.add = c.method("add", []string{"d"}, (*cellObj).doAdd)
-	c.cas = c.method("cas", []string{"old", "new"}, (*cellObj).doCas)
-	c.swap = c.method("swap", []string{"v"}, (*cellObj).doSwap)
+	c.get = c.method("get", trace.Get, nil, (*cellObj).doGet)
+	c.set = c.method("set", trace.Set, []string{"v"}, (*cellObj).doSet)
+	c.add = c.method("add", trace.Add, []string{"d"}, (*cellObj).doAdd)
+	c.cas = c.method("cas", trace.Cas, []string{"old", "new"}, (*cellObj).doCas)
+	c.swap = c.method("swap", trace.Swap, []string{"v"}, (*cellObj).doSwap)
 	return c, nil
 }
 
 // method makes the builtin for one operation, taking exactly params.
-func (c *cellObj) method(m string, params []string, op cellOp) *starlark.Builtin {
+func (c *cellObj) method(m string, k trace.Kind, params []string, op cellOp) *starlark.Builtin {
 	return starlark.NewBuiltin(m, func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		if len(kwargs) > 0 || len(args) != len(params) {
 			return nil, arityError(c.name+"."+m, params, len(args)+len(kwargs))
 		}
-		t, err := begin(th)
+		pending := Op{K: k, Obj: c.name, ID: c.id, Write: k != trace.Get}
+		if c.r.sim != nil && len(args) > 0 {
+			pending.V = toValue(args[len(args)-1])
+		}
+		t, err := begin(th, pending)
 		if err != nil {
 			return nil, err
 		}
@@ -151,6 +156,8 @@ func (c *cellObj) doCas(t *thread, th *starlark.Thread, args starlark.Tuple) (st
 			return nil, fmt.Errorf("%s.cas: %w", c.name, err)
 		}
 		if !eq {
+			// A failed cas only read the cell: so the chooser hears.
+			t.cur.Write = false
 			t.recVer(trace.Cas, c.name, trace.Bool(false), callerLine(th), cur.ver)
 			return starlark.False, nil
 		}

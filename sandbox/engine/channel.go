@@ -17,6 +17,7 @@ import (
 type chanObj struct {
 	r      *run
 	name   string
+	id     int // identity for sim mode's chooser
 	cap    int
 	buf    []starlark.Value
 	nums   []uint64
@@ -44,11 +45,11 @@ func newChannel(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		}
 		capacity = n
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{})
 	if err != nil {
 		return nil, err
 	}
-	c := &chanObj{r: t.r, name: name, cap: capacity}
+	c := &chanObj{r: t.r, name: name, id: t.r.newObjID(), cap: capacity}
 	c.send = starlark.NewBuiltin("send", c.doSend)
 	c.recv = starlark.NewBuiltin("recv", c.doRecv)
 	c.close = starlark.NewBuiltin("close", c.doClose)
@@ -60,7 +61,7 @@ func (c *chanObj) doSend(th *starlark.Thread, b *starlark.Builtin, args starlark
 	if err := starlark.UnpackPositionalArgs(c.name+".send", args, kwargs, 1, &v); err != nil {
 		return nil, wrapArg(err)
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{K: trace.Send, Obj: c.name, ID: c.id, V: toValue(v), Write: true, blk: (*chanSend)(c)})
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +121,7 @@ func (c *chanObj) doRecv(th *starlark.Thread, b *starlark.Builtin, args starlark
 	if err := wrapArg(starlark.UnpackPositionalArgs(c.name+".recv", args, kwargs, 0)); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{K: trace.Recv, Obj: c.name, ID: c.id, Write: true, blk: (*chanRecv)(c)})
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +187,7 @@ func (c *chanObj) doClose(th *starlark.Thread, b *starlark.Builtin, args starlar
 	if err := wrapArg(starlark.UnpackPositionalArgs(c.name+".close", args, kwargs, 0)); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{K: trace.Close, Obj: c.name, ID: c.id, Write: true})
 	if err != nil {
 		return nil, err
 	}
@@ -250,12 +251,13 @@ func (it *chanIter) Next(p *starlark.Value) bool {
 	if t == nil {
 		return false
 	}
-	if err := t.r.sched.point(t); err != nil {
-		return false
-	}
 	line := 0
 	if t.sth.CallStackDepth() > 0 {
 		line = int(t.sth.CallFrame(0).Pos.Line)
+	}
+	t.next = Op{K: trace.Recv, Obj: it.c.name, ID: it.c.id, Line: line, Write: true, blk: (*chanRecv)(it.c)}
+	if err := t.r.sched.point(t); err != nil {
+		return false
 	}
 	v, ok, err := it.c.receive(t, line)
 	if err != nil || !ok {

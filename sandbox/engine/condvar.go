@@ -42,7 +42,7 @@ func newCondvar(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "spurious?", &spurious); err != nil {
 		return nil, wrapArg(err)
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{})
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (c *condvarObj) doWait(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (c *condvarObj) doWaitWhile(th *starlark.Thread, b *starlark.Builtin, args 
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (c *condvarObj) doWaitTimeout(th *starlark.Thread, b *starlark.Builtin, arg
 	if !ok || !(ms >= 0 && ms <= maxSleepMs) {
 		return nil, argError("wait_timeout: ms must be a number from 0 to %d, not %s", maxSleepMs, msv)
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (c *condvarObj) doNotify(th *starlark.Thread, b *starlark.Builtin, args sta
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}

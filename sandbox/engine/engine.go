@@ -74,6 +74,7 @@ type run struct {
 	done  chan struct{} // closed by end
 	wg    sync.WaitGroup
 
+	objIDs    atomic.Int64 // identities handed out to objects, for sim mode's chooser
 	budget    atomic.Int64 // Starlark steps left to hand out
 	stepsUsed atomic.Int64
 
@@ -99,6 +100,12 @@ type run struct {
 // called from a single goroutine at a time with batches of events in
 // sequence order; the batch is reused after emit returns.
 func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trace.Result {
+	return RunWith(ctx, req, Options{}, emit)
+}
+
+// RunWith is Run with options: a chooser for sim mode's choices, or no
+// events.
+func RunWith(ctx context.Context, req Request, opts Options, emit func(batch []trace.Event)) *trace.Result {
 	wallStart := time.Now()
 	cpuStart := processCPUTime()
 	res := &trace.Result{
@@ -113,7 +120,7 @@ func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trac
 	if res.Mode == "" {
 		res.Mode = trace.ModeOS
 	}
-	r := &run{ctx: ctx, req: req, mode: res.Mode, done: make(chan struct{}), noRecord: benchNoRecord}
+	r := &run{ctx: ctx, req: req, mode: res.Mode, done: make(chan struct{}), noRecord: benchNoRecord || opts.NoEvents}
 	r.lim = resolveLimits(req.Limits, r.mode)
 	res.Procs = r.procs()
 
@@ -137,7 +144,7 @@ func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trac
 
 	switch r.mode {
 	case trace.ModeSim:
-		sim, err := newSimSched(r, req.Seed, req.Schedule)
+		sim, err := newSimSched(r, req.Seed, req.Schedule, opts)
 		if err != nil {
 			return fail(trace.StatusError, err.Error()+".", nil)
 		}
@@ -154,7 +161,11 @@ func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trac
 	r.budget.Store(int64(r.lim.Steps))
 	r.rec = newRecorder(r.lim.Events, emit)
 	r.start = nanotime()
-	r.rec.start(r.start, useTSC && r.sim == nil)
+	if opts.NoEvents {
+		r.rec.idle() // no flusher: nothing is recorded but cutoffs, which are not emitted
+	} else {
+		r.rec.start(r.start, useTSC && r.sim == nil)
+	}
 
 	// The module's top level runs on its own thread, before main.
 	loader := &starlark.Thread{Name: "load"}
@@ -233,6 +244,7 @@ func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trac
 	res.Stats.OSThreads = len(r.rec.tids)
 	res.Stats.Steps = r.stepsUsed.Load()
 	if r.sim != nil {
+		r.sim.finish(r.status)
 		res.Schedule = r.sim.schedule()
 	}
 	res.Stats.WallNs = time.Since(wallStart).Nanoseconds()
@@ -269,6 +281,9 @@ func clipResult(res *trace.Result) {
 		c.Name, c.Value = trace.Clip(c.Name, n), clipValue(c.Value)
 	}
 }
+
+// newObjID returns a new object identity, above the reserved ones.
+func (r *run) newObjID() int { return firstObjID + int(r.objIDs.Add(1)) }
 
 // maxProcs caps green mode's OS threads.
 const maxProcs = 256

@@ -86,6 +86,7 @@ func (r *run) onMaxSteps(th *starlark.Thread) {
 		if r.sim != nil && t != nil {
 			// Sim mode preempts pure Starlark loops here, at a point
 			// that depends only on the step count.
+			t.next = Op{}
 			if err := r.sim.preempt(t, n); err != nil {
 				th.Cancel(errCutoff.Error())
 			}

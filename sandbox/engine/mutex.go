@@ -16,6 +16,7 @@ import (
 type mutexObj struct {
 	r       *run
 	name    string
+	id      int // identity for sim mode's chooser
 	owner   *thread
 	waiters []*thread
 	lock    *starlark.Builtin
@@ -29,11 +30,11 @@ func newMutex(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
 		return nil, wrapArg(err)
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{})
 	if err != nil {
 		return nil, err
 	}
-	m := &mutexObj{r: t.r, name: name}
+	m := &mutexObj{r: t.r, name: name, id: t.r.newObjID()}
 	m.lock = starlark.NewBuiltin("lock", m.doLock)
 	m.unlock = starlark.NewBuiltin("unlock", m.doUnlock)
 	m.tryLock = starlark.NewBuiltin("try_lock", m.doTryLock)
@@ -44,7 +45,7 @@ func (m *mutexObj) doLock(th *starlark.Thread, b *starlark.Builtin, args starlar
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, m.op(trace.Lock))
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func (m *mutexObj) doUnlock(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, m.op(trace.Unlock))
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +117,7 @@ func (m *mutexObj) doTryLock(th *starlark.Thread, b *starlark.Builtin, args star
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, m.op(trace.TryLock))
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +130,15 @@ func (m *mutexObj) doTryLock(th *starlark.Thread, b *starlark.Builtin, args star
 	t.rec(trace.TryLock, m.name, trace.Bool(ok), callerLine(th))
 	r.mu.Unlock()
 	return starlark.Bool(ok), nil
+}
+
+// op is what a thread about to call k on m will do.
+func (m *mutexObj) op(k trace.Kind) Op {
+	op := Op{K: k, Obj: m.name, ID: m.id, Write: true}
+	if k == trace.Lock {
+		op.blk = m
+	}
+	return op
 }
 
 var _ starlark.HasAttrs = (*mutexObj)(nil)

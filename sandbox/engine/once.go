@@ -29,7 +29,7 @@ func newOnce(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
 		return nil, wrapArg(err)
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{})
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (o *onceObj) doCall(th *starlark.Thread, b *starlark.Builtin, args starlark
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &fn); err != nil {
 		return nil, wrapArg(err)
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}

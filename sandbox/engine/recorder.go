@@ -195,6 +195,13 @@ func (r *recorder) start(start int64, tsc bool) {
 	go r.loop()
 }
 
+// idle makes a recorder that emits nothing: finish returns at once, and
+// the few events still reserved (cutoffs) are dropped with the ring.
+func (r *recorder) idle() {
+	r.stopped.Store(true)
+	close(r.done)
+}
+
 // calibrate returns the segment that converts the ticks of the events
 // about to be drained: from the previous clock point to now.
 func (r *recorder) calibrate() (from clockPoint, slope float64) {

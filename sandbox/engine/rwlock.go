@@ -33,7 +33,7 @@ func newRWLock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
 		return nil, wrapArg(err)
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{})
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (l *rwlockObj) doLock(th *starlark.Thread, b *starlark.Builtin, args starla
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (l *rwlockObj) doUnlock(th *starlark.Thread, b *starlark.Builtin, args star
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (l *rwlockObj) doTry(th *starlark.Thread, b *starlark.Builtin, args starlar
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,13 +19,20 @@ import (
 // that runs simQuantum Starlark steps without a builtin call also passes
 // a scheduling point (preempt), so a pure loop cannot starve the others.
 //
-// A choice is a scheduling point with more than one runnable candidate.
-// At a choice the running thread keeps the baton with probability 3/4
-// (as if its time slice went on), else a candidate is drawn uniformly;
-// yield_now draws among the others. The draws come from a PCG seeded with
-// the run's seed, or from a given schedule. Since only one goroutine runs
-// at a time and every decision is a function of the seed, the same
-// script, params and seed give the same events, byte for byte.
+// A choice is a scheduling point with more than one runnable candidate;
+// yield_now chooses among the others. Every choice is decided by a
+// Chooser (chooser.go): by default the seeded random one (the running
+// thread keeps the baton with probability 3/4, as if its time slice went
+// on, else a candidate is drawn uniformly from a PCG seeded with the
+// run's seed), or the replayer of a given schedule, or an explorer's.
+// Since only one goroutine runs at a time and every decision is a
+// function of the chooser, the same script, params and seed give the same
+// events, byte for byte.
+//
+// For the chooser, each thread carries the operation it is about to
+// perform (next, set by a builtin before its scheduling point) and the
+// one its current step began with (cur): at every scheduling point the
+// step ends, and cur becomes next.
 //
 // The schedule is the list of thread ids chosen at each choice, run-length
 // encoded: entries separated by ".", each "id" or "id*count", e.g.
@@ -35,16 +41,17 @@ import (
 // of a thread that cannot run then makes the run's status error.
 type simSched struct {
 	r        *run
-	rng      *rand.Rand
+	chooser  Chooser
 	clock    atomic.Int64 // virtual ns; written by the baton holder
 	cur      *thread      // the baton holder
 	runnable []*thread    // by id
 	sleepers []*thread
 
-	replay  []schedEntry
-	replayN int // choices consumed from replay[0]
 	log     []schedEntry
 	choices int
+
+	choice    Choice // reused at every choice
+	wantSteps bool   // fill choice.Steps
 }
 
 const (
@@ -53,16 +60,21 @@ const (
 	simSlice      = 1e6  // virtual ns of work() between scheduling points
 	maxLogEntries = 1 << 18
 	maxScheduleID = 1 << 20
+	maxSteps      = 1 << 12 // Choice.Steps between two choices
 )
 
 type schedEntry struct{ id, n int }
 
-func newSimSched(r *run, seed int64, schedule string) (*simSched, error) {
-	s := &simSched{r: r, rng: rand.New(rand.NewPCG(uint64(seed), 0x1e2a5eed))}
-	if schedule != "" {
-		var err error
-		if s.replay, err = parseSchedule(schedule); err != nil {
-			return nil, err
+func newSimSched(r *run, seed int64, schedule string, opts Options) (*simSched, error) {
+	s := &simSched{r: r, chooser: opts.Chooser, wantSteps: opts.Steps}
+	if s.chooser == nil {
+		s.chooser = NewRandomChooser(seed)
+		if schedule != "" {
+			replay, err := parseSchedule(schedule)
+			if err != nil {
+				return nil, err
+			}
+			s.chooser = &replayChooser{replay: replay, fallback: s.chooser}
 		}
 	}
 	return s, nil
@@ -207,28 +219,75 @@ func (s *simSched) choose(cur *thread, yield bool) *thread {
 	if len(cands) == 1 {
 		return cands[0]
 	}
-	var pick *thread
-	if len(s.replay) > 0 {
-		e := &s.replay[0]
-		for _, t := range cands {
-			if t.id == e.id {
-				pick = t
-			}
-		}
-		if pick == nil {
-			s.r.end(trace.StatusError, fmt.Sprintf("invalid schedule: choice %d picks thread %d, which cannot run at that point; the schedule belongs to another script, params or seed.", s.choices+1, e.id))
-			return nil
-		}
-		if s.replayN++; s.replayN == e.n {
-			s.replay, s.replayN = s.replay[1:], 0
-		}
-	} else if !yield && cur != nil && s.rng.IntN(4) != 0 {
-		pick = cur
-	} else {
-		pick = cands[s.rng.IntN(len(cands))]
+	pick := s.decide(cur, yield, cands)
+	if pick == nil {
+		return nil
 	}
 	s.logChoice(pick.id)
 	return pick
+}
+
+// decide asks the chooser to pick one of cands.
+func (s *simSched) decide(cur *thread, yield bool, cands []*thread) *thread {
+	c := &s.choice
+	c.N, c.Current, c.Yield, c.Sleeping = s.choices, -1, yield && cur != nil, len(s.sleepers)
+	if !yield && cur != nil {
+		c.Current = cur.id
+	}
+	c.Runnable = c.Runnable[:0]
+	// Objects change only under r.mu; the baton holder (here) is the only
+	// Starlark running, but the end of a run may cut threads off meanwhile.
+	s.r.mu.Lock()
+	for _, t := range cands {
+		c.Runnable = append(c.Runnable, Pending{Th: t.id, Name: t.name, Op: t.cur, Blocks: t.cur.blk != nil && t.cur.blk.blocks(t)})
+	}
+	s.r.mu.Unlock()
+	id := s.chooser.Choose(c)
+	c.Steps = c.Steps[:0]
+	if id == Abandon {
+		s.r.end(trace.StatusStopped, AbandonMessage)
+		return nil
+	}
+	for _, t := range cands {
+		if t.id == id {
+			return t
+		}
+	}
+	s.r.end(trace.StatusError, fmt.Sprintf("invalid schedule: choice %d picks thread %d, which cannot run at that point; the schedule belongs to another script, params or seed.", s.choices+1, id))
+	return nil
+}
+
+// endStep ends t's current step at a scheduling point: the step is noted
+// for the chooser, and t's next one begins with the operation it is
+// parked at.
+func (s *simSched) endStep(t *thread, ended bool) {
+	if s.wantSteps {
+		st := Step{Th: t.id, Op: t.cur, Printed: t.printed, Ended: ended}
+		if n := len(s.choice.Steps); n >= maxSteps {
+			// A long stretch without a choice: its last entry stands for
+			// the rest, conflicting with everything.
+			st.Op = Op{ID: ObjGlobal, Write: true}
+			s.choice.Steps[n-1] = st
+		} else {
+			s.choice.Steps = append(s.choice.Steps, st)
+		}
+	}
+	t.printed = false
+	t.cur = t.next
+}
+
+// finish hands the chooser, if it wants them, the steps run since the
+// last choice, ending with the step of the thread that ended the run.
+func (s *simSched) finish(status trace.Status) {
+	f, ok := s.chooser.(Finisher)
+	if !ok {
+		return
+	}
+	if s.wantSteps && s.cur != nil && status != trace.StatusStopped {
+		s.choice.Steps = append(s.choice.Steps, Step{Th: s.cur.id, Op: s.cur.cur, Printed: s.cur.printed, Final: true})
+	}
+	f.Finish(s.choice.Steps)
+	s.choice.Steps = s.choice.Steps[:0]
 }
 
 // switchTo hands the baton from t to next and waits for it to come back.
@@ -254,6 +313,7 @@ func (s *simSched) point(t *thread) error {
 		return errCutoff
 	}
 	s.clock.Add(simCost)
+	s.endStep(t, false)
 	return s.switchTo(t, s.choose(t, false))
 }
 
@@ -264,6 +324,7 @@ func (s *simSched) preempt(t *thread, steps uint64) error {
 		return errCutoff
 	}
 	s.clock.Add(int64(steps) * simStepCost)
+	s.endStep(t, false)
 	return s.switchTo(t, s.choose(t, false))
 }
 
@@ -272,6 +333,7 @@ func (s *simSched) yield(t *thread) error {
 		return errCutoff
 	}
 	s.clock.Add(simCost)
+	s.endStep(t, false)
 	return s.switchTo(t, s.choose(t, true))
 }
 
@@ -280,6 +342,7 @@ func (s *simSched) park(t *thread) error {
 		return errCutoff
 	}
 	s.remove(t)
+	s.endStep(t, false)
 	next := s.choose(nil, false)
 	if next == nil {
 		// Every thread is blocked and none sleeps: block() has caught
@@ -296,6 +359,7 @@ func (s *simSched) sleep(t *thread, ns int64) error {
 		return errCutoff
 	}
 	s.remove(t)
+	s.endStep(t, false)
 	t.wakeAt = s.clock.Load() + ns
 	s.sleepers = append(s.sleepers, t)
 	return s.switchTo(t, s.choose(nil, false))
@@ -312,6 +376,7 @@ func (s *simSched) work(t *thread, ns int64) error {
 		ns -= d
 		s.clock.Add(d)
 		if ns > 0 {
+			s.endStep(t, false)
 			if err := s.switchTo(t, s.choose(t, false)); err != nil {
 				return err
 			}
@@ -325,6 +390,7 @@ func (s *simSched) exit(t *thread) {
 		return
 	}
 	s.remove(t)
+	s.endStep(t, true)
 	next := s.choose(nil, false)
 	if next == nil {
 		return

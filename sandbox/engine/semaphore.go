@@ -35,7 +35,7 @@ func newSemaphore(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if permits < 0 {
 		return nil, argError("semaphore: permits must be a whole number from 0 up, not %d", permits)
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{})
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (s *semaphoreObj) doAcquire(th *starlark.Thread, b *starlark.Builtin, args 
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (s *semaphoreObj) doRelease(th *starlark.Thread, b *starlark.Builtin, args 
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (s *semaphoreObj) doTry(th *starlark.Thread, b *starlark.Builtin, args star
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, syncOp)
 	if err != nil {
 		return nil, err
 	}

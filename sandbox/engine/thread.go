@@ -62,6 +62,12 @@ type thread struct {
 	rseq    *rseqArea // the rseq area of the OS thread it ran on last
 	rseqTid int       // the tid of that thread
 
+	// Sim mode, for the chooser: the operation the current step began
+	// with, the one the next step begins with, and whether the current
+	// step printed. Owned by the baton holder.
+	cur, next Op
+	printed   bool
+
 	wake   chan struct{} // real modes: unpark
 	baton  chan struct{} // sim mode: the right to run
 	wakeAt int64         // sim mode: virtual wake-up time
@@ -85,6 +91,8 @@ func (r *run) newThread(parent *thread, name string, fn starlark.Callable, args 
 	t.sth.SetMaxExecutionSteps(max(t.granted, 1))
 	t.handle = newHandle(t)
 	if r.sim != nil {
+		t.cur = Op{K: trace.Start, Obj: t.name}
+		t.next = t.cur
 		t.baton = make(chan struct{}, 1)
 	} else {
 		t.wake = make(chan struct{}, 1)
@@ -351,7 +359,7 @@ func (h *handle) doJoin(th *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
+	t, err := begin(th, Op{K: trace.Join, Obj: h.t.name, ID: ThreadObject(h.t.id), blk: h.t})
 	if err != nil {
 		return nil, err
 	}
@@ -415,10 +423,11 @@ func spawn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 		}
 	}
 	r := t.r
+	line := callerLine(th)
+	t.next = Op{K: trace.Spawn, Obj: name, ID: ObjThreads, Line: line, Write: true}
 	if err := r.sched.point(t); err != nil {
 		return nil, err
 	}
-	line := callerLine(th)
 	rest := append(starlark.Tuple(nil), args[1:]...)
 	r.mu.Lock()
 	defer r.mu.Unlock()

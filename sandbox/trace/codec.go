@@ -17,6 +17,11 @@ const (
 	FrameHello  byte = 'H' // payload: the child's start time in Unix ns
 	FrameEvents byte = 'E' // payload: a batch of binary-encoded events
 	FrameResult byte = 'R' // payload: the Result as JSON, without events
+
+	// An exploration (many runs in one child) sends progress a few times a
+	// second and its report once, both as JSON.
+	FrameProgress byte = 'P'
+	FrameExplored byte = 'X'
 )
 
 // ErrFrameTooLarge means a frame announced more bytes than the reader allows.

@@ -9,6 +9,7 @@
 //   page/sharing.js   share links, the trace file, PNG and SVG
 //   page/controls.js  tabs, views, timeline buttons and keyboard shortcuts
 //   step/panel.js     the step cursor and the state at it (step/state.js)
+//   page/explore.js   the explore panel and its outcome histogram
 // and beside them log.js (the event log), editor.js (the script),
 // share.js (the server's sharing API), replay.js (playback) and
 // format.js. What the page draws from is exposed as window.interleave for
@@ -27,6 +28,7 @@ import { setupSharing } from "./page/sharing.js";
 import { setupRun } from "./page/run.js";
 import { setupStep } from "./step/panel.js";
 import { setupDrafts } from "./page/drafts.js";
+import { setupExplore } from "./page/explore.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -52,7 +54,7 @@ function elements(root) {
     selection: t("selection"), lineChip: t("line-chip"), groupBox: t("group-os"), cpuBox: t("show-cpu"),
     followBtn: t("follow"), wrap: $(".timeline-wrap", root), exactBox: t("exact"), shareRunBtn: t("share-run"),
     exportMenu: t("export"), replayBar: t("replay-bar"), playBtn: t("replay"), speedSel: t("replay-speed"),
-    playProgress: t("replay-progress"), fullLink: t("full-page"),
+    playProgress: t("replay-progress"), fullLink: t("full-page"), exploreBtn: t("explore"), failureBtn: t("find-failure"),
   };
 }
 
@@ -81,6 +83,7 @@ function scenarioPage(root) {
   Object.assign(p, setupSettings(p));
   Object.assign(p, setupSharing(p));
   Object.assign(p, setupResults(p));
+  Object.assign(p, setupExplore(p));
   Object.assign(p, setupRun(p));
   Object.assign(p, setupStep(p));
   if (p.data.replay) p.loadRecording();
@@ -96,6 +99,7 @@ function scenarioPage(root) {
     },
     run: p.run,
     stop: p.stop,
+    explore: p.explore,
     // feed and finish drive the page without a socket: a test or a
     // benchmark hands it events and a result as the server would.
     reset: p.start,

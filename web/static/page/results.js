@@ -98,6 +98,8 @@ export function announcement(s, summary) {
     case "queued": return `Queued. ${summary}`;
     case "running": return "Running.";
     case "replaying": return summary;
+    case "exploring": return "Exploring.";
+    case "explored": return summary;
   }
   return `Finished, ${s}: ${summary}`;
 }

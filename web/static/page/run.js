@@ -1,10 +1,11 @@
-// Running: the WebSocket and the run it carries (run, stop, the server's
-// messages), the page's reset, feed and finish around the model, and the
-// playback of a recorded run (/r/ID pages).
+// Running: the WebSocket and the run it carries (run, explore, stop, the
+// server's messages), the page's reset, feed and finish around the model,
+// and the playback of a recorded run (/r/ID pages).
 
 import { fmtTime, failingLine } from "../format.js";
 import { ApiError, get } from "../share.js";
 import { Player } from "../replay.js";
+import { verdict } from "./explore.js";
 
 const NUM = new Intl.NumberFormat();
 
@@ -18,6 +19,7 @@ export function setupRun(p) {
   // ends a socket's run before it starts the next, so what arrives before
   // their ends is theirs.
   let live = false;
+  let exploring = false;
   let superseded = 0;
   let runSource = "";
   let runs = 0;
@@ -32,6 +34,7 @@ export function setupRun(p) {
     ws.addEventListener("close", () => {
       superseded = 0;
       if (live) finish({ status: "error", message: "The connection to the server was lost." });
+      exploring = false;
     });
     return ws;
   }
@@ -49,21 +52,75 @@ export function setupRun(p) {
     p.setStatus("starting");
     el.summaryEl.textContent = "Starting…";
     handOver(el.runBtn, el.stopBtn);
-    const src = editor.source;
-    // A catalogue scenario runs by its id; a shared, recorded or edited
-    // script is sent along (named, so its result says what it was).
-    const msg = { type: "run", params: p.params(), mode: m };
-    if (data.id) msg.scenario = data.id;
-    else if (data.snippet) msg.scenario = `p-${data.snippet}`;
-    if (data.snippet || data.run || src !== data.source) msg.source = src;
+    const msg = request("run", m);
     if (msg.mode === "green") msg.procs = Number.parseInt(p.procs(), 10) || 2;
     if (msg.mode === "sim") {
       msg.seed = Number.parseInt(p.seed(), 10) || 0;
       if (p.exact()) msg.schedule = p.schedule();
     }
-    runSource = src;
     runs++;
     send(msg);
+  }
+  // request is a run or explore message for the script in the editor.
+  function request(type, mode) {
+    const src = editor.source; // the whole script, its folded metadata too
+    // A catalogue scenario runs by its id; a shared, recorded or edited
+    // script is sent along (named, so its result says what it was).
+    const msg = { type, params: p.params(), mode };
+    if (data.id) msg.scenario = data.id;
+    else if (data.snippet) msg.scenario = `p-${data.snippet}`;
+    if (data.snippet || data.run || src !== data.source) msg.source = src;
+    runSource = src;
+    return msg;
+  }
+  // explore starts an exploration in sim mode (real threads for repeat);
+  // untilFailure stops it at the first failing execution.
+  function explore(untilFailure = false) {
+    const opts = p.exploreOptions(untilFailure);
+    if (!opts) return;
+    player.cancel();
+    supersede();
+    live = true;
+    exploring = true;
+    p.clearExplored();
+    p.setStatus("starting");
+    el.summaryEl.textContent = untilFailure ? "Searching for a failing interleaving…" : "Exploring the interleavings…";
+    handOver(el.runBtn, el.stopBtn);
+    setExploreButtons(true);
+    const m = opts.strategy === "repeat" ? (p.mode() === "sim" ? "os" : p.mode()) : "sim";
+    send({ ...request("explore", m), ...opts });
+  }
+  // explored shows an exploration's report; the page's run and timeline
+  // keep what they showed.
+  function explored(rep) {
+    live = false;
+    exploring = false;
+    handOver(el.stopBtn, el.runBtn);
+    setExploreButtons(false);
+    p.showExplored(rep);
+    el.summaryEl.textContent = verdict(rep);
+    p.setStatus("explored");
+    // Find a failure shows the one it found.
+    const failing = rep.stopped === "failure" && rep.outcomes.find((o) => o.status !== "ok" && o.schedule);
+    if (failing) replaySchedule(failing.schedule);
+  }
+  function setExploreButtons(busy) {
+    for (const b of [el.exploreBtn, el.failureBtn]) if (b) b.disabled = busy;
+  }
+  // replaySchedule runs one schedule in sim mode, with the schedule in the
+  // link: an outcome of an exploration, on the timeline.
+  function replaySchedule(s) {
+    const sim = p.$('input[name="mode"][value="sim"]', p.root);
+    if (!sim || !s) return;
+    if (!sim.checked) {
+      sim.checked = true;
+      // The settings follow the mode: sim's seed and exact box show.
+      sim.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    p.setSchedule(s);
+    el.exactBox.checked = true;
+    p.syncURL();
+    run();
   }
   function stop() {
     if (player.playing) player.finish();
@@ -83,6 +140,10 @@ export function setupRun(p) {
       superseded++;
     }
     live = false;
+    if (exploring) {
+      exploring = false;
+      setExploreButtons(false);
+    }
   }
   // handOver disables a button and enables the other; a focused button
   // hands its focus over, so that it never falls to the page's body.
@@ -95,10 +156,12 @@ export function setupRun(p) {
   }
   el.runBtn.addEventListener("click", run);
   el.stopBtn.addEventListener("click", stop);
+  el.exploreBtn?.addEventListener("click", () => explore(false));
+  el.failureBtn?.addEventListener("click", () => explore(true));
 
   function onMessage(m) {
     if (superseded > 0) {
-      if (m.type === "end" || m.type === "error") superseded--;
+      if (m.type === "end" || m.type === "error" || m.type === "explored") superseded--;
       return;
     }
     if (!live && m.type !== "error") return;
@@ -108,9 +171,16 @@ export function setupRun(p) {
         p.setStatus("queued");
         break;
       case "started":
-        p.setStatus("running");
+        p.setStatus(exploring ? "exploring" : "running");
+        if (exploring) break;
         el.summaryEl.textContent = "Running…";
         if (m.mode) trace.mode = m.mode;
+        break;
+      case "progress":
+        p.showProgress(m);
+        break;
+      case "explored":
+        explored(m);
         break;
       case "events":
         feed(m.events);
@@ -119,7 +189,15 @@ export function setupRun(p) {
         finish(m.result);
         break;
       case "error":
-        if (live) finish({ status: "error", message: m.message });
+        if (live && exploring) {
+          // An exploration refused or failed: say why where a result goes.
+          live = false;
+          exploring = false;
+          handOver(el.stopBtn, el.runBtn);
+          setExploreButtons(false);
+          el.summaryEl.textContent = m.message;
+          p.setStatus("error");
+        } else if (live) finish({ status: "error", message: m.message });
         else el.summaryEl.textContent = m.message;
         break;
     }
@@ -186,6 +264,11 @@ export function setupRun(p) {
   // finish shows a run's end: a live run's, or a recorded one's
   // (recorded is then {link, source}).
   function finish(res, recorded = null) {
+    if (exploring) {
+      // A refused exploration ends as a run would: its result says why.
+      exploring = false;
+      setExploreButtons(false);
+    }
     trace.finish(res);
     handOver(el.stopBtn, el.runBtn);
     if (!recorded) el.runBtn.textContent = "Run again";
@@ -261,7 +344,7 @@ export function setupRun(p) {
     player.play(recording, v === "inf" ? Infinity : Number(v) || 1);
   });
   return {
-    run, stop, reset, start, feed, finish, loadRecording,
+    run, stop, reset, start, feed, finish, loadRecording, explore, replaySchedule,
     runs: () => runs,
     replayed: () => (recording ? recording.events.length : null),
   };

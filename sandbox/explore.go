@@ -1,0 +1,114 @@
+package sandbox
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"interleave/sandbox/engine"
+	"interleave/sandbox/explore"
+	"interleave/sandbox/trace"
+)
+
+// stopGrace is how long a child asked to stop (or out of time) has to
+// send what it found before it is killed.
+const stopGrace = 2 * time.Second
+
+// Explore explores req in one fresh child: many runs under opts'
+// strategy, grouped by outcome. onProgress, if not nil, is called from
+// the calling goroutine a few times a second. The child stops itself at
+// the Runner's wall-clock limit (or opts.TimeoutNs, if sooner) and when
+// ctx ends, and reports what it found; a child that does not is killed.
+// The error says why there is no report: options out of range, a script
+// too large, a child that could not start or died.
+func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.Options, onProgress func(explore.Progress)) (*explore.Report, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	def := r.limits
+	if req.Mode != trace.ModeOS && req.Mode != "" {
+		def.Threads = 0
+	}
+	req.Limits = mergeLimits(req.Limits, def)
+	if len(req.Source) > r.maxSrc {
+		return nil, fmt.Errorf("the script is %d bytes; the script size limit is %d bytes", len(req.Source), r.maxSrc)
+	}
+	if line, col, ok := firstInvalidUTF8(req.Source); ok {
+		return nil, fmt.Errorf("line %d, column %d: the script is not valid UTF-8 text", line, col)
+	}
+	if opts.TimeoutNs <= 0 || opts.TimeoutNs > r.timeout.Nanoseconds() {
+		opts.TimeoutNs = r.timeout.Nanoseconds()
+	}
+	reqJSON, err := json.Marshal(childRequest{Request: req, Explore: &opts})
+	if err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	c, err := r.take()
+	if err != nil {
+		return nil, fmt.Errorf("start explore: %w", err)
+	}
+	defer c.close()
+	go c.send(reqJSON)
+
+	// Asked to stop, the child reports what it found; the wall clock
+	// gives it a grace period past its own time limit.
+	stopWatch := context.AfterFunc(ctx, func() {
+		_ = c.cmd.Process.Signal(stopSignal)
+		time.AfterFunc(stopGrace, c.kill)
+	})
+	hardStop := time.AfterFunc(r.timeout+stopGrace, c.kill)
+	rep, readErr := readExplore(c.events, onProgress)
+	stopWatch()
+	hardStop.Stop()
+	c.kill()
+	<-c.exited
+	switch {
+	case rep != nil:
+		return rep, nil
+	case readErr != nil:
+		return nil, fmt.Errorf("read explore frames: %w (stderr: %s)", readErr, c.stderr.String())
+	}
+	return nil, fmt.Errorf("the exploring process ended without a report: %s (stderr: %s)", exitCause(c.waitErr), c.stderr.String())
+}
+
+// readExplore decodes an exploring child's frames until it closes the
+// pipe.
+func readExplore(pr io.Reader, onProgress func(explore.Progress)) (*explore.Report, error) {
+	br := bufio.NewReaderSize(pr, 64<<10)
+	var (
+		buf []byte
+		rep *explore.Report
+	)
+	for {
+		typ, payload, err := trace.ReadFrame(br, buf, maxFrame)
+		buf = payload
+		if errors.Is(err, io.EOF) {
+			return rep, nil
+		}
+		if err != nil {
+			return rep, err
+		}
+		switch typ {
+		case trace.FrameHello:
+		case trace.FrameProgress:
+			var p explore.Progress
+			if err := json.Unmarshal(payload, &p); err != nil {
+				return rep, fmt.Errorf("decode progress: %w", err)
+			}
+			if onProgress != nil {
+				onProgress(p)
+			}
+		case trace.FrameExplored:
+			rep = &explore.Report{}
+			if err := json.Unmarshal(payload, rep); err != nil {
+				return nil, fmt.Errorf("decode report: %w", err)
+			}
+		default:
+			return rep, fmt.Errorf("unexpected frame type %q", typ)
+		}
+	}
+}

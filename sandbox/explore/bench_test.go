@@ -1,0 +1,64 @@
+package explore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"interleave/sandbox/engine"
+	"interleave/sandbox/explore"
+	"interleave/sandbox/trace"
+)
+
+// BenchmarkDFSLostUpdate measures dfs executions per second on
+// lost-update with 2 threads x 10 increments (far too many executions to
+// finish: the budget is b.N), beside plain sim runs of the same script.
+func BenchmarkDFSLostUpdate(b *testing.B) {
+	req := scenario(b, "lost-update", map[string]any{"threads": 2, "iterations": 10})
+	b.Run("dfs", func(b *testing.B) {
+		start := time.Now()
+		rep, err := explore.Explore(context.Background(), req, explore.Options{Strategy: explore.DFS, Budget: max(b.N, 1), Preemptions: intp(explore.MaxPreemptions)}, nil)
+		if err != nil || rep.Runs != max(b.N, 1) {
+			b.Fatalf("Explore = %v, %d runs, want %d", err, rep.Runs, b.N)
+		}
+		b.ReportMetric(float64(rep.Runs)/time.Since(start).Seconds(), "execs/s")
+	})
+	b.Run("sim-run", func(b *testing.B) {
+		start := time.Now()
+		for i := range b.N {
+			r := req
+			r.Seed = int64(i)
+			engine.Run(context.Background(), r, func([]trace.Event) {})
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "runs/s")
+	})
+}
+
+// BenchmarkDFSComplete measures a complete search of lost-update with 3
+// threads x 2 increments with reduction, and how far the same search gets
+// without it within 100,000 executions.
+func BenchmarkDFSComplete(b *testing.B) {
+	req := scenario(b, "lost-update", map[string]any{"threads": 3, "iterations": 2})
+	for _, c := range []struct {
+		name   string
+		off    bool
+		budget int
+	}{{"reduction", false, explore.MaxBudget}, {"no-reduction", true, 100000}} {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				rep, err := explore.Explore(context.Background(), req, explore.Options{Strategy: explore.DFS, Budget: c.budget, Preemptions: intp(explore.MaxPreemptions), NoReduction: c.off}, nil)
+				if err != nil || (!c.off && !rep.Complete) {
+					b.Fatalf("Explore = %v, complete %v", err, rep != nil && rep.Complete)
+				}
+				complete := 0.0
+				if rep.Complete {
+					complete = 1
+				}
+				b.ReportMetric(float64(rep.Runs), "execs")
+				b.ReportMetric(float64(rep.Schedules), "schedules")
+				b.ReportMetric(complete, "complete")
+				b.ReportMetric(float64(rep.Bound), "bound")
+			}
+		})
+	}
+}

@@ -1,0 +1,85 @@
+package sandbox_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"interleave/sandbox/engine"
+	"interleave/sandbox/explore"
+	"interleave/sandbox/sandboxtest"
+	"interleave/sandbox/trace"
+)
+
+const racyCounter = `
+def main():
+    counter = cell("counter", 0)
+    def worker():
+        for _ in range(2):
+            counter.set(counter.get() + 1)
+    hs = [spawn(worker) for _ in range(2)]
+    for h in hs:
+        h.join()
+    check(counter.get() == 4, "no update is lost")
+`
+
+// An exploration runs in one child and reports the same outcomes as in
+// process.
+func TestExploreInChild(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	r := newRunner(t, exe, 20*time.Second)
+	req := engine.Request{Scenario: "racy", Source: racyCounter, Mode: trace.ModeSim}
+	opts := explore.Options{Strategy: explore.DFS, Preemptions: new(int)}
+	*opts.Preemptions = explore.MaxPreemptions
+	rep, err := r.Explore(context.Background(), req, opts, nil)
+	if err != nil {
+		t.Fatalf("Explore() error = %v", err)
+	}
+	local, err := explore.Explore(context.Background(), req, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete || rep.Schedules != local.Schedules || len(rep.Outcomes) != 3 {
+		t.Errorf("Explore() in the child = complete %v, %d schedules, %d outcomes; in process %d schedules, want complete, the same, 3 outcomes",
+			rep.Complete, rep.Schedules, len(rep.Outcomes), local.Schedules)
+	}
+	if n := sandboxtest.Children(t, exe); n != 0 {
+		t.Errorf("%d children left, want 0", n)
+	}
+}
+
+// Stopping an exploration gives what it found so far, with progress on
+// the way.
+func TestExploreStop(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	r := newRunner(t, exe, 20*time.Second)
+	req := engine.Request{Scenario: "racy", Source: strings.Replace(racyCounter, "range(2)]", "range(6)]", 1), Mode: trace.ModeSim}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var progress []explore.Progress
+	rep, err := r.Explore(ctx, req, explore.Options{Strategy: explore.Random, Budget: explore.MaxBudget}, func(p explore.Progress) {
+		progress = append(progress, p)
+		if len(progress) == 2 {
+			cancel()
+		}
+	})
+	if err != nil {
+		t.Fatalf("Explore() error = %v", err)
+	}
+	if rep.Stopped != "stop" || rep.Schedules == 0 || len(progress) < 2 {
+		t.Errorf("Explore() stopped = %q after %d schedules and %d progress frames, want stop, some schedules, 2 frames", rep.Stopped, rep.Schedules, len(progress))
+	}
+	if !slices.IsSortedFunc(progress, func(a, b explore.Progress) int { return a.Schedules - b.Schedules }) {
+		t.Errorf("progress %+v does not grow", progress)
+	}
+}
+
+func TestExploreBadOptions(t *testing.T) {
+	r := newRunner(t, sandboxtest.Binary(t), 20*time.Second)
+	_, err := r.Explore(context.Background(), engine.Request{Source: racyCounter, Mode: trace.ModeSim}, explore.Options{Budget: -1}, nil)
+	if err == nil || !strings.Contains(err.Error(), "budget must be from 1 to") {
+		t.Errorf("Explore(budget -1) error = %v, want one naming budget and its range", err)
+	}
+}

@@ -1,0 +1,110 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"interleave/sandbox"
+	"interleave/sandbox/isolate"
+	"interleave/sandbox/sandboxtest"
+	"interleave/scenarios"
+	"interleave/server"
+)
+
+// BenchmarkExploreProgress explores lost-update 2 x 10 with a budget of
+// 100,000 executions over a real WebSocket, with dfs and with pct, and
+// measures how often the page hears of it: progress messages per second
+// and the longest gap between two (the page must hear at least twice a
+// second), beside the executions per second. Its runner allows three
+// minutes and five of CPU, so that the whole budget runs on a loaded
+// machine.
+func BenchmarkExploreProgress(b *testing.B) {
+	for _, strategy := range []string{"dfs", "pct"} {
+		b.Run(strategy, func(b *testing.B) { benchExploreProgress(b, strategy) })
+	}
+}
+
+func benchExploreProgress(b *testing.B, strategy string) {
+	cat, err := scenarios.Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A run's limits of 10 s of CPU would end the exploration first.
+	runner, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(b), Timeout: 3 * time.Minute,
+		OS: isolate.Limits{CPUSeconds: 300, MemoryBytes: isolate.DefaultLimits.MemoryBytes}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := server.New(server.Config{MaxRuns: 1, RunsPerMinute: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, cat, runner)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, 5*time.Second) }()
+	defer func() { cancel(); <-done }()
+	c, resp, err := websocket.DefaultDialer.Dial("ws://"+ln.Addr().String()+"/ws", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	defer c.Close()
+	msg := []byte(`{"type":"explore","scenario":"lost-update","params":{"threads":2,"iterations":10},"strategy":"` + strategy + `","budget":100000,"preemptions":20}`)
+	var (
+		progress, schedules int
+		maxGap, total       time.Duration
+	)
+	for b.Loop() {
+		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		last := start
+		for {
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var m struct {
+				Type      string `json:"type"`
+				Schedules int    `json:"schedules"`
+				Stopped   string `json:"stopped"`
+				Limit     string `json:"limit"`
+			}
+			if err := json.Unmarshal(data, &m); err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			switch m.Type {
+			case "started":
+				last = now
+			case "progress":
+				progress++
+				maxGap = max(maxGap, now.Sub(last))
+				last = now
+			case "error", "end":
+				b.Fatalf("explore: %s", data)
+			}
+			if m.Type == "explored" {
+				maxGap = max(maxGap, now.Sub(last))
+				schedules += m.Schedules
+				if m.Stopped != "budget" {
+					b.Logf("exploration stopped for %q after %d executions: %s", m.Stopped, m.Schedules, m.Limit)
+				}
+				break
+			}
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(progress)/total.Seconds(), "progress/s")
+	b.ReportMetric(float64(maxGap.Milliseconds()), "max-gap-ms")
+	b.ReportMetric(float64(schedules)/total.Seconds(), "executions/s")
+}
