@@ -337,7 +337,7 @@ func newSummary(req engine.Request) *summary {
 		Seed:     req.Seed,
 		Params:   req.Params,
 		Checks:   []trace.CheckResult{},
-		Threads:  []trace.Thread{{ID: 0, Name: "main", Parent: -1, State: "running"}},
+		Threads:  []trace.Thread{{ID: 0, Name: "main", Parent: -1, State: trace.ThreadRunning}},
 		Cells:    []trace.CellValue{},
 	}
 	return s
@@ -351,19 +351,14 @@ func (s *summary) observe(evs []trace.Event) {
 			id := int(e.V.Int)
 			if _, ok := s.index[id]; !ok {
 				s.index[id] = len(s.res.Threads)
-				s.res.Threads = append(s.res.Threads, trace.Thread{ID: id, Name: e.Obj, Parent: e.Th, State: "running"})
+				s.res.Threads = append(s.res.Threads, trace.Thread{ID: id, Name: e.Obj, Parent: e.Th, State: trace.ThreadRunning})
 			}
 		}
 		if j, ok := s.index[e.Th]; ok {
 			t := &s.res.Threads[j]
 			t.Events++
-			switch e.K {
-			case trace.End:
-				t.State = "ended"
-			case trace.Panic:
-				t.State = "panicked"
-			case trace.Cutoff:
-				t.State = "cutoff"
+			if st, ok := trace.EndState(e.K); ok {
+				t.State = st
 			}
 		}
 	}

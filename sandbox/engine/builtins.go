@@ -11,21 +11,28 @@ import (
 	"interleave/scenarios"
 )
 
-// predeclared is the scenario language of DESIGN.md. print is Starlark's
+// builtins is the scenario language (docs/language.md), the one list of
+// the names the engine predeclares besides param. print is Starlark's
 // own, redirected by printHook.
+var builtins = map[string]func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error){
+	"spawn":     spawn,
+	"sleep":     sleepBuiltin,
+	"yield_now": yieldNow,
+	"work":      workBuiltin,
+	"cell":      newCell,
+	"mutex":     newMutex,
+	"channel":   newChannel,
+	"check":     checkBuiltin,
+	"fail":      failBuiltin,
+}
+
+// predeclared is what a run's script sees.
 func (r *run) predeclared() starlark.StringDict {
-	return starlark.StringDict{
-		"spawn":     starlark.NewBuiltin("spawn", spawn),
-		"sleep":     starlark.NewBuiltin("sleep", sleepBuiltin),
-		"yield_now": starlark.NewBuiltin("yield_now", yieldNow),
-		"work":      starlark.NewBuiltin("work", workBuiltin),
-		"cell":      starlark.NewBuiltin("cell", newCell),
-		"mutex":     starlark.NewBuiltin("mutex", newMutex),
-		"channel":   starlark.NewBuiltin("channel", newChannel),
-		"check":     starlark.NewBuiltin("check", checkBuiltin),
-		"fail":      starlark.NewBuiltin("fail", failBuiltin),
-		"param":     scenarios.ParamBuiltin,
+	d := starlark.StringDict{"param": scenarios.ParamBuiltin}
+	for name, fn := range builtins {
+		d[name] = starlark.NewBuiltin(name, fn)
 	}
+	return d
 }
 
 // begin is the prologue of every builtin that acts: it finds the calling

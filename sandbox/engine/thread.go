@@ -247,17 +247,17 @@ func (t *thread) info() trace.Thread {
 	th := trace.Thread{ID: t.id, Name: t.name, Parent: t.parent, Panic: t.panicMsg, Events: t.ownEvents + t.extraEvents}
 	switch t.state {
 	case stEnded:
-		th.State = "ended"
+		th.State = trace.ThreadEnded
 	case stPanicked:
-		th.State = "panicked"
+		th.State = trace.ThreadPanicked
 	case stCutoff:
 		if t.atEnd == stBlocked {
-			th.State = "blocked"
+			th.State = trace.ThreadBlocked
 		} else {
-			th.State = "cutoff"
+			th.State = trace.ThreadCutoff
 		}
 	default:
-		th.State = "running"
+		th.State = trace.ThreadRunning
 	}
 	return th
 }
