@@ -345,7 +345,8 @@ func (h *handle) doJoin(th *starlark.Thread, b *starlark.Builtin, args starlark.
 	}
 	r, target := t.r, h.t
 	line := callerLine(th)
-	t.rec(trace.Join, target.name, trace.Value{}, line)
+	// The value names the thread by id: names need not be unique.
+	t.rec(trace.Join, target.name, trace.Int(int64(target.id)), line)
 	r.mu.Lock()
 	for !target.state.finished() {
 		target.joiners = append(target.joiners, t)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -33,7 +35,8 @@ func WriteChrome(w io.Writer, res *Result) error {
 			names[int(e.V.Int)] = e.Obj
 		}
 	}
-	for id, name := range names {
+	for _, id := range slices.Sorted(maps.Keys(names)) {
+		name := names[id]
 		c.raw(fmt.Sprintf(`{"name":"thread_name","ph":"M","pid":1,"tid":%d,"args":{"name":%s}}`, id, quote(name)))
 		c.raw(fmt.Sprintf(`{"name":"thread_sort_index","ph":"M","pid":1,"tid":%d,"args":{"sort_index":%d}}`, id, id))
 	}
@@ -48,6 +51,7 @@ func WriteChrome(w io.Writer, res *Result) error {
 		lastFree = map[string]Event{}   // mutex -> last unlock
 		spawnOf  = map[int]Event{}      // child -> its spawn
 		endOf    = map[int]Event{}      // thread -> its end
+		joining  = map[int]int{}        // joiner -> the thread id it joins
 		sentQ    = map[string][]Event{} // channel -> sends not yet received
 		flowID   = 0
 		asyncID  = 0
@@ -94,14 +98,17 @@ func WriteChrome(w io.Writer, res *Result) error {
 		case End, Panic, Cutoff:
 			point(e, e.K.String())
 			endOf[e.Th] = e
+		case Join:
+			if id, ok := joinTarget(e, names); ok {
+				joining[e.Th] = id
+			}
 		case Joined:
 			point(e, "joined "+e.Obj)
-			for id, n := range names {
-				if n == e.Obj {
-					if end, ok := endOf[id]; ok {
-						flow(end, e, "join")
-					}
+			if id, ok := joining[e.Th]; ok {
+				if end, ok := endOf[id]; ok {
+					flow(end, e, "join")
 				}
+				delete(joining, e.Th)
 			}
 		case Acquired:
 			point(e, "acquired "+e.Obj)
@@ -141,7 +148,8 @@ func WriteChrome(w io.Writer, res *Result) error {
 		}
 	}
 	// Close what the run left open (a deadlock, a cut-off thread).
-	for th, o := range pending {
+	for _, th := range slices.Sorted(maps.Keys(pending)) {
+		o := pending[th]
 		end := o.e.T
 		if e, ok := endOf[th]; ok {
 			end = e.T
@@ -149,7 +157,8 @@ func WriteChrome(w io.Writer, res *Result) error {
 		c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":{"unfinished":true}}`,
 			quote(o.name), quote(o.e.K.String()), th, us(o.e.T), us(end-o.e.T)))
 	}
-	for obj, e := range holds {
+	for _, obj := range slices.Sorted(maps.Keys(holds)) {
+		e := holds[obj]
 		c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+obj), holdIDs[obj], e.Th, us(lastT(res))))
 	}
 	bw.WriteString("]}\n")
@@ -157,6 +166,21 @@ func WriteChrome(w io.Writer, res *Result) error {
 		return c.err
 	}
 	return bw.Flush()
+}
+
+// joinTarget is the id of the thread a join waits for: its value, or for
+// runs recorded before joins carried it, the one thread of that name.
+func joinTarget(e Event, names map[int]string) (int, bool) {
+	if e.V.Kind == VInt {
+		return int(e.V.Int), true
+	}
+	id, n := 0, 0
+	for tid, name := range names {
+		if name == e.Obj {
+			id, n = tid, n+1
+		}
+	}
+	return id, n == 1
 }
 
 type chromeWriter struct {
