@@ -37,7 +37,7 @@ type Config struct {
 	MaxRuns        int      // children at once; default the number of CPUs
 	MaxQueue       int      // runs waiting for a slot; default 64
 	PerClientRuns  int      // runs one client address may have at once; default 1
-	RunsPerMinute  int      // per client address; default 60, negative for none
+	RunsPerMinute  int      // per client address; default 60, Unlimited for none
 	MaxScript      int      // bytes; default scenarios.MaxSource
 	TrustProxy     bool     // take the client address from X-Forwarded-For
 	AllowedOrigins []string // extra WebSocket origins, such as a course site
@@ -46,9 +46,13 @@ type Config struct {
 	// Store keeps shared scripts and runs; nil turns sharing off.
 	Store *store.Store
 	// SharesPerMinute limits shared scripts and runs per client address;
-	// default 20, negative for none.
+	// default 20, Unlimited for none.
 	SharesPerMinute int
 }
+
+// Unlimited is the value of a per-minute rate in Config that sets no
+// limit (0 means the default).
+const Unlimited = -1
 
 // Server is the web application. Create it with New, serve its Handler.
 type Server struct {
