@@ -18,6 +18,10 @@ import (
 type catalogueFlags struct {
 	dir  *string
 	only *bool
+	// maxScript is -max-script where the command has it (serve, run):
+	// a course file over it is reported as a problem, since it could not
+	// run. Nil means the default, scenarios.MaxSource.
+	maxScript *int
 }
 
 func catalogueFlagsOf(fs *flag.FlagSet) catalogueFlags {
@@ -35,7 +39,11 @@ func (f catalogueFlags) open() (*scenarios.Catalogue, error) {
 	if *f.only && *f.dir == "" {
 		return nil, fmt.Errorf("-only-course needs a course folder: give it with -scenarios DIR")
 	}
-	return scenarios.Open(scenarios.Options{Dir: *f.dir, OnlyCourse: *f.only})
+	opts := scenarios.Options{Dir: *f.dir, OnlyCourse: *f.only}
+	if f.maxScript != nil {
+		opts.MaxSource = *f.maxScript
+	}
+	return scenarios.Open(opts)
 }
 
 func envBool(name string, def bool) bool {

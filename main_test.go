@@ -71,6 +71,8 @@ func TestRunFormats(t *testing.T) {
 		wantErr  string
 	}{
 		{"text", []string{"run", "-mode", "sim", "-seed", "4", script}, 0, "hello (sim mode, seed 4): ok", ""},
+		{"text prints races", []string{"run", "-mode", "sim", "-seed", "1", "-p", "threads=2", "-p", "iterations=50", "lost-update"}, 0,
+			"lost update  counter  12", ""},
 		{"trace", []string{"run", "-format", "trace", script}, 0, `"traceEvents":[`, ""},
 		{"script error still exits 0", []string{"run", "-format", "text", writeFile(t, dir, "bad.star", "def main(:\n")}, 0, "error", ""},
 		{"unknown scenario", []string{"run", "nope"}, 2, "", `no scenario "nope"`},

@@ -44,6 +44,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the run")
 	sb := sandboxFlags(fs)
 	cf := catalogueFlagsOf(fs)
+	cf.maxScript = sb.script
 	params := paramFlags{}
 	fs.Var(params, "p", "set a param: -p name=value (repeatable)")
 	fs.Usage = func() {
@@ -203,6 +204,7 @@ func writeText(w io.Writer, res *trace.Result) error {
 			fmt.Fprintf(tw, "  %s\t%s\t(line %d)\n", mark, c.Msg, c.Line)
 		}
 	}
+	writeRaces(tw, res)
 	if len(res.Cells) > 0 {
 		fmt.Fprintln(tw, "\ncells:")
 		for _, c := range res.Cells {
@@ -227,4 +229,33 @@ func writeText(w io.Writer, res *trace.Result) error {
 		fmt.Fprintf(tw, "schedule: %s\n", res.Schedule)
 	}
 	return tw.Flush()
+}
+
+// racesShown is how many findings of each kind the text output prints;
+// the JSON result has the first trace.RaceSummary.Limit of each.
+const racesShown = 5
+
+// writeRaces prints the analysis of the run: the count of each kind of
+// finding per object, then the first few in full.
+func writeRaces(w io.Writer, res *trace.Result) {
+	sum := res.RaceSummary
+	if sum == nil {
+		return
+	}
+	fmt.Fprintln(w, "\nraces:")
+	for _, c := range sum.Counts {
+		fmt.Fprintf(w, "  %s\t%s\t%d\n", c.Kind, c.Obj, c.Count)
+	}
+	shown := map[string]int{}
+	for _, r := range res.Races {
+		if shown[r.Kind]++; shown[r.Kind] <= racesShown {
+			fmt.Fprintf(w, "  - %s\n", r.Text)
+		}
+	}
+	if len(res.Races) > 0 && sum.Total > len(shown)*racesShown {
+		fmt.Fprintf(w, "  (the first %d of each kind are shown; -format json has the first %d)\n", racesShown, sum.Limit)
+	}
+	if sum.Luck != "" {
+		fmt.Fprintf(w, "  %s\n", sum.Luck)
+	}
 }

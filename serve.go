@@ -91,6 +91,7 @@ func serve(args []string) int {
 	shareRate := fs.Int("share-rate", envInt("INTERLEAVE_SHARE_RATE", 20), "shared scripts and runs per minute per client address, 0 for no limit (env INTERLEAVE_SHARE_RATE)")
 	sb := sandboxFlags(fs)
 	cf := catalogueFlagsOf(fs)
+	cf.maxScript = sb.script
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -70,7 +70,9 @@ func ChildMain() int {
 		return 3
 	}
 	var req engine.Request
-	if err := json.NewDecoder(io.LimitReader(os.Stdin, maxRequest)).Decode(&req); err != nil {
+	dec := json.NewDecoder(io.LimitReader(os.Stdin, maxRequest))
+	dec.UseNumber() // int params stay exact, as the server resolved them
+	if err := dec.Decode(&req); err != nil {
 		fmt.Fprintf(os.Stderr, "interleave child: read request: %v\n", err)
 		return 2
 	}

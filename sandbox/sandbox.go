@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"interleave/sandbox/analysis"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/isolate"
 	"interleave/sandbox/trace"
@@ -189,6 +190,7 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	case sum.final != nil:
 		res := sum.final
 		res.Stats.WallNs = sum.res.Stats.WallNs
+		sum.an.Finish(res)
 		return res, nil
 	case errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
 		return sum.fail(trace.StatusTimeout, fmt.Sprintf("The run was stopped by the wall-clock limit of %s.", r.timeout)), nil
@@ -241,7 +243,7 @@ func (r *Runner) read(pr io.Reader, sum *summary, onEvents func([]trace.Event)) 
 			}
 		case trace.FrameResult:
 			var res trace.Result
-			if err := json.Unmarshal(payload, &res); err != nil {
+			if err := scenarios.UnmarshalJSON(payload, &res); err != nil { // params stay exact
 				return fmt.Errorf("decode result: %w", err)
 			}
 			sum.final = &res
@@ -321,15 +323,17 @@ func exitCause(err error) string {
 
 // summary follows the events of a run so that a run which ends without
 // the child's own result (timeout, stop, crash) still reports its threads
-// and counts.
+// and counts. It also feeds the analysis, which sees the child's whole
+// stream here, before any client that reads slowly has events dropped.
 type summary struct {
 	res   trace.Result
 	index map[int]int
 	final *trace.Result
+	an    *analysis.Analyzer
 }
 
 func newSummary(req engine.Request) *summary {
-	s := &summary{index: map[int]int{0: 0}}
+	s := &summary{index: map[int]int{0: 0}, an: analysis.New()}
 	s.res = trace.Result{
 		Scenario: req.Scenario,
 		Mode:     req.Mode,
@@ -344,6 +348,7 @@ func newSummary(req engine.Request) *summary {
 }
 
 func (s *summary) observe(evs []trace.Event) {
+	s.an.Add(evs)
 	for i := range evs {
 		e := &evs[i]
 		s.res.Stats.Events++
@@ -367,6 +372,7 @@ func (s *summary) observe(evs []trace.Event) {
 func (s *summary) fail(status trace.Status, msg string) *trace.Result {
 	r := s.res
 	r.Status, r.Message = status, msg
+	s.an.Finish(&r)
 	return &r
 }
 

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,6 +93,10 @@ type Options struct {
 	// OnlyCourse leaves out the built-in scenarios, except those that
 	// the course index lists by id.
 	OnlyCourse bool
+	// MaxSource caps a course file's size in bytes; 0 means MaxSource.
+	// The server passes its script size limit, so that every file the
+	// catalogue lists can also run.
+	MaxSource int
 }
 
 // Open builds a catalogue of the built-in scenarios and the course folder
@@ -120,7 +126,11 @@ func Open(opts Options) (*Catalogue, error) {
 		fsys = os.DirFS(opts.Dir)
 		name = opts.Dir
 	}
-	c := &Catalogue{src: &courseSource{fsys: fsys, name: name, base: base, only: opts.OnlyCourse}}
+	maxSrc := opts.MaxSource
+	if maxSrc <= 0 {
+		maxSrc = MaxSource
+	}
+	c := &Catalogue{src: &courseSource{fsys: fsys, name: name, base: base, only: opts.OnlyCourse, maxSrc: maxSrc}}
 	if _, err := fs.ReadDir(fsys, "."); err != nil {
 		return nil, fmt.Errorf("open course folder: %w", err)
 	}
@@ -191,7 +201,7 @@ var builtinOnce = sync.OnceValues(func() (*fileSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open built-in scenarios: %w", err)
 	}
-	set := readSet(sub)
+	set := readSet(sub, MaxSource)
 	if snap := arrange(nil, set, false); len(snap.problems) > 0 {
 		return nil, fmt.Errorf("built-in scenarios: %w", joinProblems(snap.problems))
 	}
@@ -204,7 +214,7 @@ func builtinSet() (*fileSet, error) { return builtinOnce() }
 // index, if any. Unlike a course folder opened with Open, any problem
 // makes it fail.
 func Load(fsys fs.FS) (*Catalogue, error) {
-	snap := arrange(nil, readSet(fsys), false)
+	snap := arrange(nil, readSet(fsys, MaxSource), false)
 	if len(snap.problems) > 0 {
 		return nil, fmt.Errorf("parse scenario: %w", joinProblems(snap.problems))
 	}
@@ -227,6 +237,8 @@ type courseSource struct {
 	name string   // for logs
 	base *fileSet // the built-in scenarios
 	only bool
+	// maxSrc caps a file's size in bytes.
+	maxSrc int
 
 	mu   sync.Mutex // serializes loads
 	sig  string     // the folder's signature at the last load
@@ -237,7 +249,7 @@ type courseSource struct {
 func (s *courseSource) load() (*snapshot, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sig, err := signature(s.fsys)
+	sig, err := signature(s.fsys, s.maxSrc)
 	if err != nil {
 		// The folder is gone or unreadable: keep what was read before
 		// and say why nothing new is read.
@@ -257,7 +269,7 @@ func (s *courseSource) load() (*snapshot, bool) {
 		return nil, false
 	}
 	s.sig = sig
-	set := readSet(s.fsys)
+	set := readSet(s.fsys, s.maxSrc)
 	for _, sc := range set.scenarios {
 		sc.Course = true
 	}
@@ -268,7 +280,7 @@ func (s *courseSource) load() (*snapshot, bool) {
 // signature sums up the files that make up a scenario folder: their
 // names, sizes, modification times and a hash of their contents (so that
 // an edit is seen even where timestamps are coarse).
-func signature(fsys fs.FS) (string, error) {
+func signature(fsys fs.FS, maxSrc int) (string, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return "", err
@@ -284,7 +296,7 @@ func signature(fsys fs.FS) (string, error) {
 			continue
 		}
 		fmt.Fprintf(&b, "%s:%d:%d", e.Name(), info.Size(), info.ModTime().UnixNano())
-		if info.Size() <= MaxSource {
+		if info.Size() <= int64(maxSrc) {
 			if data, err := fs.ReadFile(fsys, e.Name()); err == nil {
 				h := fnv.New64a()
 				h.Write(data)
@@ -294,6 +306,28 @@ func signature(fsys fs.FS) (string, error) {
 		b.WriteByte(';')
 	}
 	return b.String(), nil
+}
+
+// readLimited reads a file of at most limit bytes. The error is a
+// sentence for a teacher.
+func readLimited(fsys fs.FS, name string, limit int) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %w", err)
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("cannot read the file: %w", err)
+	case len(src) > limit:
+		size := "more than " + strconv.Itoa(limit)
+		if info, err := f.Stat(); err == nil {
+			size = strconv.FormatInt(info.Size(), 10)
+		}
+		return nil, fmt.Errorf("the file is %s bytes; the script size limit is %d bytes", size, limit)
+	}
+	return src, nil
 }
 
 func isScenarioFile(e fs.DirEntry) bool {
@@ -320,8 +354,9 @@ func (f *fileSet) clone() *fileSet {
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
 // readSet reads and parses every *.star file at the top of fsys, and its
-// index. It never fails: what cannot be read or parsed becomes a problem.
-func readSet(fsys fs.FS) *fileSet {
+// index. It never fails: what cannot be read or parsed becomes a problem,
+// as does a file over maxSrc bytes (Parse itself has no size cap).
+func readSet(fsys fs.FS, maxSrc int) *fileSet {
 	set := &fileSet{}
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -338,9 +373,9 @@ func readSet(fsys fs.FS) *fileSet {
 			set.problems = append(set.problems, &Error{File: name, Msg: "the file name cannot be a scenario id: use letters, digits, - and _ (at most 64), then .star"})
 			continue
 		}
-		src, err := fs.ReadFile(fsys, name)
+		src, err := readLimited(fsys, name, maxSrc)
 		if err != nil {
-			set.problems = append(set.problems, &Error{File: name, Msg: "cannot read the file: " + err.Error()})
+			set.problems = append(set.problems, &Error{File: name, Msg: err.Error()})
 			continue
 		}
 		s, err := Parse(id, string(src))

@@ -1,16 +1,15 @@
 // Package scenarios is the catalogue of threading scenarios: Starlark files
 // embedded in the binary or read from a teacher's folder, with the metadata
 // a page needs (title, notes, topic, params, an equivalent Rust listing)
-// read from them without running any thread.
+// read from their syntax tree without running them: the server never
+// evaluates user code, only the sandboxed child does.
 package scenarios
 
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
-	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 )
 
@@ -23,7 +22,9 @@ var FileOptions = &syntax.FileOptions{
 	Recursion:       true,
 }
 
-// MaxSource is the default cap on a script's size in bytes.
+// MaxSource is the default cap on a script's size in bytes. Parse does not
+// apply it: the server, the sandbox and the catalogue each check the limit
+// they are configured with, which defaults to this.
 const MaxSource = 64 << 10
 
 // Scenario is one parsed scenario file.
@@ -57,14 +58,14 @@ func (e *Error) Error() string {
 // AllModes lists the modes a scenario runs in unless it says otherwise.
 var AllModes = []string{"os", "green", "sim"}
 
-// Parse reads a scenario's metadata. It evaluates only the literal
-// metadata assignments (topic, rust, modes, params), never main, so it is
-// safe and cheap to call on untrusted text.
+// Parse reads a scenario's metadata: the docstring, and the literal
+// values of the top-level assignments to topic, rust, modes and params.
+// It reads them from the syntax tree and evaluates nothing (see meta.go),
+// so it is safe to call on untrusted text: its cost is that of parsing.
+// It does not cap the script's size: each caller checks the limit it is
+// configured with before calling it.
 func Parse(id, src string) (*Scenario, error) {
 	file := id + ".star"
-	if len(src) > MaxSource {
-		return nil, &Error{File: file, Msg: fmt.Sprintf("the script is %d bytes; the limit is %d", len(src), MaxSource)}
-	}
 	f, err := FileOptions.Parse(file, src, 0)
 	if err != nil {
 		return nil, syntaxError(file, err)
@@ -72,8 +73,7 @@ func Parse(id, src string) (*Scenario, error) {
 	s := &Scenario{ID: id, Source: src, Modes: AllModes}
 	if len(f.Stmts) > 0 {
 		if e, ok := f.Stmts[0].(*syntax.ExprStmt); ok {
-			if lit, ok := e.X.(*syntax.Literal); ok && lit.Token == syntax.STRING {
-				doc, _ := lit.Value.(string)
+			if doc, ok := stringLit(e.X); ok {
 				s.Title, s.Notes = splitDoc(doc)
 			}
 		}
@@ -82,9 +82,7 @@ func Parse(id, src string) (*Scenario, error) {
 		s.Title = id
 	}
 	var main *syntax.DefStmt
-	th := &starlark.Thread{Name: "metadata"}
-	th.SetMaxExecutionSteps(100000)
-	env := starlark.StringDict{"param": ParamBuiltin}
+	r := &metaReader{file: file, s: s}
 	for _, stmt := range f.Stmts {
 		switch st := stmt.(type) {
 		case *syntax.DefStmt:
@@ -92,22 +90,10 @@ func Parse(id, src string) (*Scenario, error) {
 				main = st
 			}
 		case *syntax.AssignStmt:
-			id, ok := st.LHS.(*syntax.Ident)
-			if !ok || st.Op != syntax.EQ {
-				continue
-			}
-			switch id.Name {
-			case "topic", "rust", "modes", "params":
-			default:
-				continue
-			}
-			v, err := starlark.EvalExprOptions(FileOptions, th, st.RHS, env)
-			if err != nil {
-				return nil, evalError(file, st.RHS, err, id.Name)
-			}
-			if err := s.setMeta(id.Name, v); err != nil {
-				start, _ := st.RHS.Span()
-				return nil, &Error{File: file, Line: int(start.Line), Col: int(start.Col), Msg: err.Error()}
+			if id, ok := st.LHS.(*syntax.Ident); ok && st.Op == syntax.EQ {
+				if err := r.assign(id.Name, st.RHS); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -150,64 +136,21 @@ func dedent(s string) string {
 	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
 
-func (s *Scenario) setMeta(name string, v starlark.Value) error {
-	switch name {
-	case "topic", "rust":
-		str, ok := starlark.AsString(v)
-		if !ok {
-			return fmt.Errorf("%s must be a string, not %s", name, v.Type())
-		}
-		if name == "topic" {
-			s.Topic = strings.TrimSpace(str)
-		} else {
-			s.Rust = strings.Trim(str, "\n")
-		}
-	case "modes":
-		l, ok := v.(*starlark.List)
-		if !ok {
-			return fmt.Errorf("modes must be a list such as [\"os\", \"sim\"], not %s", v.Type())
-		}
-		s.Modes = nil
-		for i := range l.Len() {
-			m, _ := starlark.AsString(l.Index(i))
-			if !slices.Contains(AllModes, m) {
-				return fmt.Errorf("modes: unknown mode %s: use os, green or sim", l.Index(i))
-			}
-			s.Modes = append(s.Modes, m)
-		}
-	case "params":
-		d, ok := v.(*starlark.Dict)
-		if !ok {
-			return fmt.Errorf("params must be a dict of param(...) values, not %s", v.Type())
-		}
-		for _, item := range d.Items() {
-			k, ok := starlark.AsString(item[0])
-			if !ok {
-				return fmt.Errorf("params: a key is %s, not a string", item[0].Type())
-			}
-			pv, ok := item[1].(*paramValue)
-			if !ok {
-				return fmt.Errorf("params: %q must be declared with param(...), not %s", k, item[1].Type())
-			}
-			p := pv.p
-			p.Name = k
-			s.Params = append(s.Params, p)
-		}
-	}
-	return nil
-}
-
 // checkMain makes sure main(**params) will bind: each declared param must be
 // a parameter of main and each parameter of main without a default must be
 // declared.
 func checkMain(file string, def *syntax.DefStmt, params []Param) error {
+	declared := make(map[string]bool, len(params)) // maps: both lists may be long
+	for _, p := range params {
+		declared[p.Name] = true
+	}
 	names := map[string]bool{}
 	variadic := false
 	for _, p := range def.Params {
 		switch x := p.(type) {
 		case *syntax.Ident:
 			names[x.Name] = true
-			if !slices.ContainsFunc(params, func(q Param) bool { return q.Name == x.Name }) {
+			if !declared[x.Name] {
 				return &Error{File: file, Line: int(x.NamePos.Line), Col: int(x.NamePos.Col),
 					Msg: fmt.Sprintf("main takes %s, but params declares no %q: add it to params or give it a default", x.Name, x.Name)}
 			}
@@ -239,21 +182,4 @@ func syntaxError(file string, err error) error {
 		return &Error{File: file, Line: int(se.Pos.Line), Col: int(se.Pos.Col), Msg: se.Msg}
 	}
 	return &Error{File: file, Msg: err.Error()}
-}
-
-// evalError locates an error in a metadata expression at the innermost
-// call in the file that failed, such as the param(...) with a bad bound.
-func evalError(file string, e syntax.Expr, err error, name string) error {
-	start, _ := e.Span()
-	out := &Error{File: file, Line: int(start.Line), Col: int(start.Col), Msg: name + ": " + err.Error()}
-	var ee *starlark.EvalError
-	if errors.As(err, &ee) {
-		out.Msg = name + ": " + ee.Msg
-		for _, fr := range ee.CallStack {
-			if fr.Pos.Filename() == file && fr.Pos.Line > 0 {
-				out.Line, out.Col = int(fr.Pos.Line), int(fr.Pos.Col)
-			}
-		}
-	}
-	return out
 }

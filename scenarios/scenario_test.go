@@ -20,11 +20,10 @@ func TestParse(t *testing.T) {
 		{name: "no main", src: "x = 1\n", wantLine: 1, wantCol: 1, wantInMsg: "no main"},
 		{name: "main param not declared", src: "def main(n):\n    pass\n", wantLine: 1, wantCol: 10, wantInMsg: `declares no "n"`},
 		{name: "declared param not in main", src: "params = {\"n\": param(1)}\ndef main():\n    pass\n", wantLine: 2, wantCol: 1, wantInMsg: `no parameter of that name`},
-		{name: "param with bad bound", src: "params = {\"n\": param(1, min = \"a\")}\ndef main(n):\n    pass\n", wantLine: 1, wantCol: 21, wantInMsg: "min must be a number"},
-		{name: "default out of bounds", src: "params = {\"n\": param(0, min = 1)}\ndef main(n):\n    pass\n", wantLine: 1, wantCol: 21, wantInMsg: "out of its own bounds"},
+		{name: "param with bad bound", src: "params = {\"n\": param(1, min = \"a\")}\ndef main(n):\n    pass\n", wantLine: 1, wantCol: 31, wantInMsg: "min must be a number"},
+		{name: "default out of bounds", src: "params = {\"n\": param(0, min = 1)}\ndef main(n):\n    pass\n", wantLine: 1, wantCol: 16, wantInMsg: "out of its own bounds"},
 		{name: "params not a dict", src: "params = 3\ndef main():\n    pass\n", wantLine: 1, wantCol: 10, wantInMsg: "must be a dict"},
-		{name: "unknown mode", src: "modes = [\"fast\"]\ndef main():\n    pass\n", wantLine: 1, wantCol: 9, wantInMsg: "unknown mode"},
-		{name: "too large", src: "def main():\n    pass\n" + strings.Repeat("#", MaxSource), wantInMsg: "limit"},
+		{name: "unknown mode", src: "modes = [\"fast\"]\ndef main():\n    pass\n", wantLine: 1, wantCol: 10, wantInMsg: "unknown mode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

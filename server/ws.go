@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"interleave/sandbox/trace"
+	"interleave/scenarios"
 )
 
 // Timings and sizes of a WebSocket connection, after gorilla's chat
@@ -141,7 +142,7 @@ func (c *conn) readPump() {
 			return
 		}
 		var m clientMessage
-		if err := json.Unmarshal(data, &m); err != nil {
+		if err := scenarios.UnmarshalJSON(data, &m); err != nil { // params stay exact
 			var syn *json.SyntaxError
 			if errors.As(err, &syn) {
 				c.sendError(fmt.Sprintf("That message is not valid JSON (at byte %d).", syn.Offset))

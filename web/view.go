@@ -3,6 +3,7 @@
 package web
 
 import (
+	"io/fs"
 	"strconv"
 	"strings"
 
@@ -84,18 +85,19 @@ func importMap() map[string]any {
 	return map[string]any{"imports": imports}
 }
 
-// scriptModules lists the embedded JavaScript modules.
+// scriptModules lists the embedded JavaScript modules, those in
+// subfolders (timeline/, page/) by their path under static/.
 func scriptModules() []string {
-	entries, err := static.ReadDir("static")
-	if err != nil {
-		return nil
-	}
 	var out []string
-	for _, e := range entries {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".js") {
-			out = append(out, e.Name())
+	_ = fs.WalkDir(static, "static", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
-	}
+		if !d.IsDir() && strings.HasSuffix(path, ".js") {
+			out = append(out, strings.TrimPrefix(path, "static/"))
+		}
+		return nil
+	})
 	return out
 }
 

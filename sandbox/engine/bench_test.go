@@ -46,6 +46,8 @@ func BenchmarkBuiltins(b *testing.B) {
 		{"loop", `    pass`, `        pass`},
 		{"cell.get", `    c = cell("c")`, `        c.get()`},
 		{"cell.add", `    c = cell("c")`, `        c.add(1)`},
+		{"cell.set", `    c = cell("c")`, `        c.set(1)`},
+		{"cell.cas", `    c = cell("c")`, `        c.cas(0, 0)`},
 		{"mutex.lock+unlock", `    m = mutex("m")`, "        m.lock()\n        m.unlock()"},
 		{"channel.send+recv", `    ch = channel("ch")`, "        ch.send(1)\n        ch.recv()"},
 		{"yield_now", `    pass`, `        yield_now()`},

@@ -59,6 +59,12 @@ func callerLine(th *starlark.Thread) int {
 
 // rec records an event of the running thread t, from t's goroutine.
 func (t *thread) rec(k trace.Kind, obj string, v trace.Value, line int) {
+	t.recVer(k, obj, v, line, 0)
+}
+
+// recVer records an event that names a cell version or a message number
+// (see trace.Event.Ver).
+func (t *thread) recVer(k trace.Kind, obj string, v trace.Value, line int, ver uint64) {
 	r := t.r
 	if r.ended.Load() || r.noRecord {
 		return
@@ -69,7 +75,7 @@ func (t *thread) rec(k trace.Kind, obj string, v trace.Value, line int) {
 		return
 	}
 	e := &s.ev
-	e.Seq, e.Th, e.K, e.Obj, e.V, e.Line = seq, t.id, k, obj, v, line
+	e.Seq, e.Th, e.K, e.Obj, e.V, e.Line, e.Ver = seq, t.id, k, obj, v, line, ver
 	switch r.mode {
 	case trace.ModeSim:
 		e.T = r.sim.clock.Load()

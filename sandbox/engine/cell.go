@@ -12,7 +12,9 @@ import (
 
 // cellObj is a shared memory word. Its value lives behind an atomic
 // pointer, so get and set are each atomic but a get followed by a set is
-// not: that gap is where lost updates happen, on real threads.
+// not: that gap is where lost updates happen, on real threads. Each value
+// carries its version, made by the write that stored it in the same
+// atomic step, so that an event can say exactly which write a read saw.
 type cellObj struct {
 	r    *run
 	name string
@@ -21,7 +23,10 @@ type cellObj struct {
 	get, set, add, cas, swap *starlark.Builtin
 }
 
-type cellBox struct{ v starlark.Value }
+type cellBox struct {
+	v   starlark.Value
+	ver uint64 // 0 for the initial value, then 1, 2, ... per write
+}
 
 type cellOp func(*cellObj, *thread, *starlark.Thread, starlark.Tuple) (starlark.Value, error)
 
@@ -42,7 +47,7 @@ func newCell(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	r.moves.note(v, "stored in cell "+name)
 	r.cells = append(r.cells, c)
 	r.mu.Unlock()
-	c.v.Store(&cellBox{v})
+	c.v.Store(&cellBox{v: v})
 	c.get = c.method("get", nil, (*cellObj).doGet)
 	c.set = c.method("set", []string{"v"}, (*cellObj).doSet)
 	c.add = c.method("add", []string{"d"}, (*cellObj).doAdd)
@@ -91,9 +96,9 @@ func joinNames(ps []string) string {
 func (c *cellObj) load() starlark.Value { return c.v.Load().v }
 
 func (c *cellObj) doGet(t *thread, th *starlark.Thread, _ starlark.Tuple) (starlark.Value, error) {
-	v := c.v.Load().v
-	t.rec(trace.Get, c.name, toValue(v), callerLine(th))
-	return v, nil
+	box := c.v.Load()
+	t.recVer(trace.Get, c.name, toValue(box.v), callerLine(th), box.ver)
+	return box.v, nil
 }
 
 func (c *cellObj) freeze(v starlark.Value) {
@@ -107,8 +112,17 @@ func (c *cellObj) freeze(v starlark.Value) {
 func (c *cellObj) doSet(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
 	v := args[0]
 	c.freeze(v)
-	c.v.Store(&cellBox{v})
-	t.rec(trace.Set, c.name, toValue(v), callerLine(th))
+	// A store that knows the version it replaces: a compare-and-swap
+	// loop, which costs what the plain atomic store did on amd64.
+	nb := &cellBox{v: v}
+	for {
+		old := c.v.Load()
+		nb.ver = old.ver + 1
+		if c.v.CompareAndSwap(old, nb) {
+			break
+		}
+	}
+	t.recVer(trace.Set, c.name, toValue(v), callerLine(th), nb.ver)
 	return starlark.None, nil
 }
 
@@ -120,8 +134,8 @@ func (c *cellObj) doAdd(t *thread, th *starlark.Thread, args starlark.Tuple) (st
 		if err != nil {
 			return nil, fmt.Errorf("%s.add: %w", c.name, err)
 		}
-		if c.v.CompareAndSwap(old, &cellBox{nv}) {
-			t.rec(trace.Add, c.name, toValue(old.v), callerLine(th))
+		if c.v.CompareAndSwap(old, &cellBox{nv, old.ver + 1}) {
+			t.recVer(trace.Add, c.name, toValue(old.v), callerLine(th), old.ver+1)
 			return old.v, nil
 		}
 	}
@@ -137,11 +151,11 @@ func (c *cellObj) doCas(t *thread, th *starlark.Thread, args starlark.Tuple) (st
 			return nil, fmt.Errorf("%s.cas: %w", c.name, err)
 		}
 		if !eq {
-			t.rec(trace.Cas, c.name, trace.Bool(false), callerLine(th))
+			t.recVer(trace.Cas, c.name, trace.Bool(false), callerLine(th), cur.ver)
 			return starlark.False, nil
 		}
-		if c.v.CompareAndSwap(cur, &cellBox{args[1]}) {
-			t.rec(trace.Cas, c.name, trace.Bool(true), callerLine(th))
+		if c.v.CompareAndSwap(cur, &cellBox{args[1], cur.ver + 1}) {
+			t.recVer(trace.Cas, c.name, trace.Bool(true), callerLine(th), cur.ver+1)
 			return starlark.True, nil
 		}
 	}
@@ -150,9 +164,15 @@ func (c *cellObj) doCas(t *thread, th *starlark.Thread, args starlark.Tuple) (st
 // swap(v) stores v and returns the old value, atomically.
 func (c *cellObj) doSwap(t *thread, th *starlark.Thread, args starlark.Tuple) (starlark.Value, error) {
 	c.freeze(args[0])
-	old := c.v.Swap(&cellBox{args[0]})
-	t.rec(trace.Swap, c.name, toValue(args[0]), callerLine(th))
-	return old.v, nil
+	nb := &cellBox{v: args[0]}
+	for {
+		old := c.v.Load()
+		nb.ver = old.ver + 1
+		if c.v.CompareAndSwap(old, nb) {
+			t.recVer(trace.Swap, c.name, toValue(args[0]), callerLine(th), nb.ver)
+			return old.v, nil
+		}
+	}
 }
 
 var _ starlark.HasAttrs = (*cellObj)(nil)

@@ -11,12 +11,16 @@ import (
 // chanObj is a channel: a FIFO queue of capacity cap (-1 = unbounded, 0 =
 // rendezvous). Its state is guarded by run.mu. A blocked sender parks with
 // its value in thread.chanVal; a receiver or the buffer takes it from
-// there and sets chanDone.
+// there and sets chanDone. Every message is numbered as it is sent, and
+// the number travels with it (nums beside buf, thread.chanNum), so that
+// the sent and received events of one message name each other exactly.
 type chanObj struct {
 	r      *run
 	name   string
 	cap    int
 	buf    []starlark.Value
+	nums   []uint64
+	msgs   uint64
 	closed bool
 	recvq  []*thread
 	sendq  []*thread
@@ -72,15 +76,18 @@ func (c *chanObj) doSend(th *starlark.Thread, b *starlark.Builtin, args starlark
 		r.mu.Unlock()
 		return nil, fmt.Errorf("send on closed channel %s", c.name)
 	}
+	c.msgs++
+	num := c.msgs
 	if len(c.recvq) > 0 {
 		rcv := c.recvq[0]
 		c.recvq = c.recvq[1:]
-		rcv.chanVal, rcv.chanDone = v, true
+		rcv.chanVal, rcv.chanNum, rcv.chanDone = v, num, true
 		r.unpark(rcv)
 	} else if c.cap < 0 || len(c.buf) < c.cap {
 		c.buf = append(c.buf, v)
+		c.nums = append(c.nums, num)
 	} else {
-		t.chanVal, t.chanDone = v, false
+		t.chanVal, t.chanNum, t.chanDone = v, num, false
 		c.sendq = append(c.sendq, t)
 		for !t.chanDone {
 			if c.closed {
@@ -96,7 +103,7 @@ func (c *chanObj) doSend(th *starlark.Thread, b *starlark.Builtin, args starlark
 		t.chanVal = nil
 	}
 	r.mu.Unlock()
-	t.rec(trace.Sent, c.name, val, line)
+	t.recVer(trace.Sent, c.name, val, line, num)
 	return starlark.None, nil
 }
 
@@ -128,23 +135,25 @@ func (c *chanObj) receive(t *thread, line int) (starlark.Value, bool, error) {
 	t.rec(trace.Recv, c.name, trace.Value{}, line)
 	r.mu.Lock()
 	var v starlark.Value
+	var num uint64
 	ok := true
 	switch {
 	case len(c.buf) > 0:
-		v = c.buf[0]
+		v, num = c.buf[0], c.nums[0]
 		c.buf[0] = nil
-		c.buf = c.buf[1:]
+		c.buf, c.nums = c.buf[1:], c.nums[1:]
 		if len(c.sendq) > 0 {
 			s := c.sendq[0]
 			c.sendq = c.sendq[1:]
 			c.buf = append(c.buf, s.chanVal)
+			c.nums = append(c.nums, s.chanNum)
 			s.chanDone = true
 			r.unpark(s)
 		}
 	case len(c.sendq) > 0:
 		s := c.sendq[0]
 		c.sendq = c.sendq[1:]
-		v = s.chanVal
+		v, num = s.chanVal, s.chanNum
 		s.chanDone = true
 		r.unpark(s)
 	case c.closed:
@@ -164,12 +173,12 @@ func (c *chanObj) receive(t *thread, line int) (starlark.Value, bool, error) {
 			}
 		}
 		if t.chanDone {
-			v = t.chanVal
+			v, num = t.chanVal, t.chanNum
 			t.chanVal = nil
 		}
 	}
 	r.mu.Unlock()
-	t.rec(trace.Received, c.name, toValue(v), line)
+	t.recVer(trace.Received, c.name, toValue(v), line, num)
 	return v, ok, nil
 }
 

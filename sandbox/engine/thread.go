@@ -47,7 +47,8 @@ type thread struct {
 	extraEvents int // events recorded on its behalf (cutoff)
 	ownEvents   int // events, published when its goroutine ends
 	chanVal     starlark.Value
-	chanDone    bool // a channel peer completed this thread's send or recv
+	chanNum     uint64 // the number of the message in chanVal
+	chanDone    bool   // a channel peer completed this thread's send or recv
 	cutRecorded bool
 
 	// Owned by the thread's goroutine.

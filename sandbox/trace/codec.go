@@ -72,6 +72,7 @@ const (
 	flagV
 	flagLine
 	flagOS
+	flagVer
 )
 
 // AppendBinary appends the event's binary form.
@@ -91,6 +92,9 @@ func (e *Event) AppendBinary(b []byte) []byte {
 	}
 	if e.HasOS {
 		flags |= flagOS
+	}
+	if e.Ver > 0 {
+		flags |= flagVer
 	}
 	b = append(b, byte(e.K), flags)
 	if flags&flagObj != 0 {
@@ -115,6 +119,9 @@ func (e *Event) AppendBinary(b []byte) []byte {
 	if flags&flagOS != 0 {
 		b = binary.AppendUvarint(b, uint64(e.Tid))
 		b = binary.AppendVarint(b, int64(e.CPU))
+	}
+	if flags&flagVer != 0 {
+		b = binary.AppendUvarint(b, e.Ver)
 	}
 	return b
 }
@@ -208,6 +215,11 @@ func (d *Decoder) Decode(dst []Event, b []byte) ([]Event, error) {
 				return dst, ErrCorrupt
 			}
 			e.Tid, e.CPU, e.HasOS = int(tid), int(cpu), true
+		}
+		if fl&flagVer != 0 {
+			if e.Ver, b, ok = uvarint(b); !ok || e.Ver == 0 {
+				return dst, ErrCorrupt
+			}
 		}
 		dst = append(dst, e)
 	}

@@ -10,16 +10,17 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+	"unsafe"
 )
 
 var sampleEvents = []Event{
 	{Seq: 0, T: 0, Th: 0, K: Start},
 	{Seq: 1, T: 120, Th: 0, K: Spawn, Obj: "worker-0", V: Int(1), Line: 12},
 	{Seq: 2, T: 1500, Th: 1, K: Get, Obj: "counter", V: Int(41), Line: 7, Tid: 4242, CPU: 1, HasOS: true},
-	{Seq: 3, T: 1600, Th: 1, K: Set, Obj: "counter", V: Int(-42), Line: 8, Tid: 4242, CPU: 0, HasOS: true},
+	{Seq: 3, T: 1600, Th: 1, K: Set, Obj: "counter", V: Int(-42), Line: 8, Tid: 4242, CPU: 0, HasOS: true, Ver: 1 << 40},
 	{Seq: 4, T: 1700, Th: 2, K: Print, V: Str("héllo \"world\"\n<b>"), Line: 3},
-	{Seq: 5, T: 1800, Th: 2, K: Cas, Obj: "flag", V: Bool(true)},
-	{Seq: 6, T: 1900, Th: 2, K: Received, Obj: "ch", V: Null()},
+	{Seq: 5, T: 1800, Th: 2, K: Cas, Obj: "flag", V: Bool(true), Ver: 3},
+	{Seq: 6, T: 1900, Th: 2, K: Received, Obj: "ch", V: Null(), Ver: 1},
 	{Seq: 7, T: 2000, Th: 2, K: Set, Obj: "pi", V: Float(3.25)},
 	{Seq: 8, T: 1 << 40, Th: 9999, K: Cutoff},
 }
@@ -51,6 +52,8 @@ func TestDecodeCorrupt(t *testing.T) {
 		{"kind zero", []byte{0, 0, 0, 0, 0}},
 		{"obj longer than batch", []byte{0, 0, 0, byte(Get), flagObj, 50, 'a'}},
 		{"bad value kind", []byte{0, 0, 0, byte(Get), flagV, 99}},
+		{"version zero", []byte{0, 0, 0, byte(Get), flagVer, 0}},
+		{"version missing", []byte{0, 0, 0, byte(Get), flagVer}},
 		{"overlong varint", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},
 	}
 	for _, tt := range tests {
@@ -181,5 +184,13 @@ func TestAppendInt(t *testing.T) {
 		if got, want := string(appendInt(nil, v)), strconv.FormatInt(v, 10); got != want {
 			t.Errorf("appendInt(%d) = %s, want %s", v, got, want)
 		}
+	}
+}
+
+// The recorder keeps events in slots of two cache lines with a ready
+// word beside them; a larger event would make every slot straddle three.
+func TestEventSize(t *testing.T) {
+	if got := unsafe.Sizeof(Event{}); got != 120 {
+		t.Errorf("unsafe.Sizeof(Event{}) = %d, want 120", got)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // Kind names what an event records.
 type Kind uint8
 
-// The event kinds of DESIGN.md. Blocking operations come in pairs (a
+// The event kinds of docs/protocol.md. Blocking operations come in pairs (a
 // request and its completion) so that a timeline can draw the wait between
 // them: lock/acquired, join/joined, send/sent, recv/received, sleep/wake,
 // work/worked.
@@ -128,16 +128,28 @@ func (k *Kind) UnmarshalText(b []byte) error {
 // channel or thread it touched; V carries a value (see Value). Tid and CPU
 // are the OS thread and processor in the real modes and zero in sim mode,
 // where HasOS is false.
+//
+// Ver names exactly which write a cell access saw, on real threads too,
+// where the order of events is not the order of the accesses: every write
+// to a cell makes the next version (the initial value is version 0), a get
+// or a failed cas carries the version it read, and a set, add, swap or
+// successful cas the version it wrote (an add, swap or cas read the one
+// before). On a channel, sent and received carry the number of the message
+// (1, 2, ...), received 0 when it found the channel closed.
+//
+// The fields are ordered so that an event fills 120 bytes, which keeps a
+// recorder slot at two cache lines.
 type Event struct {
 	Seq   uint64 `json:"seq"`
 	T     int64  `json:"t"`
 	Th    int    `json:"th"`
-	K     Kind   `json:"k"`
 	Obj   string `json:"obj,omitempty"`
 	V     Value  `json:"v,omitzero"`
 	Line  int    `json:"line,omitempty"`
 	Tid   int    `json:"tid,omitempty"`
 	CPU   int    `json:"cpu,omitempty"`
+	Ver   uint64 `json:"ver,omitempty"`
+	K     Kind   `json:"k"`
 	HasOS bool   `json:"-"`
 }
 
@@ -188,6 +200,10 @@ func (e *Event) AppendJSON(b []byte) []byte {
 	if e.Line > 0 {
 		b = append(b, `,"line":`...)
 		b = appendInt(b, int64(e.Line))
+	}
+	if e.Ver > 0 {
+		b = append(b, `,"ver":`...)
+		b = strconv.AppendUint(b, e.Ver, 10)
 	}
 	if e.HasOS {
 		b = append(b, `,"tid":`...)

@@ -5,7 +5,7 @@ import "fmt"
 // Status is how a run ended.
 type Status string
 
-// The statuses of DESIGN.md.
+// The statuses of docs/protocol.md.
 const (
 	StatusOK       Status = "ok"       // main returned and every check held
 	StatusFailed   Status = "failed"   // main returned but a check was false
@@ -20,7 +20,7 @@ const (
 // Mode selects how scenario threads map onto OS threads.
 type Mode string
 
-// The three modes of DESIGN.md.
+// The three modes of docs/engine.md.
 const (
 	ModeOS    Mode = "os"    // 1:1, each thread locked to its own OS thread
 	ModeGreen Mode = "green" // M:N, goroutines over procs OS threads
@@ -56,7 +56,56 @@ type Result struct {
 	Output   string         `json:"output"`
 	Stats    Stats          `json:"stats"`
 	Schedule string         `json:"schedule,omitempty"`
-	Events   []Event        `json:"events,omitempty"`
+	// Races are what the analysis of the run's events found, the first
+	// few of each kind in full; RaceSummary counts them all.
+	Races       []Race       `json:"races,omitempty"`
+	RaceSummary *RaceSummary `json:"race_summary,omitempty"`
+	Events      []Event      `json:"events,omitempty"`
+}
+
+// The kinds of Race.
+const (
+	RaceData       = "data race"   // two unordered accesses, one a write, one plain
+	RaceLostUpdate = "lost update" // A read, B wrote, A wrote over B's write
+	RaceStaleRead  = "stale read"  // A read, B wrote, A acted on what it had read
+)
+
+// Race is one finding of the analysis of a run: the two or three
+// accesses that make it, in the order they happened, and one sentence.
+type Race struct {
+	Kind string  `json:"kind"`
+	Obj  string  `json:"obj"`
+	A    *Access `json:"a"`
+	B    *Access `json:"b"`
+	C    *Access `json:"c,omitempty"`
+	Text string  `json:"text"`
+}
+
+// Access is the event of a Race that one thread contributed.
+type Access struct {
+	Th   int    `json:"th"`
+	Seq  uint64 `json:"seq"`
+	K    Kind   `json:"k"`
+	Line int    `json:"line"`
+	V    Value  `json:"v,omitzero"`
+	Ver  uint64 `json:"ver,omitempty"`
+}
+
+// RaceSummary counts every finding by kind and object, where Races keeps
+// only the first Limit of each kind. Luck is a sentence for a run that
+// passed although it has a data race.
+type RaceSummary struct {
+	Total  int         `json:"total"`
+	Limit  int         `json:"limit"`
+	Counts []RaceCount `json:"counts"`
+	Luck   string      `json:"luck,omitempty"`
+}
+
+// RaceCount is how many findings of one kind one object has.
+type RaceCount struct {
+	Kind  string `json:"kind"`
+	Obj   string `json:"obj"`
+	Count int    `json:"count"`
 }
 
 // ScriptError locates a mistake in the script or its params.

@@ -1,25 +1,31 @@
-// The timeline as SVG, for slides: the renderer's current view (its time
-// window, every lane, not only those scrolled into view) written as
-// vector shapes from the model: lanes and their names, spans and holds,
-// instants, arrows, problems and a deadlock's cycle. Timeline.toSVG calls
-// it with the renderer's geometry, so the drawing matches the canvas.
+// Export: the timeline as a PNG (toPNG: what is shown, pixel for pixel)
+// and as SVG (timelineSVG, for slides: the current time window, every
+// lane, not only those scrolled into view), written as vector shapes
+// from the model with the renderer's geometry, so the drawing matches
+// the canvas: lanes and their names, spans and holds, instants, arrows,
+// problems and the overlays (a deadlock's cycle).
 //
 // Where the canvas draws a column per pixel (dense instants, bars under a
 // pixel wide, thousands of arrows), so does the SVG: its size follows the
 // width of the view, not the number of events.
 
-import { firstAt, firstEndingAt, ARROW_KINDS } from "./model.js";
-import { esc } from "./format.js";
+import { ARROW_KINDS } from "./model.js";
+import { firstAt, firstEndingAt } from "./search.js";
+import { esc } from "../format.js";
+import { PAD, ROW0, HOLD, AXIS_H, STAGGER, ARROW_FULL, ARROW_PLAIN } from "./layout.js";
+import { SPAN_LABEL } from "./words.js";
+import { svgOverlays } from "./overlay.js";
+import { arrowStroke } from "./glyphs.js";
 
 const n = (x) => (Math.round(x * 10) / 10).toString();
 
-export function timelineSVG(tl, G, opts = {}) {
+export function timelineSVG(tl, opts = {}) {
   const th = tl.theme;
   const tr = tl.trace;
   const W = Math.max(100, tl.W || 800);
   const labelW = tl.labels?.offsetWidth || 136;
   const titleH = opts.title ? 24 : 0;
-  const top0 = titleH + G.AXIS_H;
+  const top0 = titleH + AXIS_H;
   const lanesH = tl.layout.reduce((h, L) => Math.max(h, L.y + L.h), 0);
   const width = labelW + W;
   const height = top0 + lanesH + 2;
@@ -44,10 +50,10 @@ export function timelineSVG(tl, G, opts = {}) {
   put(`<g transform="translate(${labelW} ${titleH})" font-size="11" fill="${th.muted}">`);
   const ticks = tl.tickList();
   for (const { x, label } of ticks) {
-    put(`<line x1="${n(x)}" y1="${G.AXIS_H - 7}" x2="${n(x)}" y2="${G.AXIS_H}" stroke="${th.muted}"/>`);
-    put(`<text x="${n(x + 3)}" y="${G.AXIS_H - 9}">${esc(label)}</text>`);
+    put(`<line x1="${n(x)}" y1="${AXIS_H - 7}" x2="${n(x)}" y2="${AXIS_H}" stroke="${th.muted}"/>`);
+    put(`<text x="${n(x + 3)}" y="${AXIS_H - 9}">${esc(label)}</text>`);
   }
-  put(`<line x1="0" y1="${G.AXIS_H - 0.5}" x2="${W}" y2="${G.AXIS_H - 0.5}" stroke="${th.grid}"/>`);
+  put(`<line x1="0" y1="${AXIS_H - 0.5}" x2="${W}" y2="${AXIS_H - 0.5}" stroke="${th.grid}"/>`);
   for (const f of tr.flags) {
     const x = X(f.t);
     if (x >= -6 && x <= W + 6) put(`<path d="M${n(x - 5)} 1H${n(x + 5)}L${n(x)} 9Z" fill="${th.bad}"/>`);
@@ -74,7 +80,7 @@ export function timelineSVG(tl, G, opts = {}) {
   }
   if (tl.group !== "os") {
     arrows();
-    cycle();
+    svgOverlays(tl, { put, X, W, th, n, head });
   }
   put("</g></svg>");
   return out.join("\n");
@@ -87,8 +93,8 @@ export function timelineSVG(tl, G, opts = {}) {
       const x1 = Math.min(W + 2, X(tl.liveEnd(l)));
       if (x1 >= x0) put(`<rect x="${n(x0)}" y="${n(cy - 1)}" width="${n(Math.max(1, x1 - x0))}" height="2" fill="${th.k.life}"/>`);
     }
-    bars(l.rows[0], L.y + G.PAD + 2, G.ROW0 - 4, l, "span");
-    for (let r = 1; r < l.rows.length; r++) bars(l.rows[r], L.y + G.PAD + G.ROW0 + (r - 1) * G.HOLD + 1, G.HOLD - 2, l, "hold");
+    bars(l.rows[0], L.y + PAD + 2, ROW0 - 4, l, "span");
+    for (let r = 1; r < l.rows.length; r++) bars(l.rows[r], L.y + PAD + ROW0 + (r - 1) * HOLD + 1, HOLD - 2, l, "hold");
     marks(L, cy);
     if (l.cut) {
       const x = X(l.cut.t);
@@ -102,7 +108,7 @@ export function timelineSVG(tl, G, opts = {}) {
   }
 
   function osLane(L) {
-    bars(L.lane.segs, L.y + G.PAD + 2, G.ROW0 - 4, L.lane, "seg");
+    bars(L.lane.segs, L.y + PAD + 2, ROW0 - 4, L.lane, "seg");
   }
 
   // bars writes a row of non-overlapping bars; those under a pixel wide
@@ -132,7 +138,7 @@ export function timelineSVG(tl, G, opts = {}) {
       const stroke = s.cycle ? ` stroke="${th.bad}" stroke-width="2.5"` : blocked ? ` stroke="${colour}"` : "";
       put(`<rect x="${n(x0)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" fill="${fill}"${stroke}/>`);
       if (w > 26 && h >= 9) {
-        const text = style === "seg" ? tl.barText(s, style) : (G.SPAN_LABEL[s.kind] || ((x) => x.kind))(s);
+        const text = style === "seg" ? tl.barText(s, style) : (SPAN_LABEL[s.kind] || ((x) => x.kind))(s);
         const vx0 = Math.max(0, x0);
         const room = Math.floor((Math.min(W, x1) - vx0 - 8) / 6);
         if (room >= 3) {
@@ -150,7 +156,7 @@ export function timelineSVG(tl, G, opts = {}) {
     const i0 = firstAt(ms, t0);
     const i1 = firstAt(ms, t1);
     if (i1 - i0 <= W / 5) {
-      for (let i = i0; i < i1; i++) put(glyph(th, ms[i], X(ms[i].t) + (ms[i]._d || 0) * G.STAGGER, cy));
+      for (let i = i0; i < i1; i++) put(glyph(th, ms[i], X(ms[i].t) + (ms[i]._d || 0) * STAGGER, cy));
       return;
     }
     // Dense: one column per pixel, reads above the line and writes below.
@@ -168,7 +174,7 @@ export function timelineSVG(tl, G, opts = {}) {
     const up = [];
     const down = [];
     for (const [px, c] of cols) {
-      const hh = n(Math.min(G.ROW0 / 2 - 1, 3 + 1.8 * Math.log2(c.n)));
+      const hh = n(Math.min(ROW0 / 2 - 1, 3 + 1.8 * Math.log2(c.n)));
       if (c.r) up.push(`M${px} ${n(cy - 1)}v-${hh}`);
       if (c.w) down.push(`M${px} ${n(cy + 1)}v${hh}`);
       if (c.other) put(`<rect x="${px}" y="${n(cy - 4)}" width="1" height="8" fill="${th.markColour(c.other)}"/>`);
@@ -198,10 +204,10 @@ export function timelineSVG(tl, G, opts = {}) {
         if (seen.has(key)) continue;
         seen.add(key);
         list.push({ a, x1, y1: A.y + A.cy, x2, yb: B.y + B.cy });
-        if (many && list.length > G.ARROW_PLAIN) break;
+        if (many && list.length > ARROW_PLAIN) break;
       }
-      if (many && list.length > G.ARROW_PLAIN) continue;
-      if (many && list.length > G.ARROW_FULL) {
+      if (many && list.length > ARROW_PLAIN) continue;
+      if (many && list.length > ARROW_FULL) {
         const d = list.map((p) => `M${n(p.x1)} ${n(p.y1)}L${n(p.x2)} ${n(p.yb)}`).join("");
         put(`<path d="${d}" fill="none" stroke="${kind === "message" ? th.k.chan : th.muted}" stroke-opacity="0.45"/>`);
         continue;
@@ -212,66 +218,12 @@ export function timelineSVG(tl, G, opts = {}) {
         const dir = p.yb > p.y1 ? 1 : -1;
         const y2 = p.yb - dir * 8;
         const my = (p.y1 + y2) / 2;
-        put(`<path d="M${n(p.x1)} ${n(p.y1)}C${n(p.x1)} ${n(my)} ${n(p.x2)} ${n(my)} ${n(p.x2)} ${n(y2)}" fill="none" stroke="${colour}" stroke-width="${st.width}"${st.dash ? ` stroke-dasharray="${st.dash}"` : ""}/>`);
+        put(`<path d="M${n(p.x1)} ${n(p.y1)}C${n(p.x1)} ${n(my)} ${n(p.x2)} ${n(my)} ${n(p.x2)} ${n(y2)}" fill="none" stroke="${colour}" stroke-width="${st.width}"${st.dash.length ? ` stroke-dasharray="${st.dash.join(" ")}"` : ""}/>`);
         heads.push(head(p.x2, y2, dir > 0 ? Math.PI / 2 : -Math.PI / 2, colour, kind === "message"));
       }
     }
     for (const h of heads) put(h);
   }
-
-  function cycle() {
-    if (!tr.cycle.length) return;
-    const labels = [];
-    let right = -Infinity;
-    const used = [];
-    for (const c of tr.cycle) {
-      const A = tl.laneAt.get(c.th);
-      const B = tl.laneAt.get(c.holder);
-      if (!A || !B) continue;
-      const x0 = X(c.t);
-      let x = x0;
-      for (let q = 1; used.some((u) => Math.abs(u - x) < 14) && q < 20; q++) x = x0 + (q % 2 ? -14 : 14) * Math.ceil(q / 2);
-      used.push(x);
-      const y1 = A.y + A.cy;
-      const yb = c.hold && c.hold.row > 0 ? B.y + G.PAD + G.ROW0 + (c.hold.row - 1) * G.HOLD + G.HOLD / 2 : B.y + B.cy;
-      let xe = x + 2;
-      if (c.hold) {
-        const h0 = X(c.hold.t0) + 3;
-        const h1 = X(c.hold.t1 ?? tl.liveEnd(B.lane)) - 3;
-        xe = h1 > h0 ? Math.min(Math.max(xe, h0), h1) : h0;
-      }
-      labels.push({ y: y1, text: `${c.thread} ${c.op === "lock" ? "waits for" : `waits to ${c.op}`} ${c.obj}` });
-      if (A === B) {
-        put(`<circle cx="${n(x + 9)}" cy="${n(y1 - 1)}" r="9" fill="none" stroke="${th.bad}" stroke-width="2.5"/>`);
-        right = Math.max(right, x + 20);
-        continue;
-      }
-      const dir = yb > y1 ? 1 : -1;
-      const y2 = yb - dir * 5;
-      const c1y = y1 + (y2 - y1) * 0.2;
-      const c2y = y2 - (y2 - y1) * 0.2;
-      const d = `M${n(x)} ${n(y1)}C${n(x + 26)} ${n(c1y)} ${n(xe + 26)} ${n(c2y)} ${n(xe)} ${n(y2)}`;
-      put(`<path d="${d}" fill="none" stroke="${th.bg}" stroke-width="7" stroke-linecap="round"/>`);
-      put(`<path d="${d}" fill="none" stroke="${th.bad}" stroke-width="3" stroke-linecap="round"/>`);
-      put(head(xe, y2, Math.atan2(y2 - c2y, -26), th.bad, false));
-      put(`<circle cx="${n(x)}" cy="${n(y1)}" r="4.5" fill="${th.bad}"/>`);
-      right = Math.max(right, x + 26, xe + 26);
-    }
-    for (const l of labels) {
-      const w = l.text.length * 6.4 + 8;
-      const bx = Math.min(right + 10, W - w - 2);
-      put(`<g><rect x="${n(bx)}" y="${n(l.y - 8)}" width="${n(w)}" height="16" fill="${th.bg}" fill-opacity="0.92" stroke="${th.bad}"/><text x="${n(bx + 4)}" y="${n(l.y + 4)}" font-size="11" font-weight="700" fill="${th.bad}">${esc(l.text)}</text></g>`);
-    }
-  }
-}
-
-function arrowStroke(th, kind) {
-  switch (kind) {
-    case "spawn": return { colour: th.k.spawn, width: 1.6, dash: "" };
-    case "join": return { colour: th.k.join, width: 1.6, dash: "5 3" };
-    case "handoff": return { colour: th.muted, width: 1.8, dash: "2 3" };
-  }
-  return { colour: th.k.chan, width: 1.3, dash: "" };
 }
 
 function head(x, y, angle, colour, open) {
@@ -331,4 +283,51 @@ function glyph(th, e, x, y) {
     case "yield": return line("M-2.5 3L0 5.5L2.5 3", 1.2);
   }
   return `<rect x="${n(x - 1)}" y="${n(y - 5)}" width="2" height="10" fill="${c}"/>`;
+}
+
+// toPNG gives the timeline as it is shown (lane names, axis and the
+// lanes in view) as a PNG at the device pixel ratio.
+export function toPNG(tl) {
+  tl.drawNow();
+  const dpr = tl.dpr;
+  const labelW = tl.labels.offsetWidth;
+  const W = tl.W;
+  const H = tl.H;
+  const c = document.createElement("canvas");
+  c.width = Math.max(1, Math.round((labelW + W) * dpr));
+  c.height = Math.max(1, Math.round((AXIS_H + H) * dpr));
+  const g = c.getContext("2d");
+  const th = tl.theme;
+  g.fillStyle = th.bg;
+  g.fillRect(0, 0, c.width, c.height);
+  if (W > 0) {
+    const x0 = Math.round(labelW * dpr);
+    const y0 = Math.round(AXIS_H * dpr);
+    g.drawImage(tl.axis, x0, 0);
+    g.drawImage(tl.raster.canvas, x0, y0);
+    g.drawImage(tl.canvas, x0, y0);
+  }
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const sy = tl.scroll.scrollTop;
+  g.textBaseline = "middle";
+  tl.layout.forEach((L, i) => {
+    const top = AXIS_H + L.y - sy;
+    if (top + L.h < AXIS_H || top > AXIS_H + H) return;
+    g.save();
+    g.beginPath();
+    g.rect(0, Math.max(AXIS_H, top), labelW, Math.min(L.h, AXIS_H + H - top));
+    g.clip();
+    if (i % 2 === 1) {
+      g.fillStyle = th.alt;
+      g.fillRect(0, top, labelW, L.h);
+    }
+    g.fillStyle = th.fg;
+    g.font = "600 12px system-ui, sans-serif";
+    g.fillText(L.lane.name, 4, top + L.h / 2 - 6, labelW - 8);
+    g.fillStyle = th.muted;
+    g.font = "10px system-ui, sans-serif";
+    g.fillText(tl.laneWords(L.lane), 4, top + L.h / 2 + 7, labelW - 8);
+    g.restore();
+  });
+  return new Promise((resolve, reject) => c.toBlob((b) => (b ? resolve(b) : reject(new Error("no image"))), "image/png"));
 }

@@ -345,35 +345,25 @@ export function legendSwatch(canvas, th, what) {
   }
 }
 
-// arrowStyle sets the stroke of one kind of arrow: spawn solid, join
-// dashed, lock handoff dotted, message thin solid with an open head.
-export function arrowStyle(g, th, kind, mutexColour) {
+// arrowStroke is the stroke of one kind of arrow, for the canvas and the
+// SVG: spawn solid, join dashed, lock handoff dotted in its mutex's
+// colour, message thin solid (with an open head).
+export function arrowStroke(th, kind, mutexColour = th.muted) {
   switch (kind) {
-    case "spawn":
-      g.strokeStyle = th.k.spawn;
-      g.fillStyle = th.k.spawn;
-      g.lineWidth = 1.6;
-      g.setLineDash([]);
-      break;
-    case "join":
-      g.strokeStyle = th.k.join;
-      g.fillStyle = th.k.join;
-      g.lineWidth = 1.6;
-      g.setLineDash([5, 3]);
-      break;
-    case "handoff":
-      g.strokeStyle = mutexColour;
-      g.fillStyle = mutexColour;
-      g.lineWidth = 1.8;
-      g.setLineDash([2, 3]);
-      break;
-    case "message":
-      g.strokeStyle = th.k.chan;
-      g.fillStyle = th.k.chan;
-      g.lineWidth = 1.3;
-      g.setLineDash([]);
-      break;
+    case "spawn": return { colour: th.k.spawn, width: 1.6, dash: [] };
+    case "join": return { colour: th.k.join, width: 1.6, dash: [5, 3] };
+    case "handoff": return { colour: mutexColour, width: 1.8, dash: [2, 3] };
   }
+  return { colour: th.k.chan, width: 1.3, dash: [] };
+}
+
+// arrowStyle sets the canvas's stroke (and fill, for heads) to an arrow's.
+export function arrowStyle(g, th, kind, mutexColour) {
+  const s = arrowStroke(th, kind, mutexColour);
+  g.strokeStyle = s.colour;
+  g.fillStyle = s.colour;
+  g.lineWidth = s.width;
+  g.setLineDash(s.dash);
 }
 
 export function arrowHead(g, x, y, angle, open) {

@@ -12,6 +12,8 @@
 //                     and by t1 at once
 //   trace.arrows[k]   arrows of kind k by their later end (tb)
 
+import { firstAt, insertSorted } from "./search.js";
+
 // A request opens a span that its completion closes.
 const OPENS = { lock: "wait", join: "join", send: "send", recv: "recv", sleep: "sleep", work: "work" };
 const CLOSES = { acquired: "wait", joined: "join", sent: "send", received: "recv", wake: "sleep", worked: "work" };
@@ -25,50 +27,6 @@ export const MARK_KINDS = new Set([
 export const ARROW_KINDS = ["spawn", "join", "handoff", "message"];
 
 const STATE_OF = { start: "running", end: "ended", panic: "panicked", cutoff: "cutoff" };
-
-// firstAt returns the index of the first item whose time (at key) is >= t.
-export function firstAt(arr, t, key = "t") {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arr[mid][key] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-// firstEndingAt returns the index of the first span of a row that ends at
-// or after t (open spans end at +Infinity).
-export function firstEndingAt(row, t) {
-  let lo = 0;
-  let hi = row.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const s = row[mid];
-    if ((s.t1 === null ? Infinity : s.t1) < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function insertSorted(arr, item, key) {
-  const n = arr.length;
-  const v = item[key];
-  if (n === 0 || arr[n - 1][key] <= v) {
-    arr.push(item);
-    return n;
-  }
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arr[mid][key] <= v) lo = mid + 1;
-    else hi = mid;
-  }
-  arr.splice(lo, 0, item);
-  return lo;
-}
 
 export class Lane {
   constructor(kind, id, name) {

@@ -1,0 +1,252 @@
+// Running: the WebSocket and the run it carries (run, stop, the server's
+// messages), the page's reset, feed and finish around the model, and the
+// playback of a recorded run (/r/ID pages).
+
+import { fmtTime } from "../format.js";
+import { ApiError, get } from "../share.js";
+import { Player, SPEEDS, defaultSpeed } from "../replay.js";
+
+const NUM = new Intl.NumberFormat();
+
+// setupRun gives the page run, stop, reset, feed, finish and runs.
+export function setupRun(p) {
+  const { data, el, trace, timeline, log, editor } = p;
+  let ws = null;
+  let pending = null;
+  // live: a run on the socket is under way. superseded: runs replaced
+  // (by a new run or a playback) whose end has not come yet; the server
+  // ends a socket's run before it starts the next, so what arrives before
+  // their ends is theirs.
+  let live = false;
+  let superseded = 0;
+  let runSource = "";
+  let runs = 0;
+  function socket() {
+    if (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) return ws;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(`${proto}//${location.host}/ws`);
+    ws.addEventListener("open", () => {
+      if (pending) { ws.send(JSON.stringify(pending)); pending = null; }
+    });
+    ws.addEventListener("message", (e) => onMessage(JSON.parse(e.data)));
+    ws.addEventListener("close", () => {
+      superseded = 0;
+      if (live) finish({ status: "error", message: "The connection to the server was lost." });
+    });
+    return ws;
+  }
+  function send(msg) {
+    const s = socket();
+    if (s.readyState === WebSocket.OPEN) s.send(JSON.stringify(msg));
+    else pending = msg;
+  }
+  function run() {
+    player.cancel();
+    supersede();
+    live = true;
+    const m = p.mode();
+    start({ mode: m });
+    p.setStatus("starting");
+    el.summaryEl.textContent = "Starting…";
+    el.runBtn.disabled = true;
+    el.stopBtn.disabled = false;
+    const src = editor.text.value;
+    // A catalogue scenario runs by its id; a shared, recorded or edited
+    // script is sent along (named, so its result says what it was).
+    const msg = { type: "run", params: p.params(), mode: m };
+    if (data.id) msg.scenario = data.id;
+    else if (data.snippet) msg.scenario = `p-${data.snippet}`;
+    if (data.snippet || data.run || src !== data.source) msg.source = src;
+    if (msg.mode === "green") msg.procs = Number.parseInt(p.procs(), 10) || 2;
+    if (msg.mode === "sim") {
+      msg.seed = Number.parseInt(p.seed(), 10) || 0;
+      if (p.exact()) msg.schedule = p.schedule();
+    }
+    runSource = src;
+    runs++;
+    send(msg);
+  }
+  function stop() {
+    if (player.playing) player.finish();
+    else if (live && pending) {
+      pending = null;
+      finish({ status: "stopped", message: "Stopped before it started." });
+    } else if (live) send({ type: "stop" });
+  }
+  // supersede forgets the live run for a new run or a playback: a run not
+  // sent yet is dropped, a run under way is stopped by the server (which
+  // ends it before it starts another) or by a stop.
+  function supersede(sendStop = false) {
+    if (!live) return;
+    if (pending) pending = null;
+    else {
+      if (sendStop) send({ type: "stop" });
+      superseded++;
+    }
+    live = false;
+  }
+  el.runBtn.addEventListener("click", run);
+  el.stopBtn.addEventListener("click", stop);
+
+  function onMessage(m) {
+    if (superseded > 0) {
+      if (m.type === "end" || m.type === "error") superseded--;
+      return;
+    }
+    if (!live && m.type !== "error") return;
+    switch (m.type) {
+      case "queued":
+        p.setStatus("queued");
+        el.summaryEl.textContent = `Waiting for a free slot: position ${m.position} in the queue.`;
+        break;
+      case "started":
+        p.setStatus("running");
+        el.summaryEl.textContent = "Running…";
+        if (m.mode) trace.mode = m.mode;
+        break;
+      case "events":
+        feed(m.events);
+        break;
+      case "end":
+        finish(m.result);
+        break;
+      case "error":
+        if (live) finish({ status: "error", message: m.message });
+        else el.summaryEl.textContent = m.message;
+        break;
+    }
+  }
+
+  let countsTimer = 0;
+  let shownLines = 0;
+  function reset(meta = {}) {
+    trace.reset(meta);
+    timeline.reset();
+    log.reset();
+    editor.setError(0);
+    editor.mark(0);
+    editor.setCounts(null);
+    shownLines = 0;
+    timeline.highlightLine(0);
+    p.showLineChip(0);
+    el.selection.textContent = "";
+    p.clearResults();
+    p.current = null;
+    p.syncRunActions();
+    p.syncOSControls();
+    p.updateCounts();
+  }
+  // start readies the page for a run's events: reset, running, timed.
+  function start(meta) {
+    reset(meta);
+    trace.running = true;
+    timeline.stats.runAt = performance.now();
+  }
+  function feed(events) {
+    if (!events || !events.length) return;
+    const first = !timeline.stats.firstEventAt;
+    if (first) timeline.stats.firstEventAt = performance.now();
+    trace.addAll(events);
+    // The first events are drawn at once, not at the next frame: that is
+    // the moment a person waits for after pressing Run.
+    if (first) timeline.drawNow();
+    else timeline.invalidate();
+    log.sync();
+    if (!countsTimer) {
+      countsTimer = setTimeout(() => {
+        countsTimer = 0;
+        p.updateCounts();
+        // The gutter's dots change only when a new line causes events.
+        if (trace.lines.size !== shownLines) {
+          shownLines = trace.lines.size;
+          editor.setCounts(trace.lines);
+        }
+        p.syncOSControls();
+      }, 300);
+    }
+  }
+  // finish shows a run's end: a live run's, or a recorded one's
+  // (recorded is then {link, source}).
+  function finish(res, recorded = null) {
+    trace.finish(res);
+    el.runBtn.disabled = false;
+    if (!recorded) el.runBtn.textContent = "Run again";
+    el.stopBtn.disabled = true;
+    p.current = { result: res, source: recorded ? recorded.source : runSource, link: recorded ? recorded.link : "" };
+    if (!recorded) {
+      live = false;
+      p.runBox.hide();
+      if (res.mode === "sim" || trace.mode === "sim") p.setSchedule(res.schedule || "");
+      p.syncURL();
+    }
+    p.syncRunActions();
+    timeline.drawNow();
+    log.sync();
+    p.updateCounts();
+    editor.setCounts(trace.lines);
+    p.syncOSControls();
+    if (res.error && res.error.line) editor.setError(res.error.line, res.error.msg);
+    p.showResult(res, recorded);
+    p.showTab("result");
+    p.setStatus(res.status);
+  }
+
+  // A recorded run (/r/ID) is drawn at once, without running anything,
+  // and can be played back at the pace it happened.
+  let recording = null;
+  const player = new Player({
+    reset(meta) {
+      start(meta);
+      p.setStatus("replaying");
+      el.summaryEl.textContent = "Playing the recorded run back…";
+      el.runBtn.disabled = false;
+      el.stopBtn.disabled = false;
+      el.playBtn.textContent = "⏭ Skip to end";
+    },
+    feed,
+    finish(res) {
+      finish(res, { link: `/r/${data.run}`, source: recording.source || data.source });
+      el.playBtn.textContent = "▶ Play";
+    },
+    progress(done, total) {
+      el.playProgress.textContent = `${NUM.format(done)} of ${NUM.format(total)} events`;
+    },
+  });
+  async function loadRecording() {
+    el.replayBar.hidden = false;
+    el.playBtn.disabled = true;
+    p.setStatus("loading");
+    el.summaryEl.textContent = "Loading the recorded run…";
+    try {
+      const rec = await (await get(data.replay)).json();
+      rec.events = rec.events || [];
+      recording = rec;
+      const ev = rec.events;
+      const dur = ev.length ? Math.max(...ev.slice(-200).map((e) => e.t)) - Math.min(0, ev[0].t) : 0;
+      el.speedSel.value = String(defaultSpeed(dur));
+      el.playBtn.disabled = false;
+      // Drawn at once: the same path as a playback at "instant".
+      player.play(rec, Infinity);
+      el.playProgress.textContent = `${NUM.format(ev.length)} events, ${fmtTime(dur)}`;
+    } catch (err) {
+      p.setStatus("error");
+      el.summaryEl.textContent = err instanceof ApiError ? err.message : "The recorded run could not be read.";
+      p.showTab("result");
+    }
+  }
+  el.playBtn?.addEventListener("click", () => {
+    if (!recording) return;
+    if (player.playing) {
+      player.finish();
+      return;
+    }
+    supersede(true);
+    const v = el.speedSel.value;
+    player.play(recording, v === "inf" ? Infinity : Number(v) || SPEEDS[3]);
+  });
+  return {
+    run, stop, reset, start, feed, finish, loadRecording,
+    runs: () => runs,
+    replayed: () => (recording ? recording.events.length : null),
+  };
+}

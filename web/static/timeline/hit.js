@@ -1,0 +1,140 @@
+// Hit-testing and the tooltip: what is drawn at a point of the canvas
+// (pick), where an event is drawn (position), and the tooltip of what is
+// under the pointer, in the words of words.js.
+
+import { firstAt, firstEndingAt } from "./search.js";
+import { PAD, ROW0, HOLD, CPU, STAGGER } from "./layout.js";
+import { tipLines } from "./words.js";
+
+// position says where an event is drawn, in canvas x and content y.
+export function position(tl, e) {
+  const L = tl.laneAt.get(e.th);
+  if (!L || tl.group !== "thread") return null;
+  const span = spanOf(L.lane, e);
+  if (span) {
+    const t = span.seq0 === e.seq ? span.t0 : span.t1 ?? span.t0;
+    const x = Math.min(Math.max(tl.x(t), tl.x(span.t0) + 2), tl.x(span.t1 ?? tl.liveEnd(L.lane)) - 2);
+    const y = span.row === 0 ? L.y + L.cy : L.y + PAD + ROW0 + (span.row - 1) * HOLD + HOLD / 2;
+    return { x: Number.isFinite(x) ? x : tl.x(t), y };
+  }
+  return { x: tl.x(e.t) + (L.dense ? 0 : (e._d || 0) * STAGGER), y: L.y + L.cy };
+}
+
+// spanOf finds the span an event opened or closed, if it is not an instant.
+export function spanOf(lane, e) {
+  if (lane.marks.length && e._d !== undefined) return null;
+  for (const row of lane.rows) {
+    let i = firstEndingAt(row, e.t) - 1;
+    if (i < 0) i = 0;
+    for (; i < row.length && row[i].t0 <= e.t; i++) {
+      if (row[i].seq0 === e.seq || row[i].seq1 === e.seq) return row[i];
+    }
+  }
+  return null;
+}
+
+// pick finds what is drawn at a canvas point: an event, a span, a
+// segment, or nothing.
+export function pick(tl, px, py) {
+  const y = py + tl.scroll.scrollTop;
+  const L = tl.layout.find((l) => y >= l.y && y < l.y + l.h);
+  if (!L) return null;
+  const lane = L.lane;
+  const ly = y - L.y;
+  const t = tl.tAt(px);
+  const tol = 3 / tl.k;
+  if (tl.showCPU && lane.cpu.length && ly >= L.h - PAD - CPU - 1) {
+    const seg = barAt(lane.cpu, t, tol);
+    if (seg) return { L, cpu: seg };
+  }
+  if (lane.kind === "os") {
+    const seg = barAt(lane.segs, t, tol);
+    return seg ? { L, seg } : { L };
+  }
+  for (const f of lane.flags) {
+    if (Math.abs(tl.x(f.t) - px) <= 6) return { L, e: f };
+  }
+  if (ly < PAD + ROW0 + 1) {
+    const e = pickMark(tl, L, px);
+    if (e) return { L, e };
+    const s = barAt(lane.rows[0], t, tol, tl.liveEnd(lane));
+    if (s) return { L, span: s };
+    return { L };
+  }
+  const r = Math.floor((ly - PAD - ROW0) / HOLD) + 1;
+  if (r >= 1 && r < lane.rows.length) {
+    const s = barAt(lane.rows[r], t, tol, tl.liveEnd(lane));
+    if (s) return { L, span: s };
+  }
+  return { L };
+}
+
+function pickMark(tl, L, px) {
+  const marks = L.lane.marks;
+  if (!marks.length) return null;
+  let best = null;
+  let bd = 7;
+  if (L.dense) {
+    const i = firstAt(marks, tl.tAt(px));
+    for (const j of [i - 1, i]) {
+      if (j < 0 || j >= marks.length) continue;
+      const d = Math.abs(tl.x(marks[j].t) - px);
+      if (d < bd) {
+        bd = d;
+        best = marks[j];
+      }
+    }
+    return best;
+  }
+  const end = tl.tAt(px + 8);
+  for (let i = firstAt(marks, tl.tAt(px - 64)); i < marks.length && marks[i].t <= end; i++) {
+    const d = Math.abs(tl.x(marks[i].t) + marks[i]._d * STAGGER - px);
+    if (d < bd) {
+      bd = d;
+      best = marks[i];
+    }
+  }
+  return best;
+}
+
+export function barAt(row, t, tol, liveEnd = Infinity) {
+  const i = firstEndingAt(row, t - tol);
+  for (let j = i; j < row.length && row[j].t0 <= t + tol; j++) {
+    const s = row[j];
+    const end = s.t1 === null ? liveEnd : s.t1;
+    if (s.t0 - tol <= t && t <= end + tol) return s;
+  }
+  return null;
+}
+
+
+// showTip shows the tooltip of a pick by the pointer, or hides it.
+export function showTip(tl, hit, clientX, clientY) {
+  const lines = tipLines(tl.trace, hit);
+  if (!lines) {
+    hideTip(tl);
+    return;
+  }
+  const tip = tl.tip;
+  tip.textContent = "";
+  lines.forEach((text, i) => {
+    const div = document.createElement("div");
+    if (i === 0) div.className = "tip-title";
+    div.textContent = text;
+    tip.appendChild(div);
+  });
+  tip.hidden = false;
+  const box = tl.root.getBoundingClientRect();
+  const tw = tip.offsetWidth;
+  const thh = tip.offsetHeight;
+  let left = clientX - box.left + 14;
+  let top = clientY - box.top + 16;
+  if (left + tw > box.width - 4) left = Math.max(4, clientX - box.left - tw - 14);
+  if (top + thh > box.height + 40) top = Math.max(4, clientY - box.top - thh - 12);
+  tip.style.left = `${left}px`;
+  tip.style.top = `${top}px`;
+}
+
+export function hideTip(tl) {
+  if (tl.tip) tl.tip.hidden = true;
+}

@@ -1,0 +1,106 @@
+// What the timeline says in words: bar labels, lane states, and the
+// sentences of its tooltips. Pure functions of the model, no DOM.
+
+import { fmtTime, fmtValue, describe } from "../format.js";
+import { liveEnd } from "./layout.js";
+
+// SPAN_LABEL writes the label drawn on a span's bar.
+export const SPAN_LABEL = {
+  wait: (s) => `wait for ${s.obj}`,
+  join: (s) => `join ${s.obj}`,
+  send: (s) => `send → ${s.obj}`,
+  recv: (s) => `recv ← ${s.obj}`,
+  sleep: () => "sleep",
+  work: () => "work",
+  hold: (s) => s.obj,
+};
+
+// spanSentence says what a thread does during a span.
+export function spanSentence(s, name) {
+  switch (s.kind) {
+    case "wait": return `${name} waits for lock ${s.obj}`;
+    case "hold": return `${name} holds lock ${s.obj}`;
+    case "join": return `${name} waits for ${s.obj} to finish (join)`;
+    case "send": return `${name} is blocked sending ${fmtValue(s.v)} on ${s.obj}`;
+    case "recv": return `${name} is blocked receiving on ${s.obj}`;
+    case "sleep": return `${name} sleeps${s.v !== undefined ? ` ${s.v} ms` : ""}`;
+    case "work": return `${name} works${s.v !== undefined ? ` ${s.v} µs` : ""} on the CPU`;
+  }
+  return `${name}: ${s.kind}`;
+}
+
+// threadName is a thread's name, or its number if it has none yet.
+export function threadName(trace, id) {
+  return trace.threads.get(id)?.name ?? `thread ${id}`;
+}
+
+// laneWords says a lane's state in a few words, under its name: a
+// thread's state and problems, or the threads an OS thread ran.
+export function laneWords(trace, l) {
+  if (l.kind === "os") {
+    const names = [];
+    const seen = new Set();
+    for (const s of l.segs) {
+      if (seen.has(s.th)) continue;
+      seen.add(s.th);
+      names.push(trace.threads.get(s.th)?.name ?? `#${s.th}`);
+      if (names.length > 3) break;
+    }
+    return names.length > 3 ? `${names.slice(0, 3).join(", ")}…` : names.join(", ");
+  }
+  const bits = [];
+  if (l.deadlocked) bits.push("⟳ deadlocked");
+  else if (l.state === "cutoff") bits.push("✂ cut off");
+  else if (l.state === "panicked") bits.push("! panicked");
+  else if (l.state === "ended") bits.push("ended");
+  else if (l.state === "blocked") bits.push("blocked");
+  else if (l.state === "running" || l.state === "new") bits.push(trace.running ? "running" : l.state === "new" ? "not started" : "running");
+  else bits.push(l.state);
+  if (l.flags.some((e) => e.k === "check")) bits.push("✗ check");
+  if (trace.mode === "green" && l.tids.size > 1) bits.push(`${l.tids.size} OS thr.`);
+  return bits.join(" · ");
+}
+
+// barText is the label of a bar: a span's, or a segment's thread or CPU.
+export function barText(trace, s, style) {
+  switch (style) {
+    case "seg": return trace.threads.get(s.th)?.name ?? `#${s.th}`;
+    case "cpu": return `cpu ${s.cpu}`;
+  }
+  return (SPAN_LABEL[s.kind] || ((x) => x.kind))(s);
+}
+
+// tipLines are the lines of the tooltip of what is under the pointer
+// (a pick from hit.js), the first its title; null if nothing is.
+export function tipLines(trace, hit) {
+  if (!hit) return null;
+  if (hit.e) {
+    const e = hit.e;
+    const out = [`${threadName(trace, e.th)} ${describe(e)}`];
+    const where = [`at ${fmtTime(e.t)}`, `seq ${e.seq}`];
+    if (e.line) where.push(`line ${e.line}`);
+    out.push(where.join(" · "));
+    if (e.tid !== undefined) out.push(`OS thread ${e.tid}${e.cpu !== undefined ? `, CPU ${e.cpu}` : ""}`);
+    if (e.line) out.push("Click to show its line in the script");
+    return out;
+  }
+  if (hit.span) {
+    const s = hit.span;
+    const end = s.t1 === null ? liveEnd(trace, hit.L.lane) : s.t1;
+    const out = [spanSentence(s, threadName(trace, s.th))];
+    out.push(`for ${fmtTime(end - s.t0)}, from ${fmtTime(s.t0)} to ${fmtTime(end)}${s.t1 === null ? " (still open)" : ""}`);
+    if (s.unfinished) out.push("never finished: the thread was cut off here");
+    if (s.cycle) out.push("part of the deadlock's wait-for cycle");
+    if (s.line) out.push(`line ${s.line}`);
+    return out;
+  }
+  if (hit.seg) {
+    const s = hit.seg;
+    return [`${threadName(trace, s.th)} ran on ${hit.L.lane.name}`, `${s.n} events from ${fmtTime(s.t0)} to ${fmtTime(s.t1)}`];
+  }
+  if (hit.cpu) {
+    const s = hit.cpu;
+    return [`on CPU ${s.cpu}`, `${s.n} events from ${fmtTime(s.t0)} to ${fmtTime(s.t1)}`];
+  }
+  return null;
+}
