@@ -26,6 +26,33 @@ func WriteChrome(w io.Writer, res *Result) error {
 	bw.Write(AppendJSONString(nil, string(res.Status)))
 	bw.WriteString(`},"traceEvents":[`)
 	c.raw(`{"name":"process_name","ph":"M","pid":1,"tid":0,"args":{"name":` + quote("interleave: "+res.Scenario) + `}}`)
+	f := chromeFold{
+		c:        &c,
+		names:    c.threadNames(res),
+		pending:  map[int]openSpan{},
+		holds:    map[string]Event{},
+		lastFree: map[string]Event{},
+		spawnOf:  map[int]Event{},
+		endOf:    map[int]Event{},
+		joining:  map[int]int{},
+		sentQ:    map[string][]Event{},
+		holdIDs:  map[string]int{},
+	}
+	for _, e := range res.Events {
+		f.span(e)
+		f.event(e)
+	}
+	f.closeOpen(lastT(res))
+	bw.WriteString("]}\n")
+	if c.err != nil {
+		return c.err
+	}
+	return bw.Flush()
+}
+
+// threadNames writes a named, sorted track per thread, the ones the result
+// lists and the ones only a spawn event names, and returns the names.
+func (c *chromeWriter) threadNames(res *Result) map[int]string {
 	names := map[int]string{0: "main"}
 	for _, t := range res.Threads {
 		names[t.ID] = t.Name
@@ -36,136 +63,157 @@ func WriteChrome(w io.Writer, res *Result) error {
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(names)) {
-		name := names[id]
-		c.raw(fmt.Sprintf(`{"name":"thread_name","ph":"M","pid":1,"tid":%d,"args":{"name":%s}}`, id, quote(name)))
+		c.raw(fmt.Sprintf(`{"name":"thread_name","ph":"M","pid":1,"tid":%d,"args":{"name":%s}}`, id, quote(names[id])))
 		c.raw(fmt.Sprintf(`{"name":"thread_sort_index","ph":"M","pid":1,"tid":%d,"args":{"sort_index":%d}}`, id, id))
 	}
+	return names
+}
 
-	type open struct {
-		e    Event
-		name string
-	}
-	var (
-		pending  = map[int]open{}       // thread -> an open wait, sleep or work
-		holds    = map[string]Event{}   // mutex -> acquired event
-		lastFree = map[string]Event{}   // mutex -> last unlock
-		spawnOf  = map[int]Event{}      // child -> its spawn
-		endOf    = map[int]Event{}      // thread -> its end
-		joining  = map[int]int{}        // joiner -> the thread id it joins
-		sentQ    = map[string][]Event{} // channel -> sends not yet received
-		flowID   = 0
-		asyncID  = 0
-		holdIDs  = map[string]int{}
-		begins   = map[Kind]string{Lock: "wait for lock", Join: "join", Send: "send", Recv: "recv", Sleep: "sleep", Work: "work"}
-		ends     = map[Kind]Kind{Acquired: Lock, Joined: Join, Sent: Send, Received: Recv, Wake: Sleep, Worked: Work}
-	)
-	flow := func(from, to Event, name string) {
-		flowID++
-		c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"s","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), flowID, from.Th, us(from.T)))
-		c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"f","bp":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), flowID, to.Th, us(to.T)))
-	}
-	point := func(e Event, name string) {
-		// A zero-length slice rather than an instant, so flows can bind to it.
-		c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":0,"args":%s}`,
-			quote(name), quote(e.K.String()), e.Th, us(e.T), args(e)))
-	}
-	for _, e := range res.Events {
-		if name, ok := begins[e.K]; ok {
-			label := name
-			if e.Obj != "" {
-				label += " " + e.Obj
-			}
-			pending[e.Th] = open{e: e, name: label}
+// openSpan is a wait, sleep or work that has begun and not yet ended.
+type openSpan struct {
+	e    Event
+	name string
+}
+
+// chromeSpanBegins and chromeSpanEnds pair the events that bound a span.
+var (
+	chromeSpanBegins = map[Kind]string{Lock: "wait for lock", Join: "join", Send: "send", Recv: "recv", Sleep: "sleep", Work: "work"}
+	chromeSpanEnds   = map[Kind]Kind{Acquired: Lock, Joined: Join, Sent: Send, Received: Recv, Wake: Sleep, Worked: Work}
+)
+
+// chromeFold folds the events, in order, into slices, holds and arrows.
+type chromeFold struct {
+	c        *chromeWriter
+	names    map[int]string     // thread id -> name
+	pending  map[int]openSpan   // thread -> an open wait, sleep or work
+	holds    map[string]Event   // mutex -> acquired event
+	lastFree map[string]Event   // mutex -> last unlock
+	spawnOf  map[int]Event      // child -> its spawn
+	endOf    map[int]Event      // thread -> its end
+	joining  map[int]int        // joiner -> the thread id it joins
+	sentQ    map[string][]Event // channel -> sends not yet received
+	flowID   int
+	asyncID  int
+	holdIDs  map[string]int
+}
+
+// span opens or closes the complete slice e begins or ends.
+func (f *chromeFold) span(e Event) {
+	if name, ok := chromeSpanBegins[e.K]; ok {
+		label := name
+		if e.Obj != "" {
+			label += " " + e.Obj
 		}
-		if req, ok := ends[e.K]; ok {
-			if o, ok := pending[e.Th]; ok && o.e.K == req {
-				c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":%s}`,
-					quote(o.name), quote(req.String()), e.Th, us(o.e.T), us(e.T-o.e.T), args(e)))
-				delete(pending, e.Th)
-			}
-		}
-		switch e.K {
-		case Spawn:
-			point(e, "spawn "+e.Obj)
-			if e.V.Kind == VInt {
-				spawnOf[int(e.V.Int)] = e
-			}
-		case Start:
-			point(e, "start")
-			if s, ok := spawnOf[e.Th]; ok {
-				flow(s, e, "spawn")
-			}
-		case End, Panic, Cutoff:
-			point(e, e.K.String())
-			endOf[e.Th] = e
-		case Join:
-			if id, ok := joinTarget(e, names); ok {
-				joining[e.Th] = id
-			}
-		case Joined:
-			point(e, "joined "+e.Obj)
-			if id, ok := joining[e.Th]; ok {
-				if end, ok := endOf[id]; ok {
-					flow(end, e, "join")
-				}
-				delete(joining, e.Th)
-			}
-		case Acquired:
-			point(e, "acquired "+e.Obj)
-			if u, ok := lastFree[e.Obj]; ok && u.Th != e.Th {
-				flow(u, e, "handoff "+e.Obj)
-			}
-			holds[e.Obj] = e
-			asyncID++
-			holdIDs[e.Obj] = asyncID
-			c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"b","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+e.Obj), asyncID, e.Th, us(e.T)))
-		case TryLock:
-			if e.V.Kind == VBool && e.V.Int != 0 {
-				holds[e.Obj] = e
-				asyncID++
-				holdIDs[e.Obj] = asyncID
-				c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"b","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+e.Obj), asyncID, e.Th, us(e.T)))
-			}
-			c.instant(e)
-		case Unlock:
-			point(e, "unlock "+e.Obj)
-			if _, ok := holds[e.Obj]; ok {
-				c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+e.Obj), holdIDs[e.Obj], e.Th, us(e.T)))
-				delete(holds, e.Obj)
-			}
-			lastFree[e.Obj] = e
-		case Sent:
-			point(e, "sent "+e.Obj)
-			sentQ[e.Obj] = append(sentQ[e.Obj], e)
-		case Received:
-			point(e, "received "+e.Obj)
-			if q := sentQ[e.Obj]; len(q) > 0 {
-				flow(q[0], e, "message "+e.Obj)
-				sentQ[e.Obj] = q[1:]
-			}
-		case Get, Set, Add, Cas, Swap, Print, Check, Close, Yield:
-			c.instant(e)
+		f.pending[e.Th] = openSpan{e: e, name: label}
+	}
+	if req, ok := chromeSpanEnds[e.K]; ok {
+		if o, ok := f.pending[e.Th]; ok && o.e.K == req {
+			f.c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":%s}`,
+				quote(o.name), quote(req.String()), e.Th, us(o.e.T), us(e.T-o.e.T), args(e)))
+			delete(f.pending, e.Th)
 		}
 	}
-	// Close what the run left open (a deadlock, a cut-off thread).
-	for _, th := range slices.Sorted(maps.Keys(pending)) {
-		o := pending[th]
+}
+
+// event writes e's point and the arrows it finishes.
+func (f *chromeFold) event(e Event) {
+	switch e.K {
+	case Spawn:
+		f.point(e, "spawn "+e.Obj)
+		if e.V.Kind == VInt {
+			f.spawnOf[int(e.V.Int)] = e
+		}
+	case Start:
+		f.point(e, "start")
+		if s, ok := f.spawnOf[e.Th]; ok {
+			f.flow(s, e, "spawn")
+		}
+	case End, Panic, Cutoff:
+		f.point(e, e.K.String())
+		f.endOf[e.Th] = e
+	case Join:
+		if id, ok := joinTarget(e, f.names); ok {
+			f.joining[e.Th] = id
+		}
+	case Joined:
+		f.point(e, "joined "+e.Obj)
+		if id, ok := f.joining[e.Th]; ok {
+			if end, ok := f.endOf[id]; ok {
+				f.flow(end, e, "join")
+			}
+			delete(f.joining, e.Th)
+		}
+	case Acquired:
+		f.point(e, "acquired "+e.Obj)
+		if u, ok := f.lastFree[e.Obj]; ok && u.Th != e.Th {
+			f.flow(u, e, "handoff "+e.Obj)
+		}
+		f.hold(e)
+	case TryLock:
+		if e.V.Kind == VBool && e.V.Int != 0 {
+			f.hold(e)
+		}
+		f.c.instant(e)
+	case Unlock:
+		f.point(e, "unlock "+e.Obj)
+		if _, ok := f.holds[e.Obj]; ok {
+			f.release(e.Obj, e.Th, e.T)
+		}
+		f.lastFree[e.Obj] = e
+	case Sent:
+		f.point(e, "sent "+e.Obj)
+		f.sentQ[e.Obj] = append(f.sentQ[e.Obj], e)
+	case Received:
+		f.point(e, "received "+e.Obj)
+		if q := f.sentQ[e.Obj]; len(q) > 0 {
+			f.flow(q[0], e, "message "+e.Obj)
+			f.sentQ[e.Obj] = q[1:]
+		}
+	case Get, Set, Add, Cas, Swap, Print, Check, Close, Yield:
+		f.c.instant(e)
+	}
+}
+
+// closeOpen ends what the run left open (a deadlock, a cut-off thread).
+func (f *chromeFold) closeOpen(last int64) {
+	for _, th := range slices.Sorted(maps.Keys(f.pending)) {
+		o := f.pending[th]
 		end := o.e.T
-		if e, ok := endOf[th]; ok {
+		if e, ok := f.endOf[th]; ok {
 			end = e.T
 		}
-		c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":{"unfinished":true}}`,
+		f.c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":{"unfinished":true}}`,
 			quote(o.name), quote(o.e.K.String()), th, us(o.e.T), us(end-o.e.T)))
 	}
-	for _, obj := range slices.Sorted(maps.Keys(holds)) {
-		e := holds[obj]
-		c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+obj), holdIDs[obj], e.Th, us(lastT(res))))
+	for _, obj := range slices.Sorted(maps.Keys(f.holds)) {
+		f.release(obj, f.holds[obj].Th, last)
 	}
-	bw.WriteString("]}\n")
-	if c.err != nil {
-		return c.err
-	}
-	return bw.Flush()
+}
+
+func (f *chromeFold) flow(from, to Event, name string) {
+	f.flowID++
+	f.c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"s","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), f.flowID, from.Th, us(from.T)))
+	f.c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"f","bp":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), f.flowID, to.Th, us(to.T)))
+}
+
+// point is a zero-length slice rather than an instant, so flows can bind to it.
+func (f *chromeFold) point(e Event, name string) {
+	f.c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":0,"args":%s}`,
+		quote(name), quote(e.K.String()), e.Th, us(e.T), args(e)))
+}
+
+// hold begins the async slice of e's mutex being held.
+func (f *chromeFold) hold(e Event) {
+	f.holds[e.Obj] = e
+	f.asyncID++
+	f.holdIDs[e.Obj] = f.asyncID
+	f.c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"b","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+e.Obj), f.asyncID, e.Th, us(e.T)))
+}
+
+// release ends the async slice of obj being held.
+func (f *chromeFold) release(obj string, th int, t int64) {
+	f.c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+obj), f.holdIDs[obj], th, us(t)))
+	delete(f.holds, obj)
 }
 
 // joinTarget is the id of the thread a join waits for: its value, or for

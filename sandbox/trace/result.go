@@ -142,12 +142,12 @@ type Wait struct {
 
 // Thread describes one scenario thread at the end of a run.
 type Thread struct {
-	ID     int    `json:"id"`
-	Name   string `json:"name"`
-	Parent int    `json:"parent"`
+	ID     int         `json:"id"`
+	Name   string      `json:"name"`
+	Parent int         `json:"parent"`
 	State  ThreadState `json:"state"`
-	Panic  string `json:"panic,omitempty"`
-	Events int    `json:"events"`
+	Panic  string      `json:"panic,omitempty"`
+	Events int         `json:"events"`
 }
 
 // ThreadState is how a thread stood when its run ended.
