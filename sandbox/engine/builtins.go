@@ -203,6 +203,14 @@ func noArgs(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) e
 	return wrapArg(starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0))
 }
 
+// beginNoArgs is begin for a builtin that takes no arguments.
+func beginNoArgs(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (*thread, error) {
+	if err := noArgs(b, args, kwargs); err != nil {
+		return nil, err
+	}
+	return begin(th)
+}
+
 // sleep(ms)
 func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	ms, err := numArg(b, args, kwargs, "ms")

@@ -41,10 +41,7 @@ func newMutex(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 }
 
 func (m *mutexObj) doLock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(b, args, kwargs); err != nil {
-		return nil, err
-	}
-	t, err := begin(th)
+	t, err := beginNoArgs(th, b, args, kwargs)
 	if err != nil {
 		return nil, err
 	}
@@ -66,10 +63,7 @@ func (m *mutexObj) doLock(th *starlark.Thread, b *starlark.Builtin, args starlar
 }
 
 func (m *mutexObj) doUnlock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(b, args, kwargs); err != nil {
-		return nil, err
-	}
-	t, err := begin(th)
+	t, err := beginNoArgs(th, b, args, kwargs)
 	if err != nil {
 		return nil, err
 	}
@@ -96,10 +90,7 @@ func (m *mutexObj) doUnlock(th *starlark.Thread, b *starlark.Builtin, args starl
 }
 
 func (m *mutexObj) doTryLock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(b, args, kwargs); err != nil {
-		return nil, err
-	}
-	t, err := begin(th)
+	t, err := beginNoArgs(th, b, args, kwargs)
 	if err != nil {
 		return nil, err
 	}

@@ -337,10 +337,7 @@ func (h *handle) Attr(name string) (starlark.Value, error) {
 }
 
 func (h *handle) doJoin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(b, args, kwargs); err != nil {
-		return nil, err
-	}
-	t, err := begin(th)
+	t, err := beginNoArgs(th, b, args, kwargs)
 	if err != nil {
 		return nil, err
 	}
