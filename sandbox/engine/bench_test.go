@@ -17,7 +17,7 @@ func benchLoop(b *testing.B, mode trace.Mode, opt runOptions, setup, body string
 	b.ReportAllocs()
 	b.ResetTimer()
 	res := runWith(context.Background(), Request{Source: src, Mode: mode, Params: map[string]any{"n": b.N},
-		Limits: Limits{Events: 1 << 30, Steps: 1 << 40}}, func([]trace.Event) {}, opt)
+		Limits: Limits{Events: 1 << 30, Steps: 1 << 40}}, opt, func([]trace.Event) {})
 	b.StopTimer()
 	if res.Status != trace.StatusOK {
 		b.Fatalf("Run = %v (%s)", res.Status, res.Message)

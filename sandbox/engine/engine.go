@@ -104,10 +104,10 @@ type run struct {
 // called from a single goroutine at a time with batches of events in
 // sequence order; the batch is reused after emit returns.
 func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trace.Result {
-	return runWith(ctx, req, emit, runOptions{})
+	return runWith(ctx, req, runOptions{}, emit)
 }
 
-func runWith(ctx context.Context, req Request, emit func(batch []trace.Event), opt runOptions) *trace.Result {
+func runWith(ctx context.Context, req Request, opt runOptions, emit func(batch []trace.Event)) *trace.Result {
 	wallStart, cpuStart := time.Now(), processCPUTime()
 	r := &run{req: req, mode: req.Mode, done: make(chan struct{}), noRecord: opt.noRecord}
 	if r.mode == "" {
