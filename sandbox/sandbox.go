@@ -12,11 +12,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -186,6 +184,7 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	sum.res.Stats.WallNs = time.Since(start).Nanoseconds()
 	sum.res.Stats.CPUNs = c.cpuTime().Nanoseconds() // for runs that end without the child's own result
 
+	facts := causeFacts{lim: r.box.Limits(), timeout: r.timeout, waitErr: waitErr}
 	switch {
 	case sum.final != nil:
 		res := sum.final
@@ -193,24 +192,19 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 		sum.an.Finish(res)
 		return res, nil
 	case errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
-		return sum.fail(trace.StatusTimeout, fmt.Sprintf("The run was stopped by the wall-clock limit of %s.", r.timeout)), nil
+		return sum.failWith(causeTimeout, facts), nil
 	case ctx.Err() != nil:
-		return sum.fail(trace.StatusStopped, "The run was stopped."), nil
-	case strings.Contains(stderr.String(), "stack exceeds") || strings.Contains(stderr.String(), "stack overflow"):
-		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run's recursion went too deep: it went over the stack limit of %d MiB.", r.box.Limits().StackBytes()>>20)), nil
-	case box.Cause() == "memory" || strings.Contains(stderr.String(), "out of memory") || strings.Contains(stderr.String(), "cannot allocate memory"):
-		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the memory limit of %d MiB.", r.box.Limits().MemoryBytes>>20)), nil
-	case box.Cause() == "threads" || strings.Contains(stderr.String(), "failed to create new OS thread"):
-		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the limit of %d OS threads.", r.box.Limits().Threads)), nil
-	case signaled(waitErr, syscall.SIGXCPU) || (signaled(waitErr, syscall.SIGKILL) && c.cpuTime() >= time.Duration(r.box.Limits().CPUSeconds)*time.Second && r.box.Limits().CPUSeconds > 0):
-		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the CPU time limit of %d s.", r.box.Limits().CPUSeconds)), nil
-	case readErr != nil:
-		return sum.fail(trace.StatusError, "The run's process sent a corrupt event stream and was stopped."),
-			fmt.Errorf("read child events: %w (stderr: %s)", readErr, stderr.String())
-	default:
-		return sum.fail(trace.StatusError, "The run's process died: "+exitCause(waitErr)+"."),
-			fmt.Errorf("child died: %v (stderr: %s)", waitErr, stderr.String())
+		return sum.failWith(causeStopped, facts), nil
 	}
+	why := childDeath(stderr.String(), box.Cause(), waitErr, readErr, c.cpuTime(), facts.lim)
+	res := sum.failWith(why, facts)
+	switch why {
+	case causeCorrupt:
+		return res, fmt.Errorf("read child events: %w (stderr: %s)", readErr, stderr.String())
+	case causeDied:
+		return res, fmt.Errorf("child died: %v (stderr: %s)", waitErr, stderr.String())
+	}
+	return res, nil
 }
 
 // read decodes frames until the child closes the pipe.
@@ -293,34 +287,6 @@ func firstInvalidUTF8(s string) (line, col int, found bool) {
 // runSeq numbers runs so that concurrent runs never share a cgroup name.
 var runSeq atomic.Int64
 
-func signaled(err error, sig syscall.Signal) bool {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return ws.Signal() == sig
-		}
-	}
-	return false
-}
-
-func exitCause(err error) string {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			sig := ws.Signal()
-			if sig == syscall.SIGKILL {
-				return "it was killed (SIGKILL), most likely for using too much memory"
-			}
-			return "it was killed by signal " + sig.String()
-		}
-		return fmt.Sprintf("it exited with code %d", ee.ExitCode())
-	}
-	if err == nil {
-		return "it exited without reporting a result"
-	}
-	return err.Error()
-}
-
 // summary follows the events of a run so that a run which ends without
 // the child's own result (timeout, stop, crash) still reports its threads
 // and counts. It also feeds the analysis, which sees the child's whole
@@ -367,6 +333,11 @@ func (s *summary) observe(evs []trace.Event) {
 			}
 		}
 	}
+}
+
+// failWith is the result of a run that ended for the reason why.
+func (s *summary) failWith(why cause, f causeFacts) *trace.Result {
+	return s.fail(why.status(), why.sentence(f))
 }
 
 func (s *summary) fail(status trace.Status, msg string) *trace.Result {
