@@ -34,6 +34,12 @@ func main() {
 }
 
 func dispatch(args []string) int {
+	// Before anything starts a child: no descriptor the server was given
+	// may pass on to one.
+	if _, err := closeInherited(); err != nil {
+		fmt.Fprintf(os.Stderr, "interleave: %v\n", err)
+		return 1
+	}
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]

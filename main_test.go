@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"interleave/sandbox"
 	"interleave/sandbox/sandboxtest"
 	"interleave/sandbox/trace"
 )
@@ -193,4 +196,162 @@ func TestServeSIGTERM(t *testing.T) {
 	if n := sandboxtest.Children(t, exe); n != 0 {
 		t.Errorf("%d sandbox children alive after the server exited, want 0", n)
 	}
+}
+
+// TestServeInheritedDescriptor starts the real server holding a file it
+// was given as descriptor 9 (as a shell's 9</secret would), runs a script,
+// and checks that the server marked the descriptor close-on-exec and that
+// no sandbox child holds the file.
+func TestServeInheritedDescriptor(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("root only"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	addr := freeAddr(t)
+	cmd := exec.Command(exe, "serve", "-addr", addr, "-db", "")
+	// Descriptor 9, above those the children are handed (stdio and the
+	// event pipe, 3), which would replace it.
+	cmd.ExtraFiles = []*os.File{6: f}
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	conn := dialServer(t, addr, &logs)
+	info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/9", cmd.Process.Pid))
+	if err != nil {
+		t.Fatalf("read the server's fdinfo of descriptor 9: %v", err)
+	}
+	if flags := fdFlags(t, info); flags&syscall.O_CLOEXEC == 0 {
+		t.Errorf("the server's inherited descriptor 9 has flags %o, want O_CLOEXEC set", flags)
+	}
+	src, _ := json.Marshal("def main():\n    while True:\n        sleep(5)\n")
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"run","source":`+string(src)+`}`)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(`"type":"events"`)) {
+			break
+		}
+	}
+	kids := descendants(t, cmd.Process.Pid)
+	if len(kids) == 0 {
+		t.Fatal("the server has no children while a run is going, want its sandbox child")
+	}
+	read := 0
+	for _, pid := range kids {
+		// A child caught between fork and exec still holds everything;
+		// only one that has become the sandbox child is judged.
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !bytes.Contains(cmdline, []byte(sandbox.ChildArg)) {
+			continue
+		}
+		fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		if err != nil {
+			continue // gone, or not ours to read
+		}
+		read++
+		for _, fd := range fds {
+			if target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); target == secret {
+				t.Errorf("child %d holds the server's inherited file as descriptor %s", pid, fd.Name())
+			}
+		}
+	}
+	if read == 0 {
+		t.Logf("no child's descriptors could be read (%d children); only the server's flags were checked", len(kids))
+	}
+}
+
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// dialServer opens a WebSocket to a server that is starting up.
+func dialServer(t *testing.T, addr string, logs *bytes.Buffer) *websocket.Conn {
+	t.Helper()
+	for i := 0; ; i++ {
+		c, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+		if err == nil {
+			resp.Body.Close()
+			t.Cleanup(func() { c.Close() })
+			return c
+		}
+		if i > 400 {
+			t.Fatalf("server did not come up: %v\n%s", err, logs.String())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// fdFlags reads the octal flags line of a /proc/PID/fdinfo file.
+func fdFlags(t *testing.T, info []byte) int {
+	t.Helper()
+	for line := range strings.Lines(string(info)) {
+		if v, ok := strings.CutPrefix(line, "flags:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 8, 64)
+			if err != nil {
+				t.Fatalf("fdinfo flags %q: %v", v, err)
+			}
+			return int(n)
+		}
+	}
+	t.Fatalf("no flags in fdinfo:\n%s", info)
+	return 0
+}
+
+// descendants lists the processes below pid.
+func descendants(t *testing.T, pid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := map[int]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name, which is in parentheses
+		// and may hold spaces: state, then the parent's pid.
+		rest := st[bytes.LastIndexByte(st, ')')+1:]
+		if f := strings.Fields(string(rest)); len(f) > 1 {
+			parent[p], _ = strconv.Atoi(f[1])
+		}
+	}
+	var out []int
+	for p := range parent {
+		for q := parent[p]; q > 1; q = parent[q] {
+			if q == pid {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
 }

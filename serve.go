@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"interleave/sandbox"
 	"interleave/server"
 	"interleave/server/store"
@@ -85,10 +87,12 @@ func serve(args []string) int {
 	perClient := fs.Int("per-client-runs", envInt("INTERLEAVE_PER_CLIENT_RUNS", 1), "runs one client address may have at once; raise it when a class shares one NAT address (env INTERLEAVE_PER_CLIENT_RUNS)")
 	runRate := fs.Int("run-rate", envInt("INTERLEAVE_RUN_RATE", 60), "runs per minute per client address, 0 for no limit (env INTERLEAVE_RUN_RATE)")
 	trustProxy := fs.Bool("trust-proxy", envOr("INTERLEAVE_TRUST_PROXY", "") == "true", "take client addresses from X-Forwarded-For; only behind a proxy you run (env INTERLEAVE_TRUST_PROXY=true)")
-	origins := fs.String("origins", envOr("INTERLEAVE_ORIGINS", ""), "extra allowed WebSocket origins, comma-separated, e.g. https://course.example.edu (env INTERLEAVE_ORIGINS)")
+	origins := fs.String("origins", envOr("INTERLEAVE_ORIGINS", ""), "extra allowed origins, comma-separated, e.g. https://course.example.edu; their hosts are also accepted in Host (env INTERLEAVE_ORIGINS)")
 	dbPath := fs.String("db", envOr("INTERLEAVE_DB", filepath.Join("data", "interleave.db")), "SQLite file for shared scripts and runs; empty turns sharing off (env INTERLEAVE_DB)")
 	retention := fs.Duration("retention", envDuration("INTERLEAVE_RETENTION", 30*24*time.Hour), "how long shared runs are kept; shared scripts are kept for good (env INTERLEAVE_RETENTION)")
 	shareRate := fs.Int("share-rate", envInt("INTERLEAVE_SHARE_RATE", 20), "shared scripts and runs per minute per client address, 0 for no limit (env INTERLEAVE_SHARE_RATE)")
+	maxSockets := fs.Int("max-sockets", envInt("INTERLEAVE_MAX_SOCKETS", 0), "WebSockets held at once; 0 derives it from the descriptor limit (env INTERLEAVE_MAX_SOCKETS)")
+	perClientSockets := fs.Int("per-client-sockets", envInt("INTERLEAVE_PER_CLIENT_SOCKETS", 0), "WebSockets one client address may hold; 0 for a quarter of -max-sockets, at most 256 (env INTERLEAVE_PER_CLIENT_SOCKETS)")
 	sb := sandboxFlags(fs)
 	cf := catalogueFlagsOf(fs)
 	cf.maxScript = sb.script
@@ -111,14 +115,16 @@ func serve(args []string) int {
 		scfgStore = st
 	}
 	scfg := server.Config{
-		MaxRuns:         *maxRuns,
-		MaxQueue:        *maxQueue,
-		PerClientRuns:   *perClient,
-		RunsPerMinute:   perMinute(*runRate),
-		TrustProxy:      *trustProxy,
-		Logger:          log,
-		Store:           scfgStore,
-		SharesPerMinute: perMinute(*shareRate),
+		MaxRuns:          *maxRuns,
+		MaxQueue:         *maxQueue,
+		PerClientRuns:    *perClient,
+		RunsPerMinute:    perMinute(*runRate),
+		TrustProxy:       *trustProxy,
+		Logger:           log,
+		Store:            scfgStore,
+		SharesPerMinute:  perMinute(*shareRate),
+		MaxSockets:       *maxSockets,
+		PerClientSockets: *perClientSockets,
 	}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -133,6 +139,14 @@ func serve(args []string) int {
 }
 
 func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.Config, grace, retention time.Duration, cf catalogueFlags) error {
+	if n, err := raiseFileLimit(); err != nil {
+		log.Warn("cannot raise the descriptor limit", "err", err, "limit", n)
+	} else {
+		log.Info("descriptor limit", "limit", n)
+	}
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		scfg.ListenHost = host
+	}
 	cat, err := cf.open()
 	if err != nil {
 		return fmt.Errorf("load scenarios: %w", err)
@@ -182,4 +196,50 @@ func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.
 	}
 	log.Info("interleave stopped cleanly")
 	return nil
+}
+
+// raiseFileLimit raises the soft descriptor limit to the hard one, so that
+// the WebSocket caps derived from it are as high as the system allows, and
+// returns the limit in force. (Go raises it at start already on Linux; this
+// makes it explicit and survives a runtime that does not.)
+func raiseFileLimit() (uint64, error) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Errorf("read the descriptor limit: %w", err)
+	}
+	if lim.Cur >= lim.Max {
+		return lim.Cur, nil
+	}
+	cur := lim.Cur
+	lim.Cur = lim.Max
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return cur, fmt.Errorf("raise the descriptor limit to %d: %w", lim.Max, err)
+	}
+	return lim.Cur, nil
+}
+
+// closeInherited marks every descriptor above stderr close-on-exec. Go
+// opens its own that way, but one inherited from whoever started the
+// server (a shell's 9</secret) is not, and would pass to every sandbox
+// child, which could read it. It returns how many it marked.
+func closeInherited() (int, error) {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0, fmt.Errorf("list inherited descriptors: %w", err)
+	}
+	n := 0
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 2 {
+			continue
+		}
+		// The directory's own descriptor is gone by now: EBADF is expected.
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+			continue
+		}
+		unix.CloseOnExec(fd)
+		n++
+	}
+	return n, nil
 }

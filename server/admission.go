@@ -9,23 +9,30 @@ import (
 // errBusy means the run queue is full: the client should try again later.
 var errBusy = errors.New("run queue is full")
 
+// errClientQueued means the client has as many runs waiting as it may.
+var errClientQueued = errors.New("client has too many runs waiting")
+
 // errShuttingDown means the server is stopping and starts no more runs.
 var errShuttingDown = errors.New("server is shutting down")
 
 // admission decides when a run may start its child: at most slots runs at
 // once, at most perClient of them for one client address, the rest
-// waiting in a FIFO queue of bounded length whose positions are told to
-// the waiting clients as they change. A client whose own run is still
+// waiting in a FIFO queue of bounded length, at most perClientQueue of
+// them for one client address, whose positions are told to the waiting
+// clients as they change. A client whose own run is still
 // going does not hold up the clients behind it: the queue skips it.
 type admission struct {
 	mu        sync.Mutex
 	slots     int
 	perClient int
 	maxQueue  int
-	running   int
-	byClient  map[string]int
-	queue     []*ticket
-	closed    bool
+	// perClientQueue bounds one client's waiting runs, so that one address
+	// cannot fill the whole queue while every other client is told busy.
+	perClientQueue int
+	running        int
+	byClient       map[string]int
+	queue          []*ticket
+	closed         bool
 }
 
 // ticket is one waiting run.
@@ -38,13 +45,14 @@ type ticket struct {
 	notify  func(position int) // tells the client its queue position; must not block
 }
 
-func newAdmission(slots, perClient, maxQueue int) *admission {
-	return &admission{slots: slots, perClient: perClient, maxQueue: maxQueue, byClient: map[string]int{}}
+func newAdmission(slots, perClient, maxQueue, perClientQueue int) *admission {
+	return &admission{slots: slots, perClient: perClient, maxQueue: maxQueue, perClientQueue: perClientQueue, byClient: map[string]int{}}
 }
 
 // acquire waits for a slot for client, calling notify with the queue
 // position whenever it changes (never while a slot is free at once). It
-// returns errBusy without waiting when the queue is full, and ctx's error
+// returns errBusy without waiting when the queue is full, errClientQueued
+// when client has perClientQueue runs waiting already, and ctx's error
 // if ctx ends first. The caller must call release exactly once after a
 // nil error.
 func (a *admission) acquire(ctx context.Context, client string, notify func(position int)) error {
@@ -63,6 +71,10 @@ func (a *admission) acquire(ctx context.Context, client string, notify func(posi
 	if len(a.queue) >= a.maxQueue {
 		a.mu.Unlock()
 		return errBusy
+	}
+	if a.waiting(client) >= a.perClientQueue {
+		a.mu.Unlock()
+		return errClientQueued
 	}
 	t := &ticket{client: client, ready: make(chan struct{}), notify: notify}
 	a.queue = append(a.queue, t)
@@ -125,6 +137,18 @@ func (a *admission) stats() (running, waiting int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.running, len(a.queue)
+}
+
+// waiting counts client's runs in the queue; the queue is short (64 by
+// default), so counting is cheaper than keeping a second map in step.
+func (a *admission) waiting(client string) int {
+	n := 0
+	for _, t := range a.queue {
+		if t.client == client {
+			n++
+		}
+	}
+	return n
 }
 
 func (a *admission) canRun(client string) bool {

@@ -38,7 +38,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestAdmissionQueueOrderAndPositions(t *testing.T) {
-	a := newAdmission(1, 1, 10)
+	a := newAdmission(1, 1, 10, 10)
 	ctx := context.Background()
 	if err := a.acquire(ctx, "first", nil); err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestAdmissionQueueOrderAndPositions(t *testing.T) {
 }
 
 func TestAdmissionBusy(t *testing.T) {
-	a := newAdmission(1, 1, 2)
+	a := newAdmission(1, 1, 2, 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := a.acquire(ctx, "x", nil); err != nil {
@@ -102,7 +102,7 @@ func TestAdmissionBusy(t *testing.T) {
 }
 
 func TestAdmissionOneRunPerClient(t *testing.T) {
-	a := newAdmission(2, 1, 10)
+	a := newAdmission(2, 1, 10, 10)
 	ctx := context.Background()
 	if err := a.acquire(ctx, "same", nil); err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestAdmissionOneRunPerClient(t *testing.T) {
 }
 
 func TestAdmissionCancelWhileWaiting(t *testing.T) {
-	a := newAdmission(1, 1, 10)
+	a := newAdmission(1, 1, 10, 10)
 	if err := a.acquire(context.Background(), "x", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -142,5 +142,30 @@ func TestAdmissionCancelWhileWaiting(t *testing.T) {
 	a.release("x")
 	if r, _ := a.stats(); r != 0 {
 		t.Errorf("running after release = %d, want 0", r)
+	}
+}
+
+// TestAdmissionPerClientQueue: one address cannot fill the whole queue;
+// another address still gets a place in it.
+func TestAdmissionPerClientQueue(t *testing.T) {
+	a := newAdmission(1, 1, 10, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := a.acquire(ctx, "other", nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		go a.acquire(ctx, "greedy", nil)
+	}
+	waitFor(t, "two waiting runs of one client", func() bool { _, w := a.stats(); return w == 2 })
+	if err := a.acquire(ctx, "greedy", nil); !errors.Is(err, errClientQueued) {
+		t.Errorf("acquire(greedy) with 2 of its runs waiting = %v, want errClientQueued", err)
+	}
+	third := make(chan error, 1)
+	go func() { third <- a.acquire(ctx, "third", nil) }()
+	waitFor(t, "another client to wait", func() bool { _, w := a.stats(); return w == 3 })
+	cancel()
+	if err := <-third; !errors.Is(err, context.Canceled) {
+		t.Errorf("acquire(third) = %v after cancel, want it to have waited in the queue", err)
 	}
 }

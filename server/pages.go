@@ -104,6 +104,9 @@ func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.Scenario
 // handleSnippetPath serves /p/{id} (the script in the editor) and
 // /p/{id}.star (the script as text).
 func (s *Server) handleSnippetPath(c echo.Context) error {
+	if err := s.limitViews(c); err != nil {
+		return err
+	}
 	id := c.Param("id")
 	if raw, ok := strings.CutSuffix(id, ".star"); ok {
 		return s.handleRawSnippet(c, raw)
@@ -132,6 +135,9 @@ func (s *Server) handleSnippetPath(c echo.Context) error {
 // handleRunPath serves /r/{id} (the recorded run, replayed on the page),
 // /r/{id}.json and /r/{id}.trace.json.
 func (s *Server) handleRunPath(c echo.Context) error {
+	if err := s.limitViews(c); err != nil {
+		return err
+	}
 	id := c.Param("id")
 	if raw, ok := strings.CutSuffix(id, ".trace.json"); ok {
 		return s.handleRunTrace(c, raw)
@@ -232,8 +238,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 			status = http.StatusRequestEntityTooLarge
 		case errors.Is(err, errRateLimited):
 			status = http.StatusTooManyRequests
-		case errors.Is(err, errSharingOff):
+		case errors.Is(err, errSharingOff), errors.Is(err, errUnavailable):
 			status = http.StatusServiceUnavailable
+		case errors.Is(err, errForbidden):
+			status = http.StatusForbidden
+		case errors.Is(err, errMediaType):
+			status = http.StatusUnsupportedMediaType
+		case errors.Is(err, errSlowBody):
+			status = http.StatusRequestTimeout
 		default:
 			status = http.StatusBadRequest
 		}
@@ -250,6 +262,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 
 func wantsJSON(c echo.Context) bool {
 	r := c.Request()
-	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" ||
+	// A refused WebSocket's client is a script or the page's code, not a
+	// person looking at a page: it gets the sentence as JSON.
+	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/ws" ||
 		strings.Contains(r.Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON)
 }

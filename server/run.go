@@ -44,7 +44,7 @@ func (s *Server) prepare(m clientMessage) (engine.Request, error) {
 	req := engine.Request{Mode: mode, Seed: m.Seed, Schedule: m.Schedule}
 	switch {
 	case m.Mode == "green" && (m.Procs < 0 || m.Procs > maxProcs):
-		return req, requestError("procs must be from 1 to %d, not %d.", maxProcs, m.Procs)
+		return req, requestError("Procs must be from 1 to %d, not %d.", maxProcs, m.Procs)
 	case mode == trace.ModeGreen:
 		req.Procs = m.Procs
 		if req.Procs == 0 {
@@ -136,6 +136,12 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 		log.Info("run refused: queue full", "waiting", waiting)
 		send(mustJSON(map[string]any{"type": "error", "code": "busy",
 			"message": fmt.Sprintf("The server is busy: %d runs are waiting already. Try again in a minute.", waiting)}))
+		return
+	case errors.Is(err, errClientQueued):
+		s.metrics.busy.Inc()
+		log.Info("run refused: client has runs waiting", "max", s.admit.perClientQueue)
+		send(mustJSON(map[string]any{"type": "error", "code": "busy",
+			"message": fmt.Sprintf("Your address has %d runs waiting already, the most one address may have waiting; wait for them to start, or stop one.", s.admit.perClientQueue)}))
 		return
 	case errors.Is(err, errShuttingDown):
 		send(mustJSON(map[string]any{"type": "error", "code": "shutdown", "message": "The server is shutting down; the run did not start."}))

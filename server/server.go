@@ -5,18 +5,15 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"interleave/sandbox/engine"
@@ -45,9 +42,35 @@ type Config struct {
 	Health         map[string]any // extra /healthz fields, such as the sandbox's layers
 	// Store keeps shared scripts and runs; nil turns sharing off.
 	Store *store.Store
-	// SharesPerMinute limits shared scripts and runs per client address;
-	// default 20, Unlimited for none.
+	// SharesPerMinute limits shared scripts and runs per client address,
+	// and trace exports apart; default 20, Unlimited for none.
 	SharesPerMinute int
+	// ViewsPerMinute limits the shared script and run pages and files one
+	// client address may fetch; default 300, Unlimited for none.
+	ViewsPerMinute int
+	// PerClientQueue is how many runs one client address may have waiting
+	// for a slot; default max(4, 2*PerClientRuns).
+	PerClientQueue int
+
+	// ListenHost is the host name the server was told to listen on; it is
+	// accepted in Host headers with the localhost names and the hosts of
+	// AllowedOrigins, so that a rebound DNS name is refused.
+	ListenHost string
+
+	// Timeouts of the HTTP server. ReadTimeout bounds a whole request, body
+	// included; WriteTimeout a plain response (WebSockets keep their own
+	// deadlines); IdleTimeout a keep-alive connection between requests.
+	ReadHeaderTimeout time.Duration // default 10 s
+	ReadTimeout       time.Duration // default 60 s
+	WriteTimeout      time.Duration // default 120 s
+	IdleTimeout       time.Duration // default 60 s
+
+	// MaxSockets is how many WebSockets the server holds at once, and
+	// PerClientSockets how many one client address may hold. Their
+	// defaults are derived from the descriptor limit, keeping a reserve for
+	// plain requests such as /healthz and for the sandbox children.
+	MaxSockets       int
+	PerClientSockets int
 }
 
 // Unlimited is the value of a per-minute rate in Config that sets no
@@ -65,6 +88,9 @@ type Server struct {
 	admit       *admission
 	runRate     *rateLimiter
 	snippetRate *rateLimiter
+	exportRate  *rateLimiter // trace exports of unsaved runs
+	viewRate    *rateLimiter // shared script and run pages and files
+	events      *eventBudget // events held by the uploads being decoded
 	lookupRate  *rateLimiter // misses: unknown ids asked for
 	store       *store.Store
 	sockets     atomic.Int64
@@ -75,32 +101,17 @@ type Server struct {
 	stopRuns context.CancelFunc
 	runs     sync.WaitGroup // run goroutines
 
-	connMu   sync.Mutex
-	draining bool // set by shutdown: no run starts after it
-	conns    map[*conn]struct{}
-	connWG   sync.WaitGroup // WebSocket handlers
+	connMu    sync.Mutex
+	draining  bool // set by shutdown: no run starts after it
+	conns     map[*conn]struct{}
+	held      int            // WebSockets taken, upgraded or about to be
+	socketsBy map[string]int // WebSockets held per client address
+	connWG    sync.WaitGroup // WebSocket handlers
 }
 
 // New builds the application over a catalogue and a runner.
 func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
-	if cfg.MaxRuns <= 0 {
-		cfg.MaxRuns = runtime.NumCPU()
-	}
-	if cfg.MaxScript <= 0 {
-		cfg.MaxScript = scenarios.MaxSource
-	}
-	if cfg.MaxQueue <= 0 {
-		cfg.MaxQueue = 64
-	}
-	if cfg.PerClientRuns <= 0 {
-		cfg.PerClientRuns = 1
-	}
-	if cfg.RunsPerMinute == 0 {
-		cfg.RunsPerMinute = 60
-	}
-	if cfg.SharesPerMinute == 0 {
-		cfg.SharesPerMinute = 20
-	}
+	cfg = withDefaults(cfg)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -109,17 +120,23 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 		catalogue: cat,
 		runner:    runner,
 		log:       cfg.Logger,
-		admit:     newAdmission(cfg.MaxRuns, cfg.PerClientRuns, cfg.MaxQueue),
+		admit:     newAdmission(cfg.MaxRuns, cfg.PerClientRuns, cfg.MaxQueue, cfg.PerClientQueue),
 		conns:     map[*conn]struct{}{},
 		store:     cfg.Store,
 		// Misses (ids that do not exist) are limited, so ids cannot be scanned.
 		lookupRate: newRateLimiter(30, 30),
+		socketsBy:  map[string]int{},
+		events:     &eventBudget{left: uploadBudget},
+	}
+	if cfg.ViewsPerMinute > 0 {
+		s.viewRate = newRateLimiter(cfg.ViewsPerMinute, max(cfg.ViewsPerMinute/3, 5))
 	}
 	if cfg.RunsPerMinute > 0 {
 		s.runRate = newRateLimiter(cfg.RunsPerMinute, max(cfg.RunsPerMinute/4, 5))
 	}
 	if cfg.SharesPerMinute > 0 {
 		s.snippetRate = newRateLimiter(cfg.SharesPerMinute, max(cfg.SharesPerMinute/2, 5))
+		s.exportRate = newRateLimiter(cfg.SharesPerMinute, max(cfg.SharesPerMinute/2, 5))
 	}
 	s.metrics = newMetrics(s)
 	s.baseCtx, s.stopRuns = context.WithCancel(context.Background())
@@ -140,11 +157,12 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 	if cfg.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
+	e.Use(s.limitBody)
 	e.GET("/", s.handleCatalogue)
 	e.GET("/s/:id", s.handleScenario)
 	e.GET("/p/:id", s.handleSnippetPath)
 	e.GET("/r/:id", s.handleRunPath)
-	api := e.Group("/api", middleware.BodyLimit(fmt.Sprintf("%dB", maxRunBody+1024)))
+	api := e.Group("/api", s.guardPost)
 	api.POST("/snippets", s.handlePostSnippet)
 	api.POST("/runs", s.handlePostRun)
 	api.POST("/trace", s.handlePostTrace)
@@ -164,7 +182,15 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // progress finish for up to grace, kills what is left (children
 // included), closes every WebSocket with a reason, and returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	srv := &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
+	// WebSockets are not cut by ReadTimeout and WriteTimeout: the upgrade
+	// clears the connection's deadlines, and each socket sets its own.
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -235,13 +261,17 @@ func (s *Server) Close() { s.shutdown(0) }
 
 func (s *Server) handleHealth(c echo.Context) error {
 	running, waiting := s.admit.stats()
+	s.connMu.Lock()
+	held := s.held // the count the socket caps compare against
+	s.connMu.Unlock()
 	h := map[string]any{
-		"status":   "ok",
-		"runs":     running,
-		"maxRuns":  s.admit.slots,
-		"waiting":  waiting,
-		"maxQueue": s.admit.maxQueue,
-		"sockets":  s.sockets.Load(),
+		"status":     "ok",
+		"runs":       running,
+		"maxRuns":    s.admit.slots,
+		"waiting":    waiting,
+		"maxQueue":   s.admit.maxQueue,
+		"sockets":    held,
+		"maxSockets": s.cfg.MaxSockets,
 	}
 	for k, v := range s.cfg.Health {
 		h[k] = v

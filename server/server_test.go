@@ -310,7 +310,10 @@ func TestOriginChecked(t *testing.T) {
 		t.Fatal("dial from a foreign origin succeeded, want it refused")
 	}
 	if resp == nil || resp.StatusCode != http.StatusForbidden {
-		t.Errorf("foreign origin status = %v, want 403", resp)
+		t.Fatalf("foreign origin status = %v, want 403", resp)
+	}
+	if b, _ := io.ReadAll(resp.Body); !strings.Contains(string(b), "pages on other sites are refused") {
+		t.Errorf("foreign origin refused with %q, want a sentence", b)
 	}
 }
 

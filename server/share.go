@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,8 +17,14 @@ import (
 
 // Limits of what sharing accepts.
 const (
-	maxRunBody   = 64 << 20 // bytes of a recorded run's JSON upload
+	maxRunBody   = 40 << 20 // bytes of a recorded run's JSON upload
 	maxRunEvents = 250_000  // events kept in a recorded run
+	maxRunResult = 8 << 20  // bytes of the result in that upload
+	// uploadBudget is how many events all uploads being decoded may hold
+	// at once (a full run's worth and half another), taken eventChunk at a
+	// time.
+	uploadBudget = maxRunEvents + maxRunEvents/2
+	eventChunk   = 8192
 )
 
 // errTooLarge, errInvalid and errRateLimited are kinds of refusal that the
@@ -48,9 +53,19 @@ func refuse(kind error, format string, args ...any) error {
 // limitLookups counts misses per client so that ids cannot be scanned
 // cheaply: a client that asks for too many ids that do not exist waits.
 func (s *Server) limitLookups(c echo.Context) error {
-	if ok, wait := s.lookupRate.allow(c.RealIP()); !ok {
+	if ok, wait := s.lookupRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues("lookup").Inc()
 		return refuse(errRateLimited, "Too many links that do not exist were asked for from your address; try again in %d s.", int(wait.Seconds())+1)
+	}
+	return nil
+}
+
+// limitViews counts the shared pages and files a client fetches: each one
+// reads the database and may decode a recorded run of many events.
+func (s *Server) limitViews(c echo.Context) error {
+	if ok, wait := s.viewRate.allow(clientKey(c)); !ok {
+		s.metrics.rateLimited.WithLabelValues("view").Inc()
+		return refuse(errRateLimited, "Too many shared pages asked for from your address; try again in %d s.", int(wait.Seconds())+1)
 	}
 	return nil
 }
@@ -69,7 +84,7 @@ func (s *Server) mayShare(c echo.Context, kind, what string) error {
 	if s.store == nil {
 		return refuse(errSharingOff, "Sharing is off on this server (it was started without a database).")
 	}
-	if ok, wait := s.snippetRate.allow(c.RealIP()); !ok {
+	if ok, wait := s.snippetRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues(kind).Inc()
 		return refuse(errRateLimited, "Too many shared %s from your address; try again in %d s.", what, int(wait.Seconds())+1)
 	}
@@ -86,15 +101,20 @@ func (s *Server) handlePostSnippet(c echo.Context) error {
 	if err := s.mayShare(c, "snippet", "scripts"); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, int64(s.cfg.MaxScript)*8+1024))
+	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
+		if rerr := s.readError(err, "script"); rerr != nil {
+			return rerr
+		}
 		return fmt.Errorf("read snippet: %w", err)
+	}
+	// The bytes are checked before decoding, which would turn invalid
+	// UTF-8 into U+FFFD, a character a script may well hold.
+	if !utf8.Valid(body) {
+		return refuse(errInvalid, "The script is not valid UTF-8 text.")
 	}
 	var req snippetRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		if len(body) > s.cfg.MaxScript*8 {
-			return refuse(errTooLarge, "The script is larger than the limit of %d bytes.", s.cfg.MaxScript)
-		}
 		return refuse(errInvalid, "The request must be JSON like {\"source\": \"...\"}: %v.", err)
 	}
 	switch {
@@ -102,8 +122,6 @@ func (s *Server) handlePostSnippet(c echo.Context) error {
 		return refuse(errInvalid, "The script is empty.")
 	case len(req.Source) > s.cfg.MaxScript:
 		return refuse(errTooLarge, "The script is %d bytes; the limit is %d bytes.", len(req.Source), s.cfg.MaxScript)
-	case !utf8.ValidString(req.Source) || strings.ContainsRune(req.Source, utf8.RuneError):
-		return refuse(errInvalid, "The script is not valid UTF-8 text.")
 	}
 	id, err := s.store.PutSnippet(c.Request().Context(), req.Source)
 	if err != nil {
@@ -148,12 +166,11 @@ func (s *Server) handlePostRun(c echo.Context) error {
 	if err := s.mayShare(c, "run-share", "runs"); err != nil {
 		return err
 	}
-	rec, err := readRecordedRun(c.Request().Body)
+	up := &upload{budget: s.events}
+	defer up.release()
+	rec, err := s.readRecordedRun(c.Request().Body, up)
 	if err != nil {
 		return err
-	}
-	if len(rec.Source) > s.cfg.MaxScript {
-		return refuse(errTooLarge, "The run's script is larger than the limit of %d bytes.", s.cfg.MaxScript)
 	}
 	body, err := json.Marshal(rec)
 	if err != nil {
@@ -166,43 +183,6 @@ func (s *Server) handlePostRun(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"id": id, "url": "/r/" + id, "events": len(rec.Events)})
-}
-
-// readRecordedRun decodes and checks an uploaded run: a result with a
-// known status, at most maxRunEvents events in sequence order.
-func readRecordedRun(r io.Reader) (*recordedRun, error) {
-	body, err := io.ReadAll(io.LimitReader(r, maxRunBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("read run: %w", err)
-	}
-	if len(body) > maxRunBody {
-		return nil, refuse(errTooLarge, "The run is larger than the limit of %d MiB.", maxRunBody>>20)
-	}
-	var rec recordedRun
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&rec); err != nil {
-		return nil, refuse(errInvalid, "The run must be JSON like {\"result\": {...}, \"events\": [...]}: %v.", err)
-	}
-	if rec.Result == nil {
-		return nil, refuse(errInvalid, "The run has no result.")
-	}
-	switch rec.Result.Status {
-	case trace.StatusOK, trace.StatusFailed, trace.StatusDeadlock, trace.StatusPanic, trace.StatusTimeout,
-		trace.StatusLimit, trace.StatusError, trace.StatusStopped:
-	default:
-		return nil, refuse(errInvalid, "The run's status %q is not one a run can have.", rec.Result.Status)
-	}
-	if len(rec.Events) > maxRunEvents {
-		rec.Result.Stats.Dropped += int64(len(rec.Events) - maxRunEvents)
-		rec.Events = rec.Events[:maxRunEvents]
-	}
-	for i := 1; i < len(rec.Events); i++ {
-		if rec.Events[i].Seq <= rec.Events[i-1].Seq || rec.Events[i].K == trace.KindInvalid {
-			return nil, refuse(errInvalid, "The run's events are not in sequence order (event %d).", i)
-		}
-	}
-	rec.Result.Events = nil
-	return &rec, nil
 }
 
 // storedRun looks a recorded run up, counting misses.
@@ -243,7 +223,13 @@ func (s *Server) handleRunTrace(c echo.Context, id string) error {
 // handlePostTrace converts an unsaved run to Chrome Trace Event JSON:
 // POST /api/trace with the same body as /api/runs.
 func (s *Server) handlePostTrace(c echo.Context) error {
-	rec, err := readRecordedRun(c.Request().Body)
+	if ok, wait := s.exportRate.allow(clientKey(c)); !ok {
+		s.metrics.rateLimited.WithLabelValues("export").Inc()
+		return refuse(errRateLimited, "Too many trace exports from your address; try again in %d s.", int(wait.Seconds())+1)
+	}
+	up := &upload{budget: s.events}
+	defer up.release()
+	rec, err := s.readRecordedRun(c.Request().Body, up)
 	if err != nil {
 		return err
 	}

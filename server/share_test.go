@@ -82,7 +82,7 @@ func TestSnippetRefusals(t *testing.T) {
 		wantMsg    string
 	}{
 		{"oversize", string(big), 413, "limit is 65536 bytes"},
-		{"invalid UTF-8", `{"source":"def main():\n    print(\"\ufffd\")\n"}`, 400, "not valid UTF-8"},
+		{"invalid UTF-8", "{\"source\":\"def main():\\n    print(\\\"\xff\\\")\\n\"}", 400, "not valid UTF-8"},
 		{"empty", `{"source":"  "}`, 400, "empty"},
 		{"not JSON", `source=x`, 400, "must be JSON"},
 	}
@@ -93,6 +93,25 @@ func TestSnippetRefusals(t *testing.T) {
 				t.Errorf("POST /api/snippets (%s) = %d %s, want %d with %q", tt.name, code, raw, tt.want, tt.wantMsg)
 			}
 		})
+	}
+}
+
+// TestSnippetReplacementCharacter: U+FFFD is a character like any other,
+// escaped or not; only bytes that are not UTF-8 are refused.
+func TestSnippetReplacementCharacter(t *testing.T) {
+	ts := sharingServer(t, filepath.Join(t.TempDir(), "share.db"))
+	for _, body := range []string{
+		`{"source":"def main():\n    print(\"\ufffd\")\n"}`,
+		"{\"source\":\"def main():\\n    print(\\\"\uFFFD\\\")\\n\"}",
+	} {
+		code, m, raw := post(t, ts.URL+"/api/snippets", body)
+		if code != 200 {
+			t.Fatalf("POST /api/snippets %q = %d %s, want 200", body, code, raw)
+		}
+		id, _ := m["id"].(string)
+		if code, text := get(t, ts.URL+"/p/"+id+".star"); code != 200 || !strings.Contains(text, "\uFFFD") {
+			t.Errorf("GET /p/%s.star = %d %q, want the script with U+FFFD", id, code, text)
+		}
 	}
 }
 

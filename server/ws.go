@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
+	"reflect"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
@@ -62,25 +63,10 @@ type conn struct {
 	runs   sync.WaitGroup
 }
 
-func (s *Server) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true // not a browser: the CLI, the load tool, a script
-	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	for _, o := range s.cfg.AllowedOrigins {
-		if strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
-}
+// checkOrigin lets a socket in from this server's own pages, the origins
+// given with -origins, and clients that are not browsers (the CLI, the
+// load tool, a script), which send no Origin.
+func (s *Server) checkOrigin(r *http.Request) bool { return s.sameOrigin(r) }
 
 // closeReason is a close frame's code and text.
 type closeReason struct {
@@ -89,6 +75,19 @@ type closeReason struct {
 }
 
 func (s *Server) handleWS(c echo.Context) error {
+	if !s.hostAllowed(c.Request()) {
+		return refuseHost(c.Request())
+	}
+	if !s.sameOrigin(c.Request()) {
+		return refuse(errForbidden, "Connections from pages on other sites are refused; use this server's own page.")
+	}
+	// Refused before the upgrade, with a status and a sentence, so that no
+	// address can take the descriptors that /healthz and the children need.
+	release, err := s.takeSocket(clientKey(c))
+	if err != nil {
+		return err
+	}
+	defer release()
 	ws, err := s.upgrader.Upgrade(c.Response(), c.Request(), nil)
 	if err != nil {
 		return nil // the upgrader has answered the client already
@@ -96,7 +95,7 @@ func (s *Server) handleWS(c echo.Context) error {
 	cn := &conn{
 		s:      s,
 		ws:     ws,
-		client: c.RealIP(),
+		client: clientKey(c),
 		log:    s.log.With("remote", c.RealIP()),
 		send:   make(chan []byte, sendQueue),
 		quit:   make(chan closeReason, 1),
@@ -141,14 +140,9 @@ func (c *conn) readPump() {
 			}
 			return
 		}
-		var m clientMessage
-		if err := scenarios.UnmarshalJSON(data, &m); err != nil { // params stay exact
-			var syn *json.SyntaxError
-			if errors.As(err, &syn) {
-				c.sendError(fmt.Sprintf("That message is not valid JSON (at byte %d).", syn.Offset))
-			} else {
-				c.sendError(`That message is not a run or stop request: send a JSON object such as {"type": "run", "scenario": "lost-update"}.`)
-			}
+		m, err := decodeClientMessage(data)
+		if err != nil {
+			c.sendError(userMessage(err))
 			continue
 		}
 		switch m.Type {
@@ -162,10 +156,60 @@ func (c *conn) readPump() {
 			c.startRun(m)
 		case "stop":
 			c.stopRun()
-		default:
-			c.sendError(`Unknown message type "` + m.Type + `": send "run" or "stop".`)
 		}
 	}
+}
+
+// decodeClientMessage reads one message from the page: a run or a stop.
+// Its errors are request errors whose text is a sentence for the user.
+func decodeClientMessage(data []byte) (clientMessage, error) {
+	var m clientMessage
+	if err := scenarios.UnmarshalJSON(data, &m); err != nil { // params stay exact
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return m, requestError("That message is not valid JSON (at byte %d).", syn.Offset)
+		case errors.As(err, &typ) && typ.Field != "":
+			return m, requestError("The message's %s must be %s, not a JSON %s.", quoteShort(typ.Field), jsonKind(typ.Type), typ.Value)
+		}
+		return m, requestError(`That message is not a run or stop request: send a JSON object such as {"type": "run", "scenario": "lost-update"}.`)
+	}
+	if m.Type != "run" && m.Type != "stop" {
+		return m, requestError(`Unknown message type %s: send "run" or "stop".`, quoteShort(m.Type))
+	}
+	return m, nil
+}
+
+// jsonKind names what JSON a Go type takes, for a sentence.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "something else"
+}
+
+// quoteShort quotes a value sent by a client for a message, cut short so
+// that a huge value is not echoed back whole.
+func quoteShort(s string) string {
+	const most = 40
+	if utf8.RuneCountInString(s) <= most {
+		return strconv.Quote(s)
+	}
+	r := []rune(s)
+	return strconv.Quote(string(r[:most])) + "…"
 }
 
 func (c *conn) writePump() {
