@@ -17,7 +17,6 @@ import (
 	"interleave/web"
 )
 
-
 func (s *Server) nav(current string) []web.NavTopic {
 	var topics []web.NavTopic
 	for _, t := range s.catalogue.Topics() {
