@@ -145,6 +145,9 @@ func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.
 		log.Info("descriptor limit", "limit", n)
 	}
 	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if host == "" { // ":8080" listens on every interface
+			host = "0.0.0.0"
+		}
 		scfg.ListenHost = host
 	}
 	cat, err := cf.open()

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"interleave/sandbox/isolate"
 	"interleave/sandbox/trace"
 )
@@ -124,11 +126,9 @@ func exitCause(err error) string {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			sig := ws.Signal()
-			if sig == syscall.SIGKILL {
-				return "it was killed (SIGKILL), most likely for using too much memory"
-			}
-			return "it was killed by signal " + sig.String()
+			// Only what was observed: a kill the cgroup's memory counters
+			// explain was named the memory limit before this.
+			return "it was killed by signal " + unix.SignalName(ws.Signal())
 		}
 		return fmt.Sprintf("it exited with code %d", ee.ExitCode())
 	}

@@ -42,6 +42,11 @@ const maxRequest = 4 << 20
 // process exit code.
 func ChildMain() int {
 	start := time.Now()
+	// Hold nothing but stdio and the event pipe before anything else.
+	if err := isolate.CloseInherited(eventsFD + 1); err != nil {
+		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
+		return 2
+	}
 	var spec isolate.Spec
 	if len(os.Args) > 2 {
 		var err error
@@ -115,14 +120,21 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim isol
 		if writeErr != nil {
 			return
 		}
-		buf = buf[:0]
-		for i := range batch {
-			buf = batch[i].AppendBinary(buf)
-		}
-		if err := trace.WriteFrame(w, trace.FrameEvents, buf); err != nil {
-			writeErr = err
-			cancel()
-			return
+		// A batch goes out in frames of about frameBudget bytes, well
+		// under the supervisor's maxFrame: one event is small (its texts
+		// are clipped to trace.MaxText), a batch may hold many.
+		for len(batch) > 0 {
+			buf = buf[:0]
+			i := 0
+			for ; i < len(batch) && len(buf) < frameBudget; i++ {
+				buf = batch[i].AppendBinary(buf)
+			}
+			batch = batch[i:]
+			if err := trace.WriteFrame(w, trace.FrameEvents, buf); err != nil {
+				writeErr = err
+				cancel()
+				return
+			}
 		}
 		// Each batch is flushed at once: the page shows events live, and
 		// the engine already batches by time.
@@ -140,9 +152,9 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim isol
 		return fmt.Errorf("write events: %w", writeErr)
 	}
 	res.Events = nil
-	b, err := json.Marshal(res)
+	b, err := encodeResult(res)
 	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
+		return err
 	}
 	if err := trace.WriteFrame(w, trace.FrameResult, b); err != nil {
 		return fmt.Errorf("write result: %w", err)
@@ -151,6 +163,54 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim isol
 		return fmt.Errorf("write result: %w", err)
 	}
 	return nil
+}
+
+// frameBudget is the size at which the child closes a frame of events.
+const frameBudget = 1 << 20
+
+// encodeResult encodes the result for its frame. A result too large for
+// maxFrame (a script that made a hundred thousand checks or cells, each
+// with a long text, or ten thousand threads with long names) shortens
+// thread names and keeps fewer checks and cells, halving until it fits,
+// and says so in its message.
+func encodeResult(res *trace.Result) ([]byte, error) {
+	b, err := json.Marshal(res)
+	if err != nil || len(b) <= maxFrame-frameSlack {
+		return b, wrapEncode(err)
+	}
+	for i := range res.Threads {
+		t := &res.Threads[i]
+		t.Name, t.Panic = trace.Clip(t.Name, 64), trace.Clip(t.Panic, 256)
+	}
+	checks, cells, msg := res.Checks, res.Cells, res.Message
+	for keep := max(len(checks), len(cells)); ; keep /= 2 {
+		res.Checks, res.Cells = checks[:min(keep, len(checks))], cells[:min(keep, len(cells))]
+		if keep < max(len(checks), len(cells)) {
+			res.Message = fmt.Sprintf("%s (The result lists the first %d of %s and %d of %s: all of them would not fit the pipe.)",
+				msg, len(res.Checks), countOf(len(checks), "check"), len(res.Cells), countOf(len(cells), "cell"))
+		}
+		if b, err = json.Marshal(res); err != nil || len(b) <= maxFrame-frameSlack || keep == 0 {
+			return b, wrapEncode(err)
+		}
+	}
+}
+
+func wrapEncode(err error) error {
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	return nil
+}
+
+// frameSlack leaves room under maxFrame for what encodeResult does not
+// shrink (threads, params, output).
+const frameSlack = 1 << 20
+
+func countOf(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 // watchMemory stops the run cleanly, with its events, when the Go heap

@@ -32,7 +32,7 @@ var hostiles = []hostile{
 		wantStatus: trace.StatusLimit, wantMsg: "step"},
 	{name: "native busy work forever", src: "def main():\n    def burn():\n        while True:\n            work(1000)\n    spawn(burn)\n    burn()\n",
 		wantStatus: trace.StatusLimit, wantMsg: "CPU time limit of 3 s"},
-	{name: "thread bomb", src: "def main():\n    def f():\n        sleep(100000)\n    while True:\n        spawn(f)\n",
+	{name: "thread bomb", src: "def main():\n    def f():\n        sleep(60000)\n    while True:\n        spawn(f)\n",
 		wantStatus: trace.StatusLimit, wantMsg: "thread"},
 	{name: "string doubling", src: "def main():\n    s = \"x\"\n    for i in range(64):\n        s = s + s\n",
 		wantStatus: trace.StatusLimit, wantMsg: "memory limit of 64 MiB"},
@@ -48,7 +48,7 @@ var hostiles = []hostile{
 				t.Errorf("flood kept %d events and dropped %d, want at most 100000 kept and the rest dropped", len(evs), res.Stats.Dropped)
 			}
 		}},
-	{name: "sleeping forever", src: "def main():\n    sleep(1000000000)\n",
+	{name: "sleeping forever", src: "def main():\n    while True:\n        sleep(60000)\n",
 		wantStatus: trace.StatusTimeout, wantMsg: "wall-clock limit of 2s"},
 	{name: "deadlock beside a sleeper", src: `def main():
     a = mutex("a")
@@ -61,7 +61,8 @@ var hostiles = []hostile{
             sleep(1)
         second.lock()
     def sleeper():
-        sleep(1000000000)
+        while True:
+            sleep(60000)
     spawn(sleeper, name = "sleeper")
     x = spawn(take, a, b, name = "one")
     spawn(take, b, a, name = "two")
@@ -71,6 +72,29 @@ var hostiles = []hostile{
 		wantStatus: trace.StatusLimit, wantMsg: "script size limit"},
 	{name: "invalid UTF-8", src: "def main():\n    print(\"\xff\xfe\")\n",
 		wantStatus: trace.StatusError, wantMsg: "Line 2, column 12: the script is not valid UTF-8"},
+	{name: "sleep of inf", src: "def main():\n    sleep(float(\"inf\"))\n",
+		wantStatus: trace.StatusError, wantMsg: "sleep(ms): ms must be a number from 0 to 60000, not +inf"},
+	{name: "work of 1e300", src: "def main():\n    work(1e300)\n",
+		wantStatus: trace.StatusError, wantMsg: "work(us): us must be a number from 0 to 10000000, not 1e+300"},
+	{name: "one huge string", src: "def main():\n    s = \"x\" * 1000000000\n",
+		wantStatus: trace.StatusLimit, wantMsg: "memory limit of 64 MiB"},
+	{name: "one huge list", src: "def main():\n    l = [0] * 100000000\n",
+		wantStatus: trace.StatusLimit, wantMsg: "memory limit of 64 MiB"},
+	{name: "one print of 17 MiB", src: "def main():\n    print(\"p\" * (17 << 20))\n",
+		wantStatus: trace.StatusLimit, wantMsg: "output limit", check: clippedEvents},
+	{name: "one value of 17 MiB", src: "def main():\n    c = cell(\"c\")\n    c.set(\"v\" * (17 << 20))\n",
+		wantStatus: trace.StatusOK, check: func(t *testing.T, res *trace.Result, evs []trace.Event) {
+			clippedEvents(t, res, evs)
+			if v := res.Cells[0].Value.Str; !strings.HasSuffix(v, "… [17825792 bytes in all]") || len(v) > trace.MaxText {
+				t.Errorf("cell value of %d bytes ends %q, want at most %d ending with the length it had", len(v), v[max(0, len(v)-40):], trace.MaxText)
+			}
+		}},
+	{name: "twenty thousand long checks", src: "def main():\n    m = \"m\" * 4096\n    for i in range(20000):\n        check(True, m)\n",
+		wantStatus: trace.StatusOK, wantMsg: "The result lists the first", check: clippedEvents},
+	{name: "recursive spawns", src: "def main():\n    def fib(n):\n        if n < 2:\n            return n\n        return spawn(fib, n - 1).join() + spawn(fib, n - 2).join()\n    check(fib(6) == 8, \"fib(6) by spawns is 8\")\n",
+		wantStatus: trace.StatusOK},
+	{name: "self-spawning bomb", src: "def main():\n    def bomb():\n        spawn(bomb)\n        sleep(60000)\n    bomb()\n",
+		wantStatus: trace.StatusLimit, wantMsg: "thread limit"},
 	{name: "main spins forever beside spinning workers", src: `def main():
     def spin():
         x = 0
@@ -81,6 +105,16 @@ var hostiles = []hostile{
     while True:
         sleep(5)
 `, wantStatus: trace.StatusLimit, wantMsg: "step"},
+}
+
+// clippedEvents checks that no event carries a text over trace.MaxText.
+func clippedEvents(t *testing.T, res *trace.Result, evs []trace.Event) {
+	t.Helper()
+	for _, e := range evs {
+		if len(e.V.Str) > trace.MaxText || len(e.Obj) > trace.MaxText {
+			t.Fatalf("event %d carries %d and %d bytes, want at most %d", e.Seq, len(e.Obj), len(e.V.Str), trace.MaxText)
+		}
+	}
 }
 
 // hostileRunner runs with small limits. The wall clock is short only for

@@ -1,12 +1,17 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"interleave/sandbox"
 	"interleave/sandbox/engine"
@@ -139,7 +144,8 @@ func TestBrokenChildren(t *testing.T) {
 		body    string
 		wantMsg string
 	}{
-		{"killed", "kill -KILL $$", "killed (SIGKILL)"},
+		{"killed", "kill -KILL $$", "it was killed by signal SIGKILL."},
+		{"segfault", "kill -SEGV $$", "it was killed by signal SIGSEGV."},
 		{"exits", "exit 3", "exited with code 3"},
 		{"silent success", "exit 0", "without reporting a result"},
 		{"garbage stream", `printf 'E\005\377\377\377\377\377' >&3`, "corrupt event stream"},
@@ -157,4 +163,157 @@ func TestBrokenChildren(t *testing.T) {
 			}
 		})
 	}
+}
+
+// childPids lists the live processes running exe whose parent is this
+// test process: the sandbox children it started.
+func childPids(t *testing.T, exe string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("read /proc: %v", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if p, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err != nil || p != exe {
+			continue
+		}
+		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		fields := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
+		if len(fields) > 1 && fields[0] != "Z" && fields[1] == strconv.Itoa(os.Getpid()) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// TestKilledChildSaysSignal kills a real sandboxed child from outside,
+// far under its memory limit: the result must say what happened, not
+// blame memory.
+func TestKilledChildSaysSignal(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	r, err := sandbox.New(sandbox.Config{Exe: exe, Timeout: time.Minute,
+		OS: isolate.Limits{CPUSeconds: 30, MemoryBytes: 256 << 20, Threads: 64}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	src := "def main():\n    print(\"ready\")\n    while True:\n        sleep(1000)\n"
+	res, _ := r.Run(context.Background(), engine.Request{Source: src, Mode: trace.ModeOS}, func(evs []trace.Event) {
+		for _, e := range evs {
+			if e.K != trace.Print || killed {
+				continue
+			}
+			pids := childPids(t, exe)
+			if len(pids) != 1 {
+				t.Errorf("found sandbox children %v, want exactly one", pids)
+				return
+			}
+			if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+				t.Errorf("kill child %d: %v", pids[0], err)
+			}
+			killed = true
+		}
+	})
+	if !killed {
+		t.Fatalf("Run() = %s %q before the child could be killed", res.Status, res.Message)
+	}
+	want := "The run's process died: it was killed by signal SIGKILL."
+	if res.Status != trace.StatusError || res.Message != want {
+		t.Errorf("Run(killed from outside) = %s %q, want error %q", res.Status, res.Message, want)
+	}
+}
+
+// TestChildHoldsOnlyItsDescriptors gives the test process a descriptor
+// without close-on-exec, as a server started with `9<file` has, and looks
+// into a running child: it must hold stdio, the event pipe and nothing
+// else it inherited (the Go runtime's own descriptors, opened with
+// O_CLOEXEC after exec, are allowed).
+func TestChildHoldsOnlyItsDescriptors(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("not for children"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil { // inheritable, as a shell's 9<file is
+		t.Fatal(err)
+	}
+	r := newRunner(t, exe, time.Minute)
+	var fds map[string]string
+	src := "def main():\n    print(\"ready\")\n    sleep(60000)\n"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.Run(ctx, engine.Request{Source: src, Mode: trace.ModeOS}, func(evs []trace.Event) {
+		for _, e := range evs {
+			if e.K == trace.Print && fds == nil {
+				pids := childPids(t, exe)
+				if len(pids) != 1 {
+					t.Errorf("found sandbox children %v, want exactly one", pids)
+				} else {
+					fds = openDescriptors(t, pids[0])
+				}
+				cancel()
+			}
+		}
+	})
+	if fds == nil {
+		t.Fatal("the child never printed: its descriptors were not seen")
+	}
+	for _, fd := range []string{"0", "1", "2", "3"} {
+		if _, ok := fds[fd]; !ok {
+			t.Errorf("child descriptors %v lack %s, want stdio and the event pipe", fds, fd)
+		}
+	}
+	for fd, what := range fds {
+		if what == secret {
+			t.Errorf("child holds fd %s on %s, want it closed", fd, secret)
+		}
+		if n, _ := strconv.Atoi(fd); n > 3 && !strings.HasSuffix(what, "(cloexec)") {
+			t.Errorf("child holds fd %s on %s, inherited (no close-on-exec), want only 0 to 3", fd, what)
+		}
+	}
+}
+
+// openDescriptors maps each of pid's descriptors to what it points at,
+// with " (cloexec)" when it was opened close-on-exec, that is after exec.
+func openDescriptors(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	dir := filepath.Join("/proc", strconv.Itoa(pid))
+	entries, err := os.ReadDir(filepath.Join(dir, "fd"))
+	if err != nil {
+		t.Fatalf("read child descriptors: %v", err)
+	}
+	fds := map[string]string{}
+	for _, e := range entries {
+		target, err := os.Readlink(filepath.Join(dir, "fd", e.Name()))
+		if err != nil {
+			continue
+		}
+		info, err := os.ReadFile(filepath.Join(dir, "fdinfo", e.Name()))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(info), "\n") {
+			if v, ok := strings.CutPrefix(line, "flags:"); ok {
+				if flags, err := strconv.ParseInt(strings.TrimSpace(v), 8, 64); err == nil && flags&unix.O_CLOEXEC != 0 {
+					target += " (cloexec)"
+				}
+			}
+		}
+		fds[e.Name()] = target
+	}
+	return fds
 }

@@ -128,11 +128,19 @@ func requestHost(hostport string) string {
 }
 
 // hostAllowed reports whether a request's Host is one the server answers
-// to: the listen host, a localhost name, an origin given with -origins, or
-// an IP address. A rebound DNS name (evil.example resolving to 127.0.0.1)
-// carries its own name in Host and is refused; an IP address cannot be
-// rebound, since the page that sends it was loaded from that address.
+// to. DNS rebinding aims at a server on a loopback address: a page on the
+// attacker's name, made to resolve to 127.0.0.1, reaches it from the
+// victim's own browser. So a server listening on loopback answers only to
+// the listen host, a localhost name, an origin given with -origins, or an
+// IP address (an IP cannot be rebound: the page that sends it was loaded
+// from that address). A server listening on every interface or on a
+// public address can be reached directly anyway; it answers to whatever
+// name its DNS or proxy gives it, and sameOrigin still keeps other sites'
+// pages out.
 func (s *Server) hostAllowed(r *http.Request) bool {
+	if listensOnNetwork(s.cfg.ListenHost) {
+		return true
+	}
 	h := requestHost(r.Host)
 	switch {
 	case h == "localhost" || strings.HasSuffix(h, ".localhost"):
@@ -148,6 +156,19 @@ func (s *Server) hostAllowed(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// listensOnNetwork says whether host, the host part of -addr, is reached
+// from other machines: every interface (0.0.0.0, ::), a public address or
+// a name other than localhost. An empty host is not known to be, so the
+// loopback rules apply.
+func listensOnNetwork(host string) bool {
+	h := strings.ToLower(strings.Trim(host, "[]"))
+	if h == "" || h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return false
+	}
+	ip := net.ParseIP(h)
+	return ip == nil || !ip.IsLoopback()
 }
 
 // refuseHost is the refusal of a request addressed to a foreign host name.

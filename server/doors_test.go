@@ -281,6 +281,30 @@ func TestHostChecked(t *testing.T) {
 	}
 }
 
+// TestHostOnNetwork checks that a server listening on every interface
+// answers to any name its DNS or proxy gives it, and still refuses pages
+// of other origins.
+func TestHostOnNetwork(t *testing.T) {
+	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: -1, ListenHost: "0.0.0.0"})
+	tests := []struct {
+		host, origin string
+		want         int
+	}{
+		{"course.example.edu", "https://course.example.edu", http.StatusSwitchingProtocols},
+		{"course.example.edu", "", http.StatusSwitchingProtocols},
+		{"course.example.edu", "https://evil.example", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		h := http.Header{"Host": {tt.host}}
+		if tt.origin != "" {
+			h.Set("Origin", tt.origin)
+		}
+		if _, code, body := dialWS(t, ts, h); code != tt.want {
+			t.Errorf("/ws on 0.0.0.0 with Host %s, Origin %q = %d %.200s, want %d", tt.host, tt.origin, code, body, tt.want)
+		}
+	}
+}
+
 func TestCrossSitePostsRefused(t *testing.T) {
 	ts := sharingServer(t, filepath.Join(t.TempDir(), "share.db"))
 	snippet := `{"source":"def main():\n    pass\n"}`

@@ -52,9 +52,11 @@ type Config struct {
 	// for a slot; default max(4, 2*PerClientRuns).
 	PerClientQueue int
 
-	// ListenHost is the host name the server was told to listen on; it is
-	// accepted in Host headers with the localhost names and the hosts of
-	// AllowedOrigins, so that a rebound DNS name is refused.
+	// ListenHost is the host the server was told to listen on. On loopback
+	// (or when empty) only it, the localhost names, IP addresses and the
+	// hosts of AllowedOrigins are accepted in Host headers, so that a
+	// rebound DNS name is refused; on every interface or a public address
+	// any Host is, as a proxy or DNS names it (Origin is still checked).
 	ListenHost string
 
 	// Timeouts of the HTTP server. ReadTimeout bounds a whole request, body

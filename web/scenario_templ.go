@@ -723,7 +723,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<p class=\"keys\" id=\"tl-keys\" data-testid=\"shortcuts\"><strong>Keys</strong> <span><kbd>Ctrl</kbd>+<kbd>Enter</kbd> run</span> <span><kbd>Esc</kbd> stop / clear</span> <span><kbd>+</kbd> <kbd>−</kbd> or wheel, pinch: zoom</span> <span><kbd>←</kbd> <kbd>→</kbd> or drag: pan</span> <span><kbd>0</kbd> fit</span> <span><kbd>F</kbd> follow live</span> <span><kbd>G</kbd> by OS thread</span> <span><kbd>C</kbd> CPU</span> <span><kbd>L</kbd> event log</span> <span>click an event: its line; click a line number: its events</span></p></div><div class=\"log-wrap\" data-testid=\"event-log\" data-view-panel=\"log\" hidden><div class=\"log-tools\"><label>Thread <select data-testid=\"log-thread\"><option value=\"\">all threads</option></select></label> <label>Kind <select data-testid=\"log-kind\"><option value=\"\">all kinds</option></select></label> <label>Line <input type=\"number\" min=\"1\" data-testid=\"log-line\" placeholder=\"any\"></label> <span class=\"log-count\" data-testid=\"log-count\" aria-live=\"polite\"></span></div><div class=\"log\" tabindex=\"-1\"><table aria-rowcount=\"1\"><caption class=\"sr-only\">Every event of the run, in order. Select a row to show it on the timeline and in the script.</caption> <thead><tr aria-rowindex=\"1\"><th scope=\"col\">seq</th><th scope=\"col\">time</th><th scope=\"col\">thread</th><th scope=\"col\">kind</th><th scope=\"col\">object</th><th scope=\"col\">value</th><th scope=\"col\">line</th></tr></thead> <tbody></tbody></table></div></div></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<p class=\"keys\" id=\"tl-keys\" data-testid=\"shortcuts\"><strong>Keys</strong> <span><kbd>Ctrl</kbd>+<kbd>Enter</kbd> run</span> <span><kbd>Esc</kbd> stop / clear</span> <span><kbd>+</kbd> <kbd>−</kbd> or wheel, pinch: zoom</span> <span><kbd>←</kbd> <kbd>→</kbd> or drag: pan</span> <span><kbd>0</kbd> fit</span> <span><kbd>F</kbd> follow live</span> <span><kbd>G</kbd> by OS thread</span> <span><kbd>C</kbd> CPU</span> <span><kbd>L</kbd> event log</span> <span><kbd>N</kbd> <kbd>P</kbd> next, previous race finding</span> <span>click an event: its line; click a line number: its events</span></p></div><div class=\"log-wrap\" data-testid=\"event-log\" data-view-panel=\"log\" hidden><div class=\"log-tools\"><label>Thread <select data-testid=\"log-thread\"><option value=\"\">all threads</option></select></label> <label>Kind <select data-testid=\"log-kind\"><option value=\"\">all kinds</option></select></label> <label>Line <input type=\"number\" min=\"1\" data-testid=\"log-line\" placeholder=\"any\"></label> <span class=\"log-count\" data-testid=\"log-count\" aria-live=\"polite\"></span></div><div class=\"log\" tabindex=\"-1\"><table aria-rowcount=\"1\"><caption class=\"sr-only\">Every event of the run, in order. Select a row to show it on the timeline and in the script.</caption> <thead><tr aria-rowindex=\"1\"><th scope=\"col\">seq</th><th scope=\"col\">time</th><th scope=\"col\">thread</th><th scope=\"col\">kind</th><th scope=\"col\">object</th><th scope=\"col\">value</th><th scope=\"col\">line</th></tr></thead> <tbody></tbody></table></div></div></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -798,7 +798,7 @@ func shareOut(box, field, label string) templ.Component {
 		var templ_7745c5c3_Var39 string
 		templ_7745c5c3_Var39, templ_7745c5c3_Err = templruntime.NewAttributeExpression(box).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 234, Col: 41}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 235, Col: 41}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var39)
 		if templ_7745c5c3_Err != nil {
@@ -811,7 +811,7 @@ func shareOut(box, field, label string) templ.Component {
 		var templ_7745c5c3_Var40 string
 		templ_7745c5c3_Var40, templ_7745c5c3_Err = templruntime.NewAttributeExpression(field).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 236, Col: 49}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 237, Col: 49}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var40)
 		if templ_7745c5c3_Err != nil {
@@ -824,7 +824,7 @@ func shareOut(box, field, label string) templ.Component {
 		var templ_7745c5c3_Var41 string
 		templ_7745c5c3_Var41, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 236, Col: 70}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 237, Col: 70}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var41)
 		if templ_7745c5c3_Err != nil {
@@ -879,6 +879,9 @@ var legendItems = []legendItem{
 	{"mark:check", "check held"},
 	{"mark:failed", "check failed"},
 	{"mark:panic", "panic"},
+	{"mark:trylock", "trylock (filled: got the lock)"},
+	{"mark:yield", "yield"},
+	{"mark:close", "close a channel"},
 	{"span:wait", "waits for lock"},
 	{"span:hold", "holds lock (named)"},
 	{"span:join", "waits in join"},
@@ -891,6 +894,7 @@ var legendItems = []legendItem{
 	{"arrow:message", "message"},
 	{"cut:", "cut off"},
 	{"cycle:", "deadlock cycle"},
+	{"race:", "race: its accesses ringed, in order"},
 }
 
 func legend() templ.Component {
@@ -922,7 +926,7 @@ func legend() templ.Component {
 			var templ_7745c5c3_Var43 string
 			templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.Swatch).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 299, Col: 38}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 304, Col: 38}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var43)
 			if templ_7745c5c3_Err != nil {
@@ -935,7 +939,7 @@ func legend() templ.Component {
 			var templ_7745c5c3_Var44 string
 			templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(it.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 299, Col: 79}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 304, Col: 79}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
 			if templ_7745c5c3_Err != nil {

@@ -75,7 +75,10 @@ func (t *thread) recVer(k trace.Kind, obj string, v trace.Value, line int, ver u
 		return
 	}
 	e := &s.ev
-	e.Seq, e.Th, e.K, e.Obj, e.V, e.Line, e.Ver = seq, t.id, k, obj, v, line, ver
+	e.Seq, e.Th, e.K, e.Obj, e.V, e.Line, e.Ver = seq, t.id, k, obj, clipValue(v), line, ver
+	if len(obj) > trace.MaxText {
+		e.Obj = trace.Clip(obj, trace.MaxText)
+	}
 	switch r.mode {
 	case trace.ModeSim:
 		e.T = r.sim.clock.Load()
@@ -140,13 +143,24 @@ func (r *run) recordFor(t *thread, k trace.Kind, obj string, v trace.Value, line
 		return
 	}
 	e := &s.ev
-	*e = trace.Event{Seq: seq, Th: t.id, K: k, Obj: obj, V: v, Line: line}
+	*e = trace.Event{Seq: seq, Th: t.id, K: k, Obj: trace.Clip(obj, trace.MaxText), V: clipValue(v), Line: line}
 	if r.sim != nil {
 		e.T = r.sim.clock.Load()
 	} else {
 		e.T = r.now()
 	}
 	r.rec.publish(s, seq)
+}
+
+// clipValue shortens a string value to trace.MaxText: an event shows a
+// value, and a print or a value of many megabytes would otherwise break
+// the frame it travels in. The whole print still goes to the output,
+// under its own limit.
+func clipValue(v trace.Value) trace.Value {
+	if v.Kind == trace.VStr && len(v.Str) > trace.MaxText {
+		v.Str = trace.Clip(v.Str, trace.MaxText)
+	}
+	return v
 }
 
 // toValue converts a Starlark value for an event: scalars as themselves,
@@ -186,15 +200,21 @@ func wrapArg(err error) error {
 	return &scriptError{msg: err.Error(), isArg: true}
 }
 
-// numArg unpacks the one number a builtin takes, int or float.
-func numArg(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, name string) (float64, error) {
+// numArg unpacks the one number a builtin takes, int or float, and
+// checks that it lies in [0, max]: inf, nan and huge values would
+// otherwise overflow the nanoseconds they are turned into and return at
+// once.
+func numArg(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, name string, max float64) (float64, error) {
 	var v starlark.Value
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, name, &v); err != nil {
 		return 0, wrapArg(err)
 	}
 	f, ok := starlark.AsFloat(v)
 	if !ok {
-		return 0, argError("%s: %s must be a number, not %s", b.Name(), name, v.Type())
+		return 0, argError("%s(%s): %s must be a number, not %s", b.Name(), name, name, v.Type())
+	}
+	if !(f >= 0 && f <= max) { // also false for nan
+		return 0, argError("%s(%s): %s must be a number from 0 to %d, not %s", b.Name(), name, name, int64(max), v.String())
 	}
 	return f, nil
 }
@@ -211,14 +231,20 @@ func beginNoArgs(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	return begin(th)
 }
 
-// sleep(ms)
+// maxSleepMs caps sleep(ms) at a minute: longer than the default
+// wall-clock limit of a run (10 s), so a sleeper that outlasts the run can
+// still be shown, and small enough that the virtual clock of sim mode
+// cannot overflow within a run's step budget. Sleeping longer is a loop.
+const maxSleepMs = 60_000
+
+// maxWorkUs caps work(us) at 10 s of CPU, the default CPU limit of a run.
+const maxWorkUs = 10_000_000
+
+// sleep(ms): sleep for ms milliseconds, from 0 to maxSleepMs (a minute).
 func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	ms, err := numArg(b, args, kwargs, "ms")
+	ms, err := numArg(b, args, kwargs, "ms", maxSleepMs)
 	if err != nil {
 		return nil, err
-	}
-	if ms < 0 {
-		return nil, argError("sleep: ms must not be negative, not %v", ms)
 	}
 	t, err := begin(th)
 	if err != nil {
@@ -268,14 +294,12 @@ func yieldNow(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	return starlark.None, nil
 }
 
-// work(us): CPU-bound busy work of about us microseconds.
+// work(us): CPU-bound busy work of about us microseconds, from 0 to
+// maxWorkUs (10 s).
 func workBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	us, err := numArg(b, args, kwargs, "us")
+	us, err := numArg(b, args, kwargs, "us", maxWorkUs)
 	if err != nil {
 		return nil, err
-	}
-	if us < 0 {
-		return nil, argError("work: us must not be negative, not %v", us)
 	}
 	t, err := begin(th)
 	if err != nil {

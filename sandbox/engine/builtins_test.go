@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"interleave/sandbox/trace"
@@ -88,6 +89,68 @@ def main(n, s):
 			if res.Params["n"] != int64(5) || res.Params["s"] != "x" {
 				t.Errorf("Params = %v", res.Params)
 			}
+		}},
+	})
+}
+
+func TestSleepAndWorkRanges(t *testing.T) {
+	var cases []runCase
+	for _, c := range []struct{ call, want string }{
+		{`sleep(float("inf"))`, "sleep(ms): ms must be a number from 0 to 60000, not +inf"},
+		{`sleep(float("nan"))`, "sleep(ms): ms must be a number from 0 to 60000, not nan"},
+		{`sleep(1e300)`, "sleep(ms): ms must be a number from 0 to 60000, not 1e+300"},
+		{`sleep(-1)`, "sleep(ms): ms must be a number from 0 to 60000, not -1"},
+		{`sleep(60001)`, "sleep(ms): ms must be a number from 0 to 60000, not 60001"},
+		{`sleep("1")`, "sleep(ms): ms must be a number, not string"},
+		{`work(float("inf"))`, "work(us): us must be a number from 0 to 10000000, not +inf"},
+		{`work(float("nan"))`, "work(us): us must be a number from 0 to 10000000, not nan"},
+		{`work(1e300)`, "work(us): us must be a number from 0 to 10000000, not 1e+300"},
+		{`work(1000000000000000000000000000000)`, "work(us): us must be a number from 0 to 10000000, not 1000000000000000000000000000000"},
+	} {
+		cases = append(cases, runCase{name: c.call, want: trace.StatusError, msg: c.want, src: mainOf("    " + c.call + "\n")})
+	}
+	cases = append(cases, runCase{name: "the bounds themselves", modes: []trace.Mode{trace.ModeSim}, want: trace.StatusOK,
+		src: mainOf("    sleep(0)\n    sleep(60000)\n    work(0)\n    work(10000000)\n")})
+	runCases(t, cases)
+}
+
+// TestLongTextsClipped makes values, names and messages of 17 MiB, more
+// than a frame holds: events and the result carry them clipped.
+func TestLongTextsClipped(t *testing.T) {
+	const marker = " bytes in all]" // after "… [N", N the length it had
+	long := func(t *testing.T, what, s string) {
+		t.Helper()
+		if len(s) > 2*trace.MaxText || !strings.HasSuffix(s, marker) {
+			t.Errorf("%s is %d bytes ending %q, want at most %d ending %q", what, len(s), s[max(0, len(s)-30):], 2*trace.MaxText, marker)
+		}
+	}
+	events := func(t *testing.T, evs []trace.Event) {
+		t.Helper()
+		for _, e := range evs {
+			if len(e.Obj) > trace.MaxText || len(e.V.Str) > trace.MaxText {
+				t.Fatalf("event %d carries %d and %d bytes, want at most %d", e.Seq, len(e.Obj), len(e.V.Str), trace.MaxText)
+			}
+		}
+	}
+	runCases(t, []runCase{
+		{name: "a panic", modes: []trace.Mode{trace.ModeSim}, want: trace.StatusPanic, msg: marker, src: mainOf(`
+    fail("f" * (17 << 20))
+`), check: func(t *testing.T, res *trace.Result, evs []trace.Event) {
+			events(t, evs)
+			long(t, "the message", res.Message)
+			long(t, "main's panic", res.Threads[0].Panic)
+		}},
+		{name: "a cell and a check", modes: []trace.Mode{trace.ModeSim}, want: trace.StatusOK, src: mainOf(`
+    s = "c" * (17 << 20)
+    c = cell(s, s)
+    check(True, s)
+    spawn(len, s, name = s).join()
+`), check: func(t *testing.T, res *trace.Result, evs []trace.Event) {
+			events(t, evs)
+			long(t, "the cell's name", res.Cells[0].Name)
+			long(t, "the cell's value", res.Cells[0].Value.Str)
+			long(t, "the check", res.Checks[0].Msg)
+			long(t, "the thread's name", res.Threads[1].Name)
 		}},
 	})
 }

@@ -293,6 +293,36 @@ func (r *run) collect(res *trace.Result) {
 	if r.sim != nil {
 		res.Schedule = r.sim.schedule()
 	}
+	clipResult(res)
+}
+
+// clipResult shortens the script's own texts in a result (names, check
+// and panic messages, cell values) as events are shortened: a name or a
+// message of many megabytes would otherwise break the frame the result
+// travels in. The print output has its own limit.
+func clipResult(res *trace.Result) {
+	const n = trace.MaxText
+	res.Message = trace.Clip(res.Message, 2*n)
+	if res.Error != nil {
+		res.Error.Msg = trace.Clip(res.Error.Msg, 2*n)
+	}
+	if res.Deadlock != nil {
+		for i := range res.Deadlock.Cycle {
+			w := &res.Deadlock.Cycle[i]
+			w.Thread, w.Obj, w.HolderName = trace.Clip(w.Thread, n), trace.Clip(w.Obj, n), trace.Clip(w.HolderName, n)
+		}
+	}
+	for i := range res.Checks {
+		res.Checks[i].Msg = trace.Clip(res.Checks[i].Msg, n)
+	}
+	for i := range res.Threads {
+		t := &res.Threads[i]
+		t.Name, t.Panic = trace.Clip(t.Name, n), trace.Clip(t.Panic, 2*n)
+	}
+	for i := range res.Cells {
+		c := &res.Cells[i]
+		c.Name, c.Value = trace.Clip(c.Name, n), clipValue(c.Value)
+	}
 }
 
 // maxProcs caps green mode's OS threads.

@@ -77,7 +77,7 @@ func TestCancel(t *testing.T) {
         while True:
             yield_now()
     def sleeper():
-        sleep(100000)
+        sleep(60000)
     m = mutex("m")
     m.lock()
     def locker():

@@ -85,7 +85,7 @@ func (m *moveTable) note(v starlark.Value, reason string) {
 		m.byVal = map[starlark.Value]string{}
 	}
 	m.walk(v, reason, 0)
-	v.Freeze()
+	freeze(v)
 }
 
 func (m *moveTable) walk(v starlark.Value, reason string, depth int) {

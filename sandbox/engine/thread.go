@@ -156,7 +156,7 @@ func (t *thread) finish(v starlark.Value, err error) {
 		if v == nil {
 			v = starlark.None
 		}
-		v.Freeze()
+		freeze(v)
 		t.rec(trace.End, "", toValue(v), 0)
 	}
 	r.mu.Lock()

@@ -90,7 +90,8 @@ func (b *Box) Spec() Spec {
 	if b.layers.Level == Off {
 		return Spec{}
 	}
-	return Spec{Landlock: b.layers.Landlock, Seccomp: b.layers.Seccomp, Rlimits: b.layers.Rlimits, Limits: b.limits}
+	return Spec{Landlock: b.layers.Landlock, Seccomp: b.layers.Seccomp, Rlimits: b.layers.Rlimits,
+		CgroupMemory: b.cgroups != nil, Limits: b.limits}
 }
 
 // Limits returns the per-run limits.

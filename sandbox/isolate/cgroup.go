@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -73,6 +74,7 @@ func detectV1(self []byte) (*cgroups, error) {
 			return nil, fmt.Errorf("cgroup v1: %s: %w", ctl, err)
 		}
 		c.v1[ctl] = dir
+		sweepStale(dir, time.Now())
 	}
 	return c, nil
 }
@@ -131,7 +133,68 @@ func detectV2(self []byte) (*cgroups, error) {
 			return nil, fmt.Errorf("cgroup v2: enable controllers for runs: %w", err)
 		}
 	}
+	sweepStale(runs, time.Now())
 	return &cgroups{version: "v2", v2: runs}, nil
+}
+
+// ownerPrefix starts the name of every cgroup a server makes, so that a
+// later server can tell whether the one that made it is still alive.
+func ownerPrefix(pid int) string { return "srv" + strconv.Itoa(pid) + "-" }
+
+// staleAge is how long an empty cgroup without an owner in its name (made
+// before names carried one) must have existed before it counts as stale:
+// a live server's run cgroup is empty only for the moment between making
+// it and moving the child in.
+const staleAge = time.Minute
+
+// sweepStale removes the run cgroups under parent that a server killed
+// before it could clean up left behind: those with no process whose
+// owner, named in the folder, is dead (or, for older names, that are a
+// minute old). A cgroup with a process in it is never touched (the kernel
+// would refuse anyway), nor one whose owner lives: it may be another
+// server's. It reports what it removed.
+func sweepStale(parent string, now time.Time) []string {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return nil
+	}
+	var removed []string
+	for _, e := range entries {
+		if !e.IsDir() || !stale(filepath.Join(parent, e.Name()), e.Name(), now) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(parent, e.Name())); err == nil {
+			removed = append(removed, e.Name())
+		}
+	}
+	return removed
+}
+
+func stale(dir, name string, now time.Time) bool {
+	procs, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil || len(bytes.TrimSpace(procs)) > 0 {
+		return false
+	}
+	if rest, ok := strings.CutPrefix(name, "srv"); ok {
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 {
+			return false
+		}
+		return !alive(pid)
+	}
+	if !strings.HasPrefix(name, "run-") && !strings.HasPrefix(name, "probe-") {
+		return false // not ours
+	}
+	fi, err := os.Stat(dir)
+	return err == nil && now.Sub(fi.ModTime()) > staleAge
+}
+
+// alive reports whether a process with this pid exists (signal 0 checks
+// without sending; EPERM means it exists but is not ours).
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // probeWritable makes and removes a cgroup under dir: a directory that
@@ -154,6 +217,7 @@ const threadSlack = 32
 
 func (c *cgroups) newRun(id string, l Limits) (*runCgroup, error) {
 	r := &runCgroup{version: c.version, dirs: map[string]string{}}
+	id = ownerPrefix(os.Getpid()) + id
 	write := func(dir, file, value string) error {
 		if err := os.WriteFile(filepath.Join(dir, file), []byte(value), 0); err != nil {
 			return fmt.Errorf("cgroup: set %s: %w", file, err)

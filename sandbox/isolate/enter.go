@@ -15,7 +15,7 @@ import (
 // skips Landlock (see cgoBuild) and its probe says so.
 func Enter(spec Spec) error {
 	if spec.Rlimits {
-		if err := setRlimits(spec.Limits); err != nil {
+		if err := setRlimits(spec.Limits, !spec.CgroupMemory); err != nil {
 			return err
 		}
 	}
@@ -34,10 +34,11 @@ func Enter(spec Spec) error {
 
 // dataSlack is the room RLIMIT_DATA leaves above the memory limit: the
 // child watches its heap and stops the run cleanly at the limit; the
-// rlimit is the backstop for an allocation too large to watch.
+// rlimit is the backstop for an allocation too large to watch where no
+// cgroup limits memory (see Spec.CgroupMemory).
 const dataSlack = 128 << 20
 
-func setRlimits(l Limits) error {
+func setRlimits(l Limits, limitData bool) error {
 	set := func(name string, res int, soft, hard uint64) error {
 		if err := unix.Setrlimit(res, &unix.Rlimit{Cur: soft, Max: hard}); err != nil {
 			return fmt.Errorf("set %s limit: %w", name, err)
@@ -50,7 +51,7 @@ func setRlimits(l Limits) error {
 			return err
 		}
 	}
-	if l.MemoryBytes > 0 {
+	if l.MemoryBytes > 0 && limitData {
 		data := uint64(l.MemoryBytes) + dataSlack + uint64(l.Threads+threadSlack)*threadStackReserve
 		if err := set("data", unix.RLIMIT_DATA, data, data); err != nil {
 			return err

@@ -74,10 +74,16 @@ type Layers struct {
 // Spec is what the child is told on its command line: which layers to
 // enter and with which limits.
 type Spec struct {
-	Landlock int    `json:"landlock"`
-	Seccomp  bool   `json:"seccomp"`
-	Rlimits  bool   `json:"rlimits"`
-	Limits   Limits `json:"limits"`
+	Landlock int  `json:"landlock"`
+	Seccomp  bool `json:"seccomp"`
+	Rlimits  bool `json:"rlimits"`
+	// CgroupMemory says the run's cgroup limits its memory. RLIMIT_DATA
+	// is then left off: it refuses one huge allocation outright, and the
+	// Go runtime then dies in ways that cannot be told from any other
+	// crash (out of memory, or a segfault in the collector), whereas the
+	// cgroup's OOM kill is counted and names the memory limit.
+	CgroupMemory bool   `json:"cgroup_memory,omitempty"`
+	Limits       Limits `json:"limits"`
 }
 
 // Encode renders the spec as one command-line argument.

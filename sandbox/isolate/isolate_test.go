@@ -33,7 +33,7 @@ func TestParseLevel(t *testing.T) {
 }
 
 func TestSpecRoundTrip(t *testing.T) {
-	in := isolate.Spec{Landlock: 7, Seccomp: true, Rlimits: true, Limits: isolate.DefaultLimits}
+	in := isolate.Spec{Landlock: 7, Seccomp: true, Rlimits: true, CgroupMemory: true, Limits: isolate.DefaultLimits}
 	out, err := isolate.DecodeSpec(in.Encode())
 	if err != nil || out != in {
 		t.Errorf("DecodeSpec(Encode(%+v)) = %+v, %v", in, out, err)

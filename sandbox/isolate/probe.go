@@ -21,6 +21,10 @@ func ProbeMain(args []string) int {
 		b, _ := json.Marshal(rep)
 		os.Stdout.Write(b)
 	}()
+	if err := CloseInherited(3); err != nil {
+		rep.Error = err.Error()
+		return 0
+	}
 	if len(args) < 1 {
 		rep.Error = "probe: no spec"
 		return 0

@@ -14,7 +14,8 @@ import (
 // chrome://tracing open: a track per thread, complete slices for waits,
 // sleeps and work, async slices for lock holds (they need not nest),
 // instants for cell accesses and prints, and flow arrows for spawn, join,
-// lock handoff and messages.
+// lock handoff and messages. The spans and arrows are the page's (Fold),
+// and the output is the same bytes for the same run.
 func WriteChrome(w io.Writer, res *Result) error {
 	bw := bufio.NewWriter(w)
 	c := chromeWriter{w: bw, first: true}
@@ -26,33 +27,6 @@ func WriteChrome(w io.Writer, res *Result) error {
 	bw.Write(AppendJSONString(nil, string(res.Status)))
 	bw.WriteString(`},"traceEvents":[`)
 	c.raw(`{"name":"process_name","ph":"M","pid":1,"tid":0,"args":{"name":` + quote("interleave: "+res.Scenario) + `}}`)
-	f := chromeFold{
-		c:        &c,
-		names:    c.threadNames(res),
-		pending:  map[int]openSpan{},
-		holds:    map[string]Event{},
-		lastFree: map[string]Event{},
-		spawnOf:  map[int]Event{},
-		endOf:    map[int]Event{},
-		joining:  map[int]int{},
-		sentQ:    map[string][]Event{},
-		holdIDs:  map[string]int{},
-	}
-	for _, e := range res.Events {
-		f.span(e)
-		f.event(e)
-	}
-	f.closeOpen(lastT(res))
-	bw.WriteString("]}\n")
-	if c.err != nil {
-		return c.err
-	}
-	return bw.Flush()
-}
-
-// threadNames writes a named, sorted track per thread, the ones the result
-// lists and the ones only a spawn event names, and returns the names.
-func (c *chromeWriter) threadNames(res *Result) map[int]string {
 	names := map[int]string{0: "main"}
 	for _, t := range res.Threads {
 		names[t.ID] = t.Name
@@ -66,169 +40,75 @@ func (c *chromeWriter) threadNames(res *Result) map[int]string {
 		c.raw(fmt.Sprintf(`{"name":"thread_name","ph":"M","pid":1,"tid":%d,"args":{"name":%s}}`, id, quote(names[id])))
 		c.raw(fmt.Sprintf(`{"name":"thread_sort_index","ph":"M","pid":1,"tid":%d,"args":{"sort_index":%d}}`, id, id))
 	}
-	return names
-}
-
-// openSpan is a wait, sleep or work that has begun and not yet ended.
-type openSpan struct {
-	e    Event
-	name string
-}
-
-// chromeSpanBegins and chromeSpanEnds pair the events that bound a span.
-var (
-	chromeSpanBegins = map[Kind]string{Lock: "wait for lock", Join: "join", Send: "send", Recv: "recv", Sleep: "sleep", Work: "work"}
-	chromeSpanEnds   = map[Kind]Kind{Acquired: Lock, Joined: Join, Sent: Send, Received: Recv, Wake: Sleep, Worked: Work}
-)
-
-// chromeFold folds the events, in order, into slices, holds and arrows.
-type chromeFold struct {
-	c        *chromeWriter
-	names    map[int]string     // thread id -> name
-	pending  map[int]openSpan   // thread -> an open wait, sleep or work
-	holds    map[string]Event   // mutex -> acquired event
-	lastFree map[string]Event   // mutex -> last unlock
-	spawnOf  map[int]Event      // child -> its spawn
-	endOf    map[int]Event      // thread -> its end
-	joining  map[int]int        // joiner -> the thread id it joins
-	sentQ    map[string][]Event // channel -> sends not yet received
-	flowID   int
-	asyncID  int
-	holdIDs  map[string]int
-}
-
-// span opens or closes the complete slice e begins or ends.
-func (f *chromeFold) span(e Event) {
-	if name, ok := chromeSpanBegins[e.K]; ok {
-		label := name
-		if e.Obj != "" {
-			label += " " + e.Obj
-		}
-		f.pending[e.Th] = openSpan{e: e, name: label}
+	bySeq := make(map[uint64]Event, len(res.Events))
+	for _, e := range res.Events {
+		bySeq[e.Seq] = e
+		c.event(e)
 	}
-	if req, ok := chromeSpanEnds[e.K]; ok {
-		if o, ok := f.pending[e.Th]; ok && o.e.K == req {
-			f.c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":%s}`,
-				quote(o.name), quote(req.String()), e.Th, us(o.e.T), us(e.T-o.e.T), args(e)))
-			delete(f.pending, e.Th)
+	fold := Fold(res.Events)
+	for i, s := range fold.Spans {
+		c.span(s, bySeq, i+1, lastT(res))
+	}
+	for i, a := range fold.Arrows {
+		name := a.Kind
+		if a.Kind == "handoff" || a.Kind == "message" {
+			name += " " + a.Obj
 		}
+		c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"s","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), i+1, a.FromThread, us(a.FromT)))
+		c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"f","bp":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), i+1, a.ToThread, us(a.ToT)))
+	}
+	bw.WriteString("]}\n")
+	if c.err != nil {
+		return c.err
+	}
+	return bw.Flush()
+}
+
+// chromePoints are the events a flow arrow starts or ends at: written as
+// zero-length slices rather than instants, so that flows can bind to them.
+var chromePoints = map[Kind]string{Spawn: "spawn", Start: "start", End: "end", Panic: "panic", Cutoff: "cutoff",
+	Joined: "joined", Acquired: "acquired", Unlock: "unlock", Sent: "sent", Received: "received"}
+
+// chromeSpanNames name the spans as Perfetto shows them.
+var chromeSpanNames = map[string]string{"wait": "wait for lock", "join": "join", "send": "send", "recv": "recv", "sleep": "sleep", "work": "work"}
+
+func (c *chromeWriter) event(e Event) {
+	if name, ok := chromePoints[e.K]; ok {
+		if e.Obj != "" && e.K != Start && e.K != End && e.K != Panic && e.K != Cutoff {
+			name += " " + e.Obj
+		}
+		c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":0,"args":%s}`,
+			quote(name), quote(e.K.String()), e.Th, us(e.T), args(e)))
+		return
+	}
+	if IsInstant(e.K) {
+		c.instant(e)
 	}
 }
 
-// event writes e's point and the arrows it finishes.
-func (f *chromeFold) event(e Event) {
-	switch e.K {
-	case Spawn:
-		f.point(e, "spawn "+e.Obj)
-		if e.V.Kind == VInt {
-			f.spawnOf[int(e.V.Int)] = e
-		}
-	case Start:
-		f.point(e, "start")
-		if s, ok := f.spawnOf[e.Th]; ok {
-			f.flow(s, e, "spawn")
-		}
-	case End, Panic, Cutoff:
-		f.point(e, e.K.String())
-		f.endOf[e.Th] = e
-	case Join:
-		if id, ok := joinTarget(e, f.names); ok {
-			f.joining[e.Th] = id
-		}
-	case Joined:
-		f.point(e, "joined "+e.Obj)
-		if id, ok := f.joining[e.Th]; ok {
-			if end, ok := f.endOf[id]; ok {
-				f.flow(end, e, "join")
-			}
-			delete(f.joining, e.Th)
-		}
-	case Acquired:
-		f.point(e, "acquired "+e.Obj)
-		if u, ok := f.lastFree[e.Obj]; ok && u.Th != e.Th {
-			f.flow(u, e, "handoff "+e.Obj)
-		}
-		f.hold(e)
-	case TryLock:
-		if e.V.Kind == VBool && e.V.Int != 0 {
-			f.hold(e)
-		}
-		f.c.instant(e)
-	case Unlock:
-		f.point(e, "unlock "+e.Obj)
-		if _, ok := f.holds[e.Obj]; ok {
-			f.release(e.Obj, e.Th, e.T)
-		}
-		f.lastFree[e.Obj] = e
-	case Sent:
-		f.point(e, "sent "+e.Obj)
-		f.sentQ[e.Obj] = append(f.sentQ[e.Obj], e)
-	case Received:
-		f.point(e, "received "+e.Obj)
-		if q := f.sentQ[e.Obj]; len(q) > 0 {
-			f.flow(q[0], e, "message "+e.Obj)
-			f.sentQ[e.Obj] = q[1:]
-		}
-	case Get, Set, Add, Cas, Swap, Print, Check, Close, Yield:
-		f.c.instant(e)
+// span writes a wait as a complete slice, or a hold as an async slice
+// (holds of different mutexes need not nest); id numbers the holds.
+func (c *chromeWriter) span(s Span, bySeq map[uint64]Event, id int, last int64) {
+	end := last
+	if s.EndT != nil {
+		end = *s.EndT
 	}
-}
-
-// closeOpen ends what the run left open (a deadlock, a cut-off thread).
-func (f *chromeFold) closeOpen(last int64) {
-	for _, th := range slices.Sorted(maps.Keys(f.pending)) {
-		o := f.pending[th]
-		end := o.e.T
-		if e, ok := f.endOf[th]; ok {
-			end = e.T
-		}
-		f.c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":{"unfinished":true}}`,
-			quote(o.name), quote(o.e.K.String()), th, us(o.e.T), us(end-o.e.T)))
+	if s.Kind == "hold" {
+		name := quote("hold " + s.Obj)
+		c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"b","id":%d,"pid":1,"tid":%d,"ts":%s}`, name, id, s.Thread, us(s.StartT)))
+		c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, name, id, s.Thread, us(end)))
+		return
 	}
-	for _, obj := range slices.Sorted(maps.Keys(f.holds)) {
-		f.release(obj, f.holds[obj].Th, last)
+	label := chromeSpanNames[s.Kind]
+	if s.Obj != "" {
+		label += " " + s.Obj
 	}
-}
-
-func (f *chromeFold) flow(from, to Event, name string) {
-	f.flowID++
-	f.c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"s","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), f.flowID, from.Th, us(from.T)))
-	f.c.raw(fmt.Sprintf(`{"name":%s,"cat":"flow","ph":"f","bp":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote(name), f.flowID, to.Th, us(to.T)))
-}
-
-// point is a zero-length slice rather than an instant, so flows can bind to it.
-func (f *chromeFold) point(e Event, name string) {
-	f.c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":0,"args":%s}`,
-		quote(name), quote(e.K.String()), e.Th, us(e.T), args(e)))
-}
-
-// hold begins the async slice of e's mutex being held.
-func (f *chromeFold) hold(e Event) {
-	f.holds[e.Obj] = e
-	f.asyncID++
-	f.holdIDs[e.Obj] = f.asyncID
-	f.c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"b","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+e.Obj), f.asyncID, e.Th, us(e.T)))
-}
-
-// release ends the async slice of obj being held.
-func (f *chromeFold) release(obj string, th int, t int64) {
-	f.c.raw(fmt.Sprintf(`{"name":%s,"cat":"hold","ph":"e","id":%d,"pid":1,"tid":%d,"ts":%s}`, quote("hold "+obj), f.holdIDs[obj], th, us(t)))
-	delete(f.holds, obj)
-}
-
-// joinTarget is the id of the thread a join waits for: its value, or for
-// runs recorded before joins carried it, the one thread of that name.
-func joinTarget(e Event, names map[int]string) (int, bool) {
-	if e.V.Kind == VInt {
-		return int(e.V.Int), true
+	a := `{"unfinished":true}`
+	if s.EndSeq != nil {
+		a = args(bySeq[*s.EndSeq])
 	}
-	id, n := 0, 0
-	for tid, name := range names {
-		if name == e.Obj {
-			id, n = tid, n+1
-		}
-	}
-	return id, n == 1
+	c.raw(fmt.Sprintf(`{"name":%s,"cat":%s,"ph":"X","pid":1,"tid":%d,"ts":%s,"dur":%s,"args":%s}`,
+		quote(label), quote(bySeq[s.StartSeq].K.String()), s.Thread, us(s.StartT), us(end-s.StartT), a))
 }
 
 type chromeWriter struct {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -192,5 +193,27 @@ func TestAppendInt(t *testing.T) {
 func TestEventSize(t *testing.T) {
 	if got := unsafe.Sizeof(Event{}); got != 120 {
 		t.Errorf("unsafe.Sizeof(Event{}) = %d, want 120", got)
+	}
+}
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 40, "short"},
+		{strings.Repeat("x", 100), 40, strings.Repeat("x", 18) + "… [100 bytes in all]"},
+		{strings.Repeat("é", 50), 41, strings.Repeat("é", 9) + "… [100 bytes in all]"},
+		{strings.Repeat("x", 100), 3, "… [100 bytes in all]"},
+	}
+	for _, tt := range tests {
+		got := Clip(tt.s, tt.n)
+		if got != tt.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+		if tt.n >= 40 && len(got) > tt.n {
+			t.Errorf("Clip(%q, %d) is %d bytes, want at most %d", tt.s, tt.n, len(got), tt.n)
+		}
 	}
 }

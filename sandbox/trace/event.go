@@ -330,6 +330,26 @@ func Int(i int64) Value { return Value{Kind: VInt, Int: i} }
 // Str returns a string value.
 func Str(s string) Value { return Value{Kind: VStr, Str: s} }
 
+// MaxText is the longest string an event carries, as a value or an object
+// name: a value is shown on a timeline, not stored, and one huge value
+// must not break the frame it travels in (see Clip).
+const MaxText = 1 << 10
+
+// Clip shortens s to at most n bytes (n must leave room for the marker,
+// 40 bytes will do), cut at a character boundary and marked with the
+// length it had.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	marker := fmt.Sprintf("… [%d bytes in all]", len(s))
+	cut := max(0, n-len(marker))
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + marker
+}
+
 // Bool returns a boolean value.
 func Bool(v bool) Value {
 	if v {

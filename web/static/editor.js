@@ -14,6 +14,7 @@ export class Editor {
     this.errLine = 0;
     this.errMsg = "";
     this.marked = 0;
+    this.markedSet = null; // more lines marked with it: a race's
     this.hovered = 0;
     this.counts = null;
     this.onLine = null;
@@ -60,7 +61,7 @@ export class Editor {
         cls.push("err");
         title = this.errMsg;
       }
-      if (i === this.marked) cls.push("mark");
+      if (i === this.marked || this.markedSet?.has(i)) cls.push("mark");
       if (i === this.hovered) cls.push("hover");
       const c = this.counts?.get(i);
       if (c) {
@@ -105,10 +106,13 @@ export class Editor {
   // mark shows one line as the cause of the selected event: the gutter
   // number, a band behind the text, the line selected in the textarea, and
   // scrolled into view.
-  mark(line) {
+  mark(line, more = null) {
     this.marked = line || 0;
+    this.markedSet = more && this.marked ? new Set(more) : null;
     if (this.marked) this.pane.dataset.markedLine = String(this.marked);
     else delete this.pane.dataset.markedLine;
+    if (this.markedSet) this.pane.dataset.markedLines = [...this.markedSet].join(" ");
+    else delete this.pane.dataset.markedLines;
     this.render();
     if (!this.marked) return;
     const v = this.text.value;
@@ -118,6 +122,12 @@ export class Editor {
     if (end < 0) end = v.length;
     if (document.activeElement !== this.text) this.text.setSelectionRange(start, end);
     this.reveal(this.marked);
+  }
+
+  // markLines marks the lines of one finding (a race's accesses): the
+  // first as mark does, the others in the gutter.
+  markLines(lines) {
+    this.mark(lines[0] || 0, lines);
   }
 
   hover(line) {

@@ -72,6 +72,8 @@ export function setupControls(p) {
     f: () => timeline.followLive(),
     g: () => toggle(groupBox),
     c: () => toggle(cpuBox),
+    n: () => p.stepRace?.(1),
+    p: () => p.stepRace?.(-1),
     l: () => showView($('[data-view="log"]', root).getAttribute("aria-selected") === "true" ? "timeline" : "log"),
   });
   return { showTab, showView, syncOSControls };

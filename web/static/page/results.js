@@ -3,6 +3,7 @@
 // details (the wait-for cycle, checks, final values, threads, output).
 
 import { fmtTime, esc } from "../format.js";
+import { countSentences, raceLines, raceLabel } from "../timeline/race.js";
 
 const NUM = new Intl.NumberFormat();
 
@@ -47,8 +48,26 @@ export function countsText(trace) {
   return `${NUM.format(n)} ${n === 1 ? "event" : "events"} · ${th} ${th === 1 ? "thread" : "threads"} · ${fmtTime(trace.maxT)}${trace.running ? " · live" : ""}`;
 }
 
-// setupResults gives the page setStatus, updateCounts, clearResults and
-// showResult.
+// osThreadsText says how many OS threads ran a run's threads, in the
+// modes that use real threads: "21 threads ran on 4 OS threads (M:N)."
+export function osThreadsText(res) {
+  const n = res.stats?.os_threads;
+  if (!n || (res.mode !== "os" && res.mode !== "green")) return "";
+  const t = (res.threads || []).length;
+  const how = res.mode === "os" ? "1:1, one OS thread per thread" : `M:N, multiplexed by the runtime${res.procs ? ` over ${res.procs} procs` : ""}`;
+  return `${NUM.format(t)} ${t === 1 ? "thread" : "threads"} ran on ${NUM.format(n)} OS ${n === 1 ? "thread" : "threads"} (${how}).`;
+}
+
+// raceStep is the finding after (dir 1) or before (dir -1) finding i of
+// n, wrapping around; -1 when there are none.
+export function raceStep(i, n, dir) {
+  if (!n) return -1;
+  if (i < 0) return dir < 0 ? n - 1 : 0;
+  return (((i + dir) % n) + n) % n;
+}
+
+// setupResults gives the page setStatus, updateCounts, clearResults,
+// showResult and showRace.
 export function setupResults(p) {
   const { el, trace, timeline } = p;
   function setStatus(s) {
@@ -67,15 +86,24 @@ export function setupResults(p) {
     el.findings.textContent = "";
     el.resultEl.querySelectorAll(".detail").forEach((n) => n.remove());
   }
-  // finding is a button under the lanes that shows an event.
+  // finding is a button under the lanes that shows an event (or, without
+  // one, the race finding on show).
   function finding(cls, text, e, title) {
     const b = document.createElement("button");
     b.type = "button";
     b.className = cls;
     b.textContent = text;
     if (title) b.title = title;
-    b.addEventListener("click", () => { timeline.select(e); timeline.reveal(e); });
+    b.addEventListener("click", () => {
+      if (!e) {
+        showRace(Math.max(0, timeline.raceIndex));
+        return;
+      }
+      timeline.select(e);
+      timeline.reveal(e);
+    });
     el.findings.appendChild(b);
+    return b;
   }
   // renderFindings puts what went wrong above the timeline, each with a
   // button that shows it.
@@ -86,9 +114,15 @@ export function setupResults(p) {
     }
     const items = trace.flags.slice(0, 6);
     const cut = trace.lanes.filter((l) => l.cut && !(trace.cycle.length && l.cut.v === "deadlock"));
-    if (!items.length && !cut.length) return;
+    const races = trace.races.length;
+    if (!items.length && !cut.length && !races) return;
     el.findings.hidden = false;
     el.findings.textContent = "";
+    if (races) {
+      const total = res.race_summary?.total || races;
+      const b = finding("finding race", `⚠ ${raceLabel(trace.races[0])}${total > 1 ? ` (${NUM.format(total)} findings)` : ""}`, null, "Zoom onto it; the result panel lists them all");
+      b.dataset.testid = "race-finding";
+    }
     for (const e of items) {
       const name = trace.threads.get(e.th)?.name ?? e.th;
       const text = e.k === "panic" ? `! ${name} panicked: ${e.v ?? ""}` : `✗ check failed: ${e.v ?? ""}`;
@@ -102,13 +136,18 @@ export function setupResults(p) {
     for (const l of cut.slice(0, 4)) finding("finding cut", `✂ ${l.name} cut off (${l.cut.v ?? "main returned"})`, l.cut, "");
   }
   function renderDetails(res) {
-    const add = (html) => {
+    const add = (html, cls = "") => {
       const div = document.createElement("div");
-      div.className = "detail";
+      div.className = `detail${cls ? ` ${cls}` : ""}`;
       div.innerHTML = html;
       el.resultEl.appendChild(div);
       return div;
     };
+    const luck = res.race_summary?.luck;
+    if (luck) add(`<p class="luck" data-testid="luck" role="note">⚠ ${esc(luck)}</p>`);
+    if (trace.races.length || res.race_summary?.total) renderRaces(add, res);
+    const os = osThreadsText(res);
+    if (os) add(`<p class="os-threads" data-testid="os-threads">${esc(os)}</p>`);
     if (res.deadlock && res.deadlock.cycle) {
       add(`<h3>Wait-for cycle</h3><ol data-testid="cycle">${res.deadlock.cycle.map((w) =>
         `<li>${esc(w.thread)} ${esc(waitWords(w))}${w.line ? ` <span class="muted">(line ${esc(w.line)})</span>` : ""}</li>`).join("")}</ol>`);
@@ -131,11 +170,58 @@ export function setupResults(p) {
       add(`<p class="muted">${s.events} events${s.dropped ? ` (${s.dropped} dropped)` : ""}, ${fmtTime(s.wall_ns)} wall, ${fmtTime(s.cpu_ns)} CPU${res.schedule ? `, schedule <code>${esc(res.schedule.length > 80 ? res.schedule.slice(0, 80) + "…" : res.schedule)}</code>` : ""}</p>`);
     }
   }
-  // showResult fills the panel for a finished run.
+  // renderRaces lists the analysis's findings: the counts per kind and
+  // object, a line per finding (a click shows it), previous and next.
+  function renderRaces(add, res) {
+    const counts = countSentences(res.race_summary, res.races);
+    const items = trace.races.map((r, i) =>
+      `<li><button type="button" class="race-item" data-race="${i}" title="Show it on the timeline and in the script">${esc(r.text || `${r.kind} on ${r.obj}`)}</button></li>`).join("");
+    const box = add(`<h3>Races</h3>${counts.length ? `<ul class="race-counts" data-testid="race-counts">${counts.map((c) => `<li>${esc(c)}</li>`).join("")}</ul>` : ""}
+      ${trace.races.length > 1 ? `<p class="race-nav"><button type="button" data-testid="race-prev" title="The previous finding (P)">← Previous</button> <span data-testid="race-pos" aria-live="polite"></span> <button type="button" data-testid="race-next" title="The next finding (N)">Next →</button></p>` : ""}
+      <ol class="race-list" data-testid="race-list">${items}</ol>`, "races");
+    box.addEventListener("click", (ev) => {
+      const b = ev.target.closest("button");
+      if (!b) return;
+      if (b.dataset.race !== undefined) showRace(Number(b.dataset.race));
+      else if (b.dataset.testid === "race-next") stepRace(1);
+      else if (b.dataset.testid === "race-prev") stepRace(-1);
+    });
+    syncRaceList();
+  }
+  function syncRaceList() {
+    const i = timeline.raceIndex;
+    el.resultEl.querySelectorAll(".race-item").forEach((b) => {
+      if (Number(b.dataset.race) === i) b.setAttribute("aria-current", "true");
+      else b.removeAttribute("aria-current");
+    });
+    const pos = el.resultEl.querySelector('[data-testid="race-pos"]');
+    if (pos) pos.textContent = i >= 0 ? `${i + 1} of ${trace.races.length}` : `${trace.races.length} listed`;
+  }
+  // showRace draws finding i over the lanes, zooms onto its events and
+  // marks its lines in the script.
+  function showRace(i) {
+    if (p.el.groupBox.checked) {
+      p.el.groupBox.checked = false;
+      p.el.groupBox.dispatchEvent(new Event("change"));
+    }
+    const r = timeline.showRace(i, true);
+    syncRaceList();
+    if (!r) return;
+    const lines = raceLines(r);
+    p.editor.markLines(lines);
+    el.selection.textContent = `Finding ${i + 1} of ${trace.races.length}: ${r.text}`;
+  }
+  function stepRace(dir) {
+    const i = raceStep(timeline.raceIndex, trace.races.length, dir);
+    if (i >= 0) showRace(i);
+  }
+  // showResult fills the panel for a finished run; a run with races
+  // draws its first finding, without moving the view.
   function showResult(res, recorded) {
     el.summaryEl.textContent = recorded ? `Recorded run: ${explain(res)}` : explain(res);
+    if (trace.races.length) timeline.showRace(0, false);
     renderDetails(res);
     renderFindings(res);
   }
-  return { setStatus, updateCounts, clearResults, showResult };
+  return { setStatus, updateCounts, clearResults, showResult, showRace, stepRace };
 }

@@ -23,6 +23,7 @@ export class Theme {
     this.accent = v("--accent", "#4f46e5");
     this.bad = v("--bad", "#b91c1c");
     this.ok = v("--ok", "#15803d");
+    this.race = v("--race", "#a21caf");
     this.onFill = v("--tl-on-fill", "#fff");
     this.k = {
       read: v("--k-read", "#2563eb"),
@@ -301,13 +302,17 @@ export function legendSwatch(canvas, th, what) {
   g.clearRect(0, 0, w, h);
   const [type, arg] = what.split(":");
   const y = h / 2;
-  if (type === "mark") {
+  if (type === "mark" && arg === "trylock") {
+    // Both faces: got the lock (filled), did not (hollow).
+    glyph(g, th, { k: "trylock", v: true }, w / 2 - 5, y);
+    glyph(g, th, { k: "trylock", v: false }, w / 2 + 5, y);
+  } else if (type === "mark") {
     const e = { k: arg, obj: arg === "check" ? "ok" : undefined, v: arg === "cas" ? true : undefined };
     if (arg === "failed") {
       e.k = "check";
       e.obj = "failed";
     }
-    glyph(g, th, e, w / 2, y);
+    glyph(g, th, e, w / 2, arg === "yield" ? y - 3 : y);
   } else if (type === "span") {
     if (arg === "hold") {
       g.fillStyle = th.palette[0];
@@ -334,6 +339,21 @@ export function legendSwatch(canvas, th, what) {
     cutMark(g, th, w / 2, 1, h - 1);
   } else if (type === "flag") {
     flag(g, th, w / 2 - 4, 1, h - 1, "");
+  } else if (type === "race") {
+    // Two rings joined by an arrow, in the race colour.
+    g.strokeStyle = th.race;
+    g.fillStyle = th.race;
+    g.lineWidth = 2;
+    for (const cx of [4.5, w - 4.5]) {
+      g.beginPath();
+      g.arc(cx, y, 3.5, 0, Math.PI * 2);
+      g.stroke();
+    }
+    g.beginPath();
+    g.moveTo(8.5, y);
+    g.lineTo(w - 9, y);
+    g.stroke();
+    arrowHead(g, w - 8, y, 0, false);
   } else if (type === "cycle") {
     g.strokeStyle = th.bad;
     g.fillStyle = th.bad;

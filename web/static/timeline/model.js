@@ -12,7 +12,7 @@
 //                     and by t1 at once
 //   trace.arrows[k]   arrows of kind k by their later end (tb)
 
-import { firstAt, insertSorted } from "./search.js";
+import { firstAt, insertSorted, eventBySeq } from "./search.js";
 
 // A request opens a span that its completion closes.
 const OPENS = { lock: "wait", join: "join", send: "send", recv: "recv", sleep: "sleep", work: "work" };
@@ -91,6 +91,7 @@ export class Trace {
     this.startOf = new Map();
     this.endOf = new Map();
     this.pendingJoins = new Map();
+    this.joining = new Map(); // joiner -> the thread id its join names
     this.byName = new Map();
     this.lastUnlock = new Map();
     this.chans = new Map();
@@ -98,6 +99,7 @@ export class Trace {
     this.flags = [];
     this.lines = new Map(); // script line -> events
     this.cycle = [];
+    this.races = []; // the analysis's findings, each with its events
     this.result = null;
     this.running = false;
     this.minT = Infinity;
@@ -196,8 +198,15 @@ export class Trace {
       case "cutoff":
         this.endThread(lane, e);
         break;
+      case "join":
+        // The join names the thread by id (names need not be unique).
+        if (typeof e.v === "number") this.joining.set(e.th, e.v);
+        break;
       case "joined": {
-        const child = this.byName.get(e.obj);
+        // Runs recorded before joins carried the id: the latest thread of
+        // that name.
+        const child = this.joining.has(e.th) ? this.joining.get(e.th) : this.byName.get(e.obj);
+        this.joining.delete(e.th);
         if (child !== undefined) {
           const end = this.endOf.get(child);
           if (end) this.arrow("join", end, e, e.obj);
@@ -424,6 +433,7 @@ export class Trace {
         hold,
       });
     }
+    this.races = placeRaces(this.events, res.races);
     this.version++;
   }
 
@@ -446,6 +456,21 @@ export class Trace {
     }
     return (h >>> 0).toString(16).padStart(8, "0");
   }
+}
+
+// placeRaces gives each finding of the analysis its events, found by seq
+// (an event the page never got, dropped for a slow connection, is left
+// out of events; a finding with none is still listed).
+export function placeRaces(events, races) {
+  return (races || []).map((r) => {
+    const acc = raceAccesses(r);
+    return { ...r, accesses: acc, events: acc.map((a) => eventBySeq(events, a.seq)).filter(Boolean) };
+  });
+}
+
+// raceAccesses lists a finding's accesses in the order they happened.
+export function raceAccesses(r) {
+  return [r.a, r.b, r.c].filter((a) => a && a.seq !== undefined);
 }
 
 function lastSpan(row, ok) {

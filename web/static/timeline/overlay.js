@@ -1,21 +1,24 @@
 // Overlays: what is drawn over the lanes and their arrows, about the run
 // as a whole rather than one event. Today a deadlock's wait-for cycle
-// (on the canvas and in the SVG export) and the highlights (the rings of
-// a script line's events, the selection, the hovered event). A new
-// overlay (a race, a step cursor) is one more entry in OVERLAYS: it reads
-// the model and the layout and draws; it keeps no state of its own.
+// (on the canvas and in the SVG export), the finding of a race on show
+// (race.js, both too) and the highlights (the rings of a script line's
+// events, the selection, the hovered event). A new overlay (a step
+// cursor) is one more entry in OVERLAYS: it reads the model and the
+// layout and draws; it keeps no state of its own.
 
 import { firstAt } from "./search.js";
 import { ROW0, STAGGER, laneY, holdY } from "./layout.js";
 import { arrowHead } from "./glyphs.js";
 import { esc } from "../format.js";
 import { position } from "./hit.js";
+import { drawRace, raceSVG } from "./race.js";
 
 // OVERLAYS, in drawing order. canvas(tl, g, sy) draws on the lanes'
 // canvas scrolled by sy; svg(tl, ctx), if there, writes the overlay into
 // the SVG export (ctx: put, X, W, th, n, head of export.js).
 export const OVERLAYS = [
   { name: "cycle", canvas: drawCycle, svg: cycleSVG },
+  { name: "race", canvas: drawRace, svg: raceSVG },
   { name: "highlights", canvas: drawHighlights },
 ];
 

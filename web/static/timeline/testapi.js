@@ -8,6 +8,7 @@ import { eventBySeq } from "./search.js";
 import { position, pick } from "./hit.js";
 import { toPNG } from "./export.js";
 import { setData } from "./render.js";
+import { raceLabel, raceLines } from "./race.js";
 
 export function publish(tl) {
   const t = tl.trace;
@@ -23,6 +24,8 @@ export function publish(tl) {
   }
   setData(d, "arrows", n);
   setData(d, "cycle", t.cycle.length);
+  setData(d, "races", t.races.length);
+  setData(d, "race", tl.raceIndex >= 0 ? tl.raceIndex : "");
   setData(d, "flags", t.flags.length);
   setData(d, "viewT0", Math.round(tl.view.t0));
   setData(d, "viewT1", Math.round(tl.view.t1));
@@ -64,6 +67,27 @@ export function api(tl) {
         th: c.th, thread: c.thread, op: c.op, obj: c.obj, holder: c.holder, holder_name: c.holder_name,
         line: c.line, t: c.t, holdT: c.holdT, drawn: !!(c.wait || c.hold),
       }));
+    },
+    // races are the analysis's findings: kind, object, sentence, the seqs
+    // and script lines of their accesses and how many of those events the
+    // page has.
+    get races() {
+      return tr().races.map((r) => ({
+        kind: r.kind, obj: r.obj, text: r.text, seqs: r.accesses.map((a) => a.seq), lines: raceLines(r), found: r.events.length,
+      }));
+    },
+    // race is the finding drawn over the lanes: its index, its events as
+    // drawn (x, y on the canvas, null when not drawn) and whether all of
+    // them are inside the time window in view.
+    get race() {
+      const r = tr().races[self.raceIndex];
+      if (!r) return null;
+      const pts = r.events.map((e) => {
+        const p = position(self, e);
+        return { seq: e.seq, th: e.th, t: e.t, x: p ? p.x : null, y: p ? p.y : null };
+      });
+      const inView = pts.length > 0 && pts.every((p) => p.t >= self.view.t0 && p.t <= self.view.t1 && p.x !== null && p.x >= 0 && p.x <= self.W);
+      return { index: self.raceIndex, kind: r.kind, obj: r.obj, label: raceLabel(r), events: pts, inView };
     },
     get flags() {
       return tr().flags.map((e) => ({ seq: e.seq, th: e.th, k: e.k, msg: e.v ?? null, t: e.t }));
@@ -129,6 +153,7 @@ export function api(tl) {
       return !!e;
     },
     highlight: (n) => self.highlightLine(n),
+    showRace: (i, zoom = true) => !!self.showRace(i, zoom),
     setView: (t0, t1) => self.setView(t0, t1),
     zoom: (f) => self.zoomAt(self.W / 2, f, true),
     pan: (px) => self.panBy(px),

@@ -4,6 +4,7 @@
 // in modules with one job each, which take the Timeline as their context:
 //   layout.js   geometry and view changes      render.js  canvas drawing
 //   arrows.js   arrows between lanes           overlay.js the deadlock cycle, highlights
+//   race.js     a race's finding over the lanes
 //   hit.js      hit-testing and the tooltip    words.js   what it says in words
 //   input.js    pointer, wheel and keys        export.js  PNG and SVG
 //   testapi.js  hooks for tests and benchmarks
@@ -18,6 +19,7 @@ import { labelLanes, drawAxis, drawLanes } from "./render.js";
 import { spanOf, hideTip } from "./hit.js";
 import { laneWords, barText } from "./words.js";
 import { bind } from "./input.js";
+import { raceWindow } from "./race.js";
 import { toPNG, timelineSVG } from "./export.js";
 import { publish, api } from "./testapi.js";
 
@@ -48,6 +50,7 @@ export class Timeline {
     this.selected = null;
     this.selectedSpan = null;
     this.hlLine = 0;
+    this.raceIndex = -1; // the finding of trace.races drawn over the lanes
     this.hover = null;
     this.W = 0;
     this.H = 0;
@@ -102,6 +105,7 @@ export class Timeline {
     this.view = newView();
     this.selected = null;
     this.selectedSpan = null;
+    this.raceIndex = -1;
     this.hover = null;
     hideTip(this);
     this.stats.firstDrawnAt = 0;
@@ -254,6 +258,28 @@ export class Timeline {
     this.hlLine = n || 0;
     this.invalidate();
     return this.trace.lines.get(this.hlLine) || 0;
+  }
+
+  // showRace draws finding i of the run's races over the lanes (-1: none)
+  // and, with zoom, fits the view to its events and scrolls its first
+  // lane into sight. It returns the finding, or null.
+  showRace(i, zoom = false) {
+    const r = this.trace.races[i] || null;
+    this.raceIndex = r ? i : -1;
+    if (r && zoom && r.events.length) {
+      const w = raceWindow(r.events);
+      this.setView(w.t0, w.t1);
+      this.drawNow();
+      const ys = r.events.map((e) => this.laneAt.get(e.th)).filter(Boolean);
+      if (ys.length) {
+        const top = Math.min(...ys.map((L) => L.y));
+        const bottom = Math.max(...ys.map((L) => L.y + L.h));
+        const st = this.scroll.scrollTop;
+        if (top < st || bottom > st + this.H) this.scroll.scrollTop = Math.max(0, bottom - top > this.H ? top : top - (this.H - (bottom - top)) / 2);
+      }
+    }
+    this.invalidate();
+    return r;
   }
 
   // ---- view changes (layout.js) ----
