@@ -91,13 +91,7 @@ func New(cfg Config) (*Runner, error) {
 	if level == "" {
 		level = isolate.Auto
 	}
-	lim := cfg.OS
-	if lim == (isolate.Limits{}) {
-		lim = isolate.DefaultLimits
-	}
-	if lim.Threads == 0 {
-		lim.Threads = isolate.DefaultLimits.Threads
-	}
+	lim := cfg.OS.WithDefaults()
 	if cfg.Limits.Threads > lim.Threads {
 		lim.Threads = cfg.Limits.Threads
 	}

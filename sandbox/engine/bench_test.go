@@ -59,7 +59,7 @@ func BenchmarkBuiltins(b *testing.B) {
 func BenchmarkRecorder(b *testing.B) {
 	for _, mode := range []trace.Mode{trace.ModeOS, trace.ModeGreen, trace.ModeSim} {
 		b.Run(string(mode), func(b *testing.B) {
-			r := &run{mode: mode, lim: resolveLimits(Limits{Events: 1 << 40}, mode), done: make(chan struct{})}
+			r := &run{mode: mode, lim: Limits{Events: 1 << 40}.withDefaults(mode), done: make(chan struct{})}
 			if mode == trace.ModeSim {
 				r.sim = &simSched{r: r}
 			}

@@ -34,7 +34,7 @@ type Request struct {
 	Source   string         `json:"source"`
 	Params   map[string]any `json:"params,omitempty"` // raw values; resolved against the script's params
 	Mode     trace.Mode     `json:"mode"`
-	Procs    int            `json:"procs,omitempty"` // green mode: OS threads (GOMAXPROCS)
+	Procs    int            `json:"procs,omitempty"` // green mode: OS threads (GOMAXPROCS), DefaultProcs to MaxProcs
 	Seed     int64          `json:"seed,omitempty"`
 	Schedule string         `json:"schedule,omitempty"` // sim mode: replay this schedule
 	Limits   Limits         `json:"limits"`
@@ -113,7 +113,7 @@ func runWith(ctx context.Context, req Request, opt runOptions, emit func(batch [
 	if r.mode == "" {
 		r.mode = trace.ModeOS
 	}
-	r.lim = resolveLimits(req.Limits, r.mode)
+	r.lim = req.Limits.withDefaults(r.mode)
 	res := &trace.Result{
 		Scenario: req.Scenario,
 		Mode:     r.mode,
@@ -325,9 +325,6 @@ func clipResult(res *trace.Result) {
 	}
 }
 
-// maxProcs caps green mode's OS threads.
-const maxProcs = 256
-
 // setProcs sets GOMAXPROCS, which stops the world, only if it changes,
 // and returns the function that restores it.
 func setProcs(n int) func() {
@@ -356,9 +353,9 @@ func (r *run) procs() int {
 		return 1
 	case trace.ModeGreen:
 		if r.req.Procs > 0 {
-			return min(r.req.Procs, maxProcs)
+			return min(r.req.Procs, MaxProcs)
 		}
-		return 2
+		return DefaultProcs
 	}
 	return runtime.NumCPU()
 }
