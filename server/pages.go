@@ -13,6 +13,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"interleave/sandbox/engine"
 	"interleave/scenarios"
 	"interleave/web"
 )
@@ -75,7 +76,7 @@ func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.Scenario
 	if v.Mode == "" || !slices.Contains(sc.Modes, v.Mode) {
 		v.Mode = sc.Modes[0]
 	}
-	if p, err := strconv.Atoi(q.Get("procs")); err == nil && p >= 1 && p <= maxProcs {
+	if p, err := strconv.Atoi(q.Get("procs")); err == nil && p >= 1 && p <= engine.MaxProcs {
 		v.Procs = p
 	}
 	if seed, err := strconv.ParseInt(q.Get("seed"), 10, 64); err == nil {

@@ -15,9 +15,6 @@ import (
 	"interleave/scenarios"
 )
 
-// maxProcs bounds green mode's OS threads.
-const maxProcs = 64
-
 // prepare validates a run message into an engine request. The script is
 // parsed here, before any child starts, so that a typo costs no process.
 func (s *Server) prepare(m ClientMessage) (engine.Request, error) {
@@ -27,12 +24,12 @@ func (s *Server) prepare(m ClientMessage) (engine.Request, error) {
 	}
 	req := engine.Request{Mode: mode, Seed: m.Seed, Schedule: m.Schedule}
 	switch {
-	case m.Mode == "green" && (m.Procs < 0 || m.Procs > maxProcs):
-		return req, refuse(kindInvalid, "Procs must be from 1 to %d, not %d.", maxProcs, m.Procs)
+	case m.Mode == "green" && (m.Procs < 0 || m.Procs > engine.MaxProcs):
+		return req, refuse(kindInvalid, "Procs must be from 1 to %d, not %d.", engine.MaxProcs, m.Procs)
 	case mode == trace.ModeGreen:
 		req.Procs = m.Procs
 		if req.Procs == 0 {
-			req.Procs = 2
+			req.Procs = engine.DefaultProcs
 		}
 	}
 	// refuseRun refuses the run with a result the page shows in the
