@@ -147,7 +147,7 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	sum := newSummary(req)
 
 	if len(req.Source) > r.maxSrc {
-		return sum.fail(trace.StatusLimit, fmt.Sprintf("The script is %d bytes; the script size limit is %d bytes.", len(req.Source), r.maxSrc)), nil
+		return sum.fail(trace.StatusLimit, scenarios.TooLarge(len(req.Source), r.maxSrc)), nil
 	}
 	if line, col, ok := firstInvalidUTF8(req.Source); ok {
 		res := sum.fail(trace.StatusError, fmt.Sprintf("Line %d, column %d: the script is not valid UTF-8 text.", line, col))

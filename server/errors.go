@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"interleave/sandbox/trace"
+	"interleave/scenarios"
 )
 
 // errKind is what a refusal is. It decides, through kinds, the HTTP
@@ -81,7 +82,7 @@ var sharingOff = &userError{kind: kindUnavailable, msg: "Sharing is off on this 
 
 // scriptTooLarge refuses a script of n bytes over the limit.
 func scriptTooLarge(n, limit int) *userError {
-	return &userError{kind: kindTooLarge, msg: fmt.Sprintf("The script is %d bytes; the script size limit is %d bytes.", n, limit)}
+	return &userError{kind: kindTooLarge, msg: scenarios.TooLarge(n, limit)}
 }
 
 // tooMany refuses an address that asked for too many of what lately.
