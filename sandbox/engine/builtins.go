@@ -242,16 +242,10 @@ const maxWorkUs = 10_000_000
 
 // sleep(ms): sleep for ms milliseconds, from 0 to maxSleepMs (a minute).
 func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	ms, err := numArg(b, args, kwargs, "ms", maxSleepMs)
+	t, ms, line, err := beginTimed(th, b, args, kwargs, "ms", maxSleepMs, trace.Sleep)
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
-	if err != nil {
-		return nil, err
-	}
-	line := callerLine(th)
-	t.rec(trace.Sleep, "", numValue(ms), line)
 	r := t.r
 	r.mu.Lock()
 	if t.state == stRunning {
@@ -269,6 +263,21 @@ func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	t.rec(trace.Wake, "", trace.Value{}, line)
 	return starlark.None, nil
+}
+
+// beginTimed is the prologue of sleep and work: it takes their one
+// number, from 0 to most, begins, and records the event k with the number
+// at the caller's line.
+func beginTimed(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, name string, most float64, k trace.Kind) (t *thread, v float64, line int, err error) {
+	if v, err = numArg(b, args, kwargs, name, most); err != nil {
+		return nil, 0, 0, err
+	}
+	if t, err = begin(th); err != nil {
+		return nil, 0, 0, err
+	}
+	line = callerLine(th)
+	t.rec(k, "", numValue(v), line)
+	return t, v, line, nil
 }
 
 func numValue(f float64) trace.Value {
@@ -297,16 +306,10 @@ func yieldNow(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 // work(us): CPU-bound busy work of about us microseconds, from 0 to
 // maxWorkUs (10 s).
 func workBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	us, err := numArg(b, args, kwargs, "us", maxWorkUs)
+	t, us, line, err := beginTimed(th, b, args, kwargs, "us", maxWorkUs, trace.Work)
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th)
-	if err != nil {
-		return nil, err
-	}
-	line := callerLine(th)
-	t.rec(trace.Work, "", numValue(us), line)
 	if err := t.r.sched.work(t, int64(us*1e3)); err != nil {
 		return nil, err
 	}
