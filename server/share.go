@@ -32,7 +32,7 @@ const (
 func (s *Server) limitLookups(c echo.Context) error {
 	if ok, wait := s.lookupRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues("lookup").Inc()
-		return tooMany("links that do not exist", wait)
+		return tooMany("requests for links that do not exist", wait)
 	}
 	return nil
 }
@@ -42,7 +42,7 @@ func (s *Server) limitLookups(c echo.Context) error {
 func (s *Server) limitViews(c echo.Context) error {
 	if ok, wait := s.viewRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues("view").Inc()
-		return tooMany("shared pages", wait)
+		return tooMany("requests for shared pages", wait)
 	}
 	return nil
 }
