@@ -89,6 +89,11 @@ func TestRunFormats(t *testing.T) {
 		{"seed outside sim", []string{"run", "-seed", "3", "lost-update"}, 2, "", "only apply in sim mode"},
 		{"flags after the scenario", []string{"run", "lost-update", "-p", "threads=2"}, 2, "", "flags go before the scenario"},
 		{"list", []string{"list"}, 0, "lost-update", ""},
+		{"exit-status ok", []string{"run", "-exit-status", "-mode", "sim", script}, 0, ": ok", ""},
+		{"exit-status failed", []string{"run", "-exit-status", "-mode", "sim", writeFile(t, dir, "fails.star", "def main():\n    check(False, \"never\")\n")}, 1, ": failed", ""},
+		{"exit-status deadlock", []string{"run", "-exit-status", "-mode", "sim", "relock"}, 1, ": deadlock", ""},
+		{"exit-status bad param", []string{"run", "-exit-status", "-p", "threads=0", "lost-update"}, 1, ": error", ""},
+		{"exit-status script error", []string{"run", "-exit-status", filepath.Join(dir, "bad.star")}, 1, ": error", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,6 +42,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	schedule := fs.String("schedule", "", "replay this schedule in sim mode")
 	format := fs.String("format", "text", "output: text, json or trace (Chrome Trace Event JSON)")
 	timeout := fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the run")
+	exitStatus := fs.Bool("exit-status", false, "exit 1 when the run's status is not ok (failed, deadlock, panic, error, timeout, limit), for autograders")
 	sb := sandboxFlags(fs)
 	cf := catalogueFlagsOf(fs)
 	cf.maxScript = sb.script
@@ -96,6 +97,9 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := writeResult(stdout, *format, res); err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
+		return 1
+	}
+	if *exitStatus && res.Status != trace.StatusOK {
 		return 1
 	}
 	return 0

@@ -20,8 +20,9 @@ type viewState struct {
 }
 
 // The keyboard shortcuts listed under the lanes zoom, pan, fit, switch
-// to the log, clear the selection and run again, and the page throws no
-// script error on the way.
+// to the log, clear the selection and run again while the timeline has
+// the focus, do nothing elsewhere or when switched off, and the page
+// throws no script error on the way.
 func TestShortcuts(t *testing.T) {
 	ts := startServer(t)
 	ctx := newBrowser(t)
@@ -46,7 +47,17 @@ func TestShortcuts(t *testing.T) {
 		t.Helper()
 		within(t, ctx, 20*time.Second, chromedp.KeyEvent(key, mods...))
 	}
-	within(t, ctx, 5*time.Second, chromedp.Evaluate[any](`document.activeElement.blur()`))
+	// A letter typed on a button is not a shortcut.
+	within(t, ctx, 5*time.Second, chromedp.Focus(chromedp.CSS(`[data-testid="share"]`)))
+	press("l")
+	if s := state(); s.View != "timeline" {
+		t.Errorf("l on Share: view %q, want the timeline still", s.View)
+	}
+	focusTimeline := func() {
+		t.Helper()
+		within(t, ctx, 5*time.Second, chromedp.Focus(chromedp.CSS(`[data-testid="timeline"]`)))
+	}
+	focusTimeline()
 
 	fit := state()
 	press("+")
@@ -54,11 +65,23 @@ func TestShortcuts(t *testing.T) {
 	if w, fw := in.T1-in.T0, fit.T1-fit.T0; w > fw*0.7 || in.Follow != false {
 		t.Errorf("after +: view %v wide, follow %v; want about %v (the fit %v / 1.6), not following", w, in.Follow, fw/1.6, fw)
 	}
-	press(kb.ArrowRight)
+	press("d")
 	right := state()
 	if right.T0 <= in.T0 || right.T1-right.T0 != in.T1-in.T0 {
-		t.Errorf("after →: view [%v, %v], want [%v, %v] moved right", right.T0, right.T1, in.T0, in.T1)
+		t.Errorf("after d: view [%v, %v], want [%v, %v] moved right", right.T0, right.T1, in.T0, in.T1)
 	}
+	// Switched off, letters do nothing, and the switch is remembered.
+	within(t, ctx, 5*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="shortcuts-on"]`)))
+	focusTimeline()
+	press("0")
+	if s := state(); s.T0 != right.T0 || s.T1 != right.T1 {
+		t.Errorf("0 with letters off: view [%v, %v], want [%v, %v] unchanged", s.T0, s.T1, right.T0, right.T1)
+	}
+	if v := evaluate[string](t, ctx, `localStorage.getItem("interleave.shortcuts")`); v != "off" {
+		t.Errorf("stored switch = %q, want off", v)
+	}
+	within(t, ctx, 5*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="shortcuts-on"]`)))
+	focusTimeline()
 	press("0")
 	if s := state(); s.Follow != "fit" || s.T1-s.T0 != fit.T1-fit.T0 {
 		t.Errorf("after 0: follow %v, width %v; want fit, %v", s.Follow, s.T1-s.T0, fit.T1-fit.T0)
@@ -66,6 +89,9 @@ func TestShortcuts(t *testing.T) {
 	press("l")
 	if s := state(); s.View != "log" {
 		t.Errorf("after l: view %q, want log", s.View)
+	}
+	if f := focused(t, ctx); f != "log-row" {
+		t.Errorf("after l: focus on %q, want a row of the log", f)
 	}
 	within(t, ctx, 5*time.Second, chromedp.Evaluate[any](`window.interleave.showView("timeline")`))
 	within(t, ctx, 5*time.Second, chromedp.Evaluate[bool](`window.interleave.timeline.select(3)`))

@@ -334,7 +334,7 @@ func TestTimelineDeadlock(t *testing.T) {
 		}
 	}
 	banner := within(t, ctx, 5*time.Second, chromedp.Text(chromedp.CSS(`[data-testid="cycle-banner"]`)))
-	for _, w := range []string{"Deadlock", "alpha", "beta", "first", "second"} {
+	for _, w := range []string{"Deadlock", "alpha", "beta", "first", "second", "Neither can go on"} {
 		if !strings.Contains(banner, w) {
 			t.Errorf("cycle banner %q lacks %q", banner, w)
 		}
@@ -468,6 +468,27 @@ func TestTimelineBenchmark(t *testing.T) {
 		b, _ := json.MarshalIndent(out, "", "  ")
 		if err := os.WriteFile(filepath.Join(dir, "timeline-bench.json"), b, 0o644); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestDeadlockBannerCounts checks that the deadlock banner is worded for
+// the number of threads in the cycle: one that waits for itself, and
+// five philosophers (the two-thread wording is checked above).
+func TestDeadlockBannerCounts(t *testing.T) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	viewport(t, ctx, 1280, 720)
+	for _, tt := range []struct{ path, want string }{
+		{"/s/relock?mode=sim", "It waits for itself and can never go on"},
+		{"/s/dining-philosophers?mode=sim", "None of the 5 threads can go on"},
+	} {
+		if status := runPage(t, ctx, ts.URL+tt.path); status != "deadlock" {
+			t.Fatalf("run %s = %q, want deadlock", tt.path, status)
+		}
+		banner := within(t, ctx, 5*time.Second, chromedp.Text(chromedp.CSS(`[data-testid="cycle-banner"]`)))
+		if !strings.Contains(banner, tt.want) || strings.Contains(banner, "Neither") {
+			t.Errorf("run %s: cycle banner = %q, want %q", tt.path, banner, tt.want)
 		}
 	}
 }

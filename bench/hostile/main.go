@@ -416,7 +416,7 @@ var cases = []attack{
 		}
 		wg.Wait()
 		for _, c := range codes {
-			if c != http.StatusRequestEntityTooLarge && c != http.StatusTooManyRequests {
+			if c != http.StatusRequestEntityTooLarge && c != http.StatusTooManyRequests && c != http.StatusServiceUnavailable {
 				return false, fmt.Sprint(codes)
 			}
 		}
@@ -687,7 +687,11 @@ func bigRun(n int) io.Reader {
 			if i > 1 {
 				w.WriteByte(',')
 			}
-			k, _ := fmt.Fprintf(w, `{"seq":%d,"t":%d,"th":0,"k":"get","obj":"c","v":0}`, i, i)
+			k, err := fmt.Fprintf(w, `{"seq":%d,"t":%d,"th":0,"k":"get","obj":"c","v":0}`, i, i)
+			if err != nil { // the server stopped reading: stop writing
+				pw.CloseWithError(err)
+				return
+			}
 			written += k
 		}
 		fmt.Fprint(w, "]}")

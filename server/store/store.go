@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
@@ -71,10 +72,36 @@ func Open(path string) (*Store, error) {
 	s := &Store{db: db}
 	if err := s.migrate(); err != nil {
 		db.Close()
+		if strings.Contains(err.Error(), "unable to open database file") {
+			err = &accessError{path: path, err: err}
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
 }
+
+// accessError is SQLite's bare "unable to open database file (14)" with
+// what an operator needs to fix it: the folder, the user, the remedy.
+type accessError struct {
+	path string
+	err  error
+}
+
+func (e *accessError) Error() string {
+	if fi, err := os.Stat(e.path); err == nil && fi.IsDir() {
+		return fmt.Sprintf("%s is a folder, not a database file; choose a file path for -db, such as %s (%v)",
+			e.path, filepath.Join(e.path, "interleave.db"), e.err)
+	}
+	dir := filepath.Dir(e.path)
+	who := fmt.Sprintf("uid %d", os.Geteuid())
+	if u, err := user.Current(); err == nil {
+		who = fmt.Sprintf("user %s (uid %s)", u.Username, u.Uid)
+	}
+	return fmt.Sprintf("%s cannot create or write the database file in the folder %s; give that user write access to the folder "+
+		"(for example: chown %d %s) or choose another -db path (%v)", who, dir, os.Geteuid(), dir, e.err)
+}
+
+func (e *accessError) Unwrap() error { return e.err }
 
 func (s *Store) migrate() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -236,7 +263,10 @@ func (s *Store) DeleteRunsBefore(ctx context.Context, t time.Time) (int64, error
 // operator: a locked or corrupt file is common and has a clear fix.
 func Describe(err error) string {
 	msg := err.Error()
+	var ae *accessError
 	switch {
+	case errors.As(err, &ae):
+		return ae.Error()
 	case strings.Contains(msg, "locked") || strings.Contains(msg, "SQLITE_BUSY"):
 		return "the database file is locked by another process; stop it or choose another -db path"
 	case strings.Contains(msg, "not a database") || strings.Contains(msg, "malformed"):

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -107,5 +110,83 @@ func TestNewerSchemaRefused(t *testing.T) {
 	s.Close()
 	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Errorf("Open(newer schema) error = %v, want a refusal", err)
+	}
+}
+
+// TestOpenUnwritableFolder checks that a folder the user may not write to
+// is named, with the user and the fix, not only SQLite's "(14)". Root
+// may write anywhere, so as root the test runs itself again as nobody.
+func TestOpenUnwritableFolder(t *testing.T) {
+	if dir := os.Getenv("STORE_TEST_UNWRITABLE"); dir != "" {
+		checkUnwritable(t, dir)
+		return
+	}
+	// Not t.TempDir: its parent is private to this user.
+	base, err := os.MkdirTemp("", "store-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	dir := filepath.Join(base, "data")
+	if err := os.Mkdir(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		checkUnwritable(t, dir)
+		return
+	}
+	// Copy the test binary where nobody can run it, and run this test as nobody.
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := filepath.Join(base, "store.test")
+	if err := os.WriteFile(self, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^TestOpenUnwritableFolder$", "-test.v")
+	cmd.Env = append(os.Environ(), "STORE_TEST_UNWRITABLE="+dir, "HOME=/")
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		t.Skipf("cannot run the test as uid 65534 here (a noexec temporary folder?): %v", err)
+	}
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Errorf("the test run as uid 65534: %v\n%s", err, out)
+	}
+}
+
+func checkUnwritable(t *testing.T, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, "interleave.db")
+	_, err := Open(path)
+	if err == nil {
+		t.Fatalf("Open(%q) in a read-only folder error = nil, want one", path)
+	}
+	msg := Describe(err)
+	for _, want := range []string{dir, fmt.Sprintf("uid %d", os.Geteuid()), "write access", "-db"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Describe(Open(%q)) = %q, want it to contain %q", path, msg, want)
+		}
+	}
+}
+
+func TestOpenFolderAsFile(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Open(dir)
+	if err == nil {
+		t.Fatalf("Open(a folder) error = nil, want one")
+	}
+	if msg := Describe(err); !strings.Contains(msg, "is a folder") || !strings.Contains(msg, dir) {
+		t.Errorf("Describe(Open(%q)) = %q, want it to say the path is a folder", dir, msg)
 	}
 }

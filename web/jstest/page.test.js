@@ -60,6 +60,8 @@ test("a deadlock in words", () => {
   assert.equal(bannerText(cycle, ""), "⟳ Deadlock: alpha waits for second, held by beta, which waits for first, held by alpha. Neither can go on; the red arrows close the cycle.");
   const chan = [{ th: 0, thread: "main", op: "recv", obj: "ch", holder: -1 }];
   assert.equal(waitWords(chan[0]), 'waits to receive from channel "ch", which no thread can use any more');
+  assert.equal(bannerText([cycle[0]], ""), "⟳ Deadlock: alpha waits for second, held by beta. It waits for itself and can never go on; the red arrows close the cycle.");
+  assert.equal(bannerText([...cycle, cycle[0], cycle[1], cycle[0]], "").endsWith("None of the 5 threads can go on; the red arrows close the cycle."), true);
   assert.equal(bannerText(chan, "deadlock: all threads are blocked"), "⟳ Deadlock: all threads are blocked");
   assert.equal(bannerText(chan, ""), "⟳ Deadlock: every thread is blocked.");
   assert.equal(waitWords({ op: "join", obj: "w1", holder: 1 }), "waits to join w1");

@@ -1,7 +1,8 @@
 // The script editor: a textarea with a gutter of line numbers that marks
 // errors, the line of the selected event, the line of the hovered one and
 // the lines that caused events. A band behind the text shows the marked
-// line, since a textarea cannot colour one of its lines.
+// line, since a textarea cannot colour one of its lines. Tab indents;
+// Esc then Tab moves on.
 
 export class Editor {
   constructor(pane) {
@@ -24,8 +25,13 @@ export class Editor {
       this.render();
     });
     this.text.addEventListener("scroll", () => this.sync());
+    // Tab indents; Esc then Tab leaves the script (listed under the lanes),
+    // so that a keyboard can go on past the editor (WCAG 2.1.2).
+    let escaped = false;
     this.text.addEventListener("keydown", (e) => {
-      if (e.key === "Tab" && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      const leave = escaped;
+      escaped = e.key === "Escape";
+      if (e.key === "Tab" && !leave && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
         e.preventDefault();
         this.text.setRangeText("    ", this.text.selectionStart, this.text.selectionEnd, "end");
         this.render();

@@ -1,7 +1,9 @@
 // The event log: the timeline's accessible twin, an HTML table of every
 // event, filterable by thread, kind and script line. Only the rows in
 // view exist in the DOM (the table is virtualized), so a run of hundreds
-// of thousands of events scrolls as easily as one of ten.
+// of thousands of events scrolls as easily as one of ten. The rows are
+// one Tab stop (a roving tabindex): the arrow keys, Page Up and Down, Home
+// and End move between them, and a redraw keeps the focus on its row.
 
 import { fmtTime, fmtValue, KIND_GROUPS, KINDS, isProblem } from "./format.js";
 
@@ -34,6 +36,7 @@ export class EventLog {
     this.threadsShown = -1;
     this.filter = { th: null, kinds: null, problems: false, line: 0 };
     this.selectedSeq = null;
+    this.cursor = null; // the seq of the row that is the Tab stop
     this.tail = true;
     this.queued = false;
     this.fillKinds();
@@ -53,19 +56,62 @@ export class EventLog {
       const tr = e.target.closest("tr[data-seq]");
       if (tr) this.hooks.onSelect?.(Number(tr.dataset.seq));
     });
+    this.tbody.addEventListener("focusin", (e) => {
+      const tr = e.target.closest("tr[data-seq]");
+      if (tr) this.cursor = Number(tr.dataset.seq);
+    });
     this.tbody.addEventListener("keydown", (e) => {
       const tr = e.target.closest("tr[data-seq]");
-      if (!tr) return;
+      if (!tr || e.altKey || e.ctrlKey || e.metaKey) return;
       if (e.key === "Enter" || e.key === " ") {
         e.preventDefault();
         this.hooks.onSelect?.(Number(tr.dataset.seq));
-      } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-        e.preventDefault();
-        const next = e.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling;
-        if (next && next.dataset.seq) next.focus();
-        else this.scroller.scrollTop += e.key === "ArrowDown" ? ROW_H : -ROW_H;
+        return;
       }
+      const page = Math.max(1, Math.floor(this.scroller.clientHeight / ROW_H) - 2);
+      const by = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -Infinity, End: Infinity }[e.key];
+      if (by === undefined) return;
+      e.preventDefault();
+      this.moveTo(this.indexOf(Number(tr.dataset.seq)) + by);
     });
+  }
+
+  // moveTo makes row i (clamped) the Tab stop, scrolls to it and focuses it.
+  moveTo(i) {
+    const n = this.rows.length;
+    if (!n) return;
+    i = Math.max(0, Math.min(n - 1, i));
+    this.cursor = this.trace.events[this.rows[i]].seq;
+    this.tail = false;
+    const s = this.scroller;
+    const y = i * ROW_H;
+    const head = ROW_H; // the sticky header row
+    if (y < s.scrollTop) s.scrollTop = y;
+    else if (y + ROW_H + head > s.scrollTop + s.clientHeight) s.scrollTop = y + ROW_H + head - s.clientHeight;
+    this.render();
+    this.focus();
+  }
+
+  // focus puts the focus on the rows' Tab stop, or on the table's scroller
+  // while there are no rows: never on the page's body.
+  focus() {
+    if (!this.root.hidden) this.render();
+    const tr = this.tbody.querySelector('tr[tabindex="0"]');
+    (tr || this.scroller).focus({ preventScroll: true });
+  }
+
+  // indexOf is the index among the shown rows of the event seq, or of
+  // the first one after it.
+  indexOf(seq) {
+    const ev = this.trace.events;
+    let lo = 0;
+    let hi = this.rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ev[this.rows[mid]].seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   fillKinds() {
@@ -114,6 +160,7 @@ export class EventLog {
     this.rows = [];
     this.scanned = 0;
     this.selectedSeq = null;
+    this.cursor = null;
     this.tail = true;
     this.threadsShown = -1;
     this.scroller.scrollTop = 0;
@@ -179,18 +226,23 @@ export class EventLog {
     };
     frag.appendChild(pad(first * ROW_H));
     const ev = this.trace.events;
-    for (let i = first; i < last; i++) frag.appendChild(this.row(ev[this.rows[i]], i));
+    // The Tab stop: the cursor's row if it is drawn, else the first drawn.
+    const at = this.cursor === null ? -1 : this.indexOf(this.cursor);
+    const stop = at >= first && at < last && ev[this.rows[at]].seq === this.cursor ? at : first;
+    for (let i = first; i < last; i++) frag.appendChild(this.row(ev[this.rows[i]], i, i === stop));
     frag.appendChild(pad((n - last) * ROW_H));
+    const focused = body.contains(document.activeElement);
     body.replaceChildren(frag);
+    if (focused) (body.querySelector('tr[tabindex="0"]') || this.scroller).focus({ preventScroll: true });
     this.root.dataset.rendered = String(last - first);
   }
 
-  row(e, i) {
+  row(e, i, stop) {
     const tr = document.createElement("tr");
     tr.dataset.seq = e.seq;
     tr.dataset.kind = e.k;
     tr.dataset.thread = e.th;
-    tr.tabIndex = 0;
+    tr.tabIndex = stop ? 0 : -1;
     tr.setAttribute("aria-rowindex", String(i + 2));
     if (e.seq === this.selectedSeq) tr.setAttribute("aria-selected", "true");
     const bad = isProblem(e) || e.k === "cutoff";
@@ -211,14 +263,9 @@ export class EventLog {
   // reveal scrolls to an event's row and marks it selected.
   reveal(seq) {
     this.selectedSeq = seq;
+    this.cursor = seq;
     const ev = this.trace.events;
-    let lo = 0;
-    let hi = this.rows.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ev[this.rows[mid]].seq < seq) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.indexOf(seq);
     if (lo < this.rows.length && ev[this.rows[lo]].seq === seq) {
       const s = this.scroller;
       const y = lo * ROW_H;

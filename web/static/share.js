@@ -79,7 +79,13 @@ export class LinkBox {
     this.el = el;
     this.msg = el?.querySelector(".share-msg");
     this.field = el?.querySelector("input");
-    el?.querySelector(".share-close")?.addEventListener("click", () => this.hide());
+    // returnTo gets the focus when Close hides the box (the page sets it
+    // to the button that showed it), so that it never falls to the body.
+    this.returnTo = null;
+    el?.querySelector(".share-close")?.addEventListener("click", () => {
+      this.hide();
+      this.returnTo?.focus();
+    });
     this.field?.addEventListener("focus", () => this.field.select());
   }
 

@@ -52,8 +52,10 @@ export function setupEditing(p) {
     showLineChip(n, c);
   };
   $(".chip-clear", chip).addEventListener("click", () => {
+    const had = chip.contains(document.activeElement);
     timeline.highlightLine(0);
     showLineChip(0);
+    if (had) timeline.root.focus(); // not the body: the chip is gone
   });
   $(".chip-log", chip).addEventListener("click", () => {
     log.setLine(timeline.hlLine);

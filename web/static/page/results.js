@@ -4,6 +4,7 @@
 
 import { fmtTime, esc } from "../format.js";
 import { countSentences, raceLines, raceLabel } from "../timeline/race.js";
+import { threadSummary } from "../timeline/words.js";
 
 const NUM = new Intl.NumberFormat();
 
@@ -32,12 +33,19 @@ export function capitalize(t) {
   return t ? t[0].toUpperCase() + t.slice(1) : t;
 }
 
+// stuckWords says that the threads of a cycle of n can never go on.
+export function stuckWords(n) {
+  if (n === 1) return "It waits for itself and can never go on";
+  if (n === 2) return "Neither can go on";
+  return `None of the ${n} threads can go on`;
+}
+
 // bannerText is the sentence above the timeline for a deadlock.
 export function bannerText(cycle, message) {
   // Every thread blocked (on channels, say) is not a cycle of holders:
   // the engine's own sentence says it best.
   if (cycle.some((c) => c.holder < 0)) return `⟳ ${capitalize(message || "Deadlock: every thread is blocked.")}`;
-  return `⟳ Deadlock: ${cycleWords(cycle)}. Neither can go on; the red arrows close the cycle.`;
+  return `⟳ Deadlock: ${cycleWords(cycle)}. ${stuckWords(cycle.length)}; the red arrows close the cycle.`;
 }
 
 // countsText is the line under the timeline: events, threads, duration.
@@ -66,15 +74,51 @@ export function raceStep(i, n, dir) {
   return (((i + dir) % n) + n) % n;
 }
 
+
+// announcement is what the page's one status line says when the run's
+// status becomes s: queued and running, a playback, and the final status
+// with its summary; nothing for the short steps in between.
+export function announcement(s, summary) {
+  switch (s) {
+    case "starting":
+    case "loading":
+    case "idle": return "";
+    case "queued": return `Queued. ${summary}`;
+    case "running": return "Running.";
+    case "replaying": return summary;
+  }
+  return `Finished, ${s}: ${summary}`;
+}
+
 // setupResults gives the page setStatus, updateCounts, clearResults,
-// showResult and showRace.
+// showResult, showRace and stepRace.
 export function setupResults(p) {
   const { el, trace, timeline } = p;
+  const announceEl = p.$('[data-testid="announce"]', p.root);
+  const words = p.$(".tl-words", p.root);
   function setStatus(s) {
     el.statusEl.textContent = s;
     el.statusEl.dataset.status = s;
     el.resultEl.dataset.status = s;
     el.wrap.dataset.status = s;
+    const say = announcement(s, el.summaryEl.textContent);
+    if (say && announceEl) announceEl.textContent = say;
+  }
+  // describeThreads writes the timeline's text alternative: a sentence
+  // per thread (the event log has every event).
+  function describeThreads() {
+    if (!words) return;
+    const items = trace.lanes.map((l) => {
+      const li = document.createElement("li");
+      li.textContent = threadSummary(trace, l);
+      return li;
+    });
+    if (!items.length) {
+      const li = document.createElement("li");
+      li.textContent = "No events.";
+      items.push(li);
+    }
+    words.replaceChildren(...items);
   }
   function updateCounts() {
     el.counts.textContent = countsText(trace);
@@ -85,6 +129,7 @@ export function setupResults(p) {
     el.findings.hidden = true;
     el.findings.textContent = "";
     el.resultEl.querySelectorAll(".detail").forEach((n) => n.remove());
+    if (words) words.replaceChildren(Object.assign(document.createElement("li"), { textContent: "The run has not ended yet." }));
   }
   // finding is a button under the lanes that shows an event (or, without
   // one, the race finding on show).
@@ -222,6 +267,7 @@ export function setupResults(p) {
     if (trace.races.length) timeline.showRace(0, false);
     renderDetails(res);
     renderFindings(res);
+    describeThreads();
   }
   return { setStatus, updateCounts, clearResults, showResult, showRace, stepRace };
 }

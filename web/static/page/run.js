@@ -48,8 +48,7 @@ export function setupRun(p) {
     start({ mode: m });
     p.setStatus("starting");
     el.summaryEl.textContent = "Starting…";
-    el.runBtn.disabled = true;
-    el.stopBtn.disabled = false;
+    handOver(el.runBtn, el.stopBtn);
     const src = editor.text.value;
     // A catalogue scenario runs by its id; a shared, recorded or edited
     // script is sent along (named, so its result says what it was).
@@ -85,6 +84,14 @@ export function setupRun(p) {
     }
     live = false;
   }
+  // handOver disables a button and enables the other; a focused button
+  // hands its focus over, so that it never falls to the page's body.
+  function handOver(off, on) {
+    const had = document.activeElement === off;
+    on.disabled = false;
+    off.disabled = true;
+    if (had) on.focus();
+  }
   el.runBtn.addEventListener("click", run);
   el.stopBtn.addEventListener("click", stop);
 
@@ -96,8 +103,8 @@ export function setupRun(p) {
     if (!live && m.type !== "error") return;
     switch (m.type) {
       case "queued":
-        p.setStatus("queued");
         el.summaryEl.textContent = `Waiting for a free slot: position ${m.position} in the queue.`;
+        p.setStatus("queued");
         break;
       case "started":
         p.setStatus("running");
@@ -169,9 +176,8 @@ export function setupRun(p) {
   // (recorded is then {link, source}).
   function finish(res, recorded = null) {
     trace.finish(res);
-    el.runBtn.disabled = false;
+    handOver(el.stopBtn, el.runBtn);
     if (!recorded) el.runBtn.textContent = "Run again";
-    el.stopBtn.disabled = true;
     p.current = { result: res, source: recorded ? recorded.source : runSource, link: recorded ? recorded.link : "" };
     if (!recorded) {
       live = false;
@@ -197,8 +203,8 @@ export function setupRun(p) {
   const player = new Player({
     reset(meta) {
       start(meta);
-      p.setStatus("replaying");
       el.summaryEl.textContent = "Playing the recorded run back…";
+      p.setStatus("replaying");
       el.runBtn.disabled = false;
       el.stopBtn.disabled = false;
       el.playBtn.textContent = "⏭ Skip to end";
@@ -229,8 +235,8 @@ export function setupRun(p) {
       player.play(rec, Infinity);
       el.playProgress.textContent = `${NUM.format(ev.length)} events, ${fmtTime(dur)}`;
     } catch (err) {
-      p.setStatus("error");
       el.summaryEl.textContent = err instanceof ApiError ? err.message : "The recorded run could not be read.";
+      p.setStatus("error");
       p.showTab("result");
     }
   }

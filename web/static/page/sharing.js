@@ -17,6 +17,15 @@ export function setupSharing(p) {
   const home = root.dataset.home || "";
   const exportBtns = $$(".export-menu button", root);
   editor.text.addEventListener("input", () => p.shareBox.hide(), { passive: true });
+  // A button disabled while it works loses the focus to the body: give it
+  // back (to the button, or to what stands for it) when it is done, unless
+  // the focus has gone somewhere on purpose meanwhile.
+  p.shareBox.returnTo = el.shareBtn;
+  p.runBox.returnTo = el.shareRunBtn;
+  const holding = (b) => document.activeElement === b;
+  const giveBack = (had, to) => {
+    if (had && (document.activeElement === document.body || !document.activeElement)) to?.focus();
+  };
 
   // Share: a link to this script with these settings. A catalogue
   // scenario as shipped links to its page; anything else (an edited
@@ -24,6 +33,7 @@ export function setupSharing(p) {
   const shareBtn = el.shareBtn;
   shareBtn?.addEventListener("click", async () => {
     delete shareBtn.dataset.link;
+    const had = holding(shareBtn);
     shareBtn.disabled = true;
     try {
       const src = editor.text.value;
@@ -41,6 +51,7 @@ export function setupSharing(p) {
       p.shareBox.error(err instanceof ApiError ? err.message : "The link could not be made.");
     } finally {
       shareBtn.disabled = false;
+      giveBack(had, shareBtn);
     }
   });
 
@@ -65,6 +76,7 @@ export function setupSharing(p) {
     const current = p.current;
     if (!current) return;
     delete shareRunBtn.dataset.link;
+    const had = holding(shareRunBtn);
     shareRunBtn.disabled = true;
     try {
       if (!current.link) {
@@ -78,6 +90,7 @@ export function setupSharing(p) {
       p.runBox.error(err instanceof ApiError ? err.message : "The run could not be shared.");
     } finally {
       syncRunActions();
+      giveBack(had, shareRunBtn);
     }
   });
   // traceFile is the run as Chrome Trace Event JSON: the stored one for
@@ -91,6 +104,7 @@ export function setupSharing(p) {
     const b = $(`[data-testid="${id}"]`, root);
     b?.addEventListener("click", async () => {
       if (!p.current) return;
+      const had = holding(b);
       if (exportMenu) exportMenu.open = false;
       b.disabled = true;
       try {
@@ -99,6 +113,7 @@ export function setupSharing(p) {
         p.runBox.error(err instanceof ApiError ? err.message : `${b.textContent.trim()} failed.`);
       } finally {
         syncRunActions();
+        giveBack(had, exportMenu?.querySelector("summary"));
       }
     });
   }

@@ -137,6 +137,12 @@ export function timelineSVG(tl, opts = {}) {
       const fill = blocked ? `url(#p-${s.kind})` : style === "span" ? th.k.work : colour;
       const stroke = s.cycle ? ` stroke="${th.bad}" stroke-width="2.5"` : blocked ? ` stroke="${colour}"` : "";
       put(`<rect x="${n(x0)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" fill="${fill}"${stroke}/>`);
+      if (style === "hold" && w >= 4) {
+        // The brackets that tell a hold from work, as on the canvas.
+        const c = Math.min(2, w / 4);
+        const cap = (xo, xi) => `M${n(xi)} ${n(y + 0.5)}H${n(xo)}V${n(y + h - 0.5)}H${n(xi)}`;
+        put(`<path d="${cap(x0 + c / 2, x0 + 3 * c)}${cap(x1 - c / 2, x1 - 3 * c)}" fill="none" stroke="${th.fg}" stroke-width="${n(c)}"/>`);
+      }
       if (w > 26 && h >= 9) {
         const text = style === "seg" ? tl.barText(s, style) : (SPAN_LABEL[s.kind] || ((x) => x.kind))(s);
         const vx0 = Math.max(0, x0);

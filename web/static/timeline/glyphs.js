@@ -116,6 +116,32 @@ export class Theme {
     return p;
   }
 
+  // holdPattern is the fill of a lock hold too narrow for its mutex's
+  // name: the mutex's colour under a texture of its own (none, a line,
+  // ticks or dots, by the mutex's index), so that two locks differ by
+  // more than colour.
+  holdPattern(g, colour, i) {
+    const kind = ((i % 4) + 4) % 4;
+    if (kind === 0) return colour;
+    const key = `hold|${colour}|${kind}`;
+    let p = this.patterns.get(key);
+    if (p) return p;
+    const c = document.createElement("canvas");
+    const n = 4;
+    c.width = n;
+    c.height = n;
+    const x = c.getContext("2d");
+    x.fillStyle = colour;
+    x.fillRect(0, 0, n, n);
+    x.fillStyle = this.bg;
+    if (kind === 1) x.fillRect(0, 1, n, 1.5); // a line along the bar
+    else if (kind === 2) x.fillRect(1, 0, 1.5, n); // ticks across it
+    else x.fillRect(1, 1, 1.5, 1.5); // dots
+    p = g.createPattern(c, "repeat");
+    this.patterns.set(key, p);
+    return p;
+  }
+
   markColour(e) {
     switch (e.k) {
       case "get": return this.k.read;
@@ -290,6 +316,21 @@ export function flag(g, th, x, y0, y1, text) {
   }
 }
 
+// holdCaps closes a lock hold's bar with a bracket at each end, "[ ]":
+// a shape that tells a hold from a thread's work (a plain bar), whatever
+// the colours.
+export function holdCaps(g, th, x0, y, w, h) {
+  if (w < 4) return;
+  const c = Math.min(2, w / 4);
+  g.fillStyle = th.fg;
+  g.fillRect(x0, y, c, h);
+  g.fillRect(x0 + w - c, y, c, h);
+  g.fillRect(x0, y, 3 * c, 1);
+  g.fillRect(x0, y + h - 1, 3 * c, 1);
+  g.fillRect(x0 + w - 3 * c, y, 3 * c, 1);
+  g.fillRect(x0 + w - 3 * c, y + h - 1, 3 * c, 1);
+}
+
 // legendSwatch paints a legend entry with the code that paints the lanes.
 export function legendSwatch(canvas, th, what) {
   const dpr = window.devicePixelRatio || 1;
@@ -317,6 +358,7 @@ export function legendSwatch(canvas, th, what) {
     if (arg === "hold") {
       g.fillStyle = th.palette[0];
       g.fillRect(1, 2, w - 2, h - 4);
+      holdCaps(g, th, 1, 2, w - 2, h - 4);
     } else if (arg === "work") {
       g.fillStyle = th.k.work;
       g.fillRect(1, 2, w - 2, h - 4);

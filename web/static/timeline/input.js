@@ -120,12 +120,15 @@ function onClick(tl, x, y) {
   else tl.select(null, null, "canvas");
 }
 
-// bindKeys calls the action bound to a key pressed outside text fields,
-// without Ctrl, Cmd or Alt: keys maps a key (a lower-case letter or a
-// name like "ArrowLeft") to f(event). Ctrl+Enter and Escape, which work
-// in text fields too, are given as keys["ctrl+Enter"] and keys.Escape
-// (called with typing: whether the focus is in a text field).
-export function bindKeys(keys, target = document) {
+// bindKeys calls the action bound to a key: keys maps a key (a
+// lower-case letter or a name like "ArrowLeft") to f(event). Ctrl+Enter
+// and Escape work anywhere, in text fields too: keys["ctrl+Enter"] and
+// keys.Escape (called with typing: whether the focus is in a text field).
+// The other keys act only while the focus is in scope (the timeline), so
+// that a letter typed on a button or a tab does nothing (WCAG 2.1.4), and
+// character keys only while letters() is true (the page's switch); named
+// keys (arrows, Home, End) are the focused timeline's own and always work.
+export function bindKeys(keys, { scope = null, letters = () => true, target = document } = {}) {
   target.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
@@ -139,6 +142,8 @@ export function bindKeys(keys, target = document) {
       return;
     }
     if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (scope && !(t instanceof Node && scope.contains(t))) return;
+    if (e.key.length === 1 && !letters()) return;
     const act = keys[e.key.length === 1 ? e.key.toLowerCase() : e.key];
     if (act) {
       e.preventDefault();

@@ -12,7 +12,7 @@
 
 import { firstAt, firstEndingAt, nextAt } from "./search.js";
 import { PAD, ROW0, HOLD, CPU, STAGGER, AXIS_H, rowY } from "./layout.js";
-import { glyph, cutMark, flag } from "./glyphs.js";
+import { glyph, cutMark, flag, holdCaps } from "./glyphs.js";
 import { drawArrows } from "./arrows.js";
 import { drawOverlays } from "./overlay.js";
 
@@ -277,8 +277,11 @@ function drawBars(tl, g, row, y, h, lane, style) {
     x0 = Math.max(-4, x0);
     x1 = Math.min(W + 4, x1);
     const w = x1 - x0;
-    g.fillStyle = barFill(tl, g, s, style);
+    const text = w > 26 && h >= 9 ? tl.barText(s, style) : "";
+    const labelled = text !== "" && (measureText(tl, g, text) + 8 <= w || w > 60);
+    g.fillStyle = style === "hold" && !labelled ? th.holdPattern(g, tl.mutexColour(s.obj), tl.trace.mutexes.get(s.obj) ?? 0) : barFill(tl, g, s, style);
     g.fillRect(x0, y, w, h);
+    if (style === "hold") holdCaps(g, th, x0, y, w, h);
     if (style === "span" && s.kind !== "work") {
       g.strokeStyle = th.spanColour(s.kind);
       g.lineWidth = 1;
@@ -298,21 +301,17 @@ function drawBars(tl, g, row, y, h, lane, style) {
       g.lineWidth = 2;
       g.strokeRect(x0 - 1, y - 1, w + 2, h + 2);
     }
-    if (w > 26 && h >= 9) {
-      const text = tl.barText(s, style);
-      const tw = measureText(tl, g, text);
-      if (tw + 8 <= w || w > 60) {
-        const vx0 = Math.max(0, x0);
-        const vw = Math.min(W, x1) - vx0;
-        if (vw > 20) {
-          g.save();
-          g.beginPath();
-          g.rect(vx0, y, vw, h);
-          g.clip();
-          g.fillStyle = style === "span" && s.kind !== "work" ? th.fg : th.onFill;
-          g.fillText(text, vx0 + 4, y + h / 2 + 0.5);
-          g.restore();
-        }
+    if (labelled) {
+      const vx0 = Math.max(0, x0);
+      const vw = Math.min(W, x1) - vx0;
+      if (vw > 20) {
+        g.save();
+        g.beginPath();
+        g.rect(vx0, y, vw, h);
+        g.clip();
+        g.fillStyle = style === "span" && s.kind !== "work" ? th.fg : th.onFill;
+        g.fillText(text, vx0 + (style === "hold" ? 5 : 4), y + h / 2 + 0.5);
+        g.restore();
       }
     }
     lastPx = Math.floor(x1);

@@ -104,3 +104,47 @@ export function tipLines(trace, hit) {
   }
   return null;
 }
+
+const INSTANT_WORDS = { get: "read", set: "write", add: "atomic add", cas: "cas", swap: "swap", print: "print", spawn: "spawn" };
+const SPAN_WORDS = { wait: "waits for a lock", join: "waits in join", send: "blocked sending", recv: "blocked receiving", sleep: "sleeps", work: "works" };
+
+// countWords says "3 reads" or "1 read".
+function countWords(n, what) {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+// threadSummary says in one sentence what a thread did, for the text
+// alternative of the timeline: its state, its events, what it read and
+// wrote, how long it held each lock and how long it was blocked.
+export function threadSummary(trace, l) {
+  const parts = [`${l.name}: ${laneWords(trace, l).replace(/^[⟳✂!✗] /, "")}`, countWords(l.count, "event")];
+  const kinds = new Map();
+  for (const e of l.marks) if (INSTANT_WORDS[e.k]) kinds.set(e.k, (kinds.get(e.k) || 0) + 1);
+  for (const [k, n] of kinds) parts.push(countWords(n, INSTANT_WORDS[k]));
+  const end = liveEnd(trace, l);
+  const holds = new Map();
+  for (let r = 1; r < l.rows.length; r++) {
+    for (const s of l.rows[r]) {
+      const h = holds.get(s.obj) || { n: 0, t: 0 };
+      h.n++;
+      h.t += (s.t1 === null ? end : s.t1) - s.t0;
+      holds.set(s.obj, h);
+    }
+  }
+  for (const [m, h] of holds) parts.push(`holds lock ${m} ${h.n === 1 ? "once" : `${h.n} times`}, ${fmtTime(h.t)} in all`);
+  const blocked = new Map();
+  for (const s of l.rows[0]) {
+    const b = blocked.get(s.kind) || { n: 0, t: 0, open: false };
+    b.n++;
+    b.t += (s.t1 === null ? end : s.t1) - s.t0;
+    b.open ||= s.t1 === null || s.unfinished;
+    blocked.set(s.kind, b);
+  }
+  for (const [k, b] of blocked) {
+    if (k === "work" || k === "sleep") b.open = false;
+    const how = b.n === 1 && b.open ? "never finished" : `${fmtTime(b.t)}${b.open ? ", the last one never finished" : ""}`;
+    parts.push(`${SPAN_WORDS[k] || k} ${b.n === 1 ? "once" : `${b.n} times`}, ${how}`);
+  }
+  for (const f of l.flags) parts.push(f.k === "panic" ? `panicked: ${fmtValue(f.v)}` : `check failed: ${f.v ?? ""}`);
+  return `${parts.join(", ")}.`;
+}
