@@ -60,6 +60,35 @@ func TestRunJSON(t *testing.T) {
 	}
 }
 
+// TestRunScenarioSeed checks that a sim run without -seed takes the seed
+// the scenario opens at, as its page does, and that -seed overrides it.
+func TestRunScenarioSeed(t *testing.T) {
+	tests := []struct {
+		args []string
+		want int64
+	}{
+		{[]string{"run", "-mode", "sim", "-format", "json", "heisenbug"}, 11},
+		{[]string{"run", "-mode", "sim", "-seed", "3", "-format", "json", "heisenbug"}, 3},
+		{[]string{"run", "-mode", "sim", "-format", "json", "lost-update"}, 0},
+	}
+	for _, tt := range tests {
+		out, stderr, code := interleave(t, tt.args...)
+		if code != 0 {
+			t.Fatalf("interleave %v exit code = %d; stderr: %s", tt.args, code, stderr)
+		}
+		var res trace.Result
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("interleave %v printed invalid JSON: %v", tt.args, err)
+		}
+		if res.Seed != tt.want {
+			t.Errorf("interleave %v: seed = %d, want %d", tt.args, res.Seed, tt.want)
+		}
+		if tt.want == 11 && res.Status != trace.StatusFailed {
+			t.Errorf("heisenbug at its seed 11 = %s (%s), want failed", res.Status, res.Message)
+		}
+	}
+}
+
 func TestRunFormats(t *testing.T) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "hello.star")

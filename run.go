@@ -17,6 +17,7 @@ import (
 	"interleave/sandbox"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/trace"
+	"interleave/scenarios"
 )
 
 // paramFlags collects repeated -p name=value flags.
@@ -75,13 +76,16 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if m == trace.ModeGreen {
 		req.Procs = *procs
 	}
-	modes, err := loadScript(fs.Arg(0), cf, &req)
+	sc, err := loadScript(fs.Arg(0), cf, &req)
 	if err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
 	}
-	if len(modes) > 0 && !slices.Contains(modes, string(m)) {
-		fmt.Fprintf(stderr, "interleave run: note: %s is meant for %s mode, not %s; running it anyway\n", req.Scenario, strings.Join(modes, " and "), m)
+	if sc != nil && !slices.Contains(sc.Modes, string(m)) {
+		fmt.Fprintf(stderr, "interleave run: note: %s is meant for %s mode, not %s; running it anyway\n", req.Scenario, strings.Join(sc.Modes, " and "), m)
+	}
+	if sc != nil && m == trace.ModeSim && !set["seed"] && !set["schedule"] {
+		req.Seed = sc.Seed // the seed its page opens at
 	}
 	cfg, err := sb.config(*timeout)
 	if err != nil {
@@ -154,7 +158,10 @@ func runOnce(cfg sandbox.Config, req engine.Request, keepEvents bool, stderr io.
 // loadScript fills the request's script from a catalogue id (built-in or
 // from a course folder) or a file, and returns the modes the scenario is
 // meant for (none for a file).
-func loadScript(arg string, cf catalogueFlags, req *engine.Request) ([]string, error) {
+// loadScript fills in the request's script from a catalogue id or a
+// file, and gives the script's metadata: nil for a file whose metadata
+// is wrong (the run itself reports where).
+func loadScript(arg string, cf catalogueFlags, req *engine.Request) (*scenarios.Scenario, error) {
 	if strings.HasSuffix(arg, ".star") || strings.ContainsRune(arg, filepath.Separator) {
 		b, err := os.ReadFile(arg)
 		if err != nil {
@@ -162,7 +169,8 @@ func loadScript(arg string, cf catalogueFlags, req *engine.Request) ([]string, e
 		}
 		req.Scenario = strings.TrimSuffix(filepath.Base(arg), ".star")
 		req.Source = string(b)
-		return nil, nil
+		sc, _ := scenarios.Parse(req.Scenario, req.Source)
+		return sc, nil
 	}
 	cat, err := cf.open()
 	if err != nil {
@@ -173,7 +181,7 @@ func loadScript(arg string, cf catalogueFlags, req *engine.Request) ([]string, e
 		return nil, fmt.Errorf("no scenario %q (see interleave list)", arg)
 	}
 	req.Scenario, req.Source = s.ID, s.Source
-	return s.Modes, nil
+	return s, nil
 }
 
 func writeResult(w io.Writer, format string, res *trace.Result) error {

@@ -43,6 +43,13 @@ func (r *metaReader) assign(name string, rhs syntax.Expr) error {
 		}
 	case "modes":
 		return r.modes(rhs)
+	case "seed":
+		v, ok := scalar(rhs)
+		n, isInt := v.(int64)
+		if !ok || !isInt || n < 0 {
+			return r.errAt(rhs, "seed must be a literal whole number from 0 up, not %s", describe(rhs))
+		}
+		r.s.Seed = n
 	case "params":
 		return r.params(rhs)
 	}

@@ -54,6 +54,7 @@ doc"""),
 		{"most negative int", `params = {"n": param(-9223372036854775808)}`,
 			Scenario{Params: []Param{{Name: "n", Default: int64(math.MinInt64)}}}},
 		{"other assignments are not read", "x = \"a\" * 100\ntopic = \"t\"", Scenario{Topic: "t"}},
+		{"seed", "seed = 11", Scenario{Seed: 11}},
 		{"augmented assignment is not read", "topic = \"t\"\ntopic += \"x\" * 100", Scenario{Topic: "t"}},
 	}
 	for _, tt := range tests {
@@ -70,6 +71,9 @@ doc"""),
 			}
 			if tt.want.Modes != nil && !reflect.DeepEqual(s.Modes, tt.want.Modes) {
 				t.Errorf("Parse(%q).Modes = %q, want %q", tt.src, s.Modes, tt.want.Modes)
+			}
+			if s.Seed != tt.want.Seed {
+				t.Errorf("Parse(%q).Seed = %d, want %d", tt.src, s.Seed, tt.want.Seed)
 			}
 			if tt.want.Params != nil && !reflect.DeepEqual(s.Params, tt.want.Params) {
 				t.Errorf("Parse(%q).Params = %s, want %s", tt.src, dumpParams(s.Params), dumpParams(tt.want.Params))
@@ -111,6 +115,9 @@ func TestParseRefusesNonLiterals(t *testing.T) {
 		{"modes repeated", `modes = ["os"] * 3`, 1, 9, "modes must be a list such as"},
 		{"modes tuple", `modes = ("os",)`, 1, 9, "modes must be a list such as"},
 		{"mode not literal", `modes = ["o" + "s"]`, 1, 10, "modes must be a list of literal strings"},
+		{"seed computed", `seed = 2 * 5`, 1, 8, "seed must be a literal whole number from 0 up, not an expression"},
+		{"seed negative", `seed = -1`, 1, 8, "seed must be a literal whole number"},
+		{"seed a string", `seed = "7"`, 1, 8, "seed must be a literal whole number"},
 		{"unknown mode", "modes = [\"os\",\n    \"fast\"]", 2, 5, `modes: unknown mode "fast": use os, green or sim`},
 		{"params call", `params = dict(n = param(1))`, 1, 10, "params must be a dict of param(...) values, not a call of dict"},
 		{"params comprehension", `params = {k: param(1) for k in ["a"]}`, 1, 10, "params must be a dict"},

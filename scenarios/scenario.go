@@ -41,6 +41,7 @@ type Scenario struct {
 	Topic  string   // topic = "..."
 	Rust   string   // rust = """...""", optional
 	Modes  []string // modes = ["os", "green", "sim"]; all when absent
+	Seed   int64    // seed = N: the sim seed a link opens at; 0 when absent
 	Params []Param
 	Source string
 	Course bool // from a teacher's course folder, not built in

@@ -68,6 +68,7 @@ func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.Scenario
 		Modes:  sc.Modes,
 		Mode:   q.Get("mode"),
 		Procs:  2,
+		Seed:   sc.Seed,
 		Embed:  q.Get("embed") == "1",
 	}
 	if cat, ok := s.catalogue.Get(sc.ID); ok && cat.Source == sc.Source {
