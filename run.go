@@ -68,7 +68,9 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
 	}
-	if err := checkRunFlags(fs, m, *format, *procs); err != nil {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := checkRunFlags(set, m, *format, *procs); err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
 	}
@@ -109,16 +111,14 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// checkRunFlags refuses a format run does not write and flags that do
-// not apply to the mode.
-func checkRunFlags(fs *flag.FlagSet, m trace.Mode, format string, procs int) error {
+// checkRunFlags refuses a format run does not write and flags (set names
+// those given) that do not apply to the mode.
+func checkRunFlags(set map[string]bool, m trace.Mode, format string, procs int) error {
 	switch format {
 	case "text", "json", "trace":
 	default:
 		return fmt.Errorf("unknown format %q: use text, json or trace", format)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
 	case set["procs"] && m != trace.ModeGreen:
 		return fmt.Errorf("-procs only applies in green mode (-mode green)")
