@@ -71,51 +71,55 @@ type Runner struct {
 	closeOnce sync.Once
 }
 
+// withDefaults fills the zero fields of a Config, in the one place the
+// sandbox has defaults: the OS limits cover at least the scenario
+// threads that os mode runs on OS threads.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Exe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return cfg, fmt.Errorf("find own executable: %w", err)
+		}
+		cfg.Exe = exe
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Level == "" {
+		cfg.Level = isolate.Auto
+	}
+	cfg.OS = cfg.OS.WithDefaults()
+	cfg.OS.Threads = max(cfg.OS.Threads, cfg.Limits.Threads)
+	if cfg.MaxScript <= 0 {
+		cfg.MaxScript = scenarios.MaxSource
+	}
+	return cfg, nil
+}
+
 // New checks the configuration and returns a Runner.
 func New(cfg Config) (*Runner, error) {
-	exe := cfg.Exe
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("find own executable: %w", err)
-		}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
+	exe := cfg.Exe
 	if _, err := os.Stat(exe); err != nil {
 		return nil, fmt.Errorf("check child executable: %w", err)
 	}
-	t := cfg.Timeout
-	if t <= 0 {
-		t = DefaultTimeout
-	}
-	level := cfg.Level
-	if level == "" {
-		level = isolate.Auto
-	}
-	lim := cfg.OS.WithDefaults()
-	if cfg.Limits.Threads > lim.Threads {
-		lim.Threads = cfg.Limits.Threads
-	}
-	var (
-		removeCopy func()
-		err        error
-	)
-	if level != isolate.Off {
+	var removeCopy func()
+	if cfg.Level != isolate.Off {
 		if exe, removeCopy, err = executableByAll(exe); err != nil {
 			return nil, fmt.Errorf("set up sandbox: %w", err)
 		}
 	}
-	box, err := isolate.New(level, lim, exe, ProbeArg)
+	box, err := isolate.New(cfg.Level, cfg.OS, exe, ProbeArg)
 	if err != nil {
 		if removeCopy != nil {
 			removeCopy()
 		}
 		return nil, fmt.Errorf("set up sandbox: %w", err)
 	}
-	maxSrc := cfg.MaxScript
-	if maxSrc <= 0 {
-		maxSrc = scenarios.MaxSource
-	}
-	r := &Runner{exe: exe, timeout: t, limits: cfg.Limits, box: box, maxSrc: maxSrc, removeCopy: removeCopy}
+	r := &Runner{exe: exe, timeout: cfg.Timeout, limits: cfg.Limits, box: box, maxSrc: cfg.MaxScript, removeCopy: removeCopy}
 	if cfg.Warm > 0 {
 		// fill blocks holding one more started child than the channel.
 		r.warm = make(chan *child, max(cfg.Warm-1, 0))
