@@ -24,10 +24,15 @@ func BenchmarkStartup(b *testing.B) {
 		name  string
 		level isolate.Level
 		warm  int
+		mode  trace.Mode
+		pause time.Duration // between runs, untimed: an idle server
 	}{
-		{"plain", isolate.Off, 0},
-		{"all-layers", isolate.Auto, 0},
-		{"all-layers-warm", isolate.Auto, 2},
+		{"plain", isolate.Off, 0, trace.ModeOS, 0},
+		{"all-layers", isolate.Auto, 0, trace.ModeOS, 0},
+		{"all-layers-warm", isolate.Auto, 2, trace.ModeOS, 0},
+		{"all-layers-warm-idle", isolate.Auto, 2, trace.ModeOS, 100 * time.Millisecond},
+		{"all-layers-warm-idle-sim", isolate.Auto, 2, trace.ModeSim, 100 * time.Millisecond},
+		{"plain-warm-idle-sim", isolate.Off, 2, trace.ModeSim, 100 * time.Millisecond},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -36,9 +41,14 @@ func BenchmarkStartup(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer r.Close()
-			req := engine.Request{Source: "def main():\n    pass\n", Mode: trace.ModeOS}
+			req := engine.Request{Source: "def main():\n    pass\n", Mode: tc.mode}
 			lat := make([]time.Duration, 0, b.N)
 			for b.Loop() {
+				if tc.pause > 0 {
+					b.StopTimer()
+					time.Sleep(tc.pause)
+					b.StartTimer()
+				}
 				start := time.Now()
 				var first time.Duration
 				res, _ := r.Run(context.Background(), req, func([]trace.Event) {

@@ -74,6 +74,7 @@ func ChildMain() int {
 	if err := w.Flush(); err != nil {
 		return 3
 	}
+	warmChild()
 	var req engine.Request
 	dec := json.NewDecoder(io.LimitReader(os.Stdin, maxRequest))
 	dec.UseNumber() // int params stay exact, as the server resolved them

@@ -58,6 +58,9 @@ func (r *Runner) spawn() (*child, error) {
 		pr.Close()
 		pw.Close()
 		c.box.Close()
+		if r.box.StartFailed(err) {
+			return r.spawn() // without the namespaces that were not probed
+		}
 		return nil, fmt.Errorf("start child: %w", err)
 	}
 	pw.Close() // the child holds the only write end now

@@ -46,6 +46,11 @@ type Config struct {
 	// starts each child on demand. A Runner with warm children must be
 	// closed.
 	Warm int
+	// NoProbe skips the probe child that proves the namespaces at start:
+	// the first run's child proves them instead (for a one-run command,
+	// which would otherwise start two processes). It applies when Exe is
+	// empty and the level is not Strict, which must prove its layers first.
+	NoProbe bool
 }
 
 // DefaultTimeout is the wall-clock limit of a run unless configured.
@@ -98,6 +103,7 @@ func (cfg Config) withDefaults() (Config, error) {
 
 // New checks the configuration and returns a Runner.
 func New(cfg Config) (*Runner, error) {
+	ownExe := cfg.Exe == ""
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -112,7 +118,11 @@ func New(cfg Config) (*Runner, error) {
 			return nil, fmt.Errorf("set up sandbox: %w", err)
 		}
 	}
-	box, err := isolate.New(cfg.Level, cfg.OS, exe, ProbeArg)
+	probe := ProbeArg
+	if cfg.NoProbe && ownExe && cfg.Level != isolate.Strict {
+		probe = ""
+	}
+	box, err := isolate.New(cfg.Level, cfg.OS, exe, probe)
 	if err != nil {
 		if removeCopy != nil {
 			removeCopy()

@@ -25,7 +25,7 @@ var goRace = []struct {
 	{"counter-atomic", "counter-atomic", "", map[string]any{"threads": 2, "iterations": 100}},
 	{"spin-lock", "spin-lock", "", map[string]any{"threads": 2, "iterations": 100}},
 	{"heisenbug", "heisenbug", "", nil},
-	{"sleep-fix", "sleep-fix", "", nil},
+	{"sleep-fix", "sleep-fix", "", map[string]any{"busy": 3, "load_us": 1000}},
 	{"sleep-fix-joined", "sleep-fix", "", map[string]any{"join": true}},
 	{"flag-as-lock", "flag-as-lock", flagLock, nil},
 	{"check-then-act", "check-then-act", "", nil},

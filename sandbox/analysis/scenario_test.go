@@ -78,7 +78,9 @@ func TestScenariosReported(t *testing.T) {
 		{"lost-update", "", map[string]any{"threads": 2, "iterations": 200}, trace.RaceLostUpdate, "counter"},
 		{"lost-update", "", map[string]any{"threads": 2, "iterations": 200}, trace.RaceData, "counter"},
 		{"heisenbug", "", nil, trace.RaceData, "next ticket"},
-		{"sleep-fix", "", nil, trace.RaceData, "config"},
+		// Both accesses must happen: at the defaults main often reads first and
+		// returns, cutting the loader off before it writes.
+		{"sleep-fix", "", map[string]any{"busy": 3, "load_us": 1000}, trace.RaceData, "config"},
 		{"flag-as-lock", flagLock, nil, trace.RaceData, "busy"},
 		{"flag-as-lock", flagLock, nil, trace.RaceData, "counter"},
 	}

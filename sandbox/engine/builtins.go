@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"go.starlark.net/starlark"
 
@@ -27,13 +28,19 @@ var builtins = map[string]func(*starlark.Thread, *starlark.Builtin, starlark.Tup
 }
 
 // predeclared is what a run's script sees.
-func (r *run) predeclared() starlark.StringDict {
+func (r *run) predeclared() starlark.StringDict { return predeclaredOnce() }
+
+// predeclaredOnce builds the builtins once per process: they hold no
+// state of a run (each finds its run through the calling thread), and
+// Starlark only reads the dictionary, so runs share it rather than
+// allocating eleven objects each.
+var predeclaredOnce = sync.OnceValue(func() starlark.StringDict {
 	d := starlark.StringDict{"param": scenarios.ParamBuiltin}
 	for name, fn := range builtins {
 		d[name] = starlark.NewBuiltin(name, fn)
 	}
 	return d
-}
+})
 
 // begin is the prologue of every builtin that acts: it finds the calling
 // scenario thread and passes a scheduling point (sim mode may switch
@@ -85,10 +92,10 @@ func (t *thread) recVer(k trace.Kind, obj string, v trace.Value, line int, ver u
 		e.Tid, e.CPU, e.HasOS = 0, 0, false
 	case trace.ModeGreen:
 		e.T = r.now()
-		e.Tid, e.CPU, e.HasOS = t.osTid(), currentCPU(), true
+		e.Tid, e.CPU, e.HasOS = t.osTid(), t.cpu(), true
 	default:
 		e.T = r.now()
-		e.Tid, e.CPU, e.HasOS = t.tid, currentCPU(), true
+		e.Tid, e.CPU, e.HasOS = t.tid, t.cpu(), true
 	}
 	r.rec.publish(s, seq)
 }
@@ -100,39 +107,6 @@ func (r *run) now() int64 {
 		return rdtsc()
 	}
 	return nanotime() - r.start
-}
-
-// osTid is the OS thread a green thread runs on now. It calls gettid only
-// when the thread key (the FS base) changes.
-func (t *thread) osTid() int {
-	if !useFSBase {
-		return gettid()
-	}
-	k := threadKey()
-	if k == t.lastKey && t.lastTid != 0 {
-		return t.lastTid
-	}
-	r := t.r
-	r.tidMu.Lock()
-	tid, ok := r.tids[k]
-	r.tidMu.Unlock()
-	if !ok {
-		for {
-			k1, id, k2 := threadKey(), gettid(), threadKey()
-			if k1 == k2 {
-				k, tid = k1, id
-				break
-			}
-		}
-		r.tidMu.Lock()
-		if r.tids == nil {
-			r.tids = map[uint64]int{}
-		}
-		r.tids[k] = tid
-		r.tidMu.Unlock()
-	}
-	t.lastKey, t.lastTid = k, tid
-	return tid
 }
 
 // recordFor records an event on t's lane from another goroutine (cutoff);

@@ -40,3 +40,22 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL CX, c+16(FP)
 	MOVL DX, d+20(FP)
 	RET
+
+// func runtimeTidAsm() uint64
+// g.m is at offset 48 of the runtime's g (stack, stackguard0, stackguard1,
+// _panic, _defer come first) and m.procid at offset 64 of its m (g0,
+// morebuf, divmod), in Go 1.21 to 1.26; tidPaths checks the result
+// against gettid before the engine trusts it.
+TEXT ·runtimeTidAsm(SB), NOSPLIT, $0-8
+	MOVQ (TLS), AX
+	TESTQ AX, AX
+	JZ none
+	MOVQ 48(AX), AX
+	TESTQ AX, AX
+	JZ none
+	MOVQ 64(AX), AX
+	MOVQ AX, ret+0(FP)
+	RET
+none:
+	MOVQ $0, ret+0(FP)
+	RET

@@ -2,9 +2,16 @@
 
 package engine
 
-const useTSC, useFSBase = false, false
+const useTSC = false
 
-func currentCPU() int   { return syscallCPU() }
-func ticks() int64      { return nanotime() }
-func rdtsc() int64      { return nanotime() } // unused: useTSC is false
-func threadKey() uint64 { return uint64(gettid()) }
+// These CPUs have no instruction the engine uses: cpu.go falls back to
+// rseq and the system calls.
+const cpuHasRDPID, cpuHasRDTSCP, cpuHasFSGSBASE = false, false, false
+
+func ticks() int64            { return nanotime() }
+func rdtsc() int64            { return nanotime() } // unused: useTSC is false
+func rdpidCPU() int           { return syscallCPU() }
+func rdtscpCPU() int          { return syscallCPU() }
+func rdfsbase() uint64        { return uint64(gettid()) }
+func runtimeTid() int         { return 0 }
+func plausibleCPU(c int) bool { return c >= 0 }

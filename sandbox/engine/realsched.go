@@ -37,6 +37,7 @@ func (s *realSched) enter(t *thread) error {
 	if s.locked {
 		runtime.LockOSThread()
 		t.tid = gettid()
+		t.enterOSThread()
 	}
 	s.r.registerGoroutine(t)
 	if s.r.ended.Load() {

@@ -91,7 +91,7 @@ func newRecorder(limit int, emit func([]trace.Event)) *recorder {
 	if emit == nil {
 		emit = func([]trace.Event) {}
 	}
-	rg := rings.Get().(*ring)
+	rg := getRing()
 	r := &recorder{
 		base:  rg.next,
 		limit: uint64(limit),

@@ -57,6 +57,8 @@ type thread struct {
 	lastKey uint64 // green mode: the OS thread key of the last event
 	lastTid int
 	tid     int
+	rseq    *rseqArea // the rseq area of the OS thread it ran on last
+	rseqTid int       // the tid of that thread
 
 	wake   chan struct{} // real modes: unpark
 	baton  chan struct{} // sim mode: the right to run
@@ -109,12 +111,17 @@ func (r *run) startThread(t *thread) {
 	if r.sim != nil {
 		r.sim.add(t)
 	}
-	go t.main()
+	if r.mode == trace.ModeOS {
+		go t.main()
+		return
+	}
+	goThread(t)
 }
 
 func (t *thread) main() {
 	r := t.r
 	defer r.wg.Done()
+	defer t.leaveOSThread()
 	if err := r.sched.enter(t); err != nil {
 		t.unwind()
 		return
@@ -236,9 +243,9 @@ func (t *thread) recordCutoff(self bool) {
 	}
 	s.ev = trace.Event{Seq: seq, T: r.now(), Th: t.id, K: trace.Cutoff, V: trace.Str(r.cutReason)}
 	if r.mode == trace.ModeOS {
-		s.ev.Tid, s.ev.CPU, s.ev.HasOS = t.tid, currentCPU(), true
+		s.ev.Tid, s.ev.CPU, s.ev.HasOS = t.tid, t.cpu(), true
 	} else if r.mode == trace.ModeGreen {
-		s.ev.Tid, s.ev.CPU, s.ev.HasOS = t.osTid(), currentCPU(), true
+		s.ev.Tid, s.ev.CPU, s.ev.HasOS = t.osTid(), t.cpu(), true
 	}
 	r.rec.publish(s, seq)
 }

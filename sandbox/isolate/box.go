@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"slices"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -12,9 +14,13 @@ import (
 // Box is the supervisor's side of the sandbox: the layers found at
 // start-up and the per-run set-up that follows from them.
 type Box struct {
+	mu      sync.Mutex // guards layers, which a first child may revise
 	layers  Layers
 	limits  Limits
 	cgroups *cgroups
+	// unproven: namespaces are assumed, not probed; the first child to
+	// start proves them, or its failure drops them (StartFailed).
+	unproven bool
 }
 
 // ProbeReport is what a probe child says about the box it woke up in.
@@ -29,7 +35,10 @@ type ProbeReport struct {
 
 // New detects the layers this machine offers and returns a Box that uses
 // them. exe is the binary to re-execute; probeArg makes it run Probe.
-// With Strict, a missing namespace or seccomp layer is an error.
+// With Strict, a missing namespace or seccomp layer is an error. An empty
+// probeArg starts no probe (a one-run command cannot afford a second
+// exec): namespaces are assumed until a child fails to start, and exe
+// must be this binary, whose build tells whether Landlock applies.
 func New(level Level, limits Limits, exe, probeArg string) (*Box, error) {
 	b := &Box{limits: limits, layers: Layers{Level: level, Cgroup: "none", CleanEnv: true}}
 	if level == Off {
@@ -58,6 +67,13 @@ func New(level Level, limits Limits, exe, probeArg string) (*Box, error) {
 	// other layer on, so a runtime that blocks them is noticed now rather
 	// than on the first Run.
 	b.layers.Namespaces = true
+	if probeArg == "" {
+		b.unproven = true
+		if err := b.finish(level, cgoBuild); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
 	rep, err := b.Probe(exe, probeArg)
 	if err != nil {
 		b.layers.Namespaces = false
@@ -71,19 +87,48 @@ func New(level Level, limits Limits, exe, probeArg string) (*Box, error) {
 	if rep.Error != "" {
 		return nil, fmt.Errorf("sandbox probe: %s", rep.Error)
 	}
-	if b.layers.Landlock > 0 && rep.Landlock == 0 {
-		// The child binary was built with cgo: see cgoBuild.
-		b.layers.Landlock = 0
-		missing("landlock is off in a binary built with cgo (go run uses cgo where a C compiler is installed): build with CGO_ENABLED=0 for it; seccomp still denies opening files and sockets")
-	}
-	if level == Strict && (!b.layers.Namespaces || !b.layers.Seccomp) {
-		return nil, fmt.Errorf("sandbox strict: namespaces and seccomp are required: %v", b.layers.Missing)
+	if err := b.finish(level, rep.Landlock == 0); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
 
+// finish notes a child binary built with cgo, which cannot apply
+// Landlock (see cgoBuild), and enforces Strict.
+func (b *Box) finish(level Level, childCgo bool) error {
+	if b.layers.Landlock > 0 && childCgo {
+		b.layers.Landlock = 0
+		b.layers.Missing = append(b.layers.Missing, "landlock is off in a binary built with cgo (go run uses cgo where a C compiler is installed): build with CGO_ENABLED=0 for it; seccomp still denies opening files and sockets")
+	}
+	if level == Strict && (!b.layers.Namespaces || !b.layers.Seccomp) {
+		return fmt.Errorf("sandbox strict: namespaces and seccomp are required: %v", b.layers.Missing)
+	}
+	return nil
+}
+
+// StartFailed is told that a child could not start with err, and reports
+// whether to start it again: when namespaces were assumed rather than
+// probed, the first failure drops them (unless the level is Strict),
+// as a failed probe would have.
+func (b *Box) StartFailed(err error) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.unproven || !b.layers.Namespaces || b.layers.Level == Strict {
+		return false
+	}
+	b.unproven, b.layers.Namespaces = false, false
+	b.layers.Missing = append(b.layers.Missing, fmt.Sprintf("namespaces are not available (%v): runs share the host's pid, network and mount namespaces", err))
+	return true
+}
+
 // Layers returns the layers in force.
-func (b *Box) Layers() Layers { return b.layers }
+func (b *Box) Layers() Layers {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := b.layers
+	l.Missing = slices.Clone(l.Missing)
+	return l
+}
 
 // Spec is what children are told to enter.
 func (b *Box) Spec() Spec {
@@ -111,7 +156,10 @@ func (b *Box) Prepare(cmd *exec.Cmd, id string) (*Run, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	r := &Run{limit: b.limits.MemoryBytes}
-	if b.layers.Namespaces {
+	b.mu.Lock()
+	ns := b.layers.Namespaces
+	b.mu.Unlock()
+	if ns {
 		applyNamespaces(cmd.SysProcAttr)
 	}
 	if b.cgroups != nil {
