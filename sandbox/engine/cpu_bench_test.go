@@ -78,7 +78,7 @@ func BenchmarkCellGetPaths(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Run(fmt.Sprintf("%s/%s=%s", mode, level, cpuPathNames()), func(b *testing.B) {
-				benchLoop(b, mode, `    c = cell("c")`, `        c.get()`)
+				benchLoop(b, mode, runOptions{}, `    c = cell("c")`, `        c.get()`)
 			})
 		}
 	}
