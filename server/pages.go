@@ -124,11 +124,33 @@ func (s *Server) handleSnippetPath(c echo.Context) error {
 	if v.Topic == "" {
 		v.Topic = "Shared script"
 	}
+	data := map[string]any{"id": "", "snippet": id, "source": src}
+	if orig := s.editedFrom(sc, c.QueryParam("from")); orig != nil {
+		// Not under the original's topic: an edited fix may be a bug now.
+		v.Topic = "Edited from “" + orig.Title + "”"
+		data["from"] = orig.ID
+	}
 	if perr != nil {
 		v.Problem = perr.Error()
 	}
-	v.Data = map[string]any{"id": "", "snippet": id, "source": src}
+	v.Data = data
 	return render(c, http.StatusOK, web.ScenarioPage(v))
+}
+
+// editedFrom is the catalogue scenario a shared script was edited from:
+// the one its link names (Share adds from=ID on a scenario's page), or
+// else the one whose title the script still carries. Nil when the script
+// is that scenario unchanged, or comes from none.
+func (s *Server) editedFrom(sc *scenarios.Scenario, from string) *scenarios.Scenario {
+	if orig, ok := s.catalogue.Get(from); ok && orig.Source != sc.Source {
+		return orig
+	}
+	for _, orig := range s.catalogue.All() {
+		if orig.Title == sc.Title && orig.Source != sc.Source {
+			return orig
+		}
+	}
+	return nil
 }
 
 // handleRunPath serves /r/{id} (the recorded run, replayed on the page),
@@ -190,15 +212,31 @@ func paramField(p scenarios.Param, value any) web.ParamField {
 	return f
 }
 
-// firstSentence gives a catalogue entry's one-line summary.
+// firstSentence gives a catalogue entry's summary: the first sentence of
+// its notes, or the first two when the first is short.
 func firstSentence(notes string) string {
 	para, _, _ := strings.Cut(strings.TrimSpace(notes), "\n\n")
 	para = strings.Join(strings.Fields(para), " ")
-	if i := strings.Index(para, ". "); i >= 0 {
-		para = para[:i+1]
+	// A short first sentence ("Two customers share an account.") says
+	// too little on a card: the next one goes with it.
+	end := 0
+	for n := 0; n < 2; n++ {
+		i := strings.Index(para[end:], ". ")
+		if i < 0 {
+			return para
+		}
+		end += i + 1
+		if end >= minSummary {
+			break
+		}
+		end++ // past the space
 	}
-	return para
+	return strings.TrimSpace(para[:end])
 }
+
+// minSummary is the length under which a card's summary takes a second
+// sentence.
+const minSummary = 70
 
 func render(c echo.Context, status int, comp templ.Component) error {
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)

@@ -36,8 +36,8 @@ const drawnJS = `({
 	status: document.querySelector('[data-testid="status"]').textContent,
 })`
 
-// editorText is the script in the page's editor.
-const editorText = `document.querySelector('[data-testid="editor"]').value`
+// editorText is the script in the page's editor, its folded lines too.
+const editorText = `window.interleave.source`
 
 // shareLink clicks a share button and waits for the link it made.
 func shareLink(t *testing.T, ctx context.Context, button string) string {
@@ -78,7 +78,7 @@ func TestShareEditedScript(t *testing.T) {
 		const t = document.querySelector('[data-testid="editor"]');
 		t.value += "\n# shared from a test\n";
 		t.dispatchEvent(new Event("input", {bubbles: true}));
-		return t.value;
+		return window.interleave.source;
 	})()`)
 	// The run's schedule goes into the link when asked for.
 	within(t, ctx, 5*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="exact"]`)))
@@ -90,8 +90,8 @@ func TestShareEditedScript(t *testing.T) {
 		t.Fatalf("share link = %q, want /p/ and an 11-character id", link)
 	}
 	q := u.Query()
-	if q.Get("threads") != "3" || q.Get("iterations") != "40" || q.Get("mode") != "sim" || q.Get("seed") != "5" || q.Get("schedule") != schedule {
-		t.Errorf("share link query = %v, want threads 3, iterations 40, mode sim, seed 5 and the schedule", q)
+	if q.Get("threads") != "3" || q.Get("iterations") != "40" || q.Get("mode") != "sim" || q.Get("seed") != "5" || q.Get("schedule") != schedule || q.Get("from") != "lost-update" {
+		t.Errorf("share link query = %v, want threads 3, iterations 40, mode sim, seed 5, the schedule and from lost-update", q)
 	}
 	shown := evaluate[[]string](t, ctx, `[document.querySelector('[data-testid="share-link"]').value, document.querySelector('[data-testid="share-out"]').hidden ? "hidden" : document.querySelector('[data-testid="share-out"] .share-msg').textContent]`)
 	if shown[0] != link || !(strings.Contains(shown[1], "copied") || strings.Contains(shown[1], "Copy this link")) {
@@ -109,6 +109,9 @@ func TestShareEditedScript(t *testing.T) {
 	within(t, ctx2, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="run"]`)))
 	if got := evaluate[string](t, ctx2, editorText); got != edited {
 		t.Errorf("the shared page's editor holds %q, want the edited script", got)
+	}
+	if topic := evaluate[string](t, ctx2, `document.querySelector(".bar .topic").textContent`); !strings.HasPrefix(topic, "Edited from “") {
+		t.Errorf("the shared page's topic = %q, want it to say what the script was edited from", topic)
 	}
 	settings := evaluate[map[string]any](t, ctx2, `({
 		threads: document.querySelector('[data-param="threads"]').value,
@@ -183,14 +186,14 @@ func TestShareRecordedRun(t *testing.T) {
 	}
 	screenshot(t, ctx2, "replay-1280")
 
-	// Play: the events come back at the pace they happened (slowed down
-	// tenfold here), through the page's live path, to the same drawing.
+	// Play: the events come back one after another (at 16 times the
+	// normal pace here), through the page's live path, to the same drawing.
 	evaluate[bool](t, ctx2, `(() => {
 		window.seen = [];
 		const s = document.querySelector('[data-testid="status"]');
 		new MutationObserver(() => window.seen.push([s.textContent, window.interleave.timeline.events])).observe(s, {childList: true, characterData: true, subtree: true});
 		const sel = document.querySelector('[data-testid="replay-speed"]');
-		sel.value = "0.1";
+		sel.value = "16";
 		return true;
 	})()`)
 	within(t, ctx2, 5*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="replay"]`)))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -195,5 +196,44 @@ func TestSharingOff(t *testing.T) {
 	ts := startServer(t)
 	if code, m, _ := post(t, ts.URL+"/api/snippets", `{"source":"def main():\n    pass\n"}`); code != 503 || !strings.Contains(m["error"].(string), "Sharing is off") {
 		t.Errorf("POST /api/snippets without a store = %d %v, want 503", code, m)
+	}
+}
+
+// TestSnippetEditedFrom shares an edited catalogue scenario: its page is
+// titled from the edited script and says what it was edited from, by the
+// link's from= or, without it, by the title the script still carries.
+func TestSnippetEditedFrom(t *testing.T) {
+	ts := sharingServer(t, filepath.Join(t.TempDir(), "share.db"))
+	orig, err := os.ReadFile("../scenarios/lib/counter-mutex.star")
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := func(src string) string {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"source": src})
+		code, m, raw := post(t, ts.URL+"/api/snippets", string(body))
+		if code != 200 {
+			t.Fatalf("POST /api/snippets = %d %s", code, raw)
+		}
+		return ts.URL + m["url"].(string)
+	}
+	edited := share(strings.Replace(string(orig), "def main", "# the lock taken out\ndef main", 1))
+	retitled := share(strings.Replace(string(orig), `"""The counter under a mutex`, `"""My broken counter`, 1))
+	tests := []struct {
+		name, url, want, wantNot string
+	}{
+		{"same title", edited, "Edited from “The counter under a mutex", "Fixes"},
+		{"named by the link", retitled + "?from=counter-mutex", "Edited from “The counter under a mutex", ""},
+		{"new title, no link", retitled, "My broken counter", "Edited from"},
+		{"unknown from", retitled + "?from=nope", "My broken counter", "Edited from"},
+		{"unchanged", share(string(orig)) + "?from=counter-mutex", "The counter under a mutex", "Edited from"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, page := get(t, tt.url)
+			if code != 200 || !strings.Contains(page, tt.want) || (tt.wantNot != "" && strings.Contains(page, `<span class="topic">`+tt.wantNot)) {
+				t.Errorf("GET %s = %d, want %q on the page and no topic %q", tt.url, code, tt.want, tt.wantNot)
+			}
+		})
 	}
 }

@@ -641,48 +641,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, "</textarea><p class=\"sr-only\" id=\"editor-keys\">Tab indents. Press Escape, then Tab, to leave the script.</p></div></div><div class=\"side\"><div class=\"tabs\" role=\"tablist\" aria-label=\"About this scenario\"><button type=\"button\" role=\"tab\" id=\"tab-notes\" aria-controls=\"panel-notes\" aria-selected=\"true\" data-tab=\"notes\">Notes</button> ")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				if v.Rust != "" {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "<button type=\"button\" role=\"tab\" id=\"tab-rust\" aria-controls=\"panel-rust\" aria-selected=\"false\" tabindex=\"-1\" data-tab=\"rust\">Rust</button> ")
-					if templ_7745c5c3_Err != nil {
-						return templ_7745c5c3_Err
-					}
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "<button type=\"button\" role=\"tab\" id=\"tab-result\" aria-controls=\"panel-result\" aria-selected=\"false\" tabindex=\"-1\" data-tab=\"result\">Result</button></div><div class=\"tab notes\" id=\"panel-notes\" role=\"tabpanel\" aria-labelledby=\"tab-notes\" tabindex=\"0\" data-panel=\"notes\" data-testid=\"notes\">")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = v.Notes.Render(ctx, templ_7745c5c3_Buffer)
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "</div>")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				if v.Rust != "" {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 68, "<div class=\"tab\" id=\"panel-rust\" role=\"tabpanel\" aria-labelledby=\"tab-rust\" tabindex=\"0\" data-panel=\"rust\" hidden><pre class=\"rust\" data-testid=\"rust\"><code>")
-					if templ_7745c5c3_Err != nil {
-						return templ_7745c5c3_Err
-					}
-					var templ_7745c5c3_Var36 string
-					templ_7745c5c3_Var36, templ_7745c5c3_Err = templ.JoinStringErrs(v.Rust)
-					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 104, Col: 172}
-					}
-					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var36))
-					if templ_7745c5c3_Err != nil {
-						return templ_7745c5c3_Err
-					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 69, "</code></pre></div>")
-					if templ_7745c5c3_Err != nil {
-						return templ_7745c5c3_Err
-					}
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 70, "<div class=\"tab\" id=\"panel-result\" role=\"tabpanel\" aria-labelledby=\"tab-result\" tabindex=\"0\" data-panel=\"result\" hidden>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, "</textarea><p class=\"sr-only\" id=\"editor-keys\">Tab indents. Press Escape, then Tab, to leave the script.</p></div></div><div class=\"side\"><div class=\"side-result\" role=\"region\" aria-label=\"Result\" tabindex=\"0\" data-testid=\"result-panel\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -690,22 +649,76 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 71, "</div></div></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "</div><div class=\"tabs\" role=\"tablist\" aria-label=\"About this scenario\"><button type=\"button\" role=\"tab\" id=\"tab-notes\" aria-controls=\"panel-notes\" aria-selected=\"true\" data-tab=\"notes\">Notes</button> ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				if v.Rust != "" {
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "<button type=\"button\" role=\"tab\" id=\"tab-rust\" aria-controls=\"panel-rust\" aria-selected=\"false\" tabindex=\"-1\" data-tab=\"rust\">Rust</button>")
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "</div><div class=\"tab notes\" id=\"panel-notes\" role=\"tabpanel\" aria-labelledby=\"tab-notes\" tabindex=\"0\" data-panel=\"notes\" data-testid=\"notes\">")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = v.Notes.Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 68, "</div>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				if v.Rust != "" {
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 69, "<div class=\"tab\" id=\"panel-rust\" role=\"tabpanel\" aria-labelledby=\"tab-rust\" tabindex=\"0\" data-panel=\"rust\" hidden><p class=\"rust-links\"><a data-testid=\"rust-playground\" href=\"")
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					var templ_7745c5c3_Var36 string
+					templ_7745c5c3_Var36, templ_7745c5c3_Err = templruntime.NewAttributeExpression(playground(v.Rust)).ResolveURL(ctx)
+					if templ_7745c5c3_Err != nil {
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 109, Col: 88}
+					}
+					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var36)
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 70, "\" target=\"_blank\" rel=\"noopener\">Open in the Rust Playground ↗</a></p><pre class=\"rust\" data-testid=\"rust\"><code>")
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					var templ_7745c5c3_Var37 string
+					templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(v.Rust)
+					if templ_7745c5c3_Err != nil {
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 110, Col: 59}
+					}
+					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var37))
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 71, "</code></pre></div>")
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "</div></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "<section class=\"timeline-wrap\" aria-labelledby=\"tl-title\"><div class=\"tl-head\"><h2 id=\"tl-title\" class=\"sr-only\">Timeline</h2><div class=\"tl-tabs\" role=\"tablist\" aria-label=\"Timeline or event log\"><button type=\"button\" role=\"tab\" id=\"view-tab-timeline\" aria-controls=\"view-timeline\" aria-selected=\"true\" data-view=\"timeline\">Timeline</button> <button type=\"button\" role=\"tab\" id=\"view-tab-log\" aria-controls=\"view-log\" aria-selected=\"false\" tabindex=\"-1\" data-view=\"log\">Event log</button></div><span class=\"live\" data-testid=\"counts\" aria-live=\"off\"></span><div class=\"tl-toolbar\" role=\"toolbar\" aria-label=\"Timeline view\"><div class=\"group\"><button type=\"button\" data-testid=\"zoom-out\" title=\"Zoom out (−)\" aria-label=\"Zoom out −\">−</button> <button type=\"button\" data-testid=\"zoom-in\" title=\"Zoom in (+)\" aria-label=\"Zoom in +\">+</button> <button type=\"button\" data-testid=\"fit\" title=\"Show the whole run (0)\">Fit</button> <button type=\"button\" data-testid=\"follow\" aria-pressed=\"false\" title=\"Follow the live edge while a run streams in (F)\">Follow</button></div><div class=\"group\"><label title=\"One lane per OS thread (G)\"><input type=\"checkbox\" data-testid=\"group-os\" disabled> OS threads</label> <label title=\"A strip with the CPU each event ran on (C)\"><input type=\"checkbox\" data-testid=\"show-cpu\" disabled> CPU</label></div><p class=\"line-chip\" data-testid=\"line-chip\" hidden><span class=\"chip-text\"></span> <button type=\"button\" class=\"chip-log\" title=\"Show only this line's events in the event log\">in log</button> <button type=\"button\" class=\"chip-clear\" aria-label=\"Clear the highlight\" title=\"Clear (Esc)\">✕</button></p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "<section class=\"timeline-wrap\" aria-labelledby=\"tl-title\"><div class=\"tl-head\"><h2 id=\"tl-title\" class=\"sr-only\">Timeline</h2><div class=\"tl-tabs\" role=\"tablist\" aria-label=\"Timeline or event log\"><button type=\"button\" role=\"tab\" id=\"view-tab-timeline\" aria-controls=\"view-timeline\" aria-selected=\"true\" data-view=\"timeline\">Timeline</button> <button type=\"button\" role=\"tab\" id=\"view-tab-log\" aria-controls=\"view-log\" aria-selected=\"false\" tabindex=\"-1\" data-view=\"log\">Event log</button></div><span class=\"live\" data-testid=\"counts\" aria-live=\"off\"></span><div class=\"tl-toolbar\" role=\"toolbar\" aria-label=\"Timeline view\"><div class=\"group\"><button type=\"button\" data-testid=\"zoom-out\" title=\"Zoom out (−)\" aria-label=\"Zoom out −\">−</button> <button type=\"button\" data-testid=\"zoom-in\" title=\"Zoom in (+)\" aria-label=\"Zoom in +\">+</button> <button type=\"button\" data-testid=\"fit\" title=\"Show the whole run (0)\">Fit</button> <button type=\"button\" data-testid=\"follow\" aria-pressed=\"false\" title=\"Follow the live edge while a run streams in (F)\">Follow</button></div><div class=\"group\"><label title=\"One lane per OS thread (G)\"><input type=\"checkbox\" data-testid=\"group-os\" disabled> OS threads</label> <label title=\"A strip with the CPU each event ran on (C)\"><input type=\"checkbox\" data-testid=\"show-cpu\" disabled> CPU</label></div><p class=\"line-chip\" data-testid=\"line-chip\" hidden><span class=\"chip-text\"></span> <button type=\"button\" class=\"chip-log\" title=\"Show only this line's events in the event log\">in log</button> <button type=\"button\" class=\"chip-clear\" aria-label=\"Clear the highlight\" title=\"Clear (Esc)\">✕</button></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if !v.Embed {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "<div class=\"group run-actions\"><button type=\"button\" data-testid=\"share-run\" disabled title=\"Store this run with its events and copy a link that replays it\">Share this run</button> <details class=\"export\" data-testid=\"export\"><summary title=\"Save or open the run elsewhere\">Export</summary><div class=\"export-menu\"><button type=\"button\" data-testid=\"download-trace\" disabled title=\"Chrome Trace Event JSON, for Perfetto or chrome://tracing\">Download trace (.json)</button> <button type=\"button\" data-testid=\"open-perfetto\" disabled title=\"Open the run in the Perfetto trace viewer, in a new window\">Open in Perfetto ↗</button> <button type=\"button\" data-testid=\"download-png\" disabled title=\"The timeline as you see it, as an image\">Download PNG</button> <button type=\"button\" data-testid=\"download-svg\" disabled title=\"The timeline as you see it, as a vector drawing for slides\">Download SVG</button></div></details></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 74, "<div class=\"group run-actions\"><button type=\"button\" data-testid=\"share-run\" disabled title=\"Store this run with its events and copy a link that replays it\">Share this run</button> <details class=\"export\" data-testid=\"export\"><summary title=\"Save or open the run elsewhere\">Export</summary><div class=\"export-menu\"><button type=\"button\" data-testid=\"download-trace\" disabled title=\"Chrome Trace Event JSON, for Perfetto or chrome://tracing\">Download trace (.json)</button> <button type=\"button\" data-testid=\"open-perfetto\" disabled title=\"Open the run in the Perfetto trace viewer, in a new window\">Open in Perfetto ↗</button> <button type=\"button\" data-testid=\"download-png\" disabled title=\"The timeline as you see it, as an image\">Download PNG</button> <button type=\"button\" data-testid=\"download-svg\" disabled title=\"The timeline as you see it, as a vector drawing for slides\">Download SVG</button></div></details></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 74, "<button type=\"button\" class=\"fs\" data-testid=\"fullscreen\" title=\"Timeline full screen, for a projector\" aria-label=\"Full screen\"><svg viewBox=\"0 0 16 16\" width=\"14\" height=\"14\" aria-hidden=\"true\"><path d=\"M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.8\"></path></svg></button></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 75, "<button type=\"button\" class=\"fs\" data-testid=\"fullscreen\" title=\"Timeline full screen, for a projector\" aria-label=\"Full screen\"><svg viewBox=\"0 0 16 16\" width=\"14\" height=\"14\" aria-hidden=\"true\"><path d=\"M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.8\"></path></svg></button></div></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -715,7 +728,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 75, "<div class=\"replay-bar\" data-testid=\"replay-bar\" hidden><span class=\"replay-note\">A recorded run, drawn as it happened. Run runs the script again, live.</span> <button type=\"button\" data-testid=\"replay\" title=\"Play the recorded events back at the pace they happened\">▶ Play</button> <label>speed <select data-testid=\"replay-speed\"><option value=\"0.001\">1/1000×</option> <option value=\"0.01\">1/100×</option> <option value=\"0.1\">1/10×</option> <option value=\"1\" selected>1×</option> <option value=\"10\">10×</option> <option value=\"inf\">instant</option></select></label> <span class=\"replay-progress\" data-testid=\"replay-progress\" aria-live=\"off\"></span></div><p class=\"cycle-banner\" data-testid=\"cycle-banner\" role=\"alert\" hidden></p><p class=\"selection\" data-testid=\"selection\" aria-live=\"polite\"></p><div class=\"tl-body\" id=\"view-timeline\" role=\"tabpanel\" aria-labelledby=\"view-tab-timeline\" data-view-panel=\"timeline\"><p class=\"sr-only\" id=\"tl-about\">One lane per thread, time from left to right. Left and right arrows select the thread's previous and next event, up and down the nearest event on the lane above or below. The threads in words follow the timeline; the event log lists every event.</p><div class=\"timeline\" data-testid=\"timeline\" tabindex=\"0\" role=\"application\" aria-roledescription=\"timeline\" aria-label=\"Timeline\" aria-describedby=\"tl-about\"><div class=\"tl-axis-row\"><span class=\"tl-corner\">thread</span><canvas class=\"tl-axis\" aria-hidden=\"true\"></canvas></div><div class=\"tl-scroll\"><div class=\"tl-inner\"><div class=\"tl-labels\"></div><div class=\"tl-cell\"><div class=\"tl-stack\"><canvas class=\"tl-raster\" aria-hidden=\"true\"></canvas><canvas class=\"tl-lanes\" aria-hidden=\"true\"></canvas></div></div></div></div><p class=\"tl-empty\">Press <strong>Run</strong>: each thread gets a lane here, and its locks, reads, writes and messages appear as they happen.</p><div class=\"tl-tip\" role=\"tooltip\" hidden></div></div><section class=\"sr-only\" data-testid=\"timeline-summary\" aria-labelledby=\"tl-words\"><h3 id=\"tl-words\">The threads in words</h3><ul class=\"tl-words\"><li>No run yet.</li></ul></section><div class=\"findings\" data-testid=\"findings\" hidden></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<div class=\"replay-bar\" data-testid=\"replay-bar\" hidden><span class=\"replay-note\">A recorded run, drawn as it happened. Run runs the script again, live.</span> <button type=\"button\" data-testid=\"replay\" title=\"Play the recorded events back one after another, in their order, longer pauses where more time passed\">▶ Play</button> <label>pace <select data-testid=\"replay-speed\" title=\"Events per second: slow, normal or faster\"><option value=\"0.25\">¼×</option> <option value=\"1\" selected>1×</option> <option value=\"4\">4×</option> <option value=\"16\">16×</option> <option value=\"inf\">instant</option></select></label> <span class=\"replay-progress\" data-testid=\"replay-progress\" aria-live=\"off\"></span></div><p class=\"cycle-banner\" data-testid=\"cycle-banner\" role=\"alert\" hidden></p><p class=\"selection\" data-testid=\"selection\" aria-live=\"polite\"></p><div class=\"tl-body\" id=\"view-timeline\" role=\"tabpanel\" aria-labelledby=\"view-tab-timeline\" data-view-panel=\"timeline\"><p class=\"sr-only\" id=\"tl-about\">One lane per thread, time from left to right. Left and right arrows select the thread's previous and next event, up and down the nearest event on the lane above or below. The threads in words follow the timeline; the event log lists every event.</p><div class=\"timeline\" data-testid=\"timeline\" tabindex=\"0\" role=\"application\" aria-roledescription=\"timeline\" aria-label=\"Timeline\" aria-describedby=\"tl-about\"><div class=\"tl-axis-row\"><span class=\"tl-corner\">thread</span><canvas class=\"tl-axis\" aria-hidden=\"true\"></canvas></div><div class=\"tl-scroll\"><div class=\"tl-inner\"><div class=\"tl-labels\"></div><div class=\"tl-cell\"><div class=\"tl-stack\"><canvas class=\"tl-raster\" aria-hidden=\"true\"></canvas><canvas class=\"tl-lanes\" aria-hidden=\"true\"></canvas></div></div></div></div><p class=\"tl-empty\">Press <strong>Run</strong>: each thread gets a lane here, and its locks, reads, writes and messages appear as they happen.</p><div class=\"tl-tip\" role=\"tooltip\" hidden></div></div><section class=\"sr-only\" data-testid=\"timeline-summary\" aria-labelledby=\"tl-words\"><h3 id=\"tl-words\">The threads in words</h3><ul class=\"tl-words\"><li>No run yet.</li></ul></section><div class=\"findings\" data-testid=\"findings\" hidden></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -723,7 +736,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<p class=\"keys\" id=\"tl-keys\" data-testid=\"shortcuts\"><strong>Keys</strong> <span><kbd>Ctrl</kbd>+<kbd>Enter</kbd> run</span> <span><kbd>Esc</kbd> stop / clear</span> <span><kbd>Esc</kbd> then <kbd>Tab</kbd>: leave the script</span> <span>on the timeline: <kbd>←</kbd> <kbd>→</kbd> previous / next event, <kbd>↑</kbd> <kbd>↓</kbd> thread above / below</span> <span><kbd>Shift</kbd>+<kbd>←</kbd> <kbd>→</kbd>, <kbd>A</kbd> <kbd>D</kbd> or drag: pan</span> <span><kbd>+</kbd> <kbd>−</kbd> or wheel, pinch: zoom</span> <span><kbd>0</kbd> fit</span> <span><kbd>F</kbd> follow live</span> <span><kbd>G</kbd> by OS thread</span> <span><kbd>C</kbd> CPU</span> <span><kbd>L</kbd> event log</span> <span><kbd>N</kbd> <kbd>P</kbd> next / previous problem (a race finding when the run has any; else a failed check, panic or cut-off)</span> <span>click an event: its line; click a line number: its events</span> <label title=\"Letter, digit and sign keys act only while the timeline has the focus; switch them off if they get in the way of your assistive technology\"><input type=\"checkbox\" data-testid=\"shortcuts-on\" checked> letter shortcuts on the timeline</label></p></div><div class=\"log-wrap\" id=\"view-log\" role=\"tabpanel\" aria-labelledby=\"view-tab-log\" data-testid=\"event-log\" data-view-panel=\"log\" hidden><div class=\"log-tools\"><label>Thread <select data-testid=\"log-thread\"><option value=\"\">all threads</option></select></label> <label>Kind <select data-testid=\"log-kind\"><option value=\"\">all kinds</option></select></label> <label>Line <input type=\"number\" min=\"1\" data-testid=\"log-line\" placeholder=\"any\"></label> <span class=\"log-count\" data-testid=\"log-count\" aria-live=\"polite\"></span></div><div class=\"log\" tabindex=\"-1\"><table aria-rowcount=\"1\"><caption class=\"sr-only\">Every event of the run, in order. The rows are one Tab stop: the up and down arrows, Page Up, Page Down, Home and End move between them, Enter shows a row's event on the timeline and in the script.</caption> <thead><tr aria-rowindex=\"1\"><th scope=\"col\">seq</th><th scope=\"col\">time</th><th scope=\"col\">thread</th><th scope=\"col\">kind</th><th scope=\"col\">object</th><th scope=\"col\">value</th><th scope=\"col\">line</th></tr></thead> <tbody></tbody></table></div></div></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<p class=\"keys\" id=\"tl-keys\" data-testid=\"shortcuts\"><strong>Keys</strong> <span><kbd>Ctrl</kbd>+<kbd>Enter</kbd> run</span> <span><kbd>Esc</kbd> stop / clear</span> <span><kbd>Esc</kbd> then <kbd>Tab</kbd>: leave the script</span> <span>on the timeline: <kbd>←</kbd> <kbd>→</kbd> previous / next event, <kbd>↑</kbd> <kbd>↓</kbd> thread above / below</span> <span><kbd>Shift</kbd>+<kbd>←</kbd> <kbd>→</kbd>, <kbd>A</kbd> <kbd>D</kbd> or drag: pan</span> <span><kbd>+</kbd> <kbd>−</kbd> or wheel, pinch: zoom</span> <span><kbd>0</kbd> fit</span> <span><kbd>F</kbd> follow live</span> <span><kbd>G</kbd> by OS thread</span> <span><kbd>C</kbd> CPU</span> <span><kbd>L</kbd> event log</span> <span><kbd>N</kbd> <kbd>P</kbd> next / previous problem (a race finding when the run has any; else a failed check, panic or cut-off)</span> <span>click an event: its line; click a line number: its events</span> <label title=\"Letter, digit and sign keys act only while the timeline has the focus; switch them off if they get in the way of your assistive technology\"><input type=\"checkbox\" data-testid=\"shortcuts-on\" checked> letter shortcuts on the timeline</label></p></div><div class=\"log-wrap\" id=\"view-log\" role=\"tabpanel\" aria-labelledby=\"view-tab-log\" data-testid=\"event-log\" data-view-panel=\"log\" hidden><div class=\"log-tools\"><label>Thread <select data-testid=\"log-thread\"><option value=\"\">all threads</option></select></label> <label>Kind <select data-testid=\"log-kind\"><option value=\"\">all kinds</option></select></label> <label>Line <input type=\"number\" min=\"1\" data-testid=\"log-line\" placeholder=\"any\"></label> <span class=\"log-count\" data-testid=\"log-count\" aria-live=\"polite\"></span></div><div class=\"log\" tabindex=\"-1\"><table aria-rowcount=\"1\"><caption class=\"sr-only\">Every event of the run, in order. The rows are one Tab stop: the up and down arrows, Page Up, Page Down, Home and End move between them, Enter shows a row's event on the timeline and in the script.</caption> <thead><tr aria-rowindex=\"1\"><th scope=\"col\">seq</th><th scope=\"col\">time</th><th scope=\"col\">thread</th><th scope=\"col\">kind</th><th scope=\"col\">object</th><th scope=\"col\">value</th><th scope=\"col\">line</th></tr></thead> <tbody></tbody></table></div></div></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -731,7 +744,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "</section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "</section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -764,7 +777,7 @@ func resultPanel() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "<div class=\"result\" data-testid=\"result\"><p class=\"status-line\">Status: <span class=\"status\" data-testid=\"status\">idle</span></p><p class=\"summary\" data-testid=\"summary\">Press Run to start.</p></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 79, "<div class=\"result\" data-testid=\"result\"><p class=\"status-line\">Status: <span class=\"status\" data-testid=\"status\">idle</span></p><p class=\"summary\" data-testid=\"summary\">Press Run to start.</p></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -791,46 +804,46 @@ func shareOut(box, field, label string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 79, "<div class=\"share-out\" data-testid=\"")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		var templ_7745c5c3_Var39 string
-		templ_7745c5c3_Var39, templ_7745c5c3_Err = templruntime.NewAttributeExpression(box).Resolve(ctx)
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 245, Col: 41}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var39)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 80, "\" role=\"status\" hidden><span class=\"share-msg\"></span> <input type=\"text\" readonly data-testid=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 80, "<div class=\"share-out\" data-testid=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var40 string
-		templ_7745c5c3_Var40, templ_7745c5c3_Err = templruntime.NewAttributeExpression(field).Resolve(ctx)
+		templ_7745c5c3_Var40, templ_7745c5c3_Err = templruntime.NewAttributeExpression(box).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 247, Col: 49}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 248, Col: 41}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var40)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 81, "\" aria-label=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 81, "\" role=\"status\" hidden><span class=\"share-msg\"></span> <input type=\"text\" readonly data-testid=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var41 string
-		templ_7745c5c3_Var41, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
+		templ_7745c5c3_Var41, templ_7745c5c3_Err = templruntime.NewAttributeExpression(field).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 247, Col: 70}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 250, Col: 49}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var41)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "\" spellcheck=\"false\"> <button type=\"button\" class=\"share-close\" aria-label=\"Close\" title=\"Close\">✕</button></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "\" aria-label=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var42 string
+		templ_7745c5c3_Var42, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 250, Col: 70}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var42)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 83, "\" spellcheck=\"false\"> <button type=\"button\" class=\"share-close\" aria-label=\"Close\" title=\"Close\">✕</button></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -914,43 +927,43 @@ func legend() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 83, "<ul class=\"legend\" aria-label=\"Legend\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 84, "<ul class=\"legend\" aria-label=\"Legend\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for _, it := range legendItems {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 84, "<li><canvas data-swatch=\"")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			var templ_7745c5c3_Var43 string
-			templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.Swatch).Resolve(ctx)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 314, Col: 38}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var43)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 85, "\" aria-hidden=\"true\"></canvas>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 85, "<li><canvas data-swatch=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var44 string
-			templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(it.Label)
+			templ_7745c5c3_Var44, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.Swatch).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 314, Col: 79}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 317, Col: 38}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var44)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 86, "</li>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 86, "\" aria-hidden=\"true\"></canvas>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var45 string
+			templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(it.Label)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 317, Col: 79}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var45))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, "</li>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, "</ul>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 88, "</ul>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -4,6 +4,7 @@ package web
 
 import (
 	"io/fs"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -119,4 +120,40 @@ func (v ScenarioView) Settings() string {
 		parts = append(parts, strings.Join(ps, ", "))
 	}
 	return strings.Join(parts, " · ")
+}
+
+// playground is the Rust Playground's address that opens with this code
+// in its editor. The code is percent-encoded in the query, a space as %20
+// (not +) as encodeURIComponent writes it, which the Playground decodes.
+func playground(code string) templ.SafeURL {
+	q := strings.ReplaceAll(url.QueryEscape(code), "+", "%20")
+	return templ.SafeURL("https://play.rust-lang.org/?version=stable&mode=debug&edition=2021&code=" + q)
+}
+
+// topicAbout says in a few words what each built-in topic teaches, for
+// the front page's path through the chapter; a course's own topics go
+// without.
+var topicAbout = map[string]string{
+	"Threads":                 "spawn a thread, join it, and what happens when main does not wait",
+	"Race conditions":         "two threads read and write one value, and updates are lost",
+	"Fixes":                   "a mutex, an atomic, a spin lock, and the cost of holding a lock too long",
+	"Deadlocks":               "threads waiting for each other in a cycle, and the lock order that breaks it",
+	"Livelock and starvation": "threads that keep running but get nowhere, or never get their turn",
+	"Threading models":        "1:1 against M:N: OS threads, green threads, and how many cores there are",
+	"Message passing":         "channels: send, receive, close, back-pressure, fan out and fan in",
+}
+
+// topicAnchor is the id of a topic's section on the front page.
+func topicAnchor(name string) string {
+	var b strings.Builder
+	b.WriteString("topic-")
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > len("topic-") && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
 }

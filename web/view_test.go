@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -28,5 +29,43 @@ func TestScriptModules(t *testing.T) {
 		if got, want := imports["/static/"+m], asset(m); got != want {
 			t.Errorf("importMap()[%q] = %q, want %q", "/static/"+m, got, want)
 		}
+	}
+}
+
+// The Playground link carries the code percent-encoded, a space as %20,
+// so that it reads back whole.
+func TestPlayground(t *testing.T) {
+	tests := []struct{ code, want string }{
+		{"fn main() {}", "code=fn%20main%28%29%20%7B%7D"},
+		{"a+b & c\n", "code=a%2Bb%20%26%20c%0A"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			got := string(playground(tt.code))
+			if !strings.HasPrefix(got, "https://play.rust-lang.org/?version=stable&mode=debug&edition=2021&") || !strings.HasSuffix(got, tt.want) {
+				t.Errorf("playground(%q) = %q, want it to end in %q", tt.code, got, tt.want)
+			}
+			u, err := url.Parse(got)
+			if err != nil || u.Query().Get("code") != tt.code {
+				t.Errorf("playground(%q) reads back as %q (%v)", tt.code, u.Query().Get("code"), err)
+			}
+		})
+	}
+}
+
+// A topic's anchor is a stable id made of its name's letters and digits.
+func TestTopicAnchor(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"Threads", "topic-threads"},
+		{"Livelock and starvation", "topic-livelock-and-starvation"},
+		{"1:1 vs M:N!", "topic-1-1-vs-m-n"},
+		{"  Spaces  ", "topic-spaces"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := topicAnchor(tt.name); got != tt.want {
+				t.Errorf("topicAnchor(%q) = %q, want %q", tt.name, got, tt.want)
+			}
+		})
 	}
 }

@@ -562,15 +562,17 @@ var cases = []attack{
         return a.join() + b.join()
     check(fib(6) == 8, "fib(6) is 8")
 `, "ok", "")},
-	{"self-spawning bomb", statusIs("def main():\n    def bomb():\n        spawn(bomb)\n        spawn(bomb)\n        sleep(100000)\n    bomb()\n", "limit", "thread")},
+	{"self-spawning bomb", statusIs("def main():\n    def bomb():\n        spawn(bomb)\n        spawn(bomb)\n        sleep(60000)\n    bomb()\n", "limit", "thread")},
 	{"one 1 GB string", statusIs("def main():\n    s = \"x\" * 1000000000\n", "limit", "memory")},
 	{"sleep(inf)", statusIs("def main():\n    sleep(float(\"inf\"))\n", "error", "sleep")},
 	{"work(nan)", statusIs("def main():\n    work(float(\"nan\"))\n", "error", "work")},
 	{"sleep(1e300)", statusIs("def main():\n    sleep(1e300)\n", "error", "sleep")},
 	{"one print of 17 MiB", statusIs("def main():\n    print(\"x\" * (17 << 20))\n", "limit", "")},
-	{"one value of 17 MiB in a cell", statusIs("def main():\n    c = cell(\"c\", \"\")\n    c.set(\"x\" * (17 << 20))\n", "limit", "")},
+	// The value is clipped in its event (with its size said) and the run
+	// goes on: what must not happen is a corrupt stream or a dead child.
+	{"one value of 17 MiB in a cell", statusIs("def main():\n    c = cell(\"c\", \"\")\n    c.set(\"x\" * (17 << 20))\n", "ok", "")},
 	{"int param above 2^53 stays exact", func(h *harness) (bool, string) {
-		src := "params = {\"n\": param(1, min = 0, max = 9223372036854775807)}\ndef main(n):\n    print(n)\n"
+		src := "params = {\"n\": param(1, min = 0)}\ndef main(n):\n    print(n)\n"
 		r, err := h.run(map[string]any{"source": src, "mode": "sim", "params": map[string]any{"n": json.Number("9007199254740993")}}, 30*time.Second)
 		if err != nil {
 			return false, err.Error()
@@ -579,7 +581,7 @@ var cases = []attack{
 		return strings.Contains(out, "9007199254740993"), fmt.Sprintf("%v, output %q", r["status"], strings.TrimSpace(out))
 	}},
 	{"MaxInt64 param: server and child agree", func(h *harness) (bool, string) {
-		src := "params = {\"n\": param(1, min = 0, max = 9223372036854775807)}\ndef main(n):\n    print(n)\n"
+		src := "params = {\"n\": param(1, min = 0)}\ndef main(n):\n    print(n)\n"
 		r, err := h.run(map[string]any{"source": src, "mode": "sim", "params": map[string]any{"n": json.Number("9223372036854775807")}}, 30*time.Second)
 		if err != nil {
 			return false, err.Error()

@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fmtTime, fmtValue, esc, describe, isProblem, KINDS, KIND_GROUPS } from "../static/format.js";
+import { fmtTime, fmtValue, esc, describe, isProblem, KINDS, KIND_GROUPS, failingLine } from "../static/format.js";
 import { MARK_KINDS } from "../static/timeline/model.js";
 
 test("fmtTime keeps a digit before the point in the largest unit", () => {
@@ -40,4 +40,17 @@ test("every kind is in one group, and instants are kinds", () => {
   assert.ok(isProblem({ k: "panic" }));
   assert.ok(isProblem({ k: "check", obj: "failed" }));
   assert.ok(!isProblem({ k: "check", obj: "ok" }));
+});
+
+test("failingLine marks a thread's panic, not main's join", () => {
+  const res = { status: "panic", error: { line: 7, msg: "join: thread thread-1 panicked at line 3: boom" } };
+  const flags = [
+    { k: "check", seq: 2, line: 2, v: "x" },
+    { k: "panic", seq: 6, th: 0, line: 7, v: "join: thread thread-1 panicked at line 3: boom" },
+    { k: "panic", seq: 4, th: 1, line: 3, v: "boom" },
+  ];
+  assert.deepEqual(failingLine(res, flags), { line: 3, msg: "panicked: boom" });
+  assert.deepEqual(failingLine({ status: "error", error: { line: 4, msg: "bad" } }, flags), { line: 4, msg: "bad" });
+  assert.deepEqual(failingLine({ status: "panic", error: { line: 7, msg: "m" } }, []), { line: 7, msg: "m" });
+  assert.deepEqual(failingLine({ status: "ok" }, []), { line: 0, msg: "" });
 });

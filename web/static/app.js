@@ -8,6 +8,7 @@
 //   page/results.js   the result panel, the deadlock banner, findings
 //   page/sharing.js   share links, the trace file, PNG and SVG
 //   page/controls.js  tabs, views, timeline buttons and keyboard shortcuts
+//   step/panel.js     the step cursor and the state at it (step/state.js)
 // and beside them log.js (the event log), editor.js (the script),
 // share.js (the server's sharing API), replay.js (playback) and
 // format.js. What the page draws from is exposed as window.interleave for
@@ -24,6 +25,8 @@ import { setupResults } from "./page/results.js";
 import { setupControls } from "./page/controls.js";
 import { setupSharing } from "./page/sharing.js";
 import { setupRun } from "./page/run.js";
+import { setupStep } from "./step/panel.js";
+import { setupDrafts } from "./page/drafts.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -72,12 +75,14 @@ function scenarioPage(root) {
     },
   });
   p.timeline.paintLegend(root);
+  Object.assign(p, setupDrafts(p));
   Object.assign(p, setupEditing(p));
   Object.assign(p, setupControls(p));
   Object.assign(p, setupSettings(p));
   Object.assign(p, setupSharing(p));
   Object.assign(p, setupResults(p));
   Object.assign(p, setupRun(p));
+  Object.assign(p, setupStep(p));
   if (p.data.replay) p.loadRecording();
 
   // ---- hooks for tests and benchmarks ----
@@ -97,6 +102,11 @@ function scenarioPage(root) {
     feed: p.feed,
     finish: p.finish,
     showView: p.showView,
+    // step is the step cursor (step/panel.js): cursor, moveTo, step(kind,
+    // dir), state() at the cursor.
+    step: p.step,
+    // The whole script in the editor, its folded metadata too.
+    get source() { return p.editor.source; },
     // Sharing and export, for tests: how many runs this page asked the
     // server for, the trace file the Download button saves, the SVG.
     get runs() { return p.runs(); },

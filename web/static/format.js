@@ -84,3 +84,15 @@ export function describe(e) {
   }
   return `${e.k}${o ? " " + o : ""}${v ? " " + v : ""}`;
 }
+
+// failingLine is the script line to mark as a run's error, and why. A
+// panic in a thread reaches main only through its join, so the result's
+// error is main's join line; the first panic event is where it failed.
+export function failingLine(res, events) {
+  if (res?.status === "panic") {
+    let first = null;
+    for (const e of events) if (e.k === "panic" && e.line && (!first || e.seq < first.seq)) first = e;
+    if (first) return { line: first.line, msg: first.v != null ? `panicked: ${first.v}` : "panicked here" };
+  }
+  return { line: res?.error?.line || 0, msg: res?.error?.msg || "" };
+}

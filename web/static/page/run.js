@@ -2,9 +2,9 @@
 // messages), the page's reset, feed and finish around the model, and the
 // playback of a recorded run (/r/ID pages).
 
-import { fmtTime } from "../format.js";
+import { fmtTime, failingLine } from "../format.js";
 import { ApiError, get } from "../share.js";
-import { Player, SPEEDS, defaultSpeed } from "../replay.js";
+import { Player } from "../replay.js";
 
 const NUM = new Intl.NumberFormat();
 
@@ -49,7 +49,7 @@ export function setupRun(p) {
     p.setStatus("starting");
     el.summaryEl.textContent = "Starting…";
     handOver(el.runBtn, el.stopBtn);
-    const src = editor.text.value;
+    const src = editor.source;
     // A catalogue scenario runs by its id; a shared, recorded or edited
     // script is sent along (named, so its result says what it was).
     const msg = { type: "run", params: p.params(), mode: m };
@@ -142,6 +142,7 @@ export function setupRun(p) {
     p.syncRunActions();
     p.syncOSControls();
     p.updateCounts();
+    p.stepReset?.();
   }
   // start readies the page for a run's events: reset, running, timed.
   function start(meta) {
@@ -158,6 +159,7 @@ export function setupRun(p) {
     // the moment a person waits for after pressing Run.
     if (first) timeline.drawNow();
     else timeline.invalidate();
+    if (first && live) bringTimelineIntoView();
     log.sync();
     if (!countsTimer) {
       countsTimer = setTimeout(() => {
@@ -171,6 +173,14 @@ export function setupRun(p) {
         p.syncOSControls();
       }, 300);
     }
+  }
+  // bringTimelineIntoView scrolls a phone's page to the timeline when a
+  // run starts below the first screen: the script and notes above it
+  // fill a phone's screen, and the run is what Run was pressed for.
+  function bringTimelineIntoView() {
+    if (!matchMedia("(max-width: 800px)").matches) return;
+    const top = el.wrap.getBoundingClientRect().top;
+    if (top > innerHeight * 0.5) el.wrap.scrollIntoView({ block: "start" });
   }
   // finish shows a run's end: a live run's, or a recorded one's
   // (recorded is then {link, source}).
@@ -191,14 +201,15 @@ export function setupRun(p) {
     p.updateCounts();
     editor.setCounts(trace.lines);
     p.syncOSControls();
-    if (res.error && res.error.line) editor.setError(res.error.line, res.error.msg);
+    const failed = failingLine(res, trace.flags);
+    if (failed.line) editor.setError(failed.line, failed.msg);
     p.showResult(res, recorded);
-    p.showTab("result");
+    p.stepReady?.();
     p.setStatus(res.status);
   }
 
   // A recorded run (/r/ID) is drawn at once, without running anything,
-  // and can be played back at the pace it happened.
+  // and can be played back event by event at a pace a person can follow.
   let recording = null;
   const player = new Player({
     reset(meta) {
@@ -229,7 +240,6 @@ export function setupRun(p) {
       recording = rec;
       const ev = rec.events;
       const dur = ev.length ? Math.max(...ev.slice(-200).map((e) => e.t)) - Math.min(0, ev[0].t) : 0;
-      el.speedSel.value = String(defaultSpeed(dur));
       el.playBtn.disabled = false;
       // Drawn at once: the same path as a playback at "instant".
       player.play(rec, Infinity);
@@ -237,7 +247,6 @@ export function setupRun(p) {
     } catch (err) {
       el.summaryEl.textContent = err instanceof ApiError ? err.message : "The recorded run could not be read.";
       p.setStatus("error");
-      p.showTab("result");
     }
   }
   el.playBtn?.addEventListener("click", () => {
@@ -248,7 +257,7 @@ export function setupRun(p) {
     }
     supersede(true);
     const v = el.speedSel.value;
-    player.play(recording, v === "inf" ? Infinity : Number(v) || SPEEDS[3]);
+    player.play(recording, v === "inf" ? Infinity : Number(v) || 1);
   });
   return {
     run, stop, reset, start, feed, finish, loadRecording,

@@ -36,7 +36,7 @@ export function setupSharing(p) {
     const had = holding(shareBtn);
     shareBtn.disabled = true;
     try {
-      const src = editor.text.value;
+      const src = editor.source;
       let path;
       if (src === data.source && home) path = home;
       else if (src === data.source && data.snippet) path = `/p/${data.snippet}`;
@@ -44,7 +44,10 @@ export function setupSharing(p) {
         p.shareBox.busy("Saving the script…");
         path = (await postJSON("/api/snippets", { source: src })).url;
       }
-      const link = new URL(`${path}?${p.query()}`, location.href).href;
+      // An edited scenario's link names its origin, for its page to say.
+      const from = path.startsWith("/p/") ? data.id || data.from || "" : "";
+      const q = p.query() + (from ? `&from=${encodeURIComponent(from)}` : "");
+      const link = new URL(`${path}?${q.replace(/^&/, "")}`, location.href).href;
       shareBtn.dataset.link = link;
       await p.shareBox.offer(link, "Link");
     } catch (err) {

@@ -12,6 +12,7 @@ import { arrowHead } from "./glyphs.js";
 import { esc } from "../format.js";
 import { position } from "./hit.js";
 import { drawRace, raceSVG } from "./race.js";
+import { drawCursor } from "./cursor.js";
 
 // OVERLAYS, in drawing order. canvas(tl, g, sy) draws on the lanes'
 // canvas scrolled by sy; svg(tl, ctx), if there, writes the overlay into
@@ -20,6 +21,7 @@ export const OVERLAYS = [
   { name: "cycle", canvas: drawCycle, svg: cycleSVG },
   { name: "race", canvas: drawRace, svg: raceSVG },
   { name: "highlights", canvas: drawHighlights },
+  { name: "cursor", canvas: drawCursor },
 ];
 
 // drawOverlays draws every overlay on the canvas (thread lanes only).
@@ -114,7 +116,12 @@ function drawCycle(tl, g, sy) {
     g.fill();
   }
   g.lineCap = "butt";
-  for (const e of edges) badge(tl, g, e.text, right + 10, e.y1);
+  // Where the words do not fit right of the drawing (a phone), a badge
+  // would slide back over the bars: the edge's number in the result's
+  // wait-for list says it in little room.
+  g.font = "bold 11px system-ui, sans-serif";
+  const fits = edges.every((e) => right + 10 + g.measureText(e.text).width + 8 <= tl.W - 2);
+  edges.forEach((e, i) => badge(tl, g, fits ? e.text : String(i + 1), right + 10, e.y1));
 }
 
 function badge(tl, g, text, x, y) {
