@@ -193,19 +193,7 @@ func TestServeSIGTERM(t *testing.T) {
 		time.Sleep(25 * time.Millisecond)
 	}
 	defer conn.Close()
-	src, _ := json.Marshal("def main():\n    while True:\n        sleep(5)\n")
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"run","source":`+string(src)+`}`)); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		_, b, err := conn.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Contains(b, []byte(`"type":"events"`)) {
-			break
-		}
-	}
+	startSpinner(t, conn)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -238,15 +226,7 @@ func TestServeSIGTERM(t *testing.T) {
 // no sandbox child holds the file.
 func TestServeInheritedDescriptor(t *testing.T) {
 	exe := sandboxtest.Binary(t)
-	secret := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(secret, []byte("root only"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	secret, f := sandboxtest.SecretFile(t, "root only")
 	addr := freeAddr(t)
 	cmd := exec.Command(exe, "serve", "-addr", addr, "-db", "")
 	// Descriptor 9, above those the children are handed (stdio and the
@@ -269,19 +249,7 @@ func TestServeInheritedDescriptor(t *testing.T) {
 	if flags := fdFlags(t, info); flags&syscall.O_CLOEXEC == 0 {
 		t.Errorf("the server's inherited descriptor 9 has flags %o, want O_CLOEXEC set", flags)
 	}
-	src, _ := json.Marshal("def main():\n    while True:\n        sleep(5)\n")
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"run","source":`+string(src)+`}`)); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		_, b, err := conn.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Contains(b, []byte(`"type":"events"`)) {
-			break
-		}
-	}
+	startSpinner(t, conn)
 	kids := descendants(t, cmd.Process.Pid)
 	if len(kids) == 0 {
 		t.Fatal("the server has no children while a run is going, want its sandbox child")
@@ -444,6 +412,25 @@ func TestExploreText(t *testing.T) {
 	} {
 		if _, stderr, code := interleave(t, args...); code != 2 || !strings.Contains(stderr, "interleave explore: ") {
 			t.Errorf("interleave %v = exit %d (%s), want 2 and a message", args, code, stderr)
+		}
+	}
+}
+
+// startSpinner starts a run that sleeps in a loop until stopped, and
+// waits for its first events.
+func startSpinner(t *testing.T, conn *websocket.Conn) {
+	t.Helper()
+	src, _ := json.Marshal("def main():\n    while True:\n        sleep(5)\n")
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"run","source":`+string(src)+`}`)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(`"type":"events"`)) {
+			return
 		}
 	}
 }

@@ -38,7 +38,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	mode := fs.String("mode", "os", "threading mode: os (1:1), green (M:N) or sim (deterministic)")
-	procs := fs.Int("procs", 2, "OS threads in green mode")
+	procs := fs.Int("procs", engine.DefaultProcs, fmt.Sprintf("OS threads in green mode, 1 to %d", engine.MaxProcs))
 	seed := fs.Int64("seed", 0, "scheduler seed in sim mode")
 	schedule := fs.String("schedule", "", "replay this schedule in sim mode")
 	format := fs.String("format", "text", "output: text, json or trace (Chrome Trace Event JSON)")
@@ -68,23 +68,10 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
 	}
-	switch *format {
-	case "text", "json", "trace":
-	default:
-		fmt.Fprintf(stderr, "interleave run: unknown format %q: use text, json or trace\n", *format)
-		return 2
-	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	switch {
-	case set["procs"] && m != trace.ModeGreen:
-		fmt.Fprintln(stderr, "interleave run: -procs only applies in green mode (-mode green)")
-		return 2
-	case set["procs"] && (*procs < 1 || *procs > 64):
-		fmt.Fprintf(stderr, "interleave run: -procs must be from 1 to 64, not %d\n", *procs)
-		return 2
-	case (set["schedule"] || set["seed"]) && m != trace.ModeSim:
-		fmt.Fprintln(stderr, "interleave run: -seed and -schedule only apply in sim mode (-mode sim)")
+	if err := checkRunFlags(set, m, *format, *procs); err != nil {
+		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
 	}
 	req := engine.Request{Mode: m, Seed: *seed, Schedule: *schedule, Params: params}
@@ -108,27 +95,13 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.NoProbe = true // one run: its own child proves the namespaces
-	runner, err := sandbox.New(cfg)
+	// Only the json and trace formats print events; text needs none, and
+	// a million of them is a lot of memory for an autograder to hold.
+	res, err := runOnce(cfg, req, *format != "text", stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 1
 	}
-	defer runner.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	// Only the json and trace formats print events; text needs none, and
-	// a million of them is a lot of memory for an autograder to hold.
-	var events []trace.Event
-	keep := *format != "text"
-	res, err := runner.Run(ctx, req, func(batch []trace.Event) {
-		if keep {
-			events = append(events, batch...)
-		}
-	})
-	if err != nil {
-		fmt.Fprintf(stderr, "interleave run: %v\n", err)
-	}
-	res.Events = events
 	if err := writeResult(stdout, *format, res); err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 1
@@ -137,6 +110,50 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// checkRunFlags refuses a format run does not write and flags (set names
+// those given) that do not apply to the mode.
+func checkRunFlags(set map[string]bool, m trace.Mode, format string, procs int) error {
+	switch format {
+	case "text", "json", "trace":
+	default:
+		return fmt.Errorf("unknown format %q: use text, json or trace", format)
+	}
+	switch {
+	case set["procs"] && m != trace.ModeGreen:
+		return fmt.Errorf("-procs only applies in green mode (-mode green)")
+	case set["procs"] && (procs < 1 || procs > engine.MaxProcs):
+		return fmt.Errorf("-procs must be from 1 to %d, not %d", engine.MaxProcs, procs)
+	case (set["schedule"] || set["seed"]) && m != trace.ModeSim:
+		return fmt.Errorf("-seed and -schedule only apply in sim mode (-mode sim)")
+	}
+	return nil
+}
+
+// runOnce runs req in a sandbox set up by cfg, until it ends or the user
+// interrupts it, keeping its events if asked. The error is a sandbox that
+// could not be set up; a run that failed to start is reported on stderr
+// and still has its result.
+func runOnce(cfg sandbox.Config, req engine.Request, keepEvents bool, stderr io.Writer) (*trace.Result, error) {
+	runner, err := sandbox.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer runner.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var events []trace.Event
+	res, err := runner.Run(ctx, req, func(batch []trace.Event) {
+		if keepEvents {
+			events = append(events, batch...)
+		}
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "interleave run: %v\n", err)
+	}
+	res.Events = events
+	return res, nil
 }
 
 // loadScript fills the request's script from a catalogue id (built-in or

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,17 +25,32 @@ import (
 )
 
 // keepRuns deletes shared runs older than the retention period, hourly,
-// for as long as the process lives.
-func keepRuns(log *slog.Logger, st *store.Store, retention time.Duration) {
+// until ctx ends; serveMain waits for it before the store closes.
+func keepRuns(ctx context.Context, log *slog.Logger, st *store.Store, retention time.Duration) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
 	for {
-		n, err := st.DeleteRunsBefore(context.Background(), time.Now().Add(-retention))
-		if err != nil {
+		n, err := st.DeleteRunsBefore(ctx, time.Now().Add(-retention))
+		if err != nil && ctx.Err() == nil {
 			log.Error("delete old shared runs", "err", err)
 		} else if n > 0 {
 			log.Info("deleted old shared runs", "count", n, "retention", retention)
 		}
-		time.Sleep(time.Hour)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
+}
+
+// perMinute turns a flag's rate, where 0 means no limit, into the
+// server's, where 0 means the default.
+func perMinute(n int) int {
+	if n <= 0 {
+		return server.Unlimited
+	}
+	return n
 }
 
 // envOr returns the environment variable's value, or def when unset: every
@@ -61,10 +77,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 }
 
 func serve(args []string) int {
-	var (
-		scfgStore     *store.Store
-		scfgRetention time.Duration
-	)
+	var scfgStore *store.Store
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", envOr("INTERLEAVE_ADDR", "localhost:8080"), "listen address (env INTERLEAVE_ADDR)")
 	maxRuns := fs.Int("max-runs", envInt("INTERLEAVE_MAX_RUNS", runtime.NumCPU()), "runs at once (env INTERLEAVE_MAX_RUNS)")
@@ -92,14 +105,6 @@ func serve(args []string) int {
 		fmt.Fprintf(os.Stderr, "interleave: %v\n", err)
 		return 2
 	}
-	rate := *runRate
-	if rate <= 0 {
-		rate = -1
-	}
-	shares := *shareRate
-	if shares <= 0 {
-		shares = -1
-	}
 	if *dbPath != "" {
 		st, err := store.Open(*dbPath)
 		if err != nil {
@@ -107,17 +112,17 @@ func serve(args []string) int {
 			return 1
 		}
 		defer st.Close()
-		scfgStore, scfgRetention = st, *retention
+		scfgStore = st
 	}
 	scfg := server.Config{
 		MaxRuns:          *maxRuns,
 		MaxQueue:         *maxQueue,
 		PerClientRuns:    *perClient,
-		RunsPerMinute:    rate,
+		RunsPerMinute:    perMinute(*runRate),
 		TrustProxy:       *trustProxy,
 		Logger:           log,
 		Store:            scfgStore,
-		SharesPerMinute:  shares,
+		SharesPerMinute:  perMinute(*shareRate),
 		MaxSockets:       *maxSockets,
 		PerClientSockets: *perClientSockets,
 	}
@@ -126,17 +131,14 @@ func serve(args []string) int {
 			scfg.AllowedOrigins = append(scfg.AllowedOrigins, o)
 		}
 	}
-	if scfgStore != nil {
-		go keepRuns(log, scfgStore, scfgRetention)
-	}
-	if err := serveMain(log, *addr, scfg, cfg, *grace, cf); err != nil {
+	if err := serveMain(log, *addr, scfg, cfg, *grace, *retention, cf); err != nil {
 		log.Error("interleave stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.Config, grace time.Duration, cf catalogueFlags) error {
+func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.Config, grace, retention time.Duration, cf catalogueFlags) error {
 	if n, err := raiseFileLimit(); err != nil {
 		log.Warn("cannot raise the descriptor limit", "err", err, "limit", n)
 	} else {
@@ -183,6 +185,14 @@ func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go cat.Watch(ctx, time.Second, log) // re-reads the course folder when a file changes
+	if scfg.Store != nil {
+		var kept sync.WaitGroup
+		kept.Go(func() { keepRuns(ctx, log, scfg.Store, retention) })
+		// Deferred after stop, so it runs first: the store closes only
+		// once keepRuns has returned.
+		defer kept.Wait()
+		defer stop()
+	}
 	log.Info("interleave is serving", "url", "http://"+ln.Addr().String(), "scenarios", len(cat.All()), "max_runs", scfg.MaxRuns)
 	if err := srv.Serve(ctx, ln, grace); err != nil && !errors.Is(err, context.Canceled) {
 		return err

@@ -133,7 +133,7 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim isol
 	res := engine.Run(ctx, req, emit)
 	var le *limitError
 	if errors.As(context.Cause(ctx), &le) {
-		res.Status, res.Message = trace.StatusLimit, le.msg
+		res.Status, res.Message = le.cause.status(), le.cause.sentence(causeFacts{lim: lim})
 	}
 	if writeErr != nil {
 		return fmt.Errorf("write events: %w", writeErr)
@@ -170,7 +170,7 @@ func guard(ctx context.Context, lim isolate.Limits) (context.Context, func()) {
 		go func() {
 			select {
 			case <-xcpu:
-				cancelCause(&limitError{msg: fmt.Sprintf("The run went over the CPU time limit of %d s.", lim.CPUSeconds)})
+				cancelCause(&limitError{causeCPU})
 			case <-ctx.Done():
 			}
 		}()
@@ -234,11 +234,6 @@ func countOf(n int, what string) string {
 	return strconv.Itoa(n) + " " + what + "s"
 }
 
-// limitError is the cause of a run stopped by a limit the child enforces.
-type limitError struct{ msg string }
-
-func (e *limitError) Error() string { return e.msg }
-
 // watchMemory stops the run cleanly, with its events, when the Go heap
 // grows past limit: the cgroup and RLIMIT_DATA sit above it as backstops
 // that kill instead. It returns a function that stops the watch.
@@ -259,7 +254,7 @@ func watchMemory(limit int64, stopRun context.CancelCauseFunc) func() {
 			case <-t.C:
 				metrics.Read(sample)
 				if v := sample[0].Value; v.Kind() == metrics.KindUint64 && int64(v.Uint64()) > limit {
-					stopRun(&limitError{msg: fmt.Sprintf("The run went over the memory limit of %d MiB.", limit>>20)})
+					stopRun(&limitError{causeMemory})
 					return
 				}
 			}

@@ -59,7 +59,7 @@ func runExplore(opts explore.Options) func(context.Context, engine.Request, *buf
 		}
 		var le *limitError
 		if errors.As(context.Cause(ctx), &le) {
-			rep.Stopped, rep.Limit = "limit", le.msg
+			rep.Stopped, rep.Limit = "limit", le.cause.sentence(causeFacts{lim: lim})
 		}
 		if writeErr != nil {
 			return fmt.Errorf("write progress: %w", writeErr)

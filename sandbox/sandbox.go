@@ -12,15 +12,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/sys/unix"
 
 	"interleave/sandbox/analysis"
 	"interleave/sandbox/engine"
@@ -80,61 +76,60 @@ type Runner struct {
 	closeOnce sync.Once
 }
 
+// withDefaults fills the zero fields of a Config, in the one place the
+// sandbox has defaults: the OS limits cover at least the scenario
+// threads that os mode runs on OS threads.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Exe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return cfg, fmt.Errorf("find own executable: %w", err)
+		}
+		cfg.Exe = exe
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Level == "" {
+		cfg.Level = isolate.Auto
+	}
+	cfg.OS = cfg.OS.WithDefaults()
+	cfg.OS.Threads = max(cfg.OS.Threads, cfg.Limits.Threads)
+	if cfg.MaxScript <= 0 {
+		cfg.MaxScript = scenarios.MaxSource
+	}
+	return cfg, nil
+}
+
 // New checks the configuration and returns a Runner.
 func New(cfg Config) (*Runner, error) {
-	exe := cfg.Exe
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("find own executable: %w", err)
-		}
+	ownExe := cfg.Exe == ""
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
+	exe := cfg.Exe
 	if _, err := os.Stat(exe); err != nil {
 		return nil, fmt.Errorf("check child executable: %w", err)
 	}
-	t := cfg.Timeout
-	if t <= 0 {
-		t = DefaultTimeout
-	}
-	level := cfg.Level
-	if level == "" {
-		level = isolate.Auto
-	}
-	lim := cfg.OS
-	if lim == (isolate.Limits{}) {
-		lim = isolate.DefaultLimits
-	}
-	if lim.Threads == 0 {
-		lim.Threads = isolate.DefaultLimits.Threads
-	}
-	if cfg.Limits.Threads > lim.Threads {
-		lim.Threads = cfg.Limits.Threads
-	}
-	var (
-		removeCopy func()
-		err        error
-	)
-	if level != isolate.Off {
+	var removeCopy func()
+	if cfg.Level != isolate.Off {
 		if exe, removeCopy, err = executableByAll(exe); err != nil {
 			return nil, fmt.Errorf("set up sandbox: %w", err)
 		}
 	}
 	probe := ProbeArg
-	if cfg.NoProbe && cfg.Exe == "" && level != isolate.Strict {
+	if cfg.NoProbe && ownExe && cfg.Level != isolate.Strict {
 		probe = ""
 	}
-	box, err := isolate.New(level, lim, exe, probe)
+	box, err := isolate.New(cfg.Level, cfg.OS, exe, probe)
 	if err != nil {
 		if removeCopy != nil {
 			removeCopy()
 		}
 		return nil, fmt.Errorf("set up sandbox: %w", err)
 	}
-	maxSrc := cfg.MaxScript
-	if maxSrc <= 0 {
-		maxSrc = scenarios.MaxSource
-	}
-	r := &Runner{exe: exe, timeout: t, limits: cfg.Limits, box: box, maxSrc: maxSrc, removeCopy: removeCopy}
+	r := &Runner{exe: exe, timeout: cfg.Timeout, limits: cfg.Limits, box: box, maxSrc: cfg.MaxScript, removeCopy: removeCopy}
 	if cfg.Warm > 0 {
 		// fill blocks holding one more started child than the channel.
 		r.warm = make(chan *child, max(cfg.Warm-1, 0))
@@ -166,7 +161,7 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	sum := newSummary(req)
 
 	if len(req.Source) > r.maxSrc {
-		return sum.fail(trace.StatusLimit, fmt.Sprintf("The script is %d bytes; the script size limit is %d bytes.", len(req.Source), r.maxSrc)), nil
+		return sum.fail(trace.StatusLimit, scenarios.TooLarge(len(req.Source), r.maxSrc)), nil
 	}
 	if line, col, ok := firstInvalidUTF8(req.Source); ok {
 		res := sum.fail(trace.StatusError, fmt.Sprintf("Line %d, column %d: the script is not valid UTF-8 text.", line, col))
@@ -197,6 +192,7 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	sum.res.Stats.WallNs = time.Since(start).Nanoseconds()
 	sum.res.Stats.CPUNs = c.cpuTime().Nanoseconds() // for runs that end without the child's own result
 
+	facts := causeFacts{lim: r.box.Limits(), timeout: r.timeout, waitErr: waitErr}
 	switch {
 	case sum.final != nil:
 		res := sum.final
@@ -204,24 +200,19 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 		sum.an.Finish(res)
 		return res, nil
 	case errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
-		return sum.fail(trace.StatusTimeout, fmt.Sprintf("The run was stopped by the wall-clock limit of %s.", r.timeout)), nil
+		return sum.failWith(causeTimeout, facts), nil
 	case ctx.Err() != nil:
-		return sum.fail(trace.StatusStopped, "The run was stopped."), nil
-	case strings.Contains(stderr.String(), "stack exceeds") || strings.Contains(stderr.String(), "stack overflow"):
-		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run's recursion went too deep: it went over the stack limit of %d MiB.", r.box.Limits().StackBytes()>>20)), nil
-	case box.Cause() == "memory" || strings.Contains(stderr.String(), "out of memory") || strings.Contains(stderr.String(), "cannot allocate memory"):
-		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the memory limit of %d MiB.", r.box.Limits().MemoryBytes>>20)), nil
-	case box.Cause() == "threads" || strings.Contains(stderr.String(), "failed to create new OS thread"):
-		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the limit of %d OS threads.", r.box.Limits().Threads)), nil
-	case signaled(waitErr, syscall.SIGXCPU) || (signaled(waitErr, syscall.SIGKILL) && c.cpuTime() >= time.Duration(r.box.Limits().CPUSeconds)*time.Second && r.box.Limits().CPUSeconds > 0):
-		return sum.fail(trace.StatusLimit, fmt.Sprintf("The run went over the CPU time limit of %d s.", r.box.Limits().CPUSeconds)), nil
-	case readErr != nil:
-		return sum.fail(trace.StatusError, "The run's process sent a corrupt event stream and was stopped."),
-			fmt.Errorf("read child events: %w (stderr: %s)", readErr, stderr.String())
-	default:
-		return sum.fail(trace.StatusError, "The run's process died: "+exitCause(waitErr)+"."),
-			fmt.Errorf("child died: %v (stderr: %s)", waitErr, stderr.String())
+		return sum.failWith(causeStopped, facts), nil
 	}
+	why := childDeath(stderr.String(), box.Cause(), waitErr, readErr, c.cpuTime(), facts.lim)
+	res := sum.failWith(why, facts)
+	switch why {
+	case causeCorrupt:
+		return res, fmt.Errorf("read child events: %w (stderr: %s)", readErr, stderr.String())
+	case causeDied:
+		return res, fmt.Errorf("child died: %v (stderr: %s)", waitErr, stderr.String())
+	}
+	return res, nil
 }
 
 // read decodes frames until the child closes the pipe.
@@ -304,32 +295,6 @@ func firstInvalidUTF8(s string) (line, col int, found bool) {
 // runSeq numbers runs so that concurrent runs never share a cgroup name.
 var runSeq atomic.Int64
 
-func signaled(err error, sig syscall.Signal) bool {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return ws.Signal() == sig
-		}
-	}
-	return false
-}
-
-func exitCause(err error) string {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			// Only what was observed: a kill the cgroup's memory counters
-			// explain was named the memory limit before this.
-			return "it was killed by signal " + unix.SignalName(ws.Signal())
-		}
-		return fmt.Sprintf("it exited with code %d", ee.ExitCode())
-	}
-	if err == nil {
-		return "it exited without reporting a result"
-	}
-	return err.Error()
-}
-
 // summary follows the events of a run so that a run which ends without
 // the child's own result (timeout, stop, crash) still reports its threads
 // and counts. It also feeds the analysis, which sees the child's whole
@@ -350,7 +315,7 @@ func newSummary(req engine.Request) *summary {
 		Seed:     req.Seed,
 		Params:   req.Params,
 		Checks:   []trace.CheckResult{},
-		Threads:  []trace.Thread{{ID: 0, Name: "main", Parent: -1, State: "running"}},
+		Threads:  []trace.Thread{{ID: 0, Name: "main", Parent: -1, State: trace.ThreadRunning}},
 		Cells:    []trace.CellValue{},
 	}
 	return s
@@ -365,22 +330,22 @@ func (s *summary) observe(evs []trace.Event) {
 			id := int(e.V.Int)
 			if _, ok := s.index[id]; !ok {
 				s.index[id] = len(s.res.Threads)
-				s.res.Threads = append(s.res.Threads, trace.Thread{ID: id, Name: e.Obj, Parent: e.Th, State: "running"})
+				s.res.Threads = append(s.res.Threads, trace.Thread{ID: id, Name: e.Obj, Parent: e.Th, State: trace.ThreadRunning})
 			}
 		}
 		if j, ok := s.index[e.Th]; ok {
 			t := &s.res.Threads[j]
 			t.Events++
-			switch e.K {
-			case trace.End:
-				t.State = "ended"
-			case trace.Panic:
-				t.State = "panicked"
-			case trace.Cutoff:
-				t.State = "cutoff"
+			if st, ok := trace.EndState(e.K); ok {
+				t.State = st
 			}
 		}
 	}
+}
+
+// failWith is the result of a run that ended for the reason why.
+func (s *summary) failWith(why cause, f causeFacts) *trace.Result {
+	return s.fail(why.status(), why.sentence(f))
 }
 
 func (s *summary) fail(status trace.Status, msg string) *trace.Result {

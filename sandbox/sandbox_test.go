@@ -239,15 +239,7 @@ func TestKilledChildSaysSignal(t *testing.T) {
 // O_CLOEXEC after exec, are allowed).
 func TestChildHoldsOnlyItsDescriptors(t *testing.T) {
 	exe := sandboxtest.Binary(t)
-	secret := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(secret, []byte("not for children"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	secret, f := sandboxtest.SecretFile(t, "not for children")
 	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil { // inheritable, as a shell's 9<file is
 		t.Fatal(err)
 	}

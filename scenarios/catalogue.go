@@ -417,107 +417,46 @@ func readSet(fsys fs.FS, maxSrc int) *fileSet {
 // built-in scenario replaces it.
 func arrange(course, base *fileSet, only bool) *snapshot {
 	snap := &snapshot{byID: map[string]*Scenario{}}
-	avail := map[string]*Scenario{}
+	a := &arranger{course: course, base: base, avail: map[string]*Scenario{},
+		b: &topicBuilder{snap: snap, at: map[string]int{}}}
 	if base != nil {
 		for _, s := range base.scenarios {
-			avail[s.ID] = s
+			a.avail[s.ID] = s
 		}
 	}
-	var problems []*Error
 	if course != nil {
 		for _, s := range course.scenarios {
-			avail[s.ID] = s
+			a.avail[s.ID] = s
 		}
-		problems = slices.Clone(course.problems)
+		a.problems = slices.Clone(course.problems)
 	} else if base != nil {
-		problems = slices.Clone(base.problems)
+		a.problems = slices.Clone(base.problems)
 	}
-
-	b := &topicBuilder{snap: snap, at: map[string]int{}}
 	// 1. The course index, or the built-in one when there is no course.
-	first := course
-	if first == nil {
-		first = base
+	if course != nil {
+		a.placeIndexed(course)
+	} else if base != nil {
+		a.placeIndexed(base)
 	}
-	if first != nil && first.index != nil {
-		for _, sec := range first.index.Topics {
-			for _, ref := range sec.IDs {
-				s, ok := avail[ref.ID]
-				if !ok && slices.ContainsFunc(problems, func(e *Error) bool { return e.File == ref.ID+".star" }) {
-					continue // the file is there but broken: its own error says why
-				}
-				if !ok {
-					problems = append(problems, &Error{File: first.index.File, Line: ref.Line, Col: ref.Col,
-						Msg: fmt.Sprintf("no scenario %q: add %s.star to the folder or fix the id", ref.ID, ref.ID)})
-					continue
-				}
-				if _, dup := snap.byID[ref.ID]; dup {
-					problems = append(problems, &Error{File: first.index.File, Line: ref.Line, Col: ref.Col,
-						Msg: fmt.Sprintf("scenario %q is listed twice: it stays at its first place", ref.ID)})
-					continue
-				}
-				if s.Topic != sec.Name {
-					cp := *s
-					cp.Topic = sec.Name
-					s = &cp
-				}
-				b.place(sec.Name, s)
-			}
-		}
-	}
+	withBuiltins := base != nil && course != nil && !only
 	// 2. Course files the index does not list, by their own topics; those
 	// of a built-in topic wait for it (step 3).
-	builtinTopic := map[string]bool{}
-	if base != nil && course != nil && !only {
-		for _, s := range base.scenarios {
-			builtinTopic[s.Topic] = true
-		}
-	}
-	later := map[string][]*Scenario{}
-	if course != nil {
-		rest := slices.DeleteFunc(slices.Clone(course.scenarios), func(s *Scenario) bool { return snap.byID[s.ID] != nil })
-		slices.SortStableFunc(rest, func(a, b *Scenario) int {
-			if c := strings.Compare(a.Topic, b.Topic); c != 0 {
-				return c
-			}
-			return strings.Compare(a.ID, b.ID)
-		})
-		for _, s := range rest {
-			if builtinTopic[s.Topic] {
-				later[s.Topic] = append(later[s.Topic], s)
-				continue
-			}
-			b.place(s.Topic, s)
-		}
-	}
+	later := a.placeUnlisted(withBuiltins)
 	// 3. The built-in scenarios not placed yet, in the built-in order,
 	// each topic followed by the course files of that topic.
-	if base != nil && course != nil && !only {
-		var topics []string
-		for _, s := range orderOf(base) {
-			if !slices.Contains(topics, s.Topic) {
-				topics = append(topics, s.Topic)
-			}
-			if snap.byID[s.ID] == nil && avail[s.ID] == s { // not placed, not replaced
-				b.place(s.Topic, s)
-			}
-		}
-		for _, name := range topics {
-			for _, s := range later[name] {
-				b.place(name, s)
-			}
-		}
+	if withBuiltins {
+		a.placeBuiltins(later)
 	}
 	// Without a course, scenarios the built-in index leaves out still
 	// count, after the listed ones.
 	if course == nil && base != nil {
 		for _, s := range base.scenarios {
 			if snap.byID[s.ID] == nil {
-				b.place(s.Topic, s)
+				a.b.place(s.Topic, s)
 			}
 		}
 	}
-	slices.SortStableFunc(problems, func(a, b *Error) int {
+	slices.SortStableFunc(a.problems, func(a, b *Error) int {
 		if c := strings.Compare(a.File, b.File); c != 0 {
 			return c
 		}
@@ -526,8 +465,97 @@ func arrange(course, base *fileSet, only bool) *snapshot {
 		}
 		return a.Col - b.Col
 	})
-	snap.problems = problems
+	snap.problems = a.problems
 	return snap
+}
+
+// arranger is the state of one arrange call.
+type arranger struct {
+	course, base *fileSet
+	avail        map[string]*Scenario // id -> the scenario it names, course first
+	problems     []*Error
+	b            *topicBuilder
+}
+
+// placeIndexed places the scenarios first's index lists, in its order.
+func (a *arranger) placeIndexed(first *fileSet) {
+	if first.index == nil {
+		return
+	}
+	for _, sec := range first.index.Topics {
+		for _, ref := range sec.IDs {
+			s, ok := a.avail[ref.ID]
+			if !ok && slices.ContainsFunc(a.problems, func(e *Error) bool { return e.File == ref.ID+".star" }) {
+				continue // the file is there but broken: its own error says why
+			}
+			if !ok {
+				a.problems = append(a.problems, &Error{File: first.index.File, Line: ref.Line, Col: ref.Col,
+					Msg: fmt.Sprintf("no scenario %q: add %s.star to the folder or fix the id", ref.ID, ref.ID)})
+				continue
+			}
+			if _, dup := a.b.snap.byID[ref.ID]; dup {
+				a.problems = append(a.problems, &Error{File: first.index.File, Line: ref.Line, Col: ref.Col,
+					Msg: fmt.Sprintf("scenario %q is listed twice: it stays at its first place", ref.ID)})
+				continue
+			}
+			if s.Topic != sec.Name {
+				cp := *s
+				cp.Topic = sec.Name
+				s = &cp
+			}
+			a.b.place(sec.Name, s)
+		}
+	}
+}
+
+// placeUnlisted places the course files the index does not list, in
+// alphabetical order of topic and id, and returns, by topic, the ones
+// that wait for a built-in topic of the same name.
+func (a *arranger) placeUnlisted(withBuiltins bool) map[string][]*Scenario {
+	later := map[string][]*Scenario{}
+	if a.course == nil {
+		return later
+	}
+	builtinTopic := map[string]bool{}
+	if withBuiltins {
+		for _, s := range a.base.scenarios {
+			builtinTopic[s.Topic] = true
+		}
+	}
+	rest := slices.DeleteFunc(slices.Clone(a.course.scenarios), func(s *Scenario) bool { return a.b.snap.byID[s.ID] != nil })
+	slices.SortStableFunc(rest, func(x, y *Scenario) int {
+		if c := strings.Compare(x.Topic, y.Topic); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	for _, s := range rest {
+		if builtinTopic[s.Topic] {
+			later[s.Topic] = append(later[s.Topic], s)
+			continue
+		}
+		a.b.place(s.Topic, s)
+	}
+	return later
+}
+
+// placeBuiltins places the built-in scenarios not placed or replaced
+// yet, each topic followed by the course files waiting for it.
+func (a *arranger) placeBuiltins(later map[string][]*Scenario) {
+	var topics []string
+	for _, s := range orderOf(a.base) {
+		if !slices.Contains(topics, s.Topic) {
+			topics = append(topics, s.Topic)
+		}
+		if a.b.snap.byID[s.ID] == nil && a.avail[s.ID] == s {
+			a.b.place(s.Topic, s)
+		}
+	}
+	for _, name := range topics {
+		for _, s := range later[name] {
+			a.b.place(name, s)
+		}
+	}
 }
 
 // orderOf lists a folder's scenarios in the order of its index, then the

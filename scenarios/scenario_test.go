@@ -117,21 +117,7 @@ def main(n, on, who):
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Resolve(s.Params, tt.given)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("Resolve(%v) error = %v, want %q", tt.given, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Resolve(%v) error = %v", tt.given, err)
-			}
-			for k, v := range tt.want {
-				if got[k] != v {
-					t.Errorf("Resolve(%v)[%q] = %#v, want %#v", tt.given, k, got[k], v)
-				}
-			}
+			checkResolve(t, s.Params, tt.given, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -160,5 +146,26 @@ func TestLoadRejectsBroken(t *testing.T) {
 	}
 	if _, err := Load(fsys); err == nil || !strings.Contains(err.Error(), "broken.star:1:") {
 		t.Errorf("Load(broken) error = %v, want one naming broken.star and its line", err)
+	}
+}
+
+// checkResolve checks Resolve(params, given): the error contains wantErr,
+// or, with wantErr empty, each param want names has its value.
+func checkResolve(t *testing.T, params []Param, given, want map[string]any, wantErr string) {
+	t.Helper()
+	got, err := Resolve(params, given)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("Resolve(%v) error = %v, want %q", given, err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("Resolve(%v) error = %v", given, err)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("Resolve(%v)[%q] = %#v, want %#v", given, k, got[k], v)
+		}
 	}
 }

@@ -36,7 +36,7 @@ func (c *wsClient) until(typ string) map[string]any {
 }
 
 func TestQueuePositionsAndBusy(t *testing.T) {
-	ts := startServerWith(t, server.Config{MaxRuns: 1, MaxQueue: 2, PerClientRuns: 1, RunsPerMinute: -1, TrustProxy: true})
+	ts := startServerWith(t, server.Config{MaxRuns: 1, MaxQueue: 2, PerClientRuns: 1, RunsPerMinute: server.Unlimited, TrustProxy: true})
 	running := dialAs(t, ts, "10.0.0.1")
 	running.send(sleeper)
 	running.until("started")
@@ -68,7 +68,7 @@ func TestQueuePositionsAndBusy(t *testing.T) {
 }
 
 func TestOneRunPerClient(t *testing.T) {
-	ts := startServerWith(t, server.Config{MaxRuns: 2, PerClientRuns: 1, RunsPerMinute: -1, TrustProxy: true})
+	ts := startServerWith(t, server.Config{MaxRuns: 2, PerClientRuns: 1, RunsPerMinute: server.Unlimited, TrustProxy: true})
 	a1, a2 := dialAs(t, ts, "10.0.0.1"), dialAs(t, ts, "10.0.0.1")
 	a1.send(sleeper)
 	a1.until("started")
@@ -128,7 +128,7 @@ func TestRunRateLimit(t *testing.T) {
 }
 
 func TestShutdownWithRunsInFlight(t *testing.T) {
-	ts := startServerWith(t, server.Config{MaxRuns: 2, PerClientRuns: 2, RunsPerMinute: -1})
+	ts := startServerWith(t, server.Config{MaxRuns: 2, PerClientRuns: 2, RunsPerMinute: server.Unlimited})
 	var clients []*wsClient
 	for range 3 {
 		c := dial(t, ts)

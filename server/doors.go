@@ -20,14 +20,6 @@ import (
 // Every door of the server is bounded here: what a request may send, from
 // where, how many sockets an address may hold. docs/sandbox.md lists them.
 
-// More kinds of refusal, mapped by handleError to 403, 415, 503 and 408.
-var (
-	errForbidden   = errors.New("forbidden")
-	errMediaType   = errors.New("unsupported media type")
-	errUnavailable = errors.New("unavailable")
-	errSlowBody    = errors.New("request body too slow")
-)
-
 // Body caps of the routes that read a body; any other request may send at
 // most smallBody bytes, which no handler reads.
 const (
@@ -181,7 +173,7 @@ func listensOnNetwork(host string) bool {
 
 // refuseHost is the refusal of a request addressed to a foreign host name.
 func refuseHost(r *http.Request) error {
-	return refuse(errForbidden, "This server does not answer to the host name %q; open it by its own address, or have it started with that origin in -origins.", requestHost(r.Host))
+	return refuse(kindForbidden, "This server does not answer to the host name %q; open it by its own address, or have it started with that origin in -origins.", requestHost(r.Host))
 }
 
 // sameOrigin reports whether a request's Origin, if any, is this server's
@@ -219,11 +211,11 @@ func (s *Server) guardPost(next echo.HandlerFunc) echo.HandlerFunc {
 			return refuseHost(r)
 		}
 		if r.Header.Get("Sec-Fetch-Site") == "cross-site" || !s.sameOrigin(r) {
-			return refuse(errForbidden, "Requests from pages on other sites are refused; use this server's own page.")
+			return refuse(kindForbidden, "Requests from pages on other sites are refused; use this server's own page.")
 		}
 		mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 		if err != nil || mt != echo.MIMEApplicationJSON {
-			return refuse(errMediaType, "The request must be JSON, sent with Content-Type: application/json.")
+			return refuse(kindMediaType, "The request must be JSON, sent with Content-Type: application/json.")
 		}
 		return next(c)
 	}
@@ -248,7 +240,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		limit := s.bodyCap(r.URL.Path)
 		if r.ContentLength > limit {
-			return refuse(errTooLarge, "The request is %d bytes; the limit here is %d bytes.", r.ContentLength, limit)
+			return refuse(kindTooLarge, "The request is %d bytes; the limit here is %d bytes.", r.ContentLength, limit)
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
@@ -262,9 +254,9 @@ func (s *Server) readError(err error, what string) error {
 	var ne net.Error
 	switch {
 	case errors.As(err, &mbe):
-		return refuse(errTooLarge, "The request is larger than the limit of %d bytes for a %s.", mbe.Limit, what)
+		return refuse(kindTooLarge, "The request is larger than the limit of %d bytes for a %s.", mbe.Limit, what)
 	case errors.As(err, &ne) && ne.Timeout():
-		return refuse(errSlowBody, "The %s did not arrive within %s.", what, s.cfg.ReadTimeout)
+		return refuse(kindSlowBody, "The %s did not arrive within %s.", what, s.cfg.ReadTimeout)
 	}
 	return nil
 }
@@ -277,13 +269,13 @@ func (s *Server) takeSocket(client string) (release func(), err error) {
 	defer s.connMu.Unlock()
 	switch {
 	case s.draining:
-		return nil, refuse(errUnavailable, "The server is shutting down; try again in a minute.")
+		return nil, refuse(kindUnavailable, "The server is shutting down; try again in a minute.")
 	case s.held >= s.cfg.MaxSockets:
 		s.metrics.rateLimited.WithLabelValues("sockets").Inc()
-		return nil, refuse(errUnavailable, "The server holds as many live connections as it accepts (%d); try again in a minute.", s.cfg.MaxSockets)
+		return nil, refuse(kindUnavailable, "The server holds as many live connections as it accepts (%d); try again in a minute.", s.cfg.MaxSockets)
 	case s.socketsBy[client] >= s.cfg.PerClientSockets:
 		s.metrics.rateLimited.WithLabelValues("client-sockets").Inc()
-		return nil, refuse(errRateLimited, "Your address holds %d live connections already, the most one address may hold; close a page of this site and try again.", s.socketsBy[client])
+		return nil, refuse(kindRateLimited, "Your address holds %d live connections already, the most one address may hold; close a page of this site and try again.", s.socketsBy[client])
 	}
 	s.socketsBy[client]++
 	s.held++

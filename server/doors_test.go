@@ -103,7 +103,7 @@ func TestUploadedRunShapes(t *testing.T) {
 // TestSlowClientsCutOff: a body trickled in, headers never finished and
 // idle keep-alive connections are all closed by the server's timeouts.
 func TestSlowClientsCutOff(t *testing.T) {
-	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: -1, SharesPerMinute: -1,
+	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: server.Unlimited, SharesPerMinute: server.Unlimited,
 		ReadHeaderTimeout: 500 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second, IdleTimeout: 500 * time.Millisecond})
 	addr := strings.TrimPrefix(ts.URL, "http://")
 	t.Run("slow body", func(t *testing.T) {
@@ -228,7 +228,7 @@ func dialWS(t *testing.T, ts *testServer, h http.Header) (*websocket.Conn, int, 
 }
 
 func TestSocketCaps(t *testing.T) {
-	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: -1, TrustProxy: true, MaxSockets: 3, PerClientSockets: 2})
+	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: server.Unlimited, TrustProxy: true, MaxSockets: 3, PerClientSockets: 2})
 	as := func(addr string) http.Header { return http.Header{"Origin": {ts.URL}, "X-Forwarded-For": {addr}} }
 	for range 2 {
 		if _, code, body := dialWS(t, ts, as("10.0.0.1")); code != http.StatusSwitchingProtocols {
@@ -250,12 +250,9 @@ func TestSocketCaps(t *testing.T) {
 }
 
 func TestHostChecked(t *testing.T) {
-	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: -1, AllowedOrigins: []string{"https://course.example.edu"}})
+	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: server.Unlimited, AllowedOrigins: []string{"https://course.example.edu"}})
 	port := ts.URL[strings.LastIndexByte(ts.URL, ':')+1:]
-	tests := []struct {
-		host, origin string
-		want         int
-	}{
+	tests := []hostCase{
 		{"evil.example:" + port, "http://evil.example:" + port, http.StatusForbidden},
 		{"evil.example:" + port, "", http.StatusForbidden},
 		{"localhost:" + port, "http://localhost:" + port, http.StatusSwitchingProtocols},
@@ -264,15 +261,7 @@ func TestHostChecked(t *testing.T) {
 		{"course.example.edu", "https://course.example.edu", http.StatusSwitchingProtocols},
 		{"localhost:" + port, "http://evil.example:" + port, http.StatusForbidden},
 	}
-	for _, tt := range tests {
-		h := http.Header{"Host": {tt.host}}
-		if tt.origin != "" {
-			h.Set("Origin", tt.origin)
-		}
-		if _, code, body := dialWS(t, ts, h); code != tt.want {
-			t.Errorf("/ws with Host %s, Origin %q = %d %.200s, want %d", tt.host, tt.origin, code, body, tt.want)
-		}
-	}
+	checkWSHosts(t, ts, "/ws", tests)
 	req := newPost(t, ts.URL+"/api/trace", "application/json", `{"result":{"status":"ok"}}`)
 	req.Host = "evil.example:" + port
 	req.Header.Set("Origin", "http://evil.example:"+port)
@@ -285,24 +274,13 @@ func TestHostChecked(t *testing.T) {
 // answers to any name its DNS or proxy gives it, and still refuses pages
 // of other origins.
 func TestHostOnNetwork(t *testing.T) {
-	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: -1, ListenHost: "0.0.0.0"})
-	tests := []struct {
-		host, origin string
-		want         int
-	}{
+	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: server.Unlimited, ListenHost: "0.0.0.0"})
+	tests := []hostCase{
 		{"course.example.edu", "https://course.example.edu", http.StatusSwitchingProtocols},
 		{"course.example.edu", "", http.StatusSwitchingProtocols},
 		{"course.example.edu", "https://evil.example", http.StatusForbidden},
 	}
-	for _, tt := range tests {
-		h := http.Header{"Host": {tt.host}}
-		if tt.origin != "" {
-			h.Set("Origin", tt.origin)
-		}
-		if _, code, body := dialWS(t, ts, h); code != tt.want {
-			t.Errorf("/ws on 0.0.0.0 with Host %s, Origin %q = %d %.200s, want %d", tt.host, tt.origin, code, body, tt.want)
-		}
-	}
+	checkWSHosts(t, ts, "/ws on 0.0.0.0", tests)
 }
 
 func TestCrossSitePostsRefused(t *testing.T) {
@@ -342,7 +320,7 @@ func TestCrossSitePostsRefused(t *testing.T) {
 
 // TestQueuedRunsPerClient: one address cannot fill the whole queue.
 func TestQueuedRunsPerClient(t *testing.T) {
-	ts := startServerWith(t, server.Config{MaxRuns: 1, MaxQueue: 8, PerClientRuns: 1, PerClientQueue: 1, RunsPerMinute: -1, TrustProxy: true})
+	ts := startServerWith(t, server.Config{MaxRuns: 1, MaxQueue: 8, PerClientRuns: 1, PerClientQueue: 1, RunsPerMinute: server.Unlimited, TrustProxy: true})
 	running := dialAs(t, ts, "10.0.0.1")
 	running.send(sleeper)
 	running.until("started")
@@ -370,7 +348,7 @@ func TestQueuedRunsPerClient(t *testing.T) {
 // TestExportAndViewRates: the trace export and the shared pages, which
 // both do work, are rate-limited per address.
 func TestExportAndViewRates(t *testing.T) {
-	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: -1, SharesPerMinute: 1, ViewsPerMinute: 1,
+	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: server.Unlimited, SharesPerMinute: 1, ViewsPerMinute: 1,
 		Store: openStore(t, filepath.Join(t.TempDir(), "share.db"))})
 	limited := func(what string, do func() (int, string)) {
 		t.Helper()
@@ -389,4 +367,25 @@ func TestExportAndViewRates(t *testing.T) {
 		return request(t, newPost(t, ts.URL+"/api/trace", "application/json", `{"result":{"status":"ok"},"events":[]}`))
 	})
 	limited("shared page views", func() (int, string) { return get(t, ts.URL+"/p/AAAAAAAAAAA.star") })
+}
+
+// hostCase is a WebSocket upgrade with a Host and an Origin header (none
+// when empty), and the status it should get.
+type hostCase struct {
+	host, origin string
+	want         int
+}
+
+// checkWSHosts dials the server's /ws once for each case.
+func checkWSHosts(t *testing.T, ts *testServer, label string, tests []hostCase) {
+	t.Helper()
+	for _, tt := range tests {
+		h := http.Header{"Host": {tt.host}}
+		if tt.origin != "" {
+			h.Set("Origin", tt.origin)
+		}
+		if _, code, body := dialWS(t, ts, h); code != tt.want {
+			t.Errorf("%s with Host %s, Origin %q = %d %.200s, want %d", label, tt.host, tt.origin, code, body, tt.want)
+		}
+	}
 }

@@ -17,60 +17,47 @@ type Explorer interface {
 	Explore(ctx context.Context, req engine.Request, opts explore.Options, onProgress func(explore.Progress)) (*explore.Report, error)
 }
 
-// progressMessage is what an exploration has found so far.
-type progressMessage struct {
-	Type string `json:"type"`
-	explore.Progress
-}
-
-// exploredMessage carries an exploration's report, its fields beside the
-// type.
-type exploredMessage struct {
-	Type string `json:"type"`
-	*explore.Report
-}
-
 // exploreOptions checks an explore message's options; a refusal names
 // the option and its range. Without a mode the strategy picks one: sim,
 // or os for repeat.
-func exploreOptions(m *clientMessage) (explore.Options, error) {
+func exploreOptions(m *ClientMessage) (explore.Options, error) {
 	opts := explore.Options{Strategy: m.Strategy, Budget: m.Budget, Preemptions: m.Preemptions,
 		Depth: m.Depth, Seed: m.Seed, UntilFailure: m.UntilFailure}
 	if err := opts.Check(); err != nil {
-		return opts, requestError("%s", sentence(err.Error()))
+		return opts, refuse(kindInvalid, "%s", sentence(err.Error()))
 	}
 	repeat := opts.Strategy == explore.Repeat
 	switch {
 	case m.Mode == "" && repeat:
-		m.Mode = string(trace.ModeOS)
+		m.Mode = trace.ModeOS
 	case m.Mode == "":
-		m.Mode = string(trace.ModeSim)
-	case repeat && m.Mode == string(trace.ModeSim):
-		return opts, requestError("The repeat strategy runs on real threads: choose mode os or green, or another strategy for sim mode.")
-	case !repeat && m.Mode != string(trace.ModeSim):
-		return opts, requestError("The %s strategy chooses sim mode's interleavings: choose mode sim, or the repeat strategy for real threads.", quoteShort(opts.Strategy))
+		m.Mode = trace.ModeSim
+	case repeat && m.Mode == trace.ModeSim:
+		return opts, refuse(kindInvalid, "The repeat strategy runs on real threads: choose mode os or green, or another strategy for sim mode.")
+	case !repeat && m.Mode != trace.ModeSim:
+		return opts, refuse(kindInvalid, "The %s strategy chooses sim mode's interleavings: choose mode sim, or the repeat strategy for real threads.", quoteShort(opts.Strategy))
 	}
 	return opts, nil
 }
 
 // startExplore stops the socket's previous run and starts an
 // exploration, admitted as a run is.
-func (c *conn) startExplore(m clientMessage) {
+func (c *conn) startExplore(m ClientMessage) {
 	c.stopRun()
 	ex, ok := c.s.runner.(Explorer)
 	if !ok {
-		c.sendError("This server cannot explore; use run.")
+		c.refuse(refuse(kindUnavailable, "This server cannot explore; use run."))
 		return
 	}
 	opts, err := exploreOptions(&m)
 	if err != nil {
-		c.sendError(userMessage(err))
+		c.refuse(err)
 		return
 	}
 	m.Schedule = "" // every execution has its own
 	req, err := c.s.prepare(m)
 	if err != nil {
-		c.sendRefusal(err)
+		c.refuse(err)
 		return
 	}
 	c.launch(func(ctx context.Context) { c.s.explore(ctx, ex, req, opts, c.client, c.log, c) })
@@ -89,20 +76,18 @@ func (s *Server) explore(ctx context.Context, ex Explorer, req engine.Request, o
 	}
 	defer s.admit.release(client)
 	s.metrics.wait.Observe(time.Since(queued).Seconds())
-	send(mustJSON(map[string]any{
-		"type": "started", "run": id, "scenario": req.Scenario, "mode": req.Mode,
-		"procs": req.Procs, "seed": req.Seed, "params": req.Params,
-	}))
+	send(mustJSON(StartedMessage{Type: "started", Run: id, Scenario: req.Scenario, Mode: req.Mode,
+		Procs: req.Procs, Seed: req.Seed, Params: req.Params}))
 	start := time.Now()
 	rep, err := ex.Explore(ctx, req, opts, func(p explore.Progress) {
-		send(mustJSON(progressMessage{Type: "progress", Progress: p}))
+		send(mustJSON(ProgressMessage{Type: "progress", Progress: p}))
 	})
 	if err != nil {
 		log.Error("exploration failed in the sandbox", "err", err)
-		send(mustJSON(map[string]string{"type": "error", "message": "Something went wrong on the server; the exploration did not finish."}))
+		send(mustJSON(ErrorMessage{Type: "error", Message: "Something went wrong on the server; the exploration did not finish."}))
 		return
 	}
 	log.Info("exploration ended", "schedules", rep.Schedules, "outcomes", len(rep.Outcomes),
 		"complete", rep.Complete, "stopped", rep.Stopped, "wall", time.Since(start))
-	send(mustJSON(exploredMessage{Type: "explored", Report: rep}))
+	send(mustJSON(ExploredMessage{Type: "explored", Report: rep}))
 }

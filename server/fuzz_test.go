@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"unicode"
@@ -61,8 +60,8 @@ func FuzzClientMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := decodeClientMessage(data)
 		if err != nil {
-			if msg := userMessage(err); !errors.Is(err, errBadRequest) || !isSentence(msg) {
-				t.Fatalf("decodeClientMessage(%q) refused with %q, want a sentence", data, msg)
+			if ue, ok := refusalOf(err, ""); !ok || ue.kind != kindInvalid || !isSentence(ue.msg) {
+				t.Fatalf("decodeClientMessage(%q) refused with %q, want a sentence", data, ue.msg)
 			}
 			return
 		}
@@ -70,14 +69,18 @@ func FuzzClientMessage(f *testing.F) {
 			return
 		}
 		_, err = s.prepare(m)
-		var res *resultError
+		if err == nil {
+			return
+		}
+		ue, ok := refusalOf(err, "")
 		switch {
-		case err == nil:
-		case errors.As(err, &res):
-			if msg := res.result.Message; msg == "" || !utf8.ValidString(msg) || res.result.Status == "" {
-				t.Fatalf("prepare(%q) refused with result %+v, want a status and a message", data, res.result)
+		case !ok:
+			t.Fatalf("prepare(%q) = %v, want a refusal", data, err)
+		case ue.result != nil:
+			if msg := ue.result.Message; msg == "" || !utf8.ValidString(msg) || ue.result.Status == "" {
+				t.Fatalf("prepare(%q) refused with result %+v, want a status and a message", data, ue.result)
 			}
-		case !errors.Is(err, errBadRequest) || !isSentence(userMessage(err)):
+		case ue.kind != kindInvalid || !isSentence(ue.msg):
 			t.Fatalf("prepare(%q) = %v, want a request error with a sentence", data, err)
 		}
 	})

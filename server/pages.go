@@ -13,12 +13,10 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"interleave/sandbox/engine"
 	"interleave/scenarios"
 	"interleave/web"
 )
-
-// errNotFound is the kind of error that becomes a 404 page.
-var errNotFound = errors.New("not found")
 
 func (s *Server) nav(current string) []web.NavTopic {
 	var topics []web.NavTopic
@@ -48,7 +46,7 @@ func (s *Server) handleCatalogue(c echo.Context) error {
 func (s *Server) handleScenario(c echo.Context) error {
 	sc, ok := s.catalogue.Get(c.Param("id"))
 	if !ok {
-		return fmt.Errorf("scenario %q: %w", c.Param("id"), errNotFound)
+		return notFound
 	}
 	v := s.scenarioView(sc, c.QueryParams())
 	v.Data = map[string]any{"id": sc.ID, "source": sc.Source}
@@ -79,7 +77,7 @@ func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.Scenario
 	if v.Mode == "" || !slices.Contains(sc.Modes, v.Mode) {
 		v.Mode = sc.Modes[0]
 	}
-	if p, err := strconv.Atoi(q.Get("procs")); err == nil && p >= 1 && p <= maxProcs {
+	if p, err := strconv.Atoi(q.Get("procs")); err == nil && p >= 1 && p <= engine.MaxProcs {
 		v.Procs = p
 	}
 	if seed, err := strconv.ParseInt(q.Get("seed"), 10, 64); err == nil {
@@ -246,57 +244,34 @@ func render(c echo.Context, status int, comp templ.Component) error {
 	return comp.Render(c.Request().Context(), c.Response())
 }
 
-// handleError is the one place where errors become responses: a missing
-// page is a 404 page, an HTTP error keeps its code, anything else is
-// logged and shown as a plain sentence, never as internal detail.
+// handleError is the one place where errors become responses: a refusal
+// with its status and sentence, an HTTP error of echo's with its code,
+// anything else logged and shown as a plain sentence, never as internal
+// detail.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status := http.StatusInternalServerError
-	msg := "Something went wrong on the server."
+	ue, _ := refusalOf(err, internalMessage)
 	var he *echo.HTTPError
-	switch {
-	case errors.Is(err, errNotFound):
-		status, msg = http.StatusNotFound, "There is nothing here."
-	case errors.As(err, &he):
-		status = he.Code
-		if status == http.StatusNotFound {
-			msg = "There is nothing here."
-		} else {
-			msg = http.StatusText(status)
+	if errors.As(err, &he) {
+		ue = &userError{msg: http.StatusText(he.Code)}
+		if he.Code == http.StatusNotFound {
+			ue = notFound
 		}
-	case errors.Is(err, errBadRequest):
-		status, msg = http.StatusBadRequest, userMessage(err)
 	}
-	var ue *userError
-	if errors.As(err, &ue) {
-		msg = ue.msg
-		switch {
-		case errors.Is(err, errTooLarge):
-			status = http.StatusRequestEntityTooLarge
-		case errors.Is(err, errRateLimited):
-			status = http.StatusTooManyRequests
-		case errors.Is(err, errSharingOff), errors.Is(err, errUnavailable):
-			status = http.StatusServiceUnavailable
-		case errors.Is(err, errForbidden):
-			status = http.StatusForbidden
-		case errors.Is(err, errMediaType):
-			status = http.StatusUnsupportedMediaType
-		case errors.Is(err, errSlowBody):
-			status = http.StatusRequestTimeout
-		default:
-			status = http.StatusBadRequest
-		}
+	status := ue.status()
+	if he != nil {
+		status = he.Code
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "path", c.Request().URL.Path, "err", err)
 	}
 	if wantsJSON(c) {
-		_ = c.JSON(status, map[string]string{"error": msg})
+		_ = c.JSON(status, map[string]string{"error": ue.msg})
 		return
 	}
-	_ = render(c, status, web.ErrorPage(web.ErrorView{Nav: s.nav(""), Status: status, Message: msg}))
+	_ = render(c, status, web.ErrorPage(web.ErrorView{Nav: s.nav(""), Status: status, Message: ue.msg}))
 }
 
 func wantsJSON(c echo.Context) bool {

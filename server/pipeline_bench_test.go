@@ -41,7 +41,7 @@ func BenchmarkPipeline(b *testing.B) {
 		b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
 	})
 	b.Run("child-to-websocket", func(b *testing.B) {
-		ts := startServerWith(b, server.Config{MaxRuns: 2, PerClientRuns: 2, RunsPerMinute: -1})
+		ts := startServerWith(b, server.Config{MaxRuns: 2, PerClientRuns: 2, RunsPerMinute: server.Unlimited})
 		c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws", nil)
 		if err != nil {
 			b.Fatal(err)

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"interleave/server"
 )
 
 // docBlock is one fenced JSON example of docs/protocol.md.
@@ -253,4 +256,84 @@ func exploreDoc(t *testing.T, ts *testServer, docs []docBlock, record func(map[s
 func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
+}
+
+// protocolTypes are the Go types of the documented messages. A new
+// message gets its type in server/protocol.go, its example in
+// docs/protocol.md and its row here.
+var protocolTypes = map[string]any{
+	"run":     server.ClientMessage{},
+	"stop":    server.ClientMessage{},
+	"queued":  server.QueuedMessage{},
+	"started": server.StartedMessage{},
+	"events":  server.EventsMessage{},
+	"end":     server.EndMessage{},
+	"error":   server.ErrorMessage{},
+}
+
+// clientIgnored are the fields a client message decodes and the server
+// overrides, which the documentation rightly leaves out.
+var clientIgnored = []string{"limits"}
+
+// jsonFields lists the JSON names of a struct's fields, those of
+// embedded structs included, as encoding/json sees them.
+func jsonFields(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			names = append(names, jsonFields(f.Type)...)
+			continue
+		}
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// TestProtocolTypes checks docs/protocol.md against the message types:
+// every documented field is a field of its message's type, and every
+// field of a type is documented in an example of its message.
+func TestProtocolTypes(t *testing.T) {
+	documented := map[string][]string{}
+	for _, b := range readProtocolDoc(t) {
+		obj, ok := b.example.(map[string]any)
+		if !ok {
+			continue
+		}
+		for k := range obj {
+			if !slices.Contains(documented[b.message], k) {
+				documented[b.message] = append(documented[b.message], k)
+			}
+		}
+	}
+	for msg, v := range protocolTypes {
+		fields := jsonFields(reflect.TypeOf(v))
+		docs, ok := documented[msg]
+		if !ok {
+			t.Errorf("docs/protocol.md has no example of the %q message", msg)
+			continue
+		}
+		for _, k := range docs {
+			if !slices.Contains(fields, k) {
+				t.Errorf("%s message: %q is documented but %T has no such field", msg, k, v)
+			}
+		}
+		if msg == "stop" {
+			continue // a stop is a ClientMessage that uses only its type
+		}
+		for _, k := range fields {
+			if !slices.Contains(docs, k) && !slices.Contains(clientIgnored, k) {
+				t.Errorf("%s message: %T has the field %q, which no example documents", msg, v, k)
+			}
+		}
+	}
 }

@@ -15,49 +15,34 @@ import (
 	"interleave/scenarios"
 )
 
-// maxProcs bounds green mode's OS threads.
-const maxProcs = 64
-
-// errBadRequest marks a request the client must change; its text is meant
-// for the user.
-var errBadRequest = errors.New("bad request")
-
-// requestError is a user-facing refusal of a run request.
-func requestError(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, args...))
-}
-
-// resultError is a request refused with a result the page can show in the
-// place of a run's: a script error with its line and column, a param out
-// of bounds, a script over the size limit.
-type resultError struct{ result *trace.Result }
-
-func (e *resultError) Error() string { return string(e.result.Status) + ": " + e.result.Message }
-
 // prepare validates a run message into an engine request. The script is
 // parsed here, before any child starts, so that a typo costs no process.
-func (s *Server) prepare(m clientMessage) (engine.Request, error) {
-	mode, err := trace.ParseMode(m.Mode)
+func (s *Server) prepare(m ClientMessage) (engine.Request, error) {
+	mode, err := trace.ParseMode(string(m.Mode))
 	if err != nil {
-		return engine.Request{}, requestError("Unknown mode %q: choose os, green or sim.", m.Mode)
+		return engine.Request{}, refuse(kindInvalid, "Unknown mode %q: choose os, green or sim.", m.Mode)
 	}
 	req := engine.Request{Mode: mode, Seed: m.Seed, Schedule: m.Schedule}
 	switch {
-	case m.Mode == "green" && (m.Procs < 0 || m.Procs > maxProcs):
-		return req, requestError("Procs must be from 1 to %d, not %d.", maxProcs, m.Procs)
+	case m.Mode == "green" && (m.Procs < 0 || m.Procs > engine.MaxProcs):
+		return req, refuse(kindInvalid, "Procs must be from 1 to %d, not %d.", engine.MaxProcs, m.Procs)
 	case mode == trace.ModeGreen:
 		req.Procs = m.Procs
 		if req.Procs == 0 {
-			req.Procs = 2
+			req.Procs = engine.DefaultProcs
 		}
 	}
-	refuse := func(status trace.Status, msg string, se *trace.ScriptError) error {
-		return &resultError{result: &trace.Result{
+	// refuseRun refuses the run with a result the page shows in the
+	// place of the run's.
+	refuseRun := func(ue *userError, status trace.Status, se *trace.ScriptError) error {
+		ue.result = &trace.Result{
 			Scenario: req.Scenario, Mode: mode, Procs: req.Procs, Seed: req.Seed, Params: m.Params,
-			Status: status, Message: msg, Error: se,
+			Status: status, Message: ue.msg, Error: se,
 			Checks: []trace.CheckResult{}, Threads: []trace.Thread{}, Cells: []trace.CellValue{},
-		}}
+		}
+		return ue
 	}
+	invalid := func(msg string) *userError { return &userError{kind: kindInvalid, msg: msg} }
 	var sc *scenarios.Scenario
 	switch {
 	case m.Source != "":
@@ -66,25 +51,25 @@ func (s *Server) prepare(m clientMessage) (engine.Request, error) {
 			req.Scenario = m.Scenario
 		}
 		if len(m.Source) > s.cfg.MaxScript {
-			return req, refuse(trace.StatusLimit, fmt.Sprintf("The script is %d bytes; the script size limit is %d bytes.", len(m.Source), s.cfg.MaxScript), nil)
+			return req, refuseRun(scriptTooLarge(len(m.Source), s.cfg.MaxScript), trace.StatusLimit, nil)
 		}
 		sc, err = scenarios.Parse(req.Scenario, m.Source)
 		if err != nil {
 			var se *scenarios.Error
 			if errors.As(err, &se) {
-				return req, refuse(trace.StatusError, fmt.Sprintf("Line %d, column %d: %s", se.Line, se.Col, se.Msg),
+				return req, refuseRun(invalid(fmt.Sprintf("Line %d, column %d: %s", se.Line, se.Col, se.Msg)), trace.StatusError,
 					&trace.ScriptError{Line: se.Line, Col: se.Col, Msg: se.Msg})
 			}
-			return req, refuse(trace.StatusError, err.Error(), nil)
+			return req, refuseRun(invalid(err.Error()), trace.StatusError, nil)
 		}
 	case m.Scenario != "":
 		var ok bool
 		if sc, ok = s.catalogue.Get(m.Scenario); !ok {
-			return req, requestError("There is no scenario %q.", m.Scenario)
+			return req, refuse(kindInvalid, "There is no scenario %q.", m.Scenario)
 		}
 		req.Scenario, req.Source = sc.ID, sc.Source
 	default:
-		return req, requestError(`A run needs a "scenario" id or a "source" script.`)
+		return req, refuse(kindInvalid, `A run needs a "scenario" id or a "source" script.`)
 	}
 	given := m.Params
 	if m.Source != "" {
@@ -99,7 +84,7 @@ func (s *Server) prepare(m clientMessage) (engine.Request, error) {
 	}
 	params, err := scenarios.Resolve(sc.Params, given)
 	if err != nil {
-		return req, refuse(trace.StatusError, sentence(err.Error()), nil)
+		return req, refuseRun(invalid(sentence(err.Error())), trace.StatusError, nil)
 	}
 	req.Params = params
 	return req, nil
@@ -132,10 +117,8 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 	defer s.admit.release(client)
 	s.metrics.wait.Observe(time.Since(queued).Seconds())
 
-	send(mustJSON(map[string]any{
-		"type": "started", "run": id, "scenario": req.Scenario, "mode": req.Mode,
-		"procs": req.Procs, "seed": req.Seed, "params": req.Params,
-	}))
+	send(mustJSON(StartedMessage{Type: "started", Run: id, Scenario: req.Scenario, Mode: req.Mode,
+		Procs: req.Procs, Seed: req.Seed, Params: req.Params}))
 	start := time.Now()
 	first := true
 	log.Info("run started", "waited", start.Sub(queued))
@@ -166,7 +149,7 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 	s.metrics.runs.WithLabelValues(string(res.Status)).Inc()
 	s.metrics.duration.Observe(time.Since(start).Seconds())
 	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "dropped", res.Stats.Dropped, "wall", time.Since(start))
-	send(mustJSON(endMessage{Type: "end", Result: res}))
+	send(mustJSON(EndMessage{Type: "end", Result: res}))
 }
 
 // waitForSlot waits in the admission queue for a run slot, telling the
@@ -174,27 +157,27 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 // The caller releases the slot with s.admit.release(client).
 func (s *Server) waitForSlot(ctx context.Context, client string, log *slog.Logger, send func([]byte)) bool {
 	err := s.admit.acquire(ctx, client, func(pos int) {
-		send(mustJSON(map[string]any{"type": "queued", "position": pos}))
+		send(mustJSON(QueuedMessage{Type: "queued", Position: pos}))
 	})
+	var refusal *userError
 	switch {
 	case errors.Is(err, errBusy):
 		s.metrics.busy.Inc()
 		_, waiting := s.admit.stats()
 		log.Info("run refused: queue full", "waiting", waiting)
-		send(mustJSON(map[string]any{"type": "error", "code": "busy",
-			"message": fmt.Sprintf("The server is busy: %d runs are waiting already. Try again in a minute.", waiting)}))
-		return false
+		refusal = &userError{kind: kindBusy, msg: fmt.Sprintf("The server is busy: %d runs are waiting already. Try again in a minute.", waiting)}
 	case errors.Is(err, errClientQueued):
 		s.metrics.busy.Inc()
 		log.Info("run refused: client has runs waiting", "max", s.admit.perClientQueue)
-		send(mustJSON(map[string]any{"type": "error", "code": "busy",
-			"message": fmt.Sprintf("Your address has %d runs waiting already, the most one address may have waiting; wait for them to start, or stop one.", s.admit.perClientQueue)}))
-		return false
+		refusal = &userError{kind: kindBusy, msg: fmt.Sprintf("Your address has %d runs waiting already, the most one address may have waiting; wait for them to start, or stop one.", s.admit.perClientQueue)}
 	case errors.Is(err, errShuttingDown):
-		send(mustJSON(map[string]any{"type": "error", "code": "shutdown", "message": "The server is shutting down; the run did not start."}))
-		return false
+		refusal = shuttingDown
 	case err != nil:
 		return false // the client stopped the run or left while it waited
+	}
+	if refusal != nil {
+		send(mustJSON(refusal.errorMessage()))
+		return false
 	}
 	return true
 }
@@ -218,16 +201,6 @@ func sentence(s string) string {
 		b = append(b, '.')
 	}
 	return string(b)
-}
-
-// userMessage is the sentence a user sees for an error: the text of a
-// request error, a generic sentence for anything internal.
-func userMessage(err error) string {
-	if errors.Is(err, errBadRequest) {
-		msg := err.Error()
-		return msg[len(errBadRequest.Error())+2:]
-	}
-	return "Something went wrong on the server; the run did not start."
 }
 
 // mustJSON encodes a message built by the server itself; such values

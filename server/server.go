@@ -34,7 +34,7 @@ type Config struct {
 	MaxRuns        int      // children at once; default the number of CPUs
 	MaxQueue       int      // runs waiting for a slot; default 64
 	PerClientRuns  int      // runs one client address may have at once; default 1
-	RunsPerMinute  int      // per client address; default 60, negative for none
+	RunsPerMinute  int      // per client address; default 60, Unlimited for none
 	MaxScript      int      // bytes; default scenarios.MaxSource
 	TrustProxy     bool     // take the client address from X-Forwarded-For
 	AllowedOrigins []string // extra WebSocket origins, such as a course site
@@ -43,10 +43,10 @@ type Config struct {
 	// Store keeps shared scripts and runs; nil turns sharing off.
 	Store *store.Store
 	// SharesPerMinute limits shared scripts and runs per client address,
-	// and trace exports apart; default 20, negative for none.
+	// and trace exports apart; default 20, Unlimited for none.
 	SharesPerMinute int
 	// ViewsPerMinute limits the shared script and run pages and files one
-	// client address may fetch; default 300, negative for none.
+	// client address may fetch; default 300, Unlimited for none.
 	ViewsPerMinute int
 	// PerClientQueue is how many runs one client address may have waiting
 	// for a slot; default max(4, 2*PerClientRuns).
@@ -74,6 +74,10 @@ type Config struct {
 	MaxSockets       int
 	PerClientSockets int
 }
+
+// Unlimited is the value of a per-minute rate in Config that sets no
+// limit (0 means the default).
+const Unlimited = -1
 
 // Server is the web application. Create it with New, serve its Handler.
 type Server struct {

@@ -38,7 +38,7 @@ func startServer(t *testing.T) *testServer {
 	t.Helper()
 	// Every test client comes from 127.0.0.1: per-client limits are off
 	// here and tested on their own with startServerWith.
-	return startServerWith(t, server.Config{MaxRuns: 2, PerClientRuns: 2, RunsPerMinute: -1})
+	return startServerWith(t, server.Config{MaxRuns: 2, PerClientRuns: 2, RunsPerMinute: server.Unlimited})
 }
 
 func startServerWith(t testing.TB, cfg server.Config) *testServer {

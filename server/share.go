@@ -27,35 +27,12 @@ const (
 	eventChunk   = 8192
 )
 
-// errTooLarge, errInvalid and errRateLimited are kinds of refusal that the
-// error handler maps to 413, 400 and 429.
-var (
-	errTooLarge    = errors.New("too large")
-	errInvalid     = errors.New("invalid")
-	errRateLimited = errors.New("rate limited")
-	errSharingOff  = errors.New("sharing is off")
-)
-
-// userError is a refusal with a sentence for the user and a kind for the
-// status code.
-type userError struct {
-	kind error
-	msg  string
-}
-
-func (e *userError) Error() string { return e.kind.Error() + ": " + e.msg }
-func (e *userError) Unwrap() error { return e.kind }
-
-func refuse(kind error, format string, args ...any) error {
-	return &userError{kind: kind, msg: fmt.Sprintf(format, args...)}
-}
-
 // limitLookups counts misses per client so that ids cannot be scanned
 // cheaply: a client that asks for too many ids that do not exist waits.
 func (s *Server) limitLookups(c echo.Context) error {
 	if ok, wait := s.lookupRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues("lookup").Inc()
-		return refuse(errRateLimited, "Too many links that do not exist were asked for from your address; try again in %d s.", int(wait.Seconds())+1)
+		return tooMany("requests for links that do not exist", wait)
 	}
 	return nil
 }
@@ -65,28 +42,28 @@ func (s *Server) limitLookups(c echo.Context) error {
 func (s *Server) limitViews(c echo.Context) error {
 	if ok, wait := s.viewRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues("view").Inc()
-		return refuse(errRateLimited, "Too many shared pages asked for from your address; try again in %d s.", int(wait.Seconds())+1)
+		return tooMany("requests for shared pages", wait)
 	}
 	return nil
 }
 
 // miss answers an unknown id, after counting it against the client.
-func (s *Server) miss(c echo.Context, what, id string) error {
+func (s *Server) miss(c echo.Context) error {
 	if err := s.limitLookups(c); err != nil {
 		return err
 	}
-	return fmt.Errorf("%s %q: %w", what, id, errNotFound)
+	return notFound
 }
 
 // mayShare refuses a share when there is no store or the client has
 // shared too much lately; kind labels the metric, what the sentence.
 func (s *Server) mayShare(c echo.Context, kind, what string) error {
 	if s.store == nil {
-		return refuse(errSharingOff, "Sharing is off on this server (it was started without a database).")
+		return sharingOff
 	}
 	if ok, wait := s.snippetRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues(kind).Inc()
-		return refuse(errRateLimited, "Too many shared %s from your address; try again in %d s.", what, int(wait.Seconds())+1)
+		return tooMany("shared "+what, wait)
 	}
 	return nil
 }
@@ -111,17 +88,17 @@ func (s *Server) handlePostSnippet(c echo.Context) error {
 	// The bytes are checked before decoding, which would turn invalid
 	// UTF-8 into U+FFFD, a character a script may well hold.
 	if !utf8.Valid(body) {
-		return refuse(errInvalid, "The script is not valid UTF-8 text.")
+		return refuse(kindInvalid, "The script is not valid UTF-8 text.")
 	}
 	var req snippetRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		return refuse(errInvalid, "The request must be JSON like {\"source\": \"...\"}: %v.", err)
+		return refuse(kindInvalid, "The request must be JSON like {\"source\": \"...\"}: %v.", err)
 	}
 	switch {
 	case strings.TrimSpace(req.Source) == "":
-		return refuse(errInvalid, "The script is empty.")
+		return refuse(kindInvalid, "The script is empty.")
 	case len(req.Source) > s.cfg.MaxScript:
-		return refuse(errTooLarge, "The script is %d bytes; the limit is %d bytes.", len(req.Source), s.cfg.MaxScript)
+		return scriptTooLarge(len(req.Source), s.cfg.MaxScript)
 	}
 	id, err := s.store.PutSnippet(c.Request().Context(), req.Source)
 	if err != nil {
@@ -133,11 +110,11 @@ func (s *Server) handlePostSnippet(c echo.Context) error {
 // snippet looks a shared script up, counting misses.
 func (s *Server) snippet(c echo.Context, id string) (string, error) {
 	if s.store == nil {
-		return "", refuse(errSharingOff, "Sharing is off on this server.")
+		return "", sharingOff
 	}
 	src, err := s.store.Snippet(c.Request().Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", s.miss(c, "snippet", id)
+		return "", s.miss(c)
 	}
 	return src, err
 }
@@ -188,11 +165,11 @@ func (s *Server) handlePostRun(c echo.Context) error {
 // storedRun looks a recorded run up, counting misses.
 func (s *Server) storedRun(c echo.Context, id string) (store.RunMeta, []byte, error) {
 	if s.store == nil {
-		return store.RunMeta{}, nil, refuse(errSharingOff, "Sharing is off on this server.")
+		return store.RunMeta{}, nil, sharingOff
 	}
 	m, body, err := s.store.Run(c.Request().Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return m, nil, s.miss(c, "run", id)
+		return m, nil, s.miss(c)
 	}
 	return m, body, err
 }
@@ -225,7 +202,7 @@ func (s *Server) handleRunTrace(c echo.Context, id string) error {
 func (s *Server) handlePostTrace(c echo.Context) error {
 	if ok, wait := s.exportRate.allow(clientKey(c)); !ok {
 		s.metrics.rateLimited.WithLabelValues("export").Inc()
-		return refuse(errRateLimited, "Too many trace exports from your address; try again in %d s.", int(wait.Seconds())+1)
+		return tooMany("trace exports", wait)
 	}
 	up := &upload{budget: s.events}
 	defer up.release()

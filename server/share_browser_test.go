@@ -62,10 +62,7 @@ func TestShareEditedScript(t *testing.T) {
 	ts := sharingServer(t, filepath.Join(t.TempDir(), "share.db"))
 	ctx := newBrowser(t)
 	viewport(t, ctx, 1280, 720)
-	status := runPage(t, ctx, ts.URL+"/s/lost-update?threads=3&iterations=40&mode=sim&seed=5")
-	if status != "ok" && status != "failed" {
-		t.Fatalf("status = %q, want ok or failed", status)
-	}
+	runRacy(t, ctx, ts.URL+"/s/lost-update?threads=3&iterations=40&mode=sim&seed=5")
 	first := evaluate[drawn](t, ctx, drawnJS)
 	if first.Events == 0 || first.Lanes != 4 {
 		t.Fatalf("first run drew %+v, want events on 4 lanes", first)
@@ -158,10 +155,7 @@ func TestShareRecordedRun(t *testing.T) {
 	ts := sharingServer(t, filepath.Join(t.TempDir(), "share.db"))
 	ctx := newBrowser(t)
 	viewport(t, ctx, 1280, 720)
-	status := runPage(t, ctx, ts.URL+"/s/lost-update?threads=2&iterations=60")
-	if status != "ok" && status != "failed" {
-		t.Fatalf("status = %q, want ok or failed", status)
-	}
+	runRacy(t, ctx, ts.URL+"/s/lost-update?threads=2&iterations=60")
 	first := evaluate[drawn](t, ctx, drawnJS)
 	link := shareLink(t, ctx, "share-run")
 	u, err := url.Parse(link)

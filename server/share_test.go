@@ -40,7 +40,7 @@ func post(t *testing.T, url, body string) (int, map[string]any, string) {
 
 func sharingServer(t *testing.T, db string) *testServer {
 	t.Helper()
-	return startServerWith(t, server.Config{MaxRuns: 2, PerClientRuns: 2, RunsPerMinute: -1, SharesPerMinute: -1, Store: openStore(t, db)})
+	return startServerWith(t, server.Config{MaxRuns: 2, PerClientRuns: 2, RunsPerMinute: server.Unlimited, SharesPerMinute: server.Unlimited, Store: openStore(t, db)})
 }
 
 func TestSnippets(t *testing.T) {

@@ -98,7 +98,7 @@ func (u *upload) hold(n int) error {
 	}
 	chunk := min(eventChunk, maxRunEvents-u.held)
 	if !u.budget.take(chunk) {
-		return refuse(errUnavailable, "The server is busy reading other uploaded runs; try again in a minute.")
+		return refuse(kindUnavailable, "The server is busy reading other uploaded runs; try again in a minute.")
 	}
 	u.held += chunk
 	return nil
@@ -127,16 +127,16 @@ func (s *Server) readRecordedRun(r io.Reader, up *upload) (*recordedRun, error) 
 		if errors.As(err, &ue) {
 			return nil, err
 		}
-		return nil, refuse(errInvalid, "The run must be JSON like {\"result\": {...}, \"events\": [...]}: %v.", err)
+		return nil, refuse(kindInvalid, "The run must be JSON like {\"result\": {...}, \"events\": [...]}: %v.", err)
 	}
 	if rec.Result == nil {
-		return nil, refuse(errInvalid, "The run has no result.")
+		return nil, refuse(kindInvalid, "The run has no result.")
 	}
 	switch rec.Result.Status {
 	case trace.StatusOK, trace.StatusFailed, trace.StatusDeadlock, trace.StatusPanic, trace.StatusTimeout,
 		trace.StatusLimit, trace.StatusError, trace.StatusStopped:
 	default:
-		return nil, refuse(errInvalid, "The run's status %s is not one a run can have.", quoteShort(string(rec.Result.Status)))
+		return nil, refuse(kindInvalid, "The run's status %s is not one a run can have.", quoteShort(string(rec.Result.Status)))
 	}
 	rec.Result.Events = nil
 	return &rec, nil
@@ -154,19 +154,19 @@ func (s *Server) decodeRun(dec *json.Decoder, br *budgetReader, rec *recordedRun
 		}
 		switch tok {
 		case "result":
-			br.limit(maxRunResult, refuse(errTooLarge, "The run's result is larger than the limit of %d MiB.", maxRunResult>>20))
+			br.limit(maxRunResult, refuse(kindTooLarge, "The run's result is larger than the limit of %d MiB.", maxRunResult>>20))
 			res := uploadedResult{Result: &trace.Result{}}
 			if err := dec.Decode(&res); err != nil {
 				return err
 			}
 			rec.Result = res.Result
 		case "source":
-			br.limit(int64(s.cfg.MaxScript)*jsonEscape+1024, refuse(errTooLarge, "The run's script is larger than the limit of %d bytes.", s.cfg.MaxScript))
+			br.limit(int64(s.cfg.MaxScript)*jsonEscape+1024, refuse(kindTooLarge, "The run's script is larger than the limit of %d bytes.", s.cfg.MaxScript))
 			if err := dec.Decode(&rec.Source); err != nil {
 				return err
 			}
 			if len(rec.Source) > s.cfg.MaxScript {
-				return refuse(errTooLarge, "The run's script is %d bytes; the limit is %d bytes.", len(rec.Source), s.cfg.MaxScript)
+				return scriptTooLarge(len(rec.Source), s.cfg.MaxScript)
 			}
 		case "events":
 			br.limit(0, nil)
@@ -194,7 +194,7 @@ func decodeEvents(dec *json.Decoder, up *upload) ([]trace.Event, error) {
 	var evs []trace.Event
 	for dec.More() {
 		if len(evs) == maxRunEvents {
-			return nil, refuse(errTooLarge, "The run has more than %d events, the most a shared run may keep; share a shorter run (fewer iterations or threads).", maxRunEvents)
+			return nil, refuse(kindTooLarge, "The run has more than %d events, the most a shared run may keep; share a shorter run (fewer iterations or threads).", maxRunEvents)
 		}
 		if err := up.hold(len(evs) + 1); err != nil {
 			return nil, err
@@ -204,10 +204,10 @@ func decodeEvents(dec *json.Decoder, up *upload) ([]trace.Event, error) {
 			return nil, err
 		}
 		if ev.K == trace.KindInvalid {
-			return nil, refuse(errInvalid, "The run's event %d has no kind.", len(evs))
+			return nil, refuse(kindInvalid, "The run's event %d has no kind.", len(evs))
 		}
 		if len(evs) > 0 && ev.Seq <= evs[len(evs)-1].Seq {
-			return nil, refuse(errInvalid, "The run's events are not in sequence order (event %d).", len(evs))
+			return nil, refuse(kindInvalid, "The run's events are not in sequence order (event %d).", len(evs))
 		}
 		evs = append(evs, ev)
 	}
@@ -221,7 +221,7 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 		return err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return refuse(errInvalid, "The run must be JSON like {\"result\": {...}, \"events\": [...]}: %s expected at byte %d.", want, dec.InputOffset())
+		return refuse(kindInvalid, "The run must be JSON like {\"result\": {...}, \"events\": [...]}: %s expected at byte %d.", want, dec.InputOffset())
 	}
 	return nil
 }

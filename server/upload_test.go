@@ -62,7 +62,7 @@ func TestUploadStopsAtEventCap(t *testing.T) {
 	src := newEventStream(2_460_000)
 	_, err := s.readRecordedRun(src, up)
 	var ue *userError
-	if !errors.As(err, &ue) || !errors.Is(err, errTooLarge) || !strings.Contains(ue.msg, "more than 250000 events") {
+	if !errors.As(err, &ue) || ue.kind != kindTooLarge || !strings.Contains(ue.msg, "more than 250000 events") {
 		t.Fatalf("readRecordedRun(2.46 M events) = %v, want a refusal naming the cap of 250000 events", err)
 	}
 	if src.read > src.total/4 {
@@ -80,7 +80,7 @@ func TestUploadStopsAtEventCap(t *testing.T) {
 	}
 	// While that one is held, another full upload finds no room.
 	_, err = s.readRecordedRun(newEventStream(maxRunEvents), &upload{budget: budget})
-	if !errors.As(err, &ue) || !errors.Is(err, errUnavailable) || !strings.Contains(ue.msg, "busy reading other uploaded runs") {
+	if !errors.As(err, &ue) || ue.kind != kindUnavailable || !strings.Contains(ue.msg, "busy reading other uploaded runs") {
 		t.Errorf("an upload past the event budget = %v, want a refusal saying the server is busy", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -17,7 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
-	"interleave/sandbox/trace"
+	"interleave/sandbox/engine"
 	"interleave/scenarios"
 )
 
@@ -32,25 +31,6 @@ const (
 	sendQueueBytes = 16 << 20  // bytes queued for one client before it is dropped
 	shedQueueBytes = 2 << 20   // bytes queued before a run's events are shed
 )
-
-// clientMessage is what the page sends: a run or explore request, or a
-// stop.
-type clientMessage struct {
-	Type     string         `json:"type"`
-	Scenario string         `json:"scenario"`
-	Source   string         `json:"source"`
-	Params   map[string]any `json:"params"`
-	Mode     string         `json:"mode"`
-	Procs    int            `json:"procs"`
-	Seed     int64          `json:"seed"`
-	Schedule string         `json:"schedule"`
-	// An explore message's own fields (see exploreOptions).
-	Strategy     string `json:"strategy"`
-	Budget       int    `json:"budget"`
-	Preemptions  *int   `json:"preemptions"`
-	Depth        int    `json:"depth"`
-	UntilFailure bool   `json:"until_failure"`
-}
 
 // conn is one WebSocket client. The handler goroutine runs the read pump;
 // writePump is the only writer; each run has its own goroutine, started by
@@ -86,7 +66,7 @@ func (s *Server) handleWS(c echo.Context) error {
 		return refuseHost(c.Request())
 	}
 	if !s.sameOrigin(c.Request()) {
-		return refuse(errForbidden, "Connections from pages on other sites are refused; use this server's own page.")
+		return refuse(kindForbidden, "Connections from pages on other sites are refused; use this server's own page.")
 	}
 	// Refused before the upgrade, with a status and a sentence, so that no
 	// address can take the descriptors that /healthz and the children need.
@@ -149,15 +129,14 @@ func (c *conn) readPump() {
 		}
 		m, err := decodeClientMessage(data)
 		if err != nil {
-			c.sendError(userMessage(err))
+			c.refuse(err)
 			continue
 		}
 		switch m.Type {
 		case "run", "explore":
 			if ok, wait := c.s.runRate.allow(c.client); !ok {
 				c.s.metrics.rateLimited.WithLabelValues(m.Type).Inc()
-				c.sendJSON(map[string]string{"type": "error", "code": "rate",
-					"message": fmt.Sprintf("Too many runs from your address: try again in %d s.", int(wait.Seconds())+1)})
+				c.refuse(tooMany("runs", wait))
 				continue
 			}
 			if m.Type == "explore" {
@@ -173,22 +152,23 @@ func (c *conn) readPump() {
 
 // decodeClientMessage reads one message from the page: a run or a stop.
 // Its errors are request errors whose text is a sentence for the user.
-func decodeClientMessage(data []byte) (clientMessage, error) {
-	var m clientMessage
+func decodeClientMessage(data []byte) (ClientMessage, error) {
+	var m ClientMessage
 	if err := scenarios.UnmarshalJSON(data, &m); err != nil { // params stay exact
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syn):
-			return m, requestError("That message is not valid JSON (at byte %d).", syn.Offset)
+			return m, refuse(kindInvalid, "That message is not valid JSON (at byte %d).", syn.Offset)
 		case errors.As(err, &typ) && typ.Field != "":
-			return m, requestError("The message's %s must be %s, not a JSON %s.", quoteShort(typ.Field), jsonKind(typ.Type), typ.Value)
+			return m, refuse(kindInvalid, "The message's %s must be %s, not a JSON %s.", quoteShort(typ.Field), jsonKind(typ.Type), typ.Value)
 		}
-		return m, requestError(`That message is not a run, explore or stop request: send a JSON object such as {"type": "run", "scenario": "lost-update"}.`)
+		return m, refuse(kindInvalid, `That message is not a run, explore or stop request: send a JSON object such as {"type": "run", "scenario": "lost-update"}.`)
 	}
 	if m.Type != "run" && m.Type != "explore" && m.Type != "stop" {
-		return m, requestError(`Unknown message type %s: send "run", "explore" or "stop".`, quoteShort(m.Type))
+		return m, refuse(kindInvalid, `Unknown message type %s: send "run", "explore" or "stop".`, quoteShort(m.Type))
 	}
+	m.Limits = engine.Limits{} // the server's to set, never the page's
 	return m, nil
 }
 
@@ -314,37 +294,36 @@ func (c *conn) sendJSON(v any) {
 	c.enqueue(b)
 }
 
-func (c *conn) sendError(msg string) {
-	c.sendJSON(map[string]string{"type": "error", "message": msg})
+// refuse answers a message or a run the server will not take: a refused
+// run with its result, anything else with an error message.
+func (c *conn) refuse(err error) {
+	ue, ok := refusalOf(err, internalRunMessage)
+	if !ok {
+		c.log.Error("run refused by a fault", "err", err)
+	}
+	if ue.result != nil {
+		c.sendJSON(EndMessage{Type: "end", Result: ue.result})
+		return
+	}
+	c.sendJSON(ue.errorMessage())
 }
 
 // startRun stops the socket's previous run and starts the new one.
-func (c *conn) startRun(m clientMessage) {
+func (c *conn) startRun(m ClientMessage) {
 	c.stopRun()
 	req, err := c.s.prepare(m)
 	if err != nil {
-		c.sendRefusal(err)
+		c.refuse(err)
 		return
 	}
 	c.launch(func(ctx context.Context) { c.s.execute(ctx, req, c.client, c.log, c) })
-}
-
-// sendRefusal tells the client why its request did not start: a
-// result in the place of a run's, or an error sentence.
-func (c *conn) sendRefusal(err error) {
-	var res *resultError
-	if errors.As(err, &res) {
-		c.sendJSON(endMessage{Type: "end", Result: res.result})
-		return
-	}
-	c.sendError(userMessage(err))
 }
 
 // launch runs body as the socket's run, unless the server is shutting
 // down: stopRun cancels its context and waits for it.
 func (c *conn) launch(body func(ctx context.Context)) {
 	if !c.s.beginRun() {
-		c.sendJSON(map[string]string{"type": "error", "code": "shutdown", "message": "The server is shutting down; the run did not start."})
+		c.refuse(shuttingDown)
 		return
 	}
 	ctx, cancel := context.WithCancel(c.s.baseCtx)
@@ -371,17 +350,4 @@ func (c *conn) stopRun() {
 		cancel()
 	}
 	c.runs.Wait()
-}
-
-// endMessage carries a run's result, without its events.
-type endMessage struct {
-	Type   string        `json:"type"`
-	Result *trace.Result `json:"result"`
-}
-
-// appendEventsMessage encodes a batch as one "events" message.
-func appendEventsMessage(b []byte, evs []trace.Event) []byte {
-	b = append(b, `{"type":"events","events":`...)
-	b = trace.AppendEventsJSON(b, evs)
-	return append(b, '}')
 }

@@ -201,21 +201,22 @@ func (h *harness) healthy(d time.Duration) bool {
 }
 
 // dial opens a WebSocket as a page of this server would, from addr.
-func (h *harness) dial(addr string, header http.Header) (*websocket.Conn, *http.Response, error) {
+func (h *harness) dial(addr string, header http.Header) (*websocket.Conn, error) {
 	if header == nil {
 		header = http.Header{"Origin": {h.base}}
 	}
 	header.Set("X-Forwarded-For", addr)
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	return d.Dial("ws://"+h.host+"/ws", header)
+	c, resp, err := d.Dial("ws://"+h.host+"/ws", header)
+	if resp != nil {
+		resp.Body.Close()
+	}
+	return c, err
 }
 
 // run sends one run message and reads until its end or error message.
 func (h *harness) run(msg map[string]any, wait time.Duration) (map[string]any, error) {
-	c, resp, err := h.dial(h.addr(), nil)
-	if resp != nil {
-		resp.Body.Close()
-	}
+	c, err := h.dial(h.addr(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
@@ -480,10 +481,7 @@ var cases = []attack{
 		}()
 		refused := 0
 		for range 3000 {
-			c, resp, err := h.dial("10.8.0.1", nil)
-			if resp != nil {
-				resp.Body.Close()
-			}
+			c, err := h.dial("10.8.0.1", nil)
 			if err != nil {
 				refused++
 				continue
@@ -491,10 +489,7 @@ var cases = []attack{
 			conns = append(conns, c)
 		}
 		// Another student must still get in.
-		c, resp, err := h.dial("10.8.0.2", nil)
-		if resp != nil {
-			resp.Body.Close()
-		}
+		c, err := h.dial("10.8.0.2", nil)
 		if err == nil {
 			c.Close()
 		}
@@ -538,10 +533,7 @@ var cases = []attack{
 		}()
 		refusedOwn := 0
 		for range 70 {
-			c, resp, err := h.dial("10.7.0.1", nil)
-			if resp != nil {
-				resp.Body.Close()
-			}
+			c, err := h.dial("10.7.0.1", nil)
 			if err != nil {
 				refusedOwn++
 				continue
@@ -550,10 +542,7 @@ var cases = []attack{
 			_ = c.WriteJSON(map[string]any{"type": "run", "source": src, "mode": "os"})
 		}
 		time.Sleep(500 * time.Millisecond)
-		c, resp, err := h.dial("10.7.0.2", nil)
-		if resp != nil {
-			resp.Body.Close()
-		}
+		c, err := h.dial("10.7.0.2", nil)
 		if err != nil {
 			return false, "another address could not connect: " + err.Error()
 		}
@@ -615,10 +604,7 @@ var cases = []attack{
 		return string(b) == src, fmt.Sprintf("raw snippet %q", b)
 	}},
 	{"the child holds no inherited descriptor", func(h *harness) (bool, string) {
-		c, resp, err := h.dial(h.addr(), nil)
-		if resp != nil {
-			resp.Body.Close()
-		}
+		c, err := h.dial(h.addr(), nil)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -637,10 +623,7 @@ var cases = []attack{
 		return len(leaked) == 0, fmt.Sprintf("processes holding the root-only file: %v", leaked)
 	}},
 	{"a child killed by a signal is not called out of memory", func(h *harness) (bool, string) {
-		c, resp, err := h.dial(h.addr(), nil)
-		if resp != nil {
-			resp.Body.Close()
-		}
+		c, err := h.dial(h.addr(), nil)
 		if err != nil {
 			return false, err.Error()
 		}

@@ -85,124 +85,142 @@ func (r *Report) String() string {
 
 // Load runs cfg and returns what it measured.
 func Load(ctx context.Context, cfg Config) (*Report, error) {
-	rep := &Report{Errors: map[string]int64{}}
-	var mu sync.Mutex
-	fail := func(why string) {
-		mu.Lock()
-		rep.Errors[why]++
-		rep.Failed++
-		mu.Unlock()
-	}
 	origin := "http://" + strings.TrimPrefix(strings.TrimPrefix(cfg.URL, "ws://"), "wss://")
-	origin = origin[:strings.Index(origin[7:], "/")+7]
-	dial := func(addr string) (*websocket.Conn, error) {
-		h := http.Header{"Origin": {origin}, "X-Forwarded-For": {addr}}
-		c, resp, err := websocket.DefaultDialer.DialContext(ctx, cfg.URL, h)
-		if resp != nil {
-			resp.Body.Close()
-		}
-		return c, err
-	}
-
-	var peak atomic.Int64
-	stopWatch := make(chan struct{})
-	var watchWG sync.WaitGroup
-	if cfg.PID > 0 {
-		watchWG.Add(1)
-		go func() {
-			defer watchWG.Done()
-			t := time.NewTicker(50 * time.Millisecond)
-			defer t.Stop()
-			for {
-				if kib := rssKiB(cfg.PID); kib > peak.Load() {
-					peak.Store(kib)
-				}
-				select {
-				case <-stopWatch:
-					return
-				case <-t.C:
-				}
-			}
-		}()
-	}
+	l := &loader{ctx: ctx, cfg: cfg, rep: &Report{Errors: map[string]int64{}}, origin: origin[:strings.Index(origin[7:], "/")+7]}
+	stopWatch := l.watchRSS()
 
 	var idle []*websocket.Conn
 	for i := range cfg.Idle {
-		c, err := dial(fmt.Sprintf("10.1.%d.%d", i/250, i%250+1))
+		c, err := l.dial(fmt.Sprintf("10.1.%d.%d", i/250, i%250+1))
 		if err != nil {
-			fail("idle dial: " + err.Error())
+			l.fail("idle dial: " + err.Error())
 			break
 		}
 		idle = append(idle, c)
 	}
-	rep.IdleHeld = len(idle)
+	l.rep.IdleHeld = len(idle)
 
 	start := time.Now()
 	deadline := start.Add(cfg.Duration)
 	var wg sync.WaitGroup
 	for i := range cfg.Clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			conn, err := dial(fmt.Sprintf("10.0.%d.%d", i/250, i%250+1))
-			if err != nil {
-				fail("dial: " + err.Error())
-				return
-			}
-			defer conn.Close()
-			mu.Lock()
-			rep.ClientsStarted++
-			mu.Unlock()
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				if cfg.Think > 0 {
-					time.Sleep(rand.N(2 * cfg.Think))
-				}
-				first, result, queued, status, err := oneRun(conn, cfg.Run)
-				mu.Lock()
-				rep.Runs++
-				if queued {
-					rep.Queued++
-				}
-				mu.Unlock()
-				if err != nil {
-					fail(err.Error())
-					if strings.HasPrefix(err.Error(), "socket") {
-						return
-					}
-					if strings.Contains(err.Error(), "(busy)") {
-						// As a person would: wait a moment before trying again.
-						time.Sleep(time.Second)
-					}
-					continue
-				}
-				switch status {
-				case "ok", "failed", "deadlock", "panic":
-				default:
-					fail("status " + status)
-				}
-				mu.Lock()
-				if first > 0 {
-					rep.FirstEvent = append(rep.FirstEvent, first)
-				}
-				rep.Result = append(rep.Result, result)
-				mu.Unlock()
-			}
-		}()
+		wg.Go(func() { l.client(i, deadline) })
 	}
 	wg.Wait()
-	rep.Wall = time.Since(start)
+	l.rep.Wall = time.Since(start)
 	// The idle sockets must still be open after all of that.
 	for _, c := range idle {
 		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := c.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second)); err != nil {
-			fail("idle socket lost: " + err.Error())
+			l.fail("idle socket lost: " + err.Error())
 		}
 		c.Close()
 	}
-	close(stopWatch)
-	watchWG.Wait()
-	rep.PeakRSSKiB = peak.Load()
-	return rep, nil
+	l.rep.PeakRSSKiB = stopWatch()
+	return l.rep, nil
+}
+
+// loader is the state of one Load call.
+type loader struct {
+	ctx    context.Context
+	cfg    Config
+	origin string
+	mu     sync.Mutex // guards rep
+	rep    *Report
+}
+
+func (l *loader) fail(why string) {
+	l.mu.Lock()
+	l.rep.Errors[why]++
+	l.rep.Failed++
+	l.mu.Unlock()
+}
+
+// dial opens a socket that the server sees as coming from addr.
+func (l *loader) dial(addr string) (*websocket.Conn, error) {
+	h := http.Header{"Origin": {l.origin}, "X-Forwarded-For": {addr}}
+	c, resp, err := websocket.DefaultDialer.DialContext(l.ctx, l.cfg.URL, h)
+	if resp != nil {
+		resp.Body.Close()
+	}
+	return c, err
+}
+
+// watchRSS samples the server's resident memory until the function it
+// returns is called, which returns the peak in KiB (0 without a PID).
+func (l *loader) watchRSS() (stop func() int64) {
+	var peak atomic.Int64
+	if l.cfg.PID <= 0 {
+		return peak.Load
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if kib := rssKiB(l.cfg.PID); kib > peak.Load() {
+				peak.Store(kib)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() int64 {
+		close(done)
+		wg.Wait()
+		return peak.Load()
+	}
+}
+
+// client is the i-th client: it runs, one after another, until deadline.
+func (l *loader) client(i int, deadline time.Time) {
+	conn, err := l.dial(fmt.Sprintf("10.0.%d.%d", i/250, i%250+1))
+	if err != nil {
+		l.fail("dial: " + err.Error())
+		return
+	}
+	defer conn.Close()
+	l.mu.Lock()
+	l.rep.ClientsStarted++
+	l.mu.Unlock()
+	for time.Now().Before(deadline) && l.ctx.Err() == nil {
+		if l.cfg.Think > 0 {
+			time.Sleep(rand.N(2 * l.cfg.Think))
+		}
+		first, result, queued, status, err := oneRun(conn, l.cfg.Run)
+		l.mu.Lock()
+		l.rep.Runs++
+		if queued {
+			l.rep.Queued++
+		}
+		l.mu.Unlock()
+		if err != nil {
+			l.fail(err.Error())
+			if strings.HasPrefix(err.Error(), "socket") {
+				return
+			}
+			if strings.Contains(err.Error(), "(busy)") {
+				// As a person would: wait a moment before trying again.
+				time.Sleep(time.Second)
+			}
+			continue
+		}
+		switch status {
+		case "ok", "failed", "deadlock", "panic":
+		default:
+			l.fail("status " + status)
+		}
+		l.mu.Lock()
+		if first > 0 {
+			l.rep.FirstEvent = append(l.rep.FirstEvent, first)
+		}
+		l.rep.Result = append(l.rep.Result, result)
+		l.mu.Unlock()
+	}
 }
 
 // oneRun sends a run and reads until its end.

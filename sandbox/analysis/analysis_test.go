@@ -48,6 +48,18 @@ func spawned(rest ...ev) []trace.Event {
 	return events(append(head, rest...)...)
 }
 
+// afterUnlock is t1 setting x under mutex m and t2 reading x after
+// taking a lock with the event take.
+func afterUnlock(take ev) []trace.Event {
+	return spawned(
+		ev{1, trace.Acquired, "m", none, 0, 5},
+		ev{1, trace.Set, "x", i64(1), 1, 6},
+		ev{1, trace.Unlock, "m", none, 0, 7},
+		take,
+		ev{2, trace.Get, "x", i64(1), 1, 6},
+	)
+}
+
 func analyse(evs []trace.Event, status trace.Status) *trace.Result {
 	res := &trace.Result{Status: status, Threads: []trace.Thread{{ID: 0, Name: "main"}, {ID: 1, Name: "t1"}, {ID: 2, Name: "t2"}}}
 	analysis.Analyze(evs, res)
@@ -92,34 +104,10 @@ func TestHappensBefore(t *testing.T) {
 			ev{0, trace.Joined, "t1", none, 0, 4},
 			ev{0, trace.Get, "x", i64(1), 1, 5},
 		), false},
-		{"unlock orders before the next acquired", spawned(
-			ev{1, trace.Acquired, "m", none, 0, 5},
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{1, trace.Unlock, "m", none, 0, 7},
-			ev{2, trace.Acquired, "m", none, 0, 5},
-			ev{2, trace.Get, "x", i64(1), 1, 6},
-		), false},
-		{"a successful trylock acquires", spawned(
-			ev{1, trace.Acquired, "m", none, 0, 5},
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{1, trace.Unlock, "m", none, 0, 7},
-			ev{2, trace.TryLock, "m", yes, 0, 5},
-			ev{2, trace.Get, "x", i64(1), 1, 6},
-		), false},
-		{"a failed trylock does not", spawned(
-			ev{1, trace.Acquired, "m", none, 0, 5},
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{1, trace.Unlock, "m", none, 0, 7},
-			ev{2, trace.TryLock, "m", no, 0, 5},
-			ev{2, trace.Get, "x", i64(1), 1, 6},
-		), true},
-		{"another mutex orders nothing", spawned(
-			ev{1, trace.Acquired, "m", none, 0, 5},
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{1, trace.Unlock, "m", none, 0, 7},
-			ev{2, trace.Acquired, "n", none, 0, 5},
-			ev{2, trace.Get, "x", i64(1), 1, 6},
-		), true},
+		{"unlock orders before the next acquired", afterUnlock(ev{2, trace.Acquired, "m", none, 0, 5}), false},
+		{"a successful trylock acquires", afterUnlock(ev{2, trace.TryLock, "m", yes, 0, 5}), false},
+		{"a failed trylock does not", afterUnlock(ev{2, trace.TryLock, "m", no, 0, 5}), true},
+		{"another mutex orders nothing", afterUnlock(ev{2, trace.Acquired, "n", none, 0, 5}), true},
 		{"sent orders before its received", spawned(
 			ev{1, trace.Set, "x", i64(1), 1, 6},
 			ev{1, trace.Sent, "ch", i64(7), 1, 7},

@@ -11,13 +11,13 @@ import (
 
 // benchLoop runs body b.N times inside one thread of one run and reports
 // the cost per iteration.
-func benchLoop(b *testing.B, mode trace.Mode, setup, body string) {
+func benchLoop(b *testing.B, mode trace.Mode, opt runOptions, setup, body string) {
 	b.Helper()
 	src := fmt.Sprintf("params = {\"n\": param(1)}\ndef main(n):\n%s\n    for _ in range(n):\n%s\n", setup, body)
 	b.ReportAllocs()
 	b.ResetTimer()
-	res := Run(context.Background(), Request{Source: src, Mode: mode, Params: map[string]any{"n": b.N},
-		Limits: Limits{Events: 1 << 30, Steps: 1 << 40}}, func([]trace.Event) {})
+	res := runWith(context.Background(), Request{Source: src, Mode: mode, Params: map[string]any{"n": b.N},
+		Limits: Limits{Events: 1 << 30, Steps: 1 << 40}}, opt, func([]trace.Event) {})
 	b.StopTimer()
 	if res.Status != trace.StatusOK {
 		b.Fatalf("Run = %v (%s)", res.Status, res.Message)
@@ -31,9 +31,7 @@ func BenchmarkRecordOverhead(b *testing.B) {
 		for _, rec := range []bool{true, false} {
 			name := fmt.Sprintf("%s/record=%v", mode, rec)
 			b.Run(name, func(b *testing.B) {
-				benchNoRecord = !rec
-				defer func() { benchNoRecord = false }()
-				benchLoop(b, mode, `    c = cell("c")`, `        c.get()`)
+				benchLoop(b, mode, runOptions{noRecord: !rec}, `    c = cell("c")`, `        c.get()`)
 			})
 		}
 	}
@@ -52,7 +50,7 @@ func BenchmarkBuiltins(b *testing.B) {
 		{"channel.send+recv", `    ch = channel("ch")`, "        ch.send(1)\n        ch.recv()"},
 		{"yield_now", `    pass`, `        yield_now()`},
 	} {
-		b.Run(c.name, func(b *testing.B) { benchLoop(b, trace.ModeOS, c.setup, c.body) })
+		b.Run(c.name, func(b *testing.B) { benchLoop(b, trace.ModeOS, runOptions{}, c.setup, c.body) })
 	}
 }
 
@@ -61,7 +59,7 @@ func BenchmarkBuiltins(b *testing.B) {
 func BenchmarkRecorder(b *testing.B) {
 	for _, mode := range []trace.Mode{trace.ModeOS, trace.ModeGreen, trace.ModeSim} {
 		b.Run(string(mode), func(b *testing.B) {
-			r := &run{mode: mode, lim: resolveLimits(Limits{Events: 1 << 40}, mode), done: make(chan struct{})}
+			r := &run{mode: mode, lim: Limits{Events: 1 << 40}.withDefaults(mode), done: make(chan struct{})}
 			if mode == trace.ModeSim {
 				r.sim = &simSched{r: r}
 			}

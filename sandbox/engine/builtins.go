@@ -12,8 +12,29 @@ import (
 	"interleave/scenarios"
 )
 
-// predeclared is the scenario language of docs/language.md. print is Starlark's
+// builtins is the scenario language (docs/language.md), the one list of
+// the names the engine predeclares besides param. print is Starlark's
 // own, redirected by printHook.
+var builtins = map[string]func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error){
+	"spawn":     spawn,
+	"sleep":     sleepBuiltin,
+	"yield_now": yieldNow,
+	"work":      workBuiltin,
+	"cell":      newCell,
+	"mutex":     newMutex,
+	"channel":   newChannel,
+	"condvar":   newCondvar,
+	"rwlock":    newRWLock,
+	"barrier":   newBarrier,
+	"semaphore": newSemaphore,
+	"scope":     scopeBuiltin,
+	"park":      parkBuiltin,
+	"once":      newOnce,
+	"check":     checkBuiltin,
+	"fail":      failBuiltin,
+}
+
+// predeclared is what a run's script sees.
 func (r *run) predeclared() starlark.StringDict { return predeclaredOnce() }
 
 // predeclaredOnce builds the builtins once per process: they hold no
@@ -21,25 +42,11 @@ func (r *run) predeclared() starlark.StringDict { return predeclaredOnce() }
 // Starlark only reads the dictionary, so runs share it rather than
 // allocating eleven objects each.
 var predeclaredOnce = sync.OnceValue(func() starlark.StringDict {
-	return starlark.StringDict{
-		"spawn":     starlark.NewBuiltin("spawn", spawn),
-		"sleep":     starlark.NewBuiltin("sleep", sleepBuiltin),
-		"yield_now": starlark.NewBuiltin("yield_now", yieldNow),
-		"work":      starlark.NewBuiltin("work", workBuiltin),
-		"cell":      starlark.NewBuiltin("cell", newCell),
-		"mutex":     starlark.NewBuiltin("mutex", newMutex),
-		"channel":   starlark.NewBuiltin("channel", newChannel),
-		"condvar":   starlark.NewBuiltin("condvar", newCondvar),
-		"rwlock":    starlark.NewBuiltin("rwlock", newRWLock),
-		"barrier":   starlark.NewBuiltin("barrier", newBarrier),
-		"semaphore": starlark.NewBuiltin("semaphore", newSemaphore),
-		"scope":     starlark.NewBuiltin("scope", scopeBuiltin),
-		"park":      starlark.NewBuiltin("park", parkBuiltin),
-		"once":      starlark.NewBuiltin("once", newOnce),
-		"check":     starlark.NewBuiltin("check", checkBuiltin),
-		"fail":      starlark.NewBuiltin("fail", failBuiltin),
-		"param":     scenarios.ParamBuiltin,
+	d := starlark.StringDict{"param": scenarios.ParamBuiltin}
+	for name, fn := range builtins {
+		d[name] = starlark.NewBuiltin(name, fn)
 	}
+	return d
 })
 
 // begin is the prologue of every builtin that acts: it finds the calling
@@ -202,6 +209,14 @@ func noArgs(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) e
 	return wrapArg(starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0))
 }
 
+// beginNoArgs is begin for a builtin that takes no arguments.
+func beginNoArgs(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, op Op) (*thread, error) {
+	if err := noArgs(b, args, kwargs); err != nil {
+		return nil, err
+	}
+	return begin(th, op)
+}
+
 // maxSleepMs caps sleep(ms) at a minute: longer than the default
 // wall-clock limit of a run (10 s), so a sleeper that outlasts the run can
 // still be shown, and small enough that the virtual clock of sim mode
@@ -213,16 +228,10 @@ const maxWorkUs = 10_000_000
 
 // sleep(ms): sleep for ms milliseconds, from 0 to maxSleepMs (a minute).
 func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	ms, err := numArg(b, args, kwargs, "ms", maxSleepMs)
+	t, ms, line, err := beginTimed(th, b, args, kwargs, "ms", maxSleepMs, trace.Sleep)
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th, Op{K: trace.Sleep, ID: ObjGlobal, V: numValue(ms), Write: true})
-	if err != nil {
-		return nil, err
-	}
-	line := callerLine(th)
-	t.rec(trace.Sleep, "", numValue(ms), line)
 	r := t.r
 	r.mu.Lock()
 	if t.state == stRunning {
@@ -241,6 +250,27 @@ func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	t.rec(trace.Wake, "", trace.Value{}, line)
 	return starlark.None, nil
+}
+
+// beginTimed is the prologue of sleep and work: it takes their one
+// number, from 0 to most, begins, and records the event k with the number
+// at the caller's line.
+func beginTimed(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, name string, most float64, k trace.Kind) (t *thread, v float64, line int, err error) {
+	if v, err = numArg(b, args, kwargs, name, most); err != nil {
+		return nil, 0, 0, err
+	}
+	op := Op{K: k, V: numValue(v)}
+	if k == trace.Sleep {
+		// A sleeper's wake-up depends on the virtual clock, which every
+		// step moves: it conflicts with all of them.
+		op.ID, op.Write = ObjGlobal, true
+	}
+	if t, err = begin(th, op); err != nil {
+		return nil, 0, 0, err
+	}
+	line = callerLine(th)
+	t.rec(k, "", numValue(v), line)
+	return t, v, line, nil
 }
 
 func numValue(f float64) trace.Value {
@@ -271,16 +301,10 @@ func yieldNow(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 // work(us): CPU-bound busy work of about us microseconds, from 0 to
 // maxWorkUs (10 s).
 func workBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	us, err := numArg(b, args, kwargs, "us", maxWorkUs)
+	t, us, line, err := beginTimed(th, b, args, kwargs, "us", maxWorkUs, trace.Work)
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th, Op{K: trace.Work, V: numValue(us)})
-	if err != nil {
-		return nil, err
-	}
-	line := callerLine(th)
-	t.rec(trace.Work, "", numValue(us), line)
 	if err := t.r.sched.work(t, int64(us*1e3)); err != nil {
 		return nil, err
 	}

@@ -18,79 +18,11 @@ import (
 // no assignment after the def or lambda, and none in a loop around it
 // (the loop would assign it again on its next turn).
 func checkCaptures(f *syntax.File) error {
-	type assign struct {
-		id    *syntax.Ident
-		loops []syntax.Node
-	}
-	type closure struct {
-		fn    *resolve.Function
-		loops []syntax.Node
-	}
-	assigns := map[*syntax.Ident][]assign{} // by the variable's first binding
-	var closures []closure
-	var stack, loops []syntax.Node
-
-	bind := func(e syntax.Expr, inLoop []syntax.Node) {
-		var visit func(syntax.Expr)
-		visit = func(e syntax.Expr) {
-			switch x := e.(type) {
-			case *syntax.Ident:
-				if b, ok := x.Binding.(*resolve.Binding); ok && b.First != nil && (b.Scope == resolve.Cell || b.Scope == resolve.Local) {
-					assigns[b.First] = append(assigns[b.First], assign{x, slices.Clone(inLoop)})
-				}
-			case *syntax.TupleExpr:
-				for _, y := range x.List {
-					visit(y)
-				}
-			case *syntax.ListExpr:
-				for _, y := range x.List {
-					visit(y)
-				}
-			case *syntax.ParenExpr:
-				visit(x.X)
-			}
-		}
-		visit(e)
-	}
-	syntax.Walk(f, func(n syntax.Node) bool {
-		if n == nil {
-			top := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if len(loops) > 0 && loops[len(loops)-1] == top {
-				loops = loops[:len(loops)-1]
-			}
-			return false
-		}
-		stack = append(stack, n)
-		switch x := n.(type) {
-		case *syntax.AssignStmt:
-			bind(x.LHS, loops)
-		case *syntax.ForStmt:
-			loops = append(loops, x)
-			bind(x.Vars, loops)
-		case *syntax.WhileStmt:
-			loops = append(loops, x)
-		case *syntax.Comprehension:
-			loops = append(loops, x)
-			for _, c := range x.Clauses {
-				if fc, ok := c.(*syntax.ForClause); ok {
-					bind(fc.Vars, loops)
-				}
-			}
-		case *syntax.DefStmt:
-			if fn, ok := x.Function.(*resolve.Function); ok {
-				closures = append(closures, closure{fn, slices.Clone(loops)})
-			}
-		case *syntax.LambdaExpr:
-			if fn, ok := x.Function.(*resolve.Function); ok {
-				closures = append(closures, closure{fn, slices.Clone(loops)})
-			}
-		}
-		return true
-	})
-	for _, c := range closures {
+	w := captureWalk{assigns: map[*syntax.Ident][]captureAssign{}}
+	syntax.Walk(f, w.visit)
+	for _, c := range w.closures {
 		for _, fv := range c.fn.FreeVars {
-			for _, a := range assigns[fv.First] {
+			for _, a := range w.assigns[fv.First] {
 				after := a.id.NamePos.Line > c.fn.Pos.Line || (a.id.NamePos.Line == c.fn.Pos.Line && a.id.NamePos.Col > c.fn.Pos.Col)
 				shared := slices.ContainsFunc(a.loops, func(l syntax.Node) bool { return slices.Contains(c.loops, l) })
 				if !after && !shared {
@@ -103,4 +35,84 @@ func checkCaptures(f *syntax.File) error {
 		}
 	}
 	return nil
+}
+
+// captureAssign is one assignment to a local variable, with the loops
+// around it.
+type captureAssign struct {
+	id    *syntax.Ident
+	loops []syntax.Node
+}
+
+// captureClosure is one def or lambda, with the loops around it.
+type captureClosure struct {
+	fn    *resolve.Function
+	loops []syntax.Node
+}
+
+// captureWalk collects, in one walk of the syntax tree, the assignments
+// to each variable (by its first binding) and the closures.
+type captureWalk struct {
+	assigns      map[*syntax.Ident][]captureAssign
+	closures     []captureClosure
+	stack, loops []syntax.Node
+}
+
+func (w *captureWalk) visit(n syntax.Node) bool {
+	if n == nil {
+		top := w.stack[len(w.stack)-1]
+		w.stack = w.stack[:len(w.stack)-1]
+		if len(w.loops) > 0 && w.loops[len(w.loops)-1] == top {
+			w.loops = w.loops[:len(w.loops)-1]
+		}
+		return false
+	}
+	w.stack = append(w.stack, n)
+	switch x := n.(type) {
+	case *syntax.AssignStmt:
+		w.bind(x.LHS)
+	case *syntax.ForStmt:
+		w.loops = append(w.loops, x)
+		w.bind(x.Vars)
+	case *syntax.WhileStmt:
+		w.loops = append(w.loops, x)
+	case *syntax.Comprehension:
+		w.loops = append(w.loops, x)
+		for _, c := range x.Clauses {
+			if fc, ok := c.(*syntax.ForClause); ok {
+				w.bind(fc.Vars)
+			}
+		}
+	case *syntax.DefStmt:
+		w.closure(x.Function)
+	case *syntax.LambdaExpr:
+		w.closure(x.Function)
+	}
+	return true
+}
+
+func (w *captureWalk) closure(f any) {
+	if fn, ok := f.(*resolve.Function); ok {
+		w.closures = append(w.closures, captureClosure{fn, slices.Clone(w.loops)})
+	}
+}
+
+// bind records the local variables an assignment target e binds.
+func (w *captureWalk) bind(e syntax.Expr) {
+	switch x := e.(type) {
+	case *syntax.Ident:
+		if b, ok := x.Binding.(*resolve.Binding); ok && b.First != nil && (b.Scope == resolve.Cell || b.Scope == resolve.Local) {
+			w.assigns[b.First] = append(w.assigns[b.First], captureAssign{x, slices.Clone(w.loops)})
+		}
+	case *syntax.TupleExpr:
+		for _, y := range x.List {
+			w.bind(y)
+		}
+	case *syntax.ListExpr:
+		for _, y := range x.List {
+			w.bind(y)
+		}
+	case *syntax.ParenExpr:
+		w.bind(x.X)
+	}
 }

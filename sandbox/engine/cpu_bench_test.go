@@ -48,7 +48,7 @@ func BenchmarkRecorderPaths(b *testing.B) {
 }
 
 func benchRecorder(b *testing.B, mode trace.Mode) {
-	r := &run{mode: mode, lim: resolveLimits(Limits{Events: 1 << 40}, mode), done: make(chan struct{})}
+	r := &run{mode: mode, lim: Limits{Events: 1 << 40}.withDefaults(mode), done: make(chan struct{})}
 	r.rec = newRecorder(r.lim.Events, func([]trace.Event) {})
 	r.start = nanotime()
 	r.rec.start(r.start, useTSC)
@@ -78,7 +78,7 @@ func BenchmarkCellGetPaths(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Run(fmt.Sprintf("%s/%s=%s", mode, level, cpuPathNames()), func(b *testing.B) {
-				benchLoop(b, mode, `    c = cell("c")`, `        c.get()`)
+				benchLoop(b, mode, runOptions{}, `    c = cell("c")`, `        c.get()`)
 			})
 		}
 	}

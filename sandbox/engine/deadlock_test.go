@@ -45,13 +45,7 @@ func TestDeadlock(t *testing.T) {
 `), check: cycleOf(trace.Wait{Th: 1, Thread: "f", Op: "join", Obj: "f", Holder: 1, HolderName: "f"})},
 		{name: "abba with sleeps", want: trace.StatusDeadlock,
 			msg: "deadlock: alpha waits for second, held by beta, which waits for first, held by alpha.",
-			src: mainOf(`
-    first = mutex("first")
-    second = mutex("second")
-    def take(a, b, pause):
-        a.lock()
-        sleep(pause)
-        b.lock()
+			src: mainOf(abbaTake + `
     x = spawn(take, first, second, 50, name = "alpha")
     y = spawn(take, second, first, 100, name = "beta")
     x.join()
@@ -60,13 +54,7 @@ func TestDeadlock(t *testing.T) {
 				trace.Wait{Th: 2, Thread: "beta", Op: "lock", Obj: "first", Holder: 1, HolderName: "alpha"},
 			)},
 		{name: "partial deadlock while a thread sleeps in a loop", want: trace.StatusDeadlock, msg: "alpha waits for second",
-			src: mainOf(`
-    first = mutex("first")
-    second = mutex("second")
-    def take(a, b, pause):
-        a.lock()
-        sleep(pause)
-        b.lock()
+			src: mainOf(abbaTake + `
     def ticker():
         while True:
             sleep(1)
@@ -170,3 +158,13 @@ func TestDeadlockABBAReal(t *testing.T) {
 		})
 	}
 }
+
+// abbaTake is main's start in the lock-order deadlocks: two mutexes and a
+// function that takes them in the order given.
+const abbaTake = `
+    first = mutex("first")
+    second = mutex("second")
+    def take(a, b, pause):
+        a.lock()
+        sleep(pause)
+        b.lock()`

@@ -34,7 +34,7 @@ type Request struct {
 	Source   string         `json:"source"`
 	Params   map[string]any `json:"params,omitempty"` // raw values; resolved against the script's params
 	Mode     trace.Mode     `json:"mode"`
-	Procs    int            `json:"procs,omitempty"` // green mode: OS threads (GOMAXPROCS)
+	Procs    int            `json:"procs,omitempty"` // green mode: OS threads (GOMAXPROCS), DefaultProcs to MaxProcs
 	Seed     int64          `json:"seed,omitempty"`
 	Schedule string         `json:"schedule,omitempty"` // sim mode: replay this schedule
 	Limits   Limits         `json:"limits"`
@@ -48,9 +48,16 @@ type Limits struct {
 	Output  int    `json:"output,omitempty"`  // bytes of print output: 64 KiB
 }
 
-// benchNoRecord turns event recording off, so that benchmarks can
-// measure what recording costs.
-var benchNoRecord bool
+// unwindWait bounds how long Run waits, once the run has ended, for its
+// threads to unwind so that the result sees their final counts. A thread
+// still stuck past it is recorded as cut off, and its recorder is not reused.
+const unwindWait = 2 * time.Second
+
+// runOptions are what tests and benchmarks set and the child never does.
+type runOptions struct {
+	Options       // what exploration sets: a chooser, no events
+	noRecord bool // measure builtins without recording, to price an event
+}
 
 // errCutoff is what a builtin returns to a thread whose run has ended: the
 // thread unwinds without recording anything more.
@@ -58,7 +65,6 @@ var errCutoff = errors.New("cut off: the run has ended")
 
 // run is the state of one Run call.
 type run struct {
-	ctx    context.Context
 	req    Request
 	mode   trace.Mode
 	lim    Limits
@@ -68,15 +74,16 @@ type run struct {
 	sim    *simSched // nil unless sim mode
 	script *script
 
-	noRecord bool // benchmarks: measure builtins without recording
+	noRecord bool    // benchmarks: measure builtins without recording
+	opts     Options // a chooser for sim mode, no events
 
 	ended atomic.Bool   // set once, by end
 	done  chan struct{} // closed by end
 	wg    sync.WaitGroup
 
-	objIDs    atomic.Int64 // identities handed out to objects, for sim mode's chooser
 	budget    atomic.Int64 // Starlark steps left to hand out
 	stepsUsed atomic.Int64
+	objIDs    atomic.Int64 // identities handed out to objects, for sim mode's chooser
 
 	mu        sync.Mutex // guards everything below
 	threads   []*thread
@@ -100,103 +107,97 @@ type run struct {
 // called from a single goroutine at a time with batches of events in
 // sequence order; the batch is reused after emit returns.
 func Run(ctx context.Context, req Request, emit func(batch []trace.Event)) *trace.Result {
-	return RunWith(ctx, req, Options{}, emit)
+	return runWith(ctx, req, runOptions{}, emit)
 }
 
 // RunWith is Run with options: a chooser for sim mode's choices, or no
 // events.
 func RunWith(ctx context.Context, req Request, opts Options, emit func(batch []trace.Event)) *trace.Result {
-	wallStart := time.Now()
-	cpuStart := processCPUTime()
+	return runWith(ctx, req, runOptions{Options: opts}, emit)
+}
+
+func runWith(ctx context.Context, req Request, opt runOptions, emit func(batch []trace.Event)) *trace.Result {
+	wallStart, cpuStart := time.Now(), processCPUTime()
+	r := &run{req: req, mode: req.Mode, done: make(chan struct{}), noRecord: opt.noRecord || opt.NoEvents, opts: opt.Options}
+	if r.mode == "" {
+		r.mode = trace.ModeOS
+	}
+	r.lim = req.Limits.withDefaults(r.mode)
 	res := &trace.Result{
 		Scenario: req.Scenario,
-		Mode:     req.Mode,
+		Mode:     r.mode,
 		Seed:     req.Seed,
+		Procs:    r.procs(),
 		Params:   map[string]any{},
 		Checks:   []trace.CheckResult{},
 		Threads:  []trace.Thread{},
 		Cells:    []trace.CellValue{},
 	}
-	if res.Mode == "" {
-		res.Mode = trace.ModeOS
+	if f := r.execute(ctx, emit, res); f != nil {
+		res.Status, res.Message, res.Error = f.status, f.msg, f.se
+	} else {
+		r.collect(res)
 	}
-	r := &run{ctx: ctx, req: req, mode: res.Mode, done: make(chan struct{}), noRecord: benchNoRecord || opts.NoEvents}
-	r.lim = resolveLimits(req.Limits, r.mode)
-	res.Procs = r.procs()
+	res.Stats.WallNs = time.Since(wallStart).Nanoseconds()
+	res.Stats.CPUNs = processCPUTime() - cpuStart
+	return res
+}
 
-	fail := func(status trace.Status, msg string, se *trace.ScriptError) *trace.Result {
-		res.Status, res.Message, res.Error = status, msg, se
-		res.Stats.WallNs = time.Since(wallStart).Nanoseconds()
-		res.Stats.CPUNs = processCPUTime() - cpuStart
-		return res
-	}
+// runFailure is why a run ended before its main thread started.
+type runFailure struct {
+	status trace.Status
+	msg    string
+	se     *trace.ScriptError
+}
+
+// sentenceFailure is a failure that err's text, made a sentence, explains.
+func sentenceFailure(err error) *runFailure {
+	return &runFailure{status: trace.StatusError, msg: err.Error() + "."}
+}
+
+// scriptFailure is a failure in the script at se's position.
+func scriptFailure(se *scriptError) *runFailure {
+	return &runFailure{status: trace.StatusError, msg: se.sentence(), se: se.result()}
+}
+
+// execute runs the script from loading to the end of main's run, leaving
+// the threads unwound and the recorder finished.
+func (r *run) execute(ctx context.Context, emit func([]trace.Event), res *trace.Result) *runFailure {
 	if _, err := trace.ParseMode(string(r.mode)); err != nil {
-		return fail(trace.StatusError, err.Error()+".", nil)
+		return sentenceFailure(err)
 	}
-
-	sc, params, kwargs, err := loadScript(req)
+	sc, params, kwargs, err := loadScript(r.req)
 	if err != nil {
-		se := asScriptError(err)
-		return fail(trace.StatusError, se.sentence(), se.result())
+		return scriptFailure(asScriptError(err))
 	}
 	r.script = sc
 	res.Params = params
-
-	switch r.mode {
-	case trace.ModeSim:
-		sim, err := newSimSched(r, req.Seed, req.Schedule, opts)
-		if err != nil {
-			return fail(trace.StatusError, err.Error()+".", nil)
-		}
-		r.sim, r.sched = sim, sim
-	case trace.ModeGreen:
-		defer setProcs(res.Procs)()
-		r.sched = &realSched{r: r, locked: false}
-	default:
-		// growProcs raises GOMAXPROCS as threads are spawned.
-		defer setProcs(runtime.GOMAXPROCS(0))()
-		r.sched = &realSched{r: r, locked: true}
+	restore, f := r.setScheduler(res.Procs)
+	if f != nil {
+		return f
 	}
+	defer restore()
 
 	r.budget.Store(int64(r.lim.Steps))
 	r.rec = newRecorder(r.lim.Events, emit)
 	r.start = nanotime()
-	if opts.NoEvents {
+	if r.opts.NoEvents {
 		r.rec.idle() // no flusher: nothing is recorded but cutoffs, which are not emitted
 	} else {
 		r.rec.start(r.start, useTSC && r.sim == nil)
 	}
-
-	// The module's top level runs on its own thread, before main.
-	loader := &starlark.Thread{Name: "load"}
-	loader.Print = func(_ *starlark.Thread, msg string) { r.appendOutput(msg + "\n") }
-	loader.SetMaxExecutionSteps(uint64(r.budget.Load()))
-	stopLoad := context.AfterFunc(ctx, func() { loader.Cancel("stopped") })
-	globals, err := sc.exec(loader, r.predeclared())
-	stopLoad()
-	r.budget.Add(-int64(loader.Steps))
-	r.stepsUsed.Add(int64(loader.Steps))
-	if err != nil {
+	unwound := true
+	defer func() {
 		r.rec.finish()
-		r.rec.release()
-		switch {
-		case ctx.Err() != nil:
-			return fail(ctxStatus(ctx))
-		case loader.Steps >= r.lim.Steps:
-			return fail(trace.StatusLimit, r.stepLimitMessage(), nil)
+		if unwound {
+			r.rec.release()
 		}
-		se := asScriptError(err)
-		se.line, se.col = sc.locate(se.line, se.col)
-		return fail(trace.StatusError, se.sentence(), se.result())
-	}
-	mainFn, ok := globals["main"].(starlark.Callable)
-	if !ok {
-		r.rec.finish()
-		r.rec.release()
-		return fail(trace.StatusError, "the script has no main function: define def main(...) to run.", &trace.ScriptError{Line: 1, Col: 1, Msg: "no main function"})
-	}
-	r.moves.noteGlobals(globals)
+	}()
 
+	mainFn, f := r.load(ctx)
+	if f != nil {
+		return f
+	}
 	r.mu.Lock()
 	main := r.newThread(nil, "main", mainFn, nil, kwargs)
 	r.startThread(main)
@@ -208,27 +209,86 @@ func RunWith(ctx context.Context, req Request, opts Options, emit func(batch []t
 		status, msg, _ := ctxStatus(ctx)
 		r.end(status, msg)
 	}
+	unwound = r.unwind()
+	return nil
+}
 
-	// Every thread is cancelled or woken by now; wait briefly for them to
-	// unwind so that the result sees their final counts.
+// setScheduler picks the mode's scheduler and sets GOMAXPROCS for it; the
+// function it returns restores GOMAXPROCS.
+func (r *run) setScheduler(procs int) (restore func(), f *runFailure) {
+	switch r.mode {
+	case trace.ModeSim:
+		sim, err := newSimSched(r, r.req.Seed, r.req.Schedule, r.opts)
+		if err != nil {
+			return nil, sentenceFailure(err)
+		}
+		r.sim, r.sched = sim, sim
+		return func() {}, nil
+	case trace.ModeGreen:
+		r.sched = &realSched{r: r, locked: false}
+		return setProcs(procs), nil
+	default:
+		// growProcs raises GOMAXPROCS as threads are spawned.
+		r.sched = &realSched{r: r, locked: true}
+		return setProcs(runtime.GOMAXPROCS(0)), nil
+	}
+}
+
+// load runs the module's top level on its own thread, before main, and
+// returns main.
+func (r *run) load(ctx context.Context) (starlark.Callable, *runFailure) {
+	loader := &starlark.Thread{Name: "load"}
+	loader.Print = func(_ *starlark.Thread, msg string) { r.appendOutput(msg + "\n") }
+	loader.SetMaxExecutionSteps(uint64(r.budget.Load()))
+	stopLoad := context.AfterFunc(ctx, func() { loader.Cancel("stopped") })
+	globals, err := r.script.exec(loader, r.predeclared())
+	stopLoad()
+	r.budget.Add(-int64(loader.Steps))
+	r.stepsUsed.Add(int64(loader.Steps))
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			status, msg, se := ctxStatus(ctx)
+			return nil, &runFailure{status, msg, se}
+		case loader.Steps >= r.lim.Steps:
+			return nil, &runFailure{status: trace.StatusLimit, msg: r.stepLimitMessage()}
+		}
+		se := asScriptError(err)
+		se.line, se.col = r.script.locate(se.line, se.col)
+		return nil, scriptFailure(se)
+	}
+	mainFn, ok := globals["main"].(starlark.Callable)
+	if !ok {
+		return nil, &runFailure{trace.StatusError, "the script has no main function: define def main(...) to run.", &trace.ScriptError{Line: 1, Col: 1, Msg: "no main function"}}
+	}
+	r.moves.noteGlobals(globals)
+	return mainFn, nil
+}
+
+// unwind waits up to unwindWait for every thread, cancelled or woken by
+// now, to return, records the ones stuck past it as cut off, and reports
+// whether all returned.
+func (r *run) unwind() bool {
 	waited := make(chan struct{})
 	go func() { r.wg.Wait(); close(waited) }()
+	timer := time.NewTimer(unwindWait)
+	defer timer.Stop()
 	allDone := true
 	select {
 	case <-waited:
-	case <-time.After(2 * time.Second):
+	case <-timer.C:
 		allDone = false
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, t := range r.threads {
-		t.recordCutoff(false) // for threads stuck past the wait
+		t.recordCutoff(false)
 	}
-	r.mu.Unlock()
-	r.rec.finish()
-	if allDone {
-		r.rec.release()
-	}
+	return allDone
+}
 
+// collect fills res from the ended run.
+func (r *run) collect(res *trace.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res.Status, res.Message, res.Error, res.Deadlock = r.status, r.message, r.scriptEr, r.deadlock
@@ -247,10 +307,7 @@ func RunWith(ctx context.Context, req Request, opts Options, emit func(batch []t
 		r.sim.finish(r.status)
 		res.Schedule = r.sim.schedule()
 	}
-	res.Stats.WallNs = time.Since(wallStart).Nanoseconds()
-	res.Stats.CPUNs = processCPUTime() - cpuStart
 	clipResult(res)
-	return res
 }
 
 // clipResult shortens the script's own texts in a result (names, check
@@ -282,12 +339,6 @@ func clipResult(res *trace.Result) {
 	}
 }
 
-// newObjID returns a new object identity, above the reserved ones.
-func (r *run) newObjID() int { return firstObjID + int(r.objIDs.Add(1)) }
-
-// maxProcs caps green mode's OS threads.
-const maxProcs = 256
-
 // setProcs sets GOMAXPROCS, which stops the world, only if it changes,
 // and returns the function that restores it.
 func setProcs(n int) func() {
@@ -310,15 +361,18 @@ func ctxStatus(ctx context.Context) (trace.Status, string, *trace.ScriptError) {
 	return trace.StatusStopped, "stopped: the run was stopped before main returned.", nil
 }
 
+// newObjID hands out an object identity for sim mode's chooser.
+func (r *run) newObjID() int { return firstObjID + int(r.objIDs.Add(1)) }
+
 func (r *run) procs() int {
 	switch r.mode {
 	case trace.ModeSim:
 		return 1
 	case trace.ModeGreen:
 		if r.req.Procs > 0 {
-			return min(r.req.Procs, maxProcs)
+			return min(r.req.Procs, MaxProcs)
 		}
-		return 2
+		return DefaultProcs
 	}
 	return runtime.NumCPU()
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -46,17 +47,7 @@ func TestLibScenarios(t *testing.T) {
 
 // TestOSThreads checks what the real modes say about OS threads.
 func TestOSThreads(t *testing.T) {
-	src := mainOf(`
-    c = cell("c")
-    def w():
-        for i in range(200):
-            c.add(1)
-            if i % 50 == 0:
-                sleep(0.2)
-    hs = [spawn(w) for i in range(4)]
-    for h in hs:
-        h.join()
-`)
+	src := addersScript(4, 200, 50, "0.2")
 	t.Run("os", func(t *testing.T) {
 		res, evs := collect(t, Request{Source: src, Mode: trace.ModeOS})
 		tids := map[int]int{} // thread -> tid
@@ -152,17 +143,7 @@ func TestNoLeak(t *testing.T) {
 // TestEventTimes checks that each thread's events are in time order and
 // within the run, whatever clock the mode uses.
 func TestEventTimes(t *testing.T) {
-	src := mainOf(`
-    c = cell("c")
-    def w():
-        for i in range(300):
-            c.add(1)
-            if i % 100 == 0:
-                sleep(1)
-    hs = [spawn(w) for i in range(3)]
-    for h in hs:
-        h.join()
-`)
+	src := addersScript(3, 300, 100, "1")
 	for _, mode := range allModes {
 		t.Run(string(mode), func(t *testing.T) {
 			res, evs := collect(t, Request{Source: src, Mode: mode})
@@ -180,4 +161,20 @@ func TestEventTimes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// addersScript is a main that spawns n threads that each add to one cell
+// iters times, sleeping for pause ms every every-th time, and joins them.
+func addersScript(n, iters, every int, pause string) string {
+	return mainOf(fmt.Sprintf(`
+    c = cell("c")
+    def w():
+        for i in range(%d):
+            c.add(1)
+            if i %% %d == 0:
+                sleep(%s)
+    hs = [spawn(w) for i in range(%d)]
+    for h in hs:
+        h.join()
+`, iters, every, pause, n))
 }

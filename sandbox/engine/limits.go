@@ -10,6 +10,8 @@ import (
 
 // Default limits; see Limits.
 const (
+	DefaultProcs     = 2  // green mode's OS threads unless the request says
+	MaxProcs         = 64 // green mode's OS threads at most: each is a real thread of the child
 	DefaultThreadsOS = 64
 	DefaultThreads   = 10000
 	DefaultEvents    = 1000000
@@ -28,7 +30,8 @@ const (
 	simQuantum = 1000 // sim mode: steps between preemption points
 )
 
-func resolveLimits(l Limits, mode trace.Mode) Limits {
+// withDefaults fills the zero limits with the defaults for the mode.
+func (l Limits) withDefaults(mode trace.Mode) Limits {
 	if l.Threads <= 0 {
 		l.Threads = DefaultThreads
 		if mode == trace.ModeOS || mode == "" {

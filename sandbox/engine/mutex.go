@@ -42,10 +42,7 @@ func newMutex(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 }
 
 func (m *mutexObj) doLock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(b, args, kwargs); err != nil {
-		return nil, err
-	}
-	t, err := begin(th, m.op(trace.Lock))
+	t, err := beginNoArgs(th, b, args, kwargs, m.op(trace.Lock))
 	if err != nil {
 		return nil, err
 	}
@@ -75,10 +72,7 @@ func (m *mutexObj) acquire(t *thread, line int) error {
 }
 
 func (m *mutexObj) doUnlock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(b, args, kwargs); err != nil {
-		return nil, err
-	}
-	t, err := begin(th, m.op(trace.Unlock))
+	t, err := beginNoArgs(th, b, args, kwargs, m.op(trace.Unlock))
 	if err != nil {
 		return nil, err
 	}
@@ -114,10 +108,7 @@ func (m *mutexObj) release(t *thread, line int) error {
 }
 
 func (m *mutexObj) doTryLock(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(b, args, kwargs); err != nil {
-		return nil, err
-	}
-	t, err := begin(th, m.op(trace.TryLock))
+	t, err := beginNoArgs(th, b, args, kwargs, m.op(trace.TryLock))
 	if err != nil {
 		return nil, err
 	}

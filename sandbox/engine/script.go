@@ -110,17 +110,12 @@ func (s *script) exec(th *starlark.Thread, predeclared starlark.StringDict) (sta
 	return g, nil
 }
 
-// builtinNames are the names the engine predeclares; the compiler needs
-// them before any run exists.
-var builtinNames = map[string]bool{
-	"spawn": true, "sleep": true, "yield_now": true, "work": true,
-	"cell": true, "mutex": true, "channel": true, "check": true,
-	"fail": true, "param": true,
-	"condvar": true, "rwlock": true, "barrier": true, "semaphore": true,
-	"scope": true, "park": true, "once": true,
+// isPredeclared says whether the engine predeclares name; the compiler
+// needs to know before any run exists.
+func isPredeclared(name string) bool {
+	_, ok := builtins[name]
+	return ok || name == "param"
 }
-
-func isPredeclared(name string) bool { return builtinNames[name] }
 
 // scriptError is a mistake located in the script, in words for a student.
 type scriptError struct {

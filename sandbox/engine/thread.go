@@ -265,17 +265,17 @@ func (t *thread) info() trace.Thread {
 	th := trace.Thread{ID: t.id, Name: t.name, Parent: t.parent, Panic: t.panicMsg, Events: t.ownEvents + t.extraEvents}
 	switch t.state {
 	case stEnded:
-		th.State = "ended"
+		th.State = trace.ThreadEnded
 	case stPanicked:
-		th.State = "panicked"
+		th.State = trace.ThreadPanicked
 	case stCutoff:
 		if t.atEnd == stBlocked {
-			th.State = "blocked"
+			th.State = trace.ThreadBlocked
 		} else {
-			th.State = "cutoff"
+			th.State = trace.ThreadCutoff
 		}
 	default:
-		th.State = "running"
+		th.State = trace.ThreadRunning
 	}
 	return th
 }
@@ -356,10 +356,7 @@ func (h *handle) Attr(name string) (starlark.Value, error) {
 }
 
 func (h *handle) doJoin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(b, args, kwargs); err != nil {
-		return nil, err
-	}
-	t, err := begin(th, Op{K: trace.Join, Obj: h.t.name, ID: ThreadObject(h.t.id), blk: h.t})
+	t, err := beginNoArgs(th, b, args, kwargs, Op{K: trace.Join, Obj: h.t.name, ID: ThreadObject(h.t.id), blk: h.t})
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +367,8 @@ func (h *handle) doJoin(th *starlark.Thread, b *starlark.Builtin, args starlark.
 // joins its threads this way too.
 func (t *thread) joinThread(target *thread, line int) (starlark.Value, error) {
 	r := t.r
-	t.rec(trace.Join, target.name, trace.Value{}, line)
+	// The value names the thread by id: names need not be unique.
+	t.rec(trace.Join, target.name, trace.Int(int64(target.id)), line)
 	r.mu.Lock()
 	for !target.state.finished() {
 		target.joiners = append(target.joiners, t)

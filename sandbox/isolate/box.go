@@ -186,21 +186,31 @@ func (r *Run) Started(pid int) error {
 	return r.cg.attach(pid)
 }
 
-// Cause names the limit the kernel enforced on a child that died, or "".
-func (r *Run) Cause() string {
+// Cause is a limit the kernel enforced on a child that died.
+type Cause int
+
+// The causes Run.Cause tells apart.
+const (
+	CauseNone    Cause = iota // no limit the kernel reports
+	CauseMemory               // the cgroup's memory limit
+	CauseThreads              // the cgroup's pids limit
+)
+
+// Cause names the limit the kernel enforced on a child that died.
+func (r *Run) Cause() Cause {
 	if r.cg == nil {
-		return ""
+		return CauseNone
 	}
 	// The Go runtime may also crash outright when the data rlimit
 	// refuses it memory in the middle of a collection: a run whose cgroup
 	// got near its memory limit ran out of memory, whatever it printed.
 	if r.cg.oomKilled() || r.cg.memoryPeak() >= r.limit*3/4 {
-		return "memory"
+		return CauseMemory
 	}
 	if r.cg.pidsLimited() {
-		return "threads"
+		return CauseThreads
 	}
-	return ""
+	return CauseNone
 }
 
 // Close removes the run's cgroup.

@@ -58,6 +58,21 @@ func (l Limits) StackBytes() int {
 // DefaultLimits are the limits unless flags say otherwise.
 var DefaultLimits = Limits{CPUSeconds: 10, MemoryBytes: 256 << 20, Threads: 64}
 
+// WithDefaults fills each zero limit from DefaultLimits, so that a
+// partly filled Limits never means no memory limit.
+func (l Limits) WithDefaults() Limits {
+	if l.CPUSeconds <= 0 {
+		l.CPUSeconds = DefaultLimits.CPUSeconds
+	}
+	if l.MemoryBytes <= 0 {
+		l.MemoryBytes = DefaultLimits.MemoryBytes
+	}
+	if l.Threads <= 0 {
+		l.Threads = DefaultLimits.Threads
+	}
+	return l
+}
+
 // Layers says which isolation layers are in force; it is what /healthz
 // reports and what the child is told to apply.
 type Layers struct {

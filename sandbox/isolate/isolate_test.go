@@ -172,3 +172,24 @@ func TestUnprivilegedServer(t *testing.T) {
 		t.Errorf("run as nobody = %s (%v), want status ok", out, err)
 	}
 }
+
+func TestLimitsWithDefaults(t *testing.T) {
+	d := isolate.DefaultLimits
+	tests := []struct {
+		name string
+		in   isolate.Limits
+		want isolate.Limits
+	}{
+		{"zero", isolate.Limits{}, d},
+		{"memory only", isolate.Limits{MemoryBytes: 64 << 20}, isolate.Limits{CPUSeconds: d.CPUSeconds, MemoryBytes: 64 << 20, Threads: d.Threads}},
+		{"threads only", isolate.Limits{Threads: 8}, isolate.Limits{CPUSeconds: d.CPUSeconds, MemoryBytes: d.MemoryBytes, Threads: 8}},
+		{"all set", isolate.Limits{CPUSeconds: 3, MemoryBytes: 1 << 30, Threads: 200}, isolate.Limits{CPUSeconds: 3, MemoryBytes: 1 << 30, Threads: 200}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.in.WithDefaults(); got != tt.want {
+				t.Errorf("%+v.WithDefaults() = %+v, want %+v", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -74,3 +74,20 @@ func zombie(stat []byte) bool {
 	i := bytes.LastIndexByte(stat, ')')
 	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
+
+// SecretFile writes a file only its owner may read and returns its path
+// and the file, open for reading and closed when the test ends: what a
+// server might hold that no sandbox child may.
+func SecretFile(t testing.TB, content string) (string, *os.File) {
+	t.Helper()
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return secret, f
+}

@@ -149,86 +149,100 @@ func (d *Decoder) Decode(dst []Event, b []byte) ([]Event, error) {
 	for len(b) > 0 {
 		var e Event
 		var ok bool
-		if e.Seq, b, ok = uvarint(b); !ok {
+		if e, b, ok = d.event(b); !ok {
 			return dst, ErrCorrupt
-		}
-		var t int64
-		if t, b, ok = varint(b); !ok {
-			return dst, ErrCorrupt
-		}
-		e.T = t
-		var th uint64
-		if th, b, ok = uvarint(b); !ok || th > math.MaxInt32 {
-			return dst, ErrCorrupt
-		}
-		e.Th = int(th)
-		if len(b) < 2 {
-			return dst, ErrCorrupt
-		}
-		fl := b[1]
-		e.K, b = Kind(b[0]), b[2:]
-		if e.K == KindInvalid || e.K >= numKinds {
-			return dst, ErrCorrupt
-		}
-		if fl&flagObj != 0 {
-			var s []byte
-			if s, b, ok = bytesField(b); !ok {
-				return dst, ErrCorrupt
-			}
-			e.Obj = d.intern(s)
-		}
-		if fl&flagV != 0 {
-			if len(b) < 1 {
-				return dst, ErrCorrupt
-			}
-			e.V.Kind, b = ValueKind(b[0]), b[1:]
-			switch e.V.Kind {
-			case VNull:
-			case VBool, VInt:
-				if e.V.Int, b, ok = varint(b); !ok {
-					return dst, ErrCorrupt
-				}
-			case VFloat:
-				if len(b) < 8 {
-					return dst, ErrCorrupt
-				}
-				e.V.F, b = math.Float64frombits(binary.LittleEndian.Uint64(b)), b[8:]
-			case VStr:
-				var s []byte
-				if s, b, ok = bytesField(b); !ok {
-					return dst, ErrCorrupt
-				}
-				e.V.Str = string(s)
-			default:
-				return dst, ErrCorrupt
-			}
-		}
-		if fl&flagLine != 0 {
-			var line uint64
-			if line, b, ok = uvarint(b); !ok || line > math.MaxInt32 {
-				return dst, ErrCorrupt
-			}
-			e.Line = int(line)
-		}
-		if fl&flagOS != 0 {
-			var tid uint64
-			var cpu int64
-			if tid, b, ok = uvarint(b); !ok || tid > math.MaxInt32 {
-				return dst, ErrCorrupt
-			}
-			if cpu, b, ok = varint(b); !ok || cpu > math.MaxInt32 || cpu < -1 {
-				return dst, ErrCorrupt
-			}
-			e.Tid, e.CPU, e.HasOS = int(tid), int(cpu), true
-		}
-		if fl&flagVer != 0 {
-			if e.Ver, b, ok = uvarint(b); !ok || e.Ver == 0 {
-				return dst, ErrCorrupt
-			}
 		}
 		dst = append(dst, e)
 	}
 	return dst, nil
+}
+
+// event decodes the event at the head of b and returns the rest.
+func (d *Decoder) event(b []byte) (e Event, rest []byte, ok bool) {
+	if e.Seq, b, ok = uvarint(b); !ok {
+		return e, nil, false
+	}
+	if e.T, b, ok = varint(b); !ok {
+		return e, nil, false
+	}
+	var th uint64
+	if th, b, ok = uvarint(b); !ok || th > math.MaxInt32 {
+		return e, nil, false
+	}
+	e.Th = int(th)
+	if len(b) < 2 {
+		return e, nil, false
+	}
+	fl := b[1]
+	e.K, b = Kind(b[0]), b[2:]
+	if e.K == KindInvalid || e.K >= numKinds {
+		return e, nil, false
+	}
+	if fl&flagObj != 0 {
+		var s []byte
+		if s, b, ok = bytesField(b); !ok {
+			return e, nil, false
+		}
+		e.Obj = d.intern(s)
+	}
+	if fl&flagV != 0 {
+		if e.V, b, ok = decodeValue(b); !ok {
+			return e, nil, false
+		}
+	}
+	if fl&flagLine != 0 {
+		var line uint64
+		if line, b, ok = uvarint(b); !ok || line > math.MaxInt32 {
+			return e, nil, false
+		}
+		e.Line = int(line)
+	}
+	if fl&flagOS != 0 {
+		var tid uint64
+		var cpu int64
+		if tid, b, ok = uvarint(b); !ok || tid > math.MaxInt32 {
+			return e, nil, false
+		}
+		if cpu, b, ok = varint(b); !ok || cpu > math.MaxInt32 || cpu < -1 {
+			return e, nil, false
+		}
+		e.Tid, e.CPU, e.HasOS = int(tid), int(cpu), true
+	}
+	if fl&flagVer != 0 {
+		if e.Ver, b, ok = uvarint(b); !ok || e.Ver == 0 {
+			return e, nil, false
+		}
+	}
+	return e, b, true
+}
+
+// decodeValue decodes the value at the head of b and returns the rest.
+func decodeValue(b []byte) (v Value, rest []byte, ok bool) {
+	if len(b) < 1 {
+		return v, nil, false
+	}
+	v.Kind, b = ValueKind(b[0]), b[1:]
+	switch v.Kind {
+	case VNull:
+	case VBool, VInt:
+		if v.Int, b, ok = varint(b); !ok {
+			return v, nil, false
+		}
+	case VFloat:
+		if len(b) < 8 {
+			return v, nil, false
+		}
+		v.F, b = math.Float64frombits(binary.LittleEndian.Uint64(b)), b[8:]
+	case VStr:
+		var s []byte
+		if s, b, ok = bytesField(b); !ok {
+			return v, nil, false
+		}
+		v.Str = string(s)
+	default:
+		return v, nil, false
+	}
+	return v, b, true
 }
 
 func (d *Decoder) intern(s []byte) string {

@@ -142,12 +142,38 @@ type Wait struct {
 
 // Thread describes one scenario thread at the end of a run.
 type Thread struct {
-	ID     int    `json:"id"`
-	Name   string `json:"name"`
-	Parent int    `json:"parent"`
-	State  string `json:"state"` // ended, panicked, cutoff, blocked, running
-	Panic  string `json:"panic,omitempty"`
-	Events int    `json:"events"`
+	ID     int         `json:"id"`
+	Name   string      `json:"name"`
+	Parent int         `json:"parent"`
+	State  ThreadState `json:"state"`
+	Panic  string      `json:"panic,omitempty"`
+	Events int         `json:"events"`
+}
+
+// ThreadState is how a thread stood when its run ended.
+type ThreadState string
+
+// The states a thread can end a run in.
+const (
+	ThreadRunning  ThreadState = "running"  // still going when the run ended (or the summary saw no end)
+	ThreadEnded    ThreadState = "ended"    // returned
+	ThreadPanicked ThreadState = "panicked" // failed with an error
+	ThreadCutoff   ThreadState = "cutoff"   // cut off when main returned or the run stopped
+	ThreadBlocked  ThreadState = "blocked"  // cut off while waiting: part of a deadlock
+)
+
+// EndState is the state a thread's final event leaves it in, and false
+// for events that do not end a thread.
+func EndState(k Kind) (ThreadState, bool) {
+	switch k {
+	case End:
+		return ThreadEnded, true
+	case Panic:
+		return ThreadPanicked, true
+	case Cutoff:
+		return ThreadCutoff, true
+	}
+	return "", false
 }
 
 // CellValue is a shared cell's final value.

@@ -1,0 +1,81 @@
+package sandbox
+
+import (
+	"errors"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"interleave/sandbox/isolate"
+)
+
+// killedBy returns the wait error of a process that the signal killed.
+func killedBy(t *testing.T, sig syscall.Signal) error {
+	t.Helper()
+	cmd := exec.Command("sleep", "10")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start sleep: %v", err)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if !signaled(err, sig) {
+		t.Fatalf("wait = %v, want killed by %v", err, sig)
+	}
+	return err
+}
+
+func TestChildDeath(t *testing.T) {
+	lim := isolate.Limits{CPUSeconds: 3, MemoryBytes: 64 << 20, Threads: 64}
+	xcpu, kill := killedBy(t, syscall.SIGXCPU), killedBy(t, syscall.SIGKILL)
+	tests := []struct {
+		name    string
+		stderr  string
+		box     isolate.Cause
+		waitErr error
+		readErr error
+		cpu     time.Duration
+		want    cause
+	}{
+		{name: "runaway recursion", stderr: "runtime: goroutine stack exceeds 16777216-byte limit\nfatal error: stack overflow", want: causeStack},
+		{name: "runtime out of memory", stderr: "fatal error: runtime: out of memory", want: causeMemory},
+		{name: "mmap refused", stderr: "runtime: cannot allocate memory", want: causeMemory},
+		{name: "cgroup memory", box: isolate.CauseMemory, waitErr: kill, want: causeMemory},
+		{name: "cgroup pids", box: isolate.CauseThreads, want: causeThreads},
+		{name: "thread creation refused", stderr: "runtime: failed to create new OS thread", want: causeThreads},
+		{name: "SIGXCPU", waitErr: xcpu, want: causeCPU},
+		{name: "SIGKILL after the CPU limit", waitErr: kill, cpu: 3 * time.Second, want: causeCPU},
+		{name: "SIGKILL before the CPU limit", waitErr: kill, cpu: time.Second, want: causeDied},
+		{name: "corrupt stream", readErr: errors.New("bad frame"), want: causeCorrupt},
+		{name: "no account", want: causeDied},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := childDeath(tt.stderr, tt.box, tt.waitErr, tt.readErr, tt.cpu, lim); got != tt.want {
+				t.Errorf("childDeath(%q) = %v, want %v", tt.stderr, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCauseSentences checks that every cause has a status and a sentence
+// of its own.
+func TestCauseSentences(t *testing.T) {
+	f := causeFacts{lim: isolate.Limits{CPUSeconds: 3, MemoryBytes: 64 << 20, Threads: 64}, timeout: 10 * time.Second}
+	seen := map[string]cause{}
+	for c := causeTimeout; c <= causeDied; c++ {
+		if _, ok := causes[c]; !ok {
+			t.Fatalf("cause %d has no entry in the table", c)
+		}
+		s := c.sentence(f)
+		if prev, dup := seen[s]; dup {
+			t.Errorf("causes %d and %d both say %q", prev, c, s)
+		}
+		seen[s] = c
+		if c.status() == "" {
+			t.Errorf("cause %d has no status", c)
+		}
+	}
+}
