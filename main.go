@@ -17,6 +17,7 @@ Usage:
   interleave [serve] [flags]          serve the playground (default on localhost:8080)
   interleave run [flags] SCENARIO     run a catalogue scenario or a .star file and print the result
   interleave list [-format json]      print the catalogue
+  interleave runner -nats URL [flags] take runs from a NATS cluster and run them here
 
 Run "interleave COMMAND -h" for a command's flags.
 `
@@ -51,6 +52,8 @@ func dispatch(args []string) int {
 		return runCmd(args, os.Stdout, os.Stderr)
 	case "list":
 		return listCmd(args, os.Stdout, os.Stderr)
+	case "runner":
+		return runnerCmd(args)
 	case "help":
 		fmt.Print(usage)
 		return 0
