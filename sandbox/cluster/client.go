@@ -277,6 +277,7 @@ func (c *Client) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 func (c *Client) follow(ctx context.Context, id string, seq uint64, sub *nats.Subscription, sum *partial, onEvents func([]trace.Event)) (*trace.Result, error) {
 	var (
 		started, cancelled bool
+		startedBy          string
 		last               = time.Now()
 		dec                trace.Decoder
 		batch              []trace.Event
@@ -320,8 +321,13 @@ func (c *Client) follow(ctx context.Context, id string, seq uint64, sub *nats.Su
 		}
 		switch m.Data[0] {
 		case kindStart:
-			ok := !started && !cancelled
-			started = started || ok
+			// The runner that got the yes may ask again (its first answer
+			// was lost in an outage); any other runner is told no.
+			by := string(m.Data[1:])
+			ok := (!started && !cancelled) || (started && by == startedBy)
+			if ok && !started {
+				started, startedBy = true, by
+			}
 			answer := "no"
 			if ok {
 				answer = "ok"

@@ -188,7 +188,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	defer cancelSub.Unsubscribe()
-	reply, err := w.nc.Request(eventSubject(wk.ID), append([]byte{kindStart}, w.id...), 2*time.Second)
+	reply, err := w.askStart(ctx, wk.ID)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders) || (err == nil && string(reply.Data) != "ok"):
 		log.Info("run dropped: its server has stopped it, left, or had it started elsewhere")
@@ -204,6 +204,22 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	log.Info("run started")
 	w.run(runCtx, log, wk)
+}
+
+// askStart asks the run's server whether this runner may start it,
+// asking again through a short outage of NATS.
+func (w *Worker) askStart(ctx context.Context, id string) (*nats.Msg, error) {
+	var (
+		reply *nats.Msg
+		err   error
+	)
+	for range 5 {
+		reply, err = w.nc.Request(eventSubject(id), append([]byte{kindStart}, w.id...), time.Second)
+		if err == nil || errors.Is(err, nats.ErrNoResponders) || ctx.Err() != nil {
+			return reply, err
+		}
+	}
+	return reply, err
 }
 
 // run executes one started run, streaming its events with heartbeats.
