@@ -30,7 +30,7 @@ import (
 
 // startNATS starts an embedded NATS server with JetStream kept in dir, on
 // port (-1 for any free one).
-func startNATS(t *testing.T, dir string, port int) *natsserver.Server {
+func startNATS(t testing.TB, dir string, port int) *natsserver.Server {
 	t.Helper()
 	ns, err := natsserver.NewServer(&natsserver.Options{
 		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true,
@@ -81,7 +81,7 @@ type runnerProc struct {
 	done chan struct{}
 }
 
-func startRunner(t *testing.T, url string) *runnerProc {
+func startRunner(t testing.TB, url string) *runnerProc {
 	t.Helper()
 	// A long wall clock, so that only a stop ends a run that spins.
 	cmd := exec.Command(sandboxtest.Binary(t), "runner", "-nats", url, "-max-runs", "2", "-timeout", "60s")

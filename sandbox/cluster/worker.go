@@ -190,6 +190,12 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	defer cancelSub.Unsubscribe()
 	reply, err := w.askStart(ctx, wk.ID)
 	switch {
+	case errors.Is(err, nats.ErrNoResponders) && !givenUp(msg):
+		// Its server may be reconnecting to NATS (it resubscribes then):
+		// give the run back for a while before calling it abandoned.
+		log.Info("run's server is not listening yet; giving the run back")
+		_ = msg.NakWithDelay(time.Second)
+		return
 	case errors.Is(err, nats.ErrNoResponders) || (err == nil && string(reply.Data) != "ok"):
 		log.Info("run dropped: its server has stopped it, left, or had it started elsewhere")
 		_ = msg.Ack()
@@ -204,6 +210,16 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	log.Info("run started")
 	w.run(runCtx, log, wk)
+}
+
+// abandonAfter is how many times a run whose server does not answer is
+// taken before it is dropped: a server reconnecting to NATS answers again
+// within a few seconds, one that died never will.
+const abandonAfter = 8
+
+func givenUp(msg jetstream.Msg) bool {
+	md, err := msg.Metadata()
+	return err != nil || md.NumDelivered >= abandonAfter
 }
 
 // askStart asks the run's server whether this runner may start it,
