@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -398,4 +399,33 @@ func get(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// A server whose NATS cannot be reached answers busy with a sentence at
+// once rather than leaving the student waiting.
+func TestUnreachableNATSIsBusy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "nats://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	base, client := startWeb(t, url)
+	res, err := client.Run(context.Background(), tinyReq, nil)
+	var u *cluster.UnavailableError
+	if !errors.As(err, &u) || u.Unavailable() == "" {
+		t.Fatalf("Run() error = %v, want an *UnavailableError with a sentence", err)
+	}
+	if res == nil || res.Status != trace.StatusError {
+		t.Errorf("Run() result = %v, want one with status error", res)
+	}
+	c := dial(t, base)
+	c.send(runMsg(tinyScript))
+	m := c.until("end")
+	if m["type"] != "error" || m["code"] != "busy" || !strings.Contains(fmt.Sprint(m["message"]), "runners cannot be reached") {
+		t.Errorf("answer = %v, want error busy saying the runners cannot be reached", m)
+	}
+	if h := client.Health(); h.Connected {
+		t.Errorf("Health().Connected = true with no NATS")
+	}
 }
