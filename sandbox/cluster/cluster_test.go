@@ -226,13 +226,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func runnerChildren(pid int) int {
 	ents, _ := os.ReadDir("/proc")
 	n := 0
-	prefix := fmt.Sprintf(") ")
 	for _, e := range ents {
 		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
 		if err != nil {
 			continue
 		}
-		i := bytes.LastIndex(st, []byte(prefix))
+		i := bytes.LastIndex(st, []byte(") ")) // the command name may hold spaces
 		if i < 0 {
 			continue
 		}
