@@ -94,11 +94,7 @@ func serve(args []string) int {
 		fmt.Fprintf(os.Stderr, "interleave: %v\n", err)
 		return 2
 	}
-	if *nf.url != "" && !flagSet(fs, "max-runs") && os.Getenv("INTERLEAVE_MAX_RUNS") == "" {
-		// The runners' slots bound the work; this server only bounds what
-		// it has in the cluster at once, running or in the shared queue.
-		*maxRuns = clusterRuns
-	}
+	*maxRuns = runsAtOnce(fs, *maxRuns, *nf.url)
 	rate := *runRate
 	if rate <= 0 {
 		rate = -1
@@ -145,6 +141,16 @@ func serve(args []string) int {
 
 // clusterRuns is serve's -max-runs with -nats unless set.
 const clusterRuns = 64
+
+// runsAtOnce is serve's -max-runs. With -nats and no -max-runs given,
+// the runners' slots bound the work, and this server only bounds what it
+// has in the cluster at once, running or in the shared queue.
+func runsAtOnce(fs *flag.FlagSet, maxRuns int, natsURL string) int {
+	if natsURL != "" && !flagSet(fs, "max-runs") && os.Getenv("INTERLEAVE_MAX_RUNS") == "" {
+		return clusterRuns
+	}
+	return maxRuns
+}
 
 // flagSet reports whether the flag was given on the command line.
 func flagSet(fs *flag.FlagSet, name string) bool {
