@@ -18,6 +18,7 @@ Usage:
   interleave run [flags] SCENARIO     run a catalogue scenario or a .star file and print the result
   interleave explore [flags] SCENARIO explore its interleavings: outcomes, each with a schedule to replay
   interleave list [-format json]      print the catalogue
+  interleave runner -nats URL [flags] take runs from a NATS cluster and run them here
 
 Run "interleave COMMAND -h" for a command's flags.
 `
@@ -54,6 +55,8 @@ func dispatch(args []string) int {
 		return exploreCmd(args, os.Stdout, os.Stderr)
 	case "list":
 		return listCmd(args, os.Stdout, os.Stderr)
+	case "runner":
+		return runnerCmd(args)
 	case "help":
 		fmt.Print(usage)
 		return 0

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"interleave/sandbox"
+	"interleave/sandbox/cluster"
 	"interleave/server"
 	"interleave/server/store"
 )
@@ -94,6 +95,7 @@ func serve(args []string) int {
 	maxSockets := fs.Int("max-sockets", envInt("INTERLEAVE_MAX_SOCKETS", 0), "WebSockets held at once; 0 derives it from the descriptor limit (env INTERLEAVE_MAX_SOCKETS)")
 	perClientSockets := fs.Int("per-client-sockets", envInt("INTERLEAVE_PER_CLIENT_SOCKETS", 0), "WebSockets one client address may hold; 0 for a quarter of -max-sockets, at most 256 (env INTERLEAVE_PER_CLIENT_SOCKETS)")
 	sb := sandboxFlags(fs)
+	nf := natsFlagsOf(fs)
 	cf := catalogueFlagsOf(fs)
 	cf.maxScript = sb.script
 	if err := fs.Parse(args); err != nil {
@@ -105,6 +107,7 @@ func serve(args []string) int {
 		fmt.Fprintf(os.Stderr, "interleave: %v\n", err)
 		return 2
 	}
+	*maxRuns = runsAtOnce(fs, *maxRuns, *nf.url)
 	if *dbPath != "" {
 		st, err := store.Open(*dbPath)
 		if err != nil {
@@ -131,14 +134,34 @@ func serve(args []string) int {
 			scfg.AllowedOrigins = append(scfg.AllowedOrigins, o)
 		}
 	}
-	if err := serveMain(log, *addr, scfg, cfg, *grace, *retention, cf); err != nil {
+	if err := serveMain(log, *addr, scfg, cfg, *grace, *retention, cf, nf.options()); err != nil {
 		log.Error("interleave stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.Config, grace, retention time.Duration, cf catalogueFlags) error {
+// clusterRuns is serve's -max-runs with -nats unless set.
+const clusterRuns = 64
+
+// runsAtOnce is serve's -max-runs. With -nats and no -max-runs given,
+// the runners' slots bound the work, and this server only bounds what it
+// has in the cluster at once, running or in the shared queue.
+func runsAtOnce(fs *flag.FlagSet, maxRuns int, natsURL string) int {
+	if natsURL != "" && !flagSet(fs, "max-runs") && os.Getenv("INTERLEAVE_MAX_RUNS") == "" {
+		return clusterRuns
+	}
+	return maxRuns
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.Config, grace, retention time.Duration, cf catalogueFlags, nats cluster.Options) error {
 	if n, err := raiseFileLimit(); err != nil {
 		log.Warn("cannot raise the descriptor limit", "err", err, "limit", n)
 	} else {
@@ -162,21 +185,12 @@ func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.
 			log.Warn("course problem: " + p.Error())
 		}
 	}
-	// Keep a child started and waiting for each run slot, so that a run
-	// does not wait for a process to start.
-	sbCfg.Warm = scfg.MaxRuns
-	runner, err := sandbox.New(sbCfg)
+	scfg.MaxScript = sbCfg.MaxScript
+	runner, closeRunner, err := serveRunner(log, &scfg, sbCfg, nats)
 	if err != nil {
 		return err
 	}
-	defer runner.Close()
-	layers := runner.Layers()
-	log.Info("sandbox ready", "level", layers.Level, "layers", layers.Summary())
-	for _, m := range layers.Missing {
-		log.Warn("SANDBOX LAYER MISSING: " + m)
-	}
-	scfg.MaxScript = sbCfg.MaxScript
-	scfg.Health = map[string]any{"sandbox": layers, "limits": limitsReport(sbCfg)}
+	defer closeRunner()
 	srv := server.New(scfg, cat, runner)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -199,6 +213,35 @@ func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.
 	}
 	log.Info("interleave stopped cleanly")
 	return nil
+}
+
+// serveRunner returns the server's runner: the cluster's client with
+// -nats (this process then runs nothing itself), else a local sandbox.
+func serveRunner(log *slog.Logger, scfg *server.Config, sbCfg sandbox.Config, nats cluster.Options) (server.Runner, func(), error) {
+	if nats.URL != "" {
+		c, err := cluster.NewClient(nats, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("runs go to the cluster", "nats", nats.URL)
+		scfg.Health = map[string]any{"cluster": c}
+		scfg.Collectors = c.Collectors()
+		return c, c.Close, nil
+	}
+	// Keep a child started and waiting for each run slot, so that a run
+	// does not wait for a process to start.
+	sbCfg.Warm = scfg.MaxRuns
+	runner, err := sandbox.New(sbCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	layers := runner.Layers()
+	log.Info("sandbox ready", "level", layers.Level, "layers", layers.Summary())
+	for _, m := range layers.Missing {
+		log.Warn("SANDBOX LAYER MISSING: " + m)
+	}
+	scfg.Health = map[string]any{"sandbox": layers, "limits": limitsReport(sbCfg)}
+	return runner, runner.Close, nil
 }
 
 // raiseFileLimit raises the soft descriptor limit to the hard one, so that

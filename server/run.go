@@ -138,6 +138,14 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 		s.metrics.events.Add(float64(len(batch)))
 		send(appendEventsMessage(nil, batch))
 	})
+	var unavailable interface{ Unavailable() string }
+	if errors.As(err, &unavailable) {
+		// A runner elsewhere could not be reached: the run did not start.
+		s.metrics.busy.Inc()
+		log.Warn("run refused: runners unavailable", "err", err)
+		send(mustJSON(map[string]any{"type": "error", "code": "busy", "message": unavailable.Unavailable()}))
+		return
+	}
 	if err != nil {
 		log.Error("run failed in the sandbox", "err", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"interleave/sandbox/engine"
@@ -24,7 +25,10 @@ import (
 )
 
 // Runner runs one request in the sandbox, delivering event batches as they
-// arrive, and always returns a result. *sandbox.Runner is one.
+// arrive, and always returns a result. *sandbox.Runner is one. An error
+// with a method Unavailable() string means the run could not start (a
+// cluster of runners cannot be reached): the client is told busy with
+// that sentence instead of the result.
 type Runner interface {
 	Run(ctx context.Context, req engine.Request, onEvents func([]trace.Event)) (*trace.Result, error)
 }
@@ -73,6 +77,10 @@ type Config struct {
 	// plain requests such as /healthz and for the sandbox children.
 	MaxSockets       int
 	PerClientSockets int
+
+	// Collectors are extra metrics for /metrics, such as a remote
+	// runner's view of its cluster.
+	Collectors []prometheus.Collector
 }
 
 // Unlimited is the value of a per-minute rate in Config that sets no
