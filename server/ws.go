@@ -58,8 +58,9 @@ type conn struct {
 	closed atomic.Bool
 	quit   chan closeReason // asks the writer to close the socket
 
-	mu     sync.Mutex // guards cancel
+	mu     sync.Mutex // guards cancel and rest
 	cancel context.CancelFunc
+	rest   string // token of the last run's kept recording
 	runs   sync.WaitGroup
 }
 
@@ -121,6 +122,7 @@ func (s *Server) handleWS(c echo.Context) error {
 	// The socket is gone: stop its run, wait for it, then let the writer
 	// finish what is queued and exit.
 	cn.stopRun()
+	cn.dropRest()
 	close(cn.send)
 	<-done
 	return nil
@@ -310,6 +312,7 @@ func (c *conn) sendError(msg string) {
 // startRun stops the socket's previous run and starts the new one.
 func (c *conn) startRun(m clientMessage) {
 	c.stopRun()
+	c.dropRest()
 	req, err := c.s.prepare(m)
 	if err != nil {
 		var res *resultError
@@ -354,6 +357,7 @@ func (c *conn) stopRun() {
 type endMessage struct {
 	Type   string        `json:"type"`
 	Result *trace.Result `json:"result"`
+	Rest   *restOffer    `json:"rest,omitempty"` // where the events shed can be fetched
 }
 
 // appendEventsMessage encodes a batch as one "events" message.
