@@ -15,7 +15,7 @@ import (
 
 // A slow page has events shed while its run streams (see execute). The
 // server records every event of the run meanwhile, in the binary codec of
-// sandbox/trace (about a tenth of the JSON), and once the run has ended
+// sandbox/trace (26 bytes an event of lost-update against 96 in JSON), and once the run has ended
 // with events shed the page downloads the whole recording at once from
 // GET /api/runs/live/TOKEN.bin. The recording is the connection's: it is
 // dropped by the connection's next run, by its close, or restTTL after

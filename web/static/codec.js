@@ -1,7 +1,8 @@
 // The binary event codec of sandbox/trace (Event.AppendBinary), decoded
 // into the same objects the socket's JSON "events" messages carry. The
 // server sends a run's whole recording in it after the end when the page
-// had events shed while the run streamed: about a tenth of the JSON.
+// had events shed while the run streamed: 26 bytes an event of
+// lost-update against 96 in JSON.
 
 // KINDS lists the wire names in the codec's order (trace.Kind).
 export const KINDS = [
