@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -50,5 +52,58 @@ func TestPageGetsEveryEvent(t *testing.T) {
 	t.Logf("%d events; result message %q", got.Events, got.Message)
 	if strings.Contains(got.Message, "were not sent") {
 		t.Errorf("message = %q, still says events were not sent", got.Message)
+	}
+}
+
+// TestRestBenchmark: a 1,000,000-event sim run (5 × 100,000 increments of
+// lost-update, at the event limit) in the page through the socket, with no
+// busy spell but the page's own drawing: how many events came while it
+// streamed, how long the rest took after the end, and the JS heap once
+// the page holds them all. Numbers go to docs/benchmarks.md.
+func TestRestBenchmark(t *testing.T) {
+	if os.Getenv("INTERLEAVE_BENCH_BROWSER") == "" {
+		t.Skip("a benchmark: set INTERLEAVE_BENCH_BROWSER=1 to run it")
+	}
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	viewport(t, ctx, 1280, 720)
+	within(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/s/lost-update?threads=5&iterations=100000&mode=sim&seed=1"))
+	within(t, ctx, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="run"]`)))
+	// Stamp the moments: the end message's arrival (first final status)
+	// and the last frame with every event.
+	evaluate[bool](t, ctx, `(() => {
+		window.__rest = { streamed: 0, endAt: 0 };
+		const st = document.querySelector('[data-testid="status"]');
+		new MutationObserver(() => {
+			if (st.textContent === "loading" && !window.__rest.endAt) {
+				window.__rest.endAt = performance.now();
+				window.__rest.streamed = window.interleave.model.events.length;
+			}
+		}).observe(st, { childList: true, characterData: true, subtree: true });
+		return true;
+	})()`)
+	evaluate[bool](t, ctx, `(() => { window.__rest.clickAt = performance.now(); document.querySelector('[data-testid="run"]').click(); return true; })()`)
+	type res struct {
+		Events, Total, Streamed int
+		RunMs, RestMs, HeapMB   float64
+	}
+	tctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	got, err := chromedp.Run(tctx, chromedp.Poll[*res](`(() => {
+		const m = window.interleave.model, r = window.__rest;
+		const s = document.querySelector('[data-testid="status"]').textContent;
+		if (!m.result || !r.endAt || s === "loading") return null;
+		const now = performance.now(), run = r.clickAt;
+		return { events: m.events.length, total: m.result.stats.events, streamed: r.streamed,
+			runMs: r.endAt - run, restMs: now - r.endAt,
+			heapMB: performance.memory ? performance.memory.usedJSHeapSize / 1048576 : -1 };
+	})()`, chromedp.WithPollingInterval(50*time.Millisecond)))
+	if err != nil {
+		t.Fatalf("waiting for every event: %v", err)
+	}
+	t.Logf("%d of %d events in the page; %d came while the run streamed (%.0f ms, Run to end), the rest in %.0f ms after the end; JS heap %.0f MB",
+		got.Events, got.Total, got.Streamed, got.RunMs, got.RestMs, got.HeapMB)
+	if got.Events != got.Total {
+		t.Errorf("page holds %d of %d events", got.Events, got.Total)
 	}
 }
