@@ -91,12 +91,13 @@ func (r *restRecording) release() {
 // keep files an ended recording under a fresh token for restTTL and
 // returns the token.
 func (st *restStore) keep(r *restRecording) string {
-	r.token = runID() + runID()
+	token := runID() + runID()
 	st.mu.Lock()
-	st.byToken[r.token] = r
-	st.mu.Unlock()
-	r.timer = time.AfterFunc(restTTL, func() { st.drop(r.token) })
-	return r.token
+	defer st.mu.Unlock()
+	r.token = token
+	r.timer = time.AfterFunc(restTTL, func() { st.drop(token) })
+	st.byToken[token] = r
+	return token
 }
 
 // drop forgets a kept recording; an unknown token is no error.
