@@ -72,6 +72,7 @@ type EventsMessage struct {
 type EndMessage struct {
 	Type   string        `json:"type"` // "end"
 	Result *trace.Result `json:"result"`
+	Rest   *restOffer    `json:"rest,omitempty"` // where the events shed while it streamed can be fetched
 }
 
 // ErrorMessage refuses a message or a run with a sentence for the user;

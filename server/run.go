@@ -123,7 +123,14 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 	first := true
 	log.Info("run started", "waited", start.Sub(queued))
 	var shed int64
+	var rec *restRecording
+	if _, ok := out.(restKeeper); ok {
+		rec = s.rests.recorder()
+	}
 	res, err := s.runner.Run(ctx, req, func(batch []trace.Event) {
+		if rec != nil {
+			rec.add(batch)
+		}
 		if first {
 			first = false
 			s.metrics.childStart.Observe(time.Since(start).Seconds())
@@ -153,11 +160,14 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 		res.Stats.Dropped += shed
 		s.metrics.shed.Add(float64(shed))
 		res.Message += fmt.Sprintf(" %d events were not sent to the page, which could not draw them as fast as they came; the result counts them all.", shed)
+		if rec != nil && !rec.over {
+			res.Message += " The page fetches them now."
+		}
 	}
 	s.metrics.runs.WithLabelValues(string(res.Status)).Inc()
 	s.metrics.duration.Observe(time.Since(start).Seconds())
 	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "dropped", res.Stats.Dropped, "wall", time.Since(start))
-	send(mustJSON(EndMessage{Type: "end", Result: res}))
+	send(mustJSON(EndMessage{Type: "end", Result: res, Rest: s.finishRest(rec, shed, out)}))
 }
 
 // waitForSlot waits in the admission queue for a run slot, telling the

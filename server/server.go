@@ -117,6 +117,8 @@ type Server struct {
 	held      int            // WebSockets taken, upgraded or about to be
 	socketsBy map[string]int // WebSockets held per client address
 	connWG    sync.WaitGroup // WebSocket handlers
+
+	rests *restStore // recordings of runs whose pages had events shed
 }
 
 // New builds the application over a catalogue and a runner.
@@ -137,6 +139,7 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 		lookupRate: newRateLimiter(30, 30),
 		socketsBy:  map[string]int{},
 		events:     &eventBudget{left: uploadBudget},
+		rests:      newRestStore(restBudget),
 	}
 	if cfg.ViewsPerMinute > 0 {
 		s.viewRate = newRateLimiter(cfg.ViewsPerMinute, max(cfg.ViewsPerMinute/3, 5))
@@ -176,6 +179,7 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 	api.POST("/snippets", s.handlePostSnippet)
 	api.POST("/runs", s.handlePostRun)
 	api.POST("/trace", s.handlePostTrace)
+	e.GET(restPattern, s.handleRest)
 	e.GET("/ws", s.handleWS)
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))

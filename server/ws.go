@@ -45,8 +45,9 @@ type conn struct {
 	closed atomic.Bool
 	quit   chan closeReason // asks the writer to close the socket
 
-	mu     sync.Mutex // guards cancel
+	mu     sync.Mutex // guards cancel and rest
 	cancel context.CancelFunc
+	rest   string // token of the last run's kept recording
 	runs   sync.WaitGroup
 }
 
@@ -108,6 +109,7 @@ func (s *Server) handleWS(c echo.Context) error {
 	// The socket is gone: stop its run, wait for it, then let the writer
 	// finish what is queued and exit.
 	cn.stopRun()
+	cn.dropRest()
 	close(cn.send)
 	<-done
 	return nil
@@ -311,6 +313,7 @@ func (c *conn) refuse(err error) {
 // startRun stops the socket's previous run and starts the new one.
 func (c *conn) startRun(m ClientMessage) {
 	c.stopRun()
+	c.dropRest()
 	req, err := c.s.prepare(m)
 	if err != nil {
 		c.refuse(err)

@@ -117,6 +117,8 @@
     allDrawnMs: +allDrawnMs.toFixed(1),
     dpr: window.devicePixelRatio,
     canvas: `${Math.round(rect.width)}x${Math.round(rect.height)}`,
+    // Coarse unless Chromium runs with precise memory info; -1 elsewhere.
+    heapMB: performance.memory ? +(performance.memory.usedJSHeapSize / 1048576).toFixed(0) : -1,
     results,
   };
 })

@@ -6,6 +6,7 @@ import { fmtTime, failingLine } from "../format.js";
 import { ApiError, get } from "../share.js";
 import { Player } from "../replay.js";
 import { verdict } from "./explore.js";
+import { RestError, fetchRest, restored } from "./rest.js";
 
 const NUM = new Intl.NumberFormat();
 
@@ -44,6 +45,7 @@ export function setupRun(p) {
     else pending = msg;
   }
   function run() {
+    cancelRest();
     player.cancel();
     supersede();
     live = true;
@@ -187,6 +189,7 @@ export function setupRun(p) {
         break;
       case "end":
         finish(m.result);
+        if (m.rest) loadRest(m.rest, m.result);
         break;
       case "error":
         if (live && exploring) {
@@ -292,6 +295,39 @@ export function setupRun(p) {
     p.setStatus(res.status);
   }
 
+  // loadRest fetches a run's events that were shed while it streamed and
+  // draws the run again whole, saying meanwhile how far the download is.
+  let restAbort = null;
+  function cancelRest() {
+    restAbort?.abort();
+    restAbort = null;
+  }
+  async function loadRest(offer, res) {
+    const ctl = new AbortController();
+    restAbort = ctl;
+    const mode = trace.mode;
+    const had = trace.events.length;
+    const say = (done, total) => {
+      el.summaryEl.textContent = `Loading the rest: ${NUM.format(done)} of ${NUM.format(total)} events…`;
+    };
+    say(0, offer.events);
+    p.setStatus("loading");
+    try {
+      const events = await fetchRest(offer, say, ctl.signal);
+      if (restAbort !== ctl) return;
+      restAbort = null;
+      start({ mode });
+      trace.mode = mode;
+      feed(events);
+      finish(restored(res, Math.max(0, events.length - had)));
+    } catch (err) {
+      if (restAbort !== ctl) return;
+      restAbort = null;
+      p.setStatus(res.status);
+      el.summaryEl.textContent = err instanceof RestError ? err.message : "The rest of the run's events could not be read.";
+    }
+  }
+
   // A recorded run (/r/ID) is drawn at once, without running anything,
   // and can be played back event by event at a pace a person can follow.
   let recording = null;
@@ -340,6 +376,7 @@ export function setupRun(p) {
       return;
     }
     supersede(true);
+    cancelRest();
     const v = el.speedSel.value;
     player.play(recording, v === "inf" ? Infinity : Number(v) || 1);
   });
@@ -347,5 +384,6 @@ export function setupRun(p) {
     run, stop, reset, start, feed, finish, loadRecording, explore, replaySchedule,
     runs: () => runs,
     replayed: () => (recording ? recording.events.length : null),
+    loadingRest: () => restAbort !== null,
   };
 }
