@@ -279,7 +279,7 @@ func TestParamBuiltinChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
-			_, err := starlark.Eval(&starlark.Thread{}, "x", tt.expr, starlark.StringDict{"param": ParamBuiltin})
+			_, err := starlark.EvalOptions(&syntax.FileOptions{}, &starlark.Thread{}, "x", tt.expr, starlark.StringDict{"param": ParamBuiltin})
 			if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
 				t.Errorf("ParamBuiltin: %s error = %v, want %q", tt.expr, err, tt.want)
 			}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"interleave/sandbox/trace"
@@ -39,8 +38,8 @@ func TestAgreesWithGoRaceDetector(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds programs with -race")
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
 		t.Skipf("no go command: %v", err)
 	}
 	// One build for all: the race runtime is compiled once.
