@@ -286,19 +286,20 @@ func workBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 // waits a slice, tens of microseconds at least.
 const gapNs = 20_000
 
-// busy spins for about ns nanoseconds of wall time, stopping early if the
-// run ends, and sets t.ranNs to how long of it the thread ran. In os
-// mode that is the OS thread's CPU time (CLOCK_THREAD_CPUTIME_ID), exact;
-// in green mode the goroutine may change OS threads, so it is the wall
-// time less the stalls of the loop of gapNs or more, when the goroutine
-// waited for an OS thread (or its OS thread for a core).
+// busy spins until the thread has run for about ns nanoseconds, stopping
+// early if the run ends, and sets t.ranNs to how long it ran. A thread
+// that waits for a core or an OS thread meanwhile takes longer, as a real
+// computation would: the loop counts the wall time less its stalls of
+// gapNs or more, when it was not running. The ranNs reported is, in os
+// mode, the OS thread's CPU time (CLOCK_THREAD_CPUTIME_ID), exact; in
+// green mode the goroutine may change OS threads, so it is that count.
 func (t *thread) busy(ns int64) error {
 	cpu0 := int64(-1)
 	if t.r.mode == trace.ModeOS {
 		cpu0 = threadCPUTime()
 	}
 	start := nanotime()
-	deadline, last, stalled := start+ns, start, int64(0)
+	last, stalled := start, int64(0)
 	x := t.sink | 1
 	for i := 0; ; i++ {
 		x ^= x << 13
@@ -310,7 +311,7 @@ func (t *thread) busy(ns int64) error {
 				stalled += now - last
 			}
 			last = now
-			if now >= deadline {
+			if now-start-stalled >= ns {
 				break
 			}
 			if t.r.ended.Load() {
