@@ -888,7 +888,7 @@ var legendItems = []legendItem{
 	{"span:recv", "blocked on channel"},
 	{"span:sleep", "sleeps"},
 	{"span:work", "works"},
-	{"span:runnable", "works, hatched top: waits for a core (os) or an OS thread (green)"},
+	{"span:runnable", "waits for a core (green: for an OS thread)"},
 	{"arrow:spawn", "spawn"},
 	{"arrow:join", "join"},
 	{"arrow:handoff", "lock handoff"},
