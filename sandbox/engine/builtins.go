@@ -305,24 +305,52 @@ func workBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if err != nil {
 		return nil, err
 	}
+	t.ranNs = -1
 	if err := t.r.sched.work(t, int64(us*1e3)); err != nil {
 		return nil, err
 	}
-	t.rec(trace.Worked, "", trace.Value{}, line)
+	// In the real modes the completion carries how long the thread ran
+	// in the span; the rest of the span it was runnable and waited.
+	v := trace.Value{}
+	if t.ranNs >= 0 {
+		v = trace.Int(t.ranNs)
+	}
+	t.rec(trace.Worked, "", v, line)
 	return starlark.None, nil
 }
 
-// busy spins for about ns nanoseconds of real CPU time, stopping early if
-// the run ends.
+// gapNs is the shortest stall of the busy loop taken as time the thread
+// did not run: 256 rounds of the loop take well under a microsecond, and
+// an interrupt a few; a thread the kernel or the Go scheduler set aside
+// waits a slice, tens of microseconds at least.
+const gapNs = 20_000
+
+// busy spins until the thread has run for about ns nanoseconds, stopping
+// early if the run ends, and sets t.ranNs to how long it ran. A thread
+// that waits for a core or an OS thread meanwhile takes longer, as a real
+// computation would: the loop counts the wall time less its stalls of
+// gapNs or more, when it was not running. The ranNs reported is, in os
+// mode, the OS thread's CPU time (CLOCK_THREAD_CPUTIME_ID), exact; in
+// green mode the goroutine may change OS threads, so it is that count.
 func (t *thread) busy(ns int64) error {
-	deadline := nanotime() + ns
+	cpu0 := int64(-1)
+	if t.r.mode == trace.ModeOS {
+		cpu0 = threadCPUTime()
+	}
+	start := nanotime()
+	last, stalled := start, int64(0)
 	x := t.sink | 1
 	for i := 0; ; i++ {
 		x ^= x << 13
 		x ^= x >> 7
 		x ^= x << 17
 		if i&255 == 0 {
-			if nanotime() >= deadline {
+			now := nanotime()
+			if now-last >= gapNs {
+				stalled += now - last
+			}
+			last = now
+			if now-start-stalled >= ns {
 				break
 			}
 			if t.r.ended.Load() {
@@ -332,6 +360,13 @@ func (t *thread) busy(ns int64) error {
 		}
 	}
 	t.sink = x
+	wall := last - start
+	t.ranNs = max(wall-stalled, 0)
+	if cpu0 >= 0 {
+		if cpu1 := threadCPUTime(); cpu1 >= cpu0 {
+			t.ranNs = min(cpu1-cpu0, wall)
+		}
+	}
 	return nil
 }
 

@@ -35,6 +35,16 @@ func processCPUTime() int64 {
 	return ts.Nano()
 }
 
+// threadCPUTime is the CPU time the calling OS thread has used, user and
+// system, or -1 if the clock cannot be read.
+func threadCPUTime() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return -1
+	}
+	return ts.Nano()
+}
+
 // kernelFSGSBASE reports whether the kernel lets user code run RDFSBASE
 // (Linux 5.9 and later on CPUs that have it): without that, the
 // instruction faults.

@@ -12,6 +12,8 @@ func osYield() { runtime.Gosched() }
 
 func processCPUTime() int64 { return 0 }
 
+func threadCPUTime() int64 { return -1 }
+
 func kernelFSGSBASE() bool { return false }
 
 // rseqArea is Linux's; elsewhere no thread has one.

@@ -72,6 +72,7 @@ type thread struct {
 	baton  chan struct{} // sim mode: the right to run
 	wakeAt int64         // sim mode: virtual wake-up time
 	sink   uint64        // work() result, so the loop is not optimized away
+	ranNs  int64         // real modes: how long the last work() ran, -1 if unknown
 }
 
 // newThread creates a thread; r.mu is held.

@@ -9,7 +9,7 @@
 // pixel wide, thousands of arrows), so does the SVG: its size follows the
 // width of the view, not the number of events.
 
-import { ARROW_KINDS } from "./model.js";
+import { ARROW_KINDS, ranShare } from "./model.js";
 import { firstAt, firstEndingAt } from "./search.js";
 import { esc } from "../format.js";
 import { PAD, ROW0, HOLD, AXIS_H, STAGGER, ARROW_FULL, ARROW_PLAIN } from "./layout.js";
@@ -42,6 +42,7 @@ export function timelineSVG(tl, opts = {}) {
   put("<defs>");
   put(`<clipPath id="lanes-clip"><rect x="0" y="0" width="${W}" height="${lanesH}"/></clipPath>`);
   for (const kind of ["wait", "join", "send", "recv", "sleep"]) put(patternDef(kind, th.spanColour(kind)));
+  put(patternDef("runnable", th.k.work));
   put("</defs>");
   put(`<rect width="${width}" height="${height}" fill="${th.bg}"/>`);
   if (opts.title) put(`<text x="6" y="16" font-size="13" font-weight="600" fill="${th.fg}">${esc(opts.title)}</text>`);
@@ -137,6 +138,13 @@ export function timelineSVG(tl, opts = {}) {
       const fill = blocked ? `url(#p-${s.kind})` : style === "span" ? th.k.work : colour;
       const stroke = s.cycle ? ` stroke="${th.bad}" stroke-width="2.5"` : blocked ? ` stroke="${colour}"` : "";
       put(`<rect x="${n(x0)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" fill="${fill}"${stroke}/>`);
+      const ran = style === "span" ? ranShare(s) : null;
+      const hw = ran === null ? 0 : Math.round((1 - ran) * h);
+      if (hw >= 1) {
+        // The share the thread waited, hatched at the top, as on the canvas.
+        put(`<rect x="${n(x0)}" y="${n(y)}" width="${n(w)}" height="${hw}" fill="${th.bg}"/>`);
+        put(`<rect x="${n(x0)}" y="${n(y)}" width="${n(w)}" height="${hw}" fill="url(#p-runnable)"/>`);
+      }
       if (style === "hold" && w >= 4) {
         // The brackets that tell a hold from work, as on the canvas.
         const c = Math.min(2, w / 4);
@@ -260,6 +268,7 @@ function patternDef(kind, c) {
     send: `<path d="M0 4H5" stroke="${c}" stroke-width="1.3"/>`,
     recv: `<path d="M0 4H5" stroke="${c}" stroke-width="1.3"/>`,
     sleep: `<circle cx="4" cy="4" r="1.2" fill="${c}"/>`,
+    runnable: `<path d="M-2 -2L10 10M-2 6L2 10M6 -2L10 2" stroke="${c}" stroke-width="1.3"/>`,
   }[kind];
   return `<pattern id="p-${kind}" width="8" height="8" patternUnits="userSpaceOnUse"><rect width="8" height="8" fill="${c}" fill-opacity="0.22"/>${body}</pattern>`;
 }

@@ -82,7 +82,7 @@ export class Theme {
     c.width = n;
     c.height = n;
     const x = c.getContext("2d");
-    const col = this.spanColour(kind);
+    const col = kind === "runnable" ? this.k.work : this.spanColour(kind);
     x.globalAlpha = 0.22;
     x.fillStyle = col;
     x.fillRect(0, 0, n, n);
@@ -111,6 +111,12 @@ export class Theme {
       case "send":
       case "recv": // horizontal dashes
         x.moveTo(0, n / 2); x.lineTo(n / 2 + 1, n / 2);
+        x.stroke();
+        break;
+      case "runnable": // stripes slanted the other way: ran not, could have
+        x.moveTo(-2, -2); x.lineTo(n + 2, n + 2);
+        x.moveTo(-2, n - 2); x.lineTo(2, n + 2);
+        x.moveTo(n - 2, -2); x.lineTo(n + 2, 2);
         x.stroke();
         break;
       case "sleep": // dots
@@ -345,6 +351,20 @@ export function holdCaps(g, th, x0, y, w, h) {
   g.fillRect(x0 + w - 3 * c, y + h - 1, 3 * c, 1);
 }
 
+// runnableBand marks the share of a work span in which its thread was
+// runnable but not running: the top of the bar, hatched over the page's
+// background, so that the solid part left below is as tall as the share
+// the thread ran (ran, from 0 to 1). Where in the span the waits fell is
+// not known, only how long they were, so the band runs the whole span.
+export function runnableBand(g, th, x0, y, w, h, ran) {
+  const hw = Math.round((1 - ran) * h);
+  if (hw < 1) return;
+  g.fillStyle = th.bg;
+  g.fillRect(x0, y, w, hw);
+  g.fillStyle = th.pattern(g, "runnable");
+  g.fillRect(x0, y, w, hw);
+}
+
 // legendSwatch paints a legend entry with the code that paints the lanes.
 export function legendSwatch(canvas, th, what) {
   const dpr = window.devicePixelRatio || 1;
@@ -373,9 +393,10 @@ export function legendSwatch(canvas, th, what) {
       g.fillStyle = th.palette[0];
       g.fillRect(1, 2, w - 2, h - 4);
       holdCaps(g, th, 1, 2, w - 2, h - 4);
-    } else if (arg === "work") {
+    } else if (arg === "work" || arg === "runnable") {
       g.fillStyle = th.k.work;
       g.fillRect(1, 2, w - 2, h - 4);
+      if (arg === "runnable") runnableBand(g, th, 1, 2, w - 2, h - 4, 0.3);
     } else {
       g.fillStyle = th.pattern(g, arg);
       g.fillRect(1, 2, w - 2, h - 4);

@@ -30,6 +30,23 @@ export const MARK_KINDS = new Set([
   "print", "check", "trylock", "close", "yield", "notify", "semrelease", "semtry", "unpark",
 ]);
 
+// ranShare is the share of a finished work span in which its thread ran,
+// from 0 to 1, or null where the run did not measure it (sim mode, a span
+// still open or cut off). The worked event's v is the nanoseconds the
+// thread ran; the rest of the span it was runnable and waited: for a core
+// (os mode) or for an OS thread (green mode).
+export function ranShare(s) {
+  if (s.kind !== "work" || s.t1 === null || s.unfinished || typeof s.v1 !== "number") return null;
+  const wall = s.t1 - s.t0;
+  if (!(wall > 0)) return null;
+  return Math.min(1, Math.max(0, s.v1 / wall));
+}
+
+// waitWords names what a runnable thread waits for in a mode.
+export function waitWords(mode) {
+  return mode === "green" ? "waits for an OS thread" : "waits for a core";
+}
+
 export const ARROW_KINDS = ["spawn", "join", "handoff", "message"];
 
 const STATE_OF = { start: "running", end: "ended", panic: "panicked", cutoff: "cutoff" };

@@ -12,7 +12,8 @@
 
 import { firstAt, firstEndingAt, nextAt } from "./search.js";
 import { PAD, ROW0, HOLD, CPU, STAGGER, AXIS_H, rowY } from "./layout.js";
-import { glyph, cutMark, flag, holdCaps } from "./glyphs.js";
+import { glyph, cutMark, flag, holdCaps, runnableBand } from "./glyphs.js";
+import { ranShare } from "./model.js";
 import { drawArrows } from "./arrows.js";
 import { drawOverlays } from "./overlay.js";
 
@@ -282,6 +283,8 @@ function drawBars(tl, g, row, y, h, lane, style) {
     g.fillStyle = style === "hold" && !labelled ? th.holdPattern(g, tl.mutexColour(s.obj), tl.trace.mutexes.get(s.obj) ?? 0) : barFill(tl, g, s, style);
     g.fillRect(x0, y, w, h);
     if (style === "hold") holdCaps(g, th, x0, y, w, h);
+    const ran = style === "span" ? ranShare(s) : null;
+    if (ran !== null) runnableBand(g, th, x0, y, w, h, ran);
     if (style === "span" && s.kind !== "work") {
       g.strokeStyle = th.spanColour(s.kind);
       g.lineWidth = 1;
@@ -309,7 +312,7 @@ function drawBars(tl, g, row, y, h, lane, style) {
         g.beginPath();
         g.rect(vx0, y, vw, h);
         g.clip();
-        g.fillStyle = style === "span" && s.kind !== "work" ? th.fg : th.onFill;
+        g.fillStyle = style === "span" && (s.kind !== "work" || (ran !== null && ran < 0.5)) ? th.fg : th.onFill;
         g.fillText(text, vx0 + (style === "hold" ? 5 : 4), y + h / 2 + 0.5);
         g.restore();
       }

@@ -3,7 +3,7 @@
 // window.interleave.timeline shows (api). Browser tests rely on both:
 // keep them stable.
 
-import { ARROW_KINDS } from "./model.js";
+import { ARROW_KINDS, ranShare } from "./model.js";
 import { eventBySeq } from "./search.js";
 import { position, pick } from "./hit.js";
 import { toPNG } from "./export.js";
@@ -57,6 +57,8 @@ export function api(tl) {
       return tr().allSpans().map((s) => ({
         th: s.th, kind: s.kind, obj: s.obj ?? null, t0: s.t0, t1: s.t1, seq0: s.seq0, seq1: s.seq1,
         line: s.line ?? null, row: s.row, unfinished: s.unfinished, cycle: !!s.cycle,
+        // ran: the share of a work span its thread ran (null: not measured)
+        ran: ranShare(s),
       }));
     },
     get arrows() {

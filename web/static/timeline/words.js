@@ -3,6 +3,7 @@
 
 import { fmtTime, fmtValue, describe } from "../format.js";
 import { liveEnd } from "./layout.js";
+import { ranShare, waitWords } from "./model.js";
 
 // SPAN_LABEL writes the label drawn on a span's bar.
 export const SPAN_LABEL = {
@@ -89,6 +90,8 @@ export function tipLines(trace, hit) {
     const end = s.t1 === null ? liveEnd(trace, hit.L.lane) : s.t1;
     const out = [spanSentence(s, threadName(trace, s.th))];
     out.push(`for ${fmtTime(end - s.t0)}, from ${fmtTime(s.t0)} to ${fmtTime(end)}${s.t1 === null ? " (still open)" : ""}`);
+    const ran = ranShare(s);
+    if (ran !== null) out.push(`ran ${fmtTime(ran * (s.t1 - s.t0))} of ${fmtTime(s.t1 - s.t0)}; the other ${fmtTime((1 - ran) * (s.t1 - s.t0))} it ${waitWords(trace.mode)}`);
     if (s.unfinished) out.push("never finished: the thread was cut off here");
     if (s.cycle) out.push("part of the deadlock's wait-for cycle");
     if (s.line) out.push(`line ${s.line}`);
@@ -140,10 +143,19 @@ export function threadSummary(trace, l) {
     b.open ||= s.t1 === null || s.unfinished;
     blocked.set(s.kind, b);
   }
+  let ranNs = 0;
+  let measured = 0;
+  for (const s of l.rows[0]) {
+    const ran = ranShare(s);
+    if (ran === null) continue;
+    ranNs += ran * (s.t1 - s.t0);
+    measured += s.t1 - s.t0;
+  }
   for (const [k, b] of blocked) {
     if (k === "work" || k === "sleep") b.open = false;
     const how = b.n === 1 && b.open ? "never finished" : `${fmtTime(b.t)}${b.open ? ", the last one never finished" : ""}`;
     parts.push(`${SPAN_WORDS[k] || k} ${b.n === 1 ? "once" : `${b.n} times`}, ${how}`);
+    if (k === "work" && measured > 0) parts.push(`ran ${fmtTime(ranNs)} of that; the other ${fmtTime(measured - ranNs)} it ${waitWords(trace.mode)}`);
   }
   for (const f of l.flags) parts.push(f.k === "panic" ? `panicked: ${fmtValue(f.v)}` : `check failed: ${f.v ?? ""}`);
   return `${parts.join(", ")}.`;
