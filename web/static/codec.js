@@ -10,6 +10,9 @@ export const KINDS = [
   "lock", "acquired", "unlock", "trylock", "get", "set", "add", "cas", "swap",
   "send", "sent", "recv", "received", "close", "sleep", "wake", "work",
   "worked", "print", "check", "yield",
+  "cvwait", "cvwoke", "notify", "bwait", "bpassed", "semacquire",
+  "semacquired", "semrelease", "semtry", "park", "unparked", "unpark",
+  "once", "oncedone",
 ];
 
 const F_OBJ = 1, F_V = 2, F_LINE = 4, F_OS = 8, F_VER = 16;
