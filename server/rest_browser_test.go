@@ -21,8 +21,10 @@ func TestPageGetsEveryEvent(t *testing.T) {
 	within(t, ctx, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="run"]`)))
 	within(t, ctx, 10*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="run"]`)))
 	// A page busy elsewhere while the run streams: the socket backs up
-	// and the server sheds events for it.
-	evaluate[bool](t, ctx, `(() => { const t0 = Date.now(); while (Date.now() - t0 < 2500) {} return true; })()`)
+	// and the server sheds events for it. The spell starts with the first
+	// events, so that a run faster than the test cannot end before it.
+	waitFor[bool](t, ctx, "the first events", `window.interleave.model.events.length > 0 || null`)
+	evaluate[bool](t, ctx, `(() => { const t0 = Date.now(); while (Date.now() - t0 < 3000) {} return true; })()`)
 	// The end arrives first, then the rest: wait until no download is
 	// under way and the model holds as many events as the result counts.
 	type held struct {
