@@ -46,22 +46,8 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	xo := exploreFlags(fs)
-	sb := sandboxFlags(fs)
-	cf := catalogueFlagsOf(fs)
-	params := paramFlags{}
-	fs.Var(params, "p", "set a param: -p name=value (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: interleave explore [flags] SCENARIO|FILE.star")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
-		if fs.NArg() > 1 {
-			fmt.Fprintf(stderr, "interleave explore: unexpected arguments after %s: %s (flags go before the scenario)\n", fs.Arg(0), strings.Join(fs.Args()[1:], " "))
-		}
-		fs.Usage()
+	sb, cf, params := scriptFlags(fs)
+	if !parseOneScript(fs, "explore", args, stderr) {
 		return 2
 	}
 	usageErr := func(err error) int {

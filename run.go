@@ -21,6 +21,38 @@ import (
 )
 
 // paramFlags collects repeated -p name=value flags.
+// scriptFlags adds the flags every command that runs a script takes:
+// the sandbox's limits, the course folder (held to the same -max-script)
+// and -p params.
+func scriptFlags(fs *flag.FlagSet) (*sandboxOpts, catalogueFlags, paramFlags) {
+	sb := sandboxFlags(fs)
+	cf := catalogueFlagsOf(fs)
+	cf.maxScript = sb.script
+	params := paramFlags{}
+	fs.Var(params, "p", "set a param: -p name=value (repeatable)")
+	return sb, cf, params
+}
+
+// parseOneScript parses a command's flags and wants exactly one scenario
+// or file after them; on a usage error it has said why.
+func parseOneScript(fs *flag.FlagSet, cmd string, args []string, stderr io.Writer) bool {
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: interleave %s [flags] SCENARIO|FILE.star\n", cmd)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if fs.NArg() != 1 {
+		if fs.NArg() > 1 {
+			fmt.Fprintf(stderr, "interleave %s: unexpected arguments after %s: %s (flags go before the scenario)\n", cmd, fs.Arg(0), strings.Join(fs.Args()[1:], " "))
+		}
+		fs.Usage()
+		return false
+	}
+	return true
+}
+
 type paramFlags map[string]any
 
 func (p paramFlags) String() string { return fmt.Sprint(map[string]any(p)) }
@@ -44,23 +76,8 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "output: text, json or trace (Chrome Trace Event JSON)")
 	timeout := fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the run")
 	exitStatus := fs.Bool("exit-status", false, "exit 1 when the run's status is not ok (failed, deadlock, panic, error, timeout, limit), for autograders")
-	sb := sandboxFlags(fs)
-	cf := catalogueFlagsOf(fs)
-	cf.maxScript = sb.script
-	params := paramFlags{}
-	fs.Var(params, "p", "set a param: -p name=value (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: interleave run [flags] SCENARIO|FILE.star")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
-		if fs.NArg() > 1 {
-			fmt.Fprintf(stderr, "interleave run: unexpected arguments after %s: %s (flags go before the scenario)\n", fs.Arg(0), strings.Join(fs.Args()[1:], " "))
-		}
-		fs.Usage()
+	sb, cf, params := scriptFlags(fs)
+	if !parseOneScript(fs, "run", args, stderr) {
 		return 2
 	}
 	m, err := trace.ParseMode(*mode)

@@ -209,6 +209,17 @@ func noArgs(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) e
 	return wrapArg(starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0))
 }
 
+// beginNamed is begin for a constructor that takes only a name, such as
+// mutex(name): making an object is a step of its own thread.
+func beginNamed(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (*thread, string, error) {
+	var name string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
+		return nil, "", wrapArg(err)
+	}
+	t, err := begin(th, Op{})
+	return t, name, err
+}
+
 // beginNoArgs is begin for a builtin that takes no arguments.
 func beginNoArgs(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, op Op) (*thread, error) {
 	if err := noArgs(b, args, kwargs); err != nil {

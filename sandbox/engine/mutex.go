@@ -26,11 +26,7 @@ type mutexObj struct {
 
 // mutex(name)
 func newMutex(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var name string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
-		return nil, wrapArg(err)
-	}
-	t, err := begin(th, Op{})
+	t, name, err := beginNamed(th, b, args, kwargs)
 	if err != nil {
 		return nil, err
 	}
