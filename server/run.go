@@ -66,7 +66,7 @@ func (s *Server) prepare(m ClientMessage) (engine.Request, error) {
 	case m.Scenario != "":
 		var ok bool
 		if sc, ok = s.catalogue.Get(m.Scenario); !ok {
-			return req, refuse(kindInvalid, "There is no scenario %q.", m.Scenario)
+			return req, refuse(kindNotFound, "There is no scenario %q.", m.Scenario)
 		}
 		req.Scenario, req.Source = sc.ID, sc.Source
 	default:

@@ -264,6 +264,7 @@ func TestWebSocketBadInput(t *testing.T) {
 		{"unknown param", `{"type":"run","scenario":"lost-update","params":{"thread":2}}`, "end", "error", `Param "thread" is not a parameter`},
 		{"syntax error", `{"type":"run","source":"def main(:\n  pass\n"}`, "end", "error", "Line 1, column 11"},
 		{"script too large", `{"type":"run","source":"` + strings.Repeat("#", 70000) + `"}`, "end", "limit", "script size limit"},
+		{"procs over the cap", `{"type":"run","scenario":"lost-update","mode":"green","procs":65}`, "error", "", "Procs must be from 1 to 64, not 65."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +128,27 @@ func TestCancel(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestProcsCap checks green mode's procs against the one default and the
+// one cap, limits.DefaultProcs and limits.MaxProcs, which the server and
+// the command line check too.
+func TestProcsCap(t *testing.T) {
+	tests := []struct {
+		procs, want int
+	}{
+		{0, limits.DefaultProcs},
+		{1, 1},
+		{limits.MaxProcs, limits.MaxProcs},
+		{limits.MaxProcs + 1, limits.MaxProcs},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.procs), func(t *testing.T) {
+			res, _ := collect(t, Request{Source: mainOf("    pass\n"), Mode: trace.ModeGreen, Procs: tt.procs})
+			if res.Status != trace.StatusOK || res.Procs != tt.want {
+				t.Errorf("Run(procs %d) = %s, procs %d, want ok, %d", tt.procs, res.Status, res.Procs, tt.want)
+			}
+		})
 	}
 }
