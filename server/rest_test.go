@@ -1,11 +1,9 @@
 package server_test
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
-	"time"
 
 	"interleave/sandbox/trace"
 )
@@ -16,22 +14,7 @@ import (
 func TestSlowClientGetsTheRest(t *testing.T) {
 	ts := startServer(t)
 	c := dial(t, ts)
-	flood, _ := json.Marshal("def main():\n    c = cell(\"c\")\n    for i in range(300000):\n        c.get()\n")
-	c.send(`{"type":"run","source":` + string(flood) + `}`)
-	var end map[string]any
-	received := 0
-	for end == nil {
-		m := c.read()
-		switch m["type"] {
-		case "events":
-			received += len(m["events"].([]any))
-			time.Sleep(2 * time.Millisecond) // a browser busy drawing
-		case "end":
-			end = m
-		case "error":
-			t.Fatalf("got %v, want the run to end", m)
-		}
-	}
+	end, received := floodSlowly(t, c, 300000)
 	stats := end["result"].(map[string]any)["stats"].(map[string]any)
 	total := int(stats["events"].(float64))
 	if total < 300_000 || stats["dropped"].(float64) == 0 {
