@@ -62,7 +62,7 @@ func runnerCmd(args []string) int {
 	}
 	defer box.Close()
 	layers := box.Layers()
-	log.Info("sandbox ready", "level", layers.Level, "layers", layers.Summary(), "limits", limitsReport(cfg.Limits))
+	log.Info("sandbox ready", "level", layers.Level, "layers", layers.Summary(), "limits", limitsReport(box.Limits()))
 	for _, m := range layers.Missing {
 		log.Warn("SANDBOX LAYER MISSING: " + m)
 	}

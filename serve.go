@@ -238,7 +238,7 @@ func serveRunner(log *slog.Logger, scfg *server.Config, sbCfg sandbox.Config, na
 	for _, m := range layers.Missing {
 		log.Warn("SANDBOX LAYER MISSING: " + m)
 	}
-	scfg.Health = map[string]any{"sandbox": layers, "limits": limitsReport(sbCfg.Limits)}
+	scfg.Health = map[string]any{"sandbox": layers, "limits": limitsReport(runner.Limits())}
 	return runner, runner.Close, nil
 }
 
