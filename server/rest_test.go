@@ -3,6 +3,7 @@ package server_test
 import (
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"interleave/sandbox/trace"
@@ -52,8 +53,8 @@ func TestSlowClientGetsTheRest(t *testing.T) {
 	// The next run drops the recording.
 	c.send(`{"type":"run","scenario":"lost-update","params":{"threads":1,"iterations":5}}`)
 	c.untilEnd()
-	if code, _ := get(t, ts.URL+rest["url"].(string)); code != http.StatusNotFound {
-		t.Errorf("GET the rest after the next run = %d, want 404", code)
+	if code, body := get(t, ts.URL+rest["url"].(string)); code != http.StatusNotFound || !strings.Contains(body, "no longer kept") {
+		t.Errorf("GET the rest after the next run = %d %s, want 404 saying the events are no longer kept", code, body)
 	}
 }
 
