@@ -34,8 +34,8 @@ func (r *Runner) spawn() (*child, error) {
 		return nil, fmt.Errorf("create event pipe: %w", err)
 	}
 	c := &child{events: pr, stderr: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
-	cmd := exec.Command(r.exe, ChildArg, r.box.Spec().Encode())
-	cmd.Env = []string{} // nothing of the server's environment leaks in
+	cmd := exec.Command(r.exe, ChildArg) // the spec follows, from Prepare
+	cmd.Env = []string{}                 // nothing of the server's environment leaks in
 	if c.stdin, err = cmd.StdinPipe(); err != nil {
 		pr.Close()
 		pw.Close()
@@ -54,6 +54,7 @@ func (r *Runner) spawn() (*child, error) {
 		pw.Close()
 		return nil, fmt.Errorf("prepare sandbox: %w", err)
 	}
+	cmd.Args = append(cmd.Args, c.box.Spec().Encode())
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()

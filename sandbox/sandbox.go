@@ -27,8 +27,10 @@ import (
 
 // Config sets up a Runner. Zero values mean defaults.
 type Config struct {
-	// Exe is the binary to re-execute as the child; by default the running
-	// executable. Tests point it at a binary built without -race.
+	// Exe is the binary to start as the child. By default it is the
+	// small child binary (ChildBinary) when one built from the same
+	// source sits beside the running executable, and else the running
+	// executable itself. Tests point it at a binary built without -race.
 	Exe string
 	// Timeout is the wall-clock limit of one run (default 10 s).
 	Timeout time.Duration
@@ -86,6 +88,9 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, fmt.Errorf("find own executable: %w", err)
 		}
 		cfg.Exe = exe
+		if lean := leanChild(exe, ownBuild(), buildStamp); lean != "" {
+			cfg.Exe = lean
+		}
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
