@@ -160,8 +160,23 @@ func (r *Runner) fill() {
 			c.close()
 			return
 		}
+		// A send that did not block means a run just took a child. While
+		// another child still waits, the next start (exec, runtime, the
+		// box, the warm-up: milliseconds of CPU) can wait until that run
+		// has its first events rather than take half of two cores from it.
+		if len(r.warm) > 0 {
+			select {
+			case <-time.After(refillDelay):
+			case <-r.done:
+				return
+			}
+		}
 	}
 }
+
+// refillDelay is how long fill waits to start a child while another
+// waits: longer than a small run's start, short beside a person's pause.
+const refillDelay = 20 * time.Millisecond
 
 // Close stops keeping warm children, kills those waiting and removes the
 // copy of the executable made for the children, if any. Runs still in
