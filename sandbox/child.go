@@ -44,11 +44,6 @@ const maxRequest = 4 << 20
 // process exit code.
 func ChildMain() int {
 	start := time.Now()
-	// Hold nothing but stdio and the event pipe before anything else.
-	if err := isolate.CloseInherited(eventsFD + 1); err != nil {
-		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
-		return 2
-	}
 	var spec isolate.Spec
 	if len(os.Args) > 2 {
 		var err error
@@ -56,6 +51,16 @@ func ChildMain() int {
 			fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
 			return 2
 		}
+	}
+	// Into the run's cgroups first; then hold nothing but stdio and the
+	// event pipe.
+	if err := isolate.JoinCgroups(spec); err != nil {
+		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
+		return 2
+	}
+	if err := isolate.CloseInherited(eventsFD + 1); err != nil {
+		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
+		return 2
 	}
 	// Lock down before reading anything a stranger wrote.
 	if err := isolate.Enter(spec); err != nil {

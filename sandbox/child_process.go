@@ -34,8 +34,8 @@ func (r *Runner) spawn() (*child, error) {
 		return nil, fmt.Errorf("create event pipe: %w", err)
 	}
 	c := &child{events: pr, stderr: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
-	cmd := exec.Command(r.exe, ChildArg, r.box.Spec().Encode())
-	cmd.Env = []string{} // nothing of the server's environment leaks in
+	cmd := exec.Command(r.exe, ChildArg) // the spec follows, from Prepare
+	cmd.Env = []string{}                 // nothing of the server's environment leaks in
 	if c.stdin, err = cmd.StdinPipe(); err != nil {
 		pr.Close()
 		pw.Close()
@@ -54,6 +54,7 @@ func (r *Runner) spawn() (*child, error) {
 		pw.Close()
 		return nil, fmt.Errorf("prepare sandbox: %w", err)
 	}
+	cmd.Args = append(cmd.Args, c.box.Spec().Encode())
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
@@ -159,8 +160,23 @@ func (r *Runner) fill() {
 			c.close()
 			return
 		}
+		// A send that did not block means a run just took a child. While
+		// another child still waits, the next start (exec, runtime, the
+		// box, the warm-up: milliseconds of CPU) can wait until that run
+		// has its first events rather than take half of two cores from it.
+		if len(r.warm) > 0 {
+			select {
+			case <-time.After(refillDelay):
+			case <-r.done:
+				return
+			}
+		}
 	}
 }
+
+// refillDelay is how long fill waits to start a child while another
+// waits: longer than a small run's start, short beside a person's pause.
+const refillDelay = 20 * time.Millisecond
 
 // Close stops keeping warm children, kills those waiting and removes the
 // copy of the executable made for the children, if any. Runs still in

@@ -28,8 +28,10 @@ import (
 
 // Config sets up a Runner. Zero values mean defaults.
 type Config struct {
-	// Exe is the binary to re-execute as the child; by default the running
-	// executable. Tests point it at a binary built without -race.
+	// Exe is the binary to start as the child. By default it is the
+	// small child binary (ChildBinary) when one built from the same
+	// source sits beside the running executable, and else the running
+	// executable itself. Tests point it at a binary built without -race.
 	Exe string
 	// Limits are every run's limits: a request's own may be tighter,
 	// never looser. Zero fields mean the defaults (limits.WithDefaults).
@@ -76,6 +78,9 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, fmt.Errorf("find own executable: %w", err)
 		}
 		cfg.Exe = exe
+		if lean := leanChild(exe, ownBuild(), buildStamp); lean != "" {
+			cfg.Exe = lean
+		}
 	}
 	if cfg.Level == "" {
 		cfg.Level = isolate.Auto

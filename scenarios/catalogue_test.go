@@ -444,3 +444,12 @@ func TestReloadSeesSameSizeEdit(t *testing.T) {
 		t.Errorf("Get(mine) = %v, want the edited title", s)
 	}
 }
+
+func TestValidID(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+	for _, id := range []string{"", "a", "lost-update", "_x", "-x", "x_", "A9-b_c", "a b", "a.b", "ü", strings.Repeat("a", 64), strings.Repeat("a", 65), "a/b"} {
+		if got, want := validID(id), re.MatchString(id); got != want {
+			t.Errorf("validID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}

@@ -88,7 +88,7 @@ func ParseIndex(file, src string) (*Index, []*Error) {
 			continue
 		}
 		id := strings.TrimSuffix(trimmed, ".star")
-		if !idPattern.MatchString(id) {
+		if !validID(id) {
 			bad(line, col, "%q is not a scenario id: ids use letters, digits, - and _", trimmed)
 			continue
 		}

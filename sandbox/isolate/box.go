@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"sync"
@@ -23,6 +24,8 @@ type Box struct {
 	// unproven: namespaces are assumed, not probed; the first child to
 	// start proves them, or its failure drops them (StartFailed).
 	unproven bool
+	// selfJoin: children join their v1 cgroups themselves (see join.go).
+	selfJoin bool
 }
 
 // ProbeReport is what a probe child says about the box it woke up in.
@@ -31,6 +34,7 @@ type ProbeReport struct {
 	UID      int               `json:"uid"`
 	Landlock int               `json:"landlock"` // the ABI the child applied
 	Env      int               `json:"env"`      // environment variables the child inherited
+	Cgroups  []string          `json:"cgroups"`  // the distinct lines of its threads' /proc cgroup files
 	Error    string            `json:"error,omitempty"`
 	Escapes  map[string]string `json:"escapes,omitempty"` // attempt -> "denied: ..." or "succeeded"
 }
@@ -64,6 +68,7 @@ func New(level Level, lim limits.Limits, exe, probeArg string) (*Box, error) {
 	} else {
 		b.cgroups = cg
 		b.layers.Cgroup = cg.version
+		b.selfJoin = cg.version == "v1" && selfJoin(exe)
 	}
 	// Namespaces are proven by starting a probe child in them, with every
 	// other layer on, so a runtime that blocks them is noticed now rather
@@ -149,15 +154,18 @@ func (b *Box) Limits() limits.Limits { return b.lim }
 type Run struct {
 	cg    *runCgroup
 	limit int64 // the memory limit, to judge the cgroup's peak
+	spec  Spec
+	tasks []*os.File // the cgroups' tasks files the child joins itself
 }
 
-// Prepare sets the child's process attributes (namespaces, cgroup) on cmd.
-// id names the run's cgroup.
+// Prepare sets the child's process attributes (namespaces, cgroup) on cmd,
+// and may add descriptors to its ExtraFiles. id names the run's cgroup.
+// The child's spec argument is the Run's Spec.
 func (b *Box) Prepare(cmd *exec.Cmd, id string) (*Run, error) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
-	r := &Run{limit: b.lim.MemoryBytes}
+	r := &Run{limit: b.lim.MemoryBytes, spec: b.Spec()}
 	b.mu.Lock()
 	ns := b.layers.Namespaces
 	b.mu.Unlock()
@@ -174,15 +182,32 @@ func (b *Box) Prepare(cmd *exec.Cmd, id string) (*Run, error) {
 			cmd.SysProcAttr.UseCgroupFD = true
 			cmd.SysProcAttr.CgroupFD = int(cg.fd.Fd())
 		}
+		if b.selfJoin {
+			if r.tasks, err = cg.openTasks(); err != nil {
+				cg.close()
+				return nil, err
+			}
+			r.spec.CgroupTasks, r.spec.CgroupTasksFD = len(r.tasks), 3+len(cmd.ExtraFiles)
+			cmd.ExtraFiles = append(cmd.ExtraFiles, r.tasks...)
+		}
 	}
 	return r, nil
 }
+
+// Spec is what this run's child is told to enter.
+func (r *Run) Spec() Spec { return r.spec }
 
 // Started puts a started child into its cgroup where that could not
 // happen at birth (cgroup v1). The child must not have read its script
 // yet: it waits for the request on stdin.
 func (r *Run) Started(pid int) error {
 	if r.cg == nil {
+		return nil
+	}
+	if r.tasks != nil {
+		// The child joins them itself before it reads its request.
+		closeAll(r.tasks)
+		r.tasks = nil
 		return nil
 	}
 	return r.cg.attach(pid)
@@ -217,6 +242,8 @@ func (r *Run) Cause() Cause {
 
 // Close removes the run's cgroup.
 func (r *Run) Close() {
+	closeAll(r.tasks)
+	r.tasks = nil
 	if r.cg != nil {
 		r.cg.close()
 	}
@@ -226,7 +253,7 @@ func (r *Run) Close() {
 // Extra arguments are passed on (the escape test uses them).
 func (b *Box) Probe(exe, probeArg string, extra ...string) (ProbeReport, error) {
 	var rep ProbeReport
-	cmd := exec.Command(exe, append([]string{probeArg, b.Spec().Encode()}, extra...)...)
+	cmd := exec.Command(exe)
 	cmd.Env = []string{}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -236,6 +263,7 @@ func (b *Box) Probe(exe, probeArg string, extra ...string) (ProbeReport, error) 
 		return rep, err
 	}
 	defer r.Close()
+	cmd.Args = append(append(cmd.Args, probeArg, r.Spec().Encode()), extra...)
 	if err := cmd.Start(); err != nil {
 		return rep, fmt.Errorf("start probe: %w", err)
 	}

@@ -61,8 +61,12 @@ type Spec struct {
 	// Go runtime then dies in ways that cannot be told from any other
 	// crash (out of memory, or a segfault in the collector), whereas the
 	// cgroup's OOM kill is counted and names the memory limit.
-	CgroupMemory bool          `json:"cgroup_memory,omitempty"`
-	Limits       limits.Limits `json:"limits"` // the run's limits; the OS layers apply CPU time, memory and threads
+	CgroupMemory bool `json:"cgroup_memory,omitempty"`
+	// CgroupTasks descriptors, from CgroupTasksFD on, are the run's v1
+	// cgroup tasks files, which the child joins itself (see JoinCgroups).
+	CgroupTasks   int           `json:"cgroup_tasks,omitempty"`
+	CgroupTasksFD int           `json:"cgroup_tasks_fd,omitempty"`
+	Limits        limits.Limits `json:"limits"` // the run's limits; the OS layers apply CPU time, memory and threads
 }
 
 // Encode renders the spec as one command-line argument.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -199,5 +200,41 @@ func TestBoxFillsLimits(t *testing.T) {
 				t.Errorf("New(%+v).Limits() = %+v, want %+v", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// On cgroup v1 a child joins its run's cgroups itself; every thread it
+// has must be inside, or its limits would not count them.
+func TestChildJoinsCgroups(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	box, err := isolate.New(isolate.Auto, limits.Default, exe, sandbox.ProbeArg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if box.Layers().Cgroup != "v1" {
+		t.Skipf("cgroups here: %s, not v1", box.Layers().Cgroup)
+	}
+	rep, err := box.Probe(exe, sandbox.ProbeArg)
+	if err != nil || rep.Error != "" {
+		t.Fatalf("Probe = %+v, %v", rep, err)
+	}
+	want := map[string]bool{"pids": false, "memory": false, "cpu": false}
+	for _, line := range rep.Cgroups {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if _, ok := want[parts[1]]; !ok {
+			continue
+		}
+		if !strings.Contains(parts[2], "/srv"+strconv.Itoa(os.Getpid())+"-probe-") {
+			t.Errorf("a probe thread is in %s, want its run's %s cgroup", line, parts[1])
+		}
+		want[parts[1]] = true
+	}
+	for ctl, seen := range want {
+		if !seen {
+			t.Errorf("probe cgroups %q lack the %s controller", rep.Cgroups, ctl)
+		}
 	}
 }

@@ -21,16 +21,21 @@ func ProbeMain(args []string) int {
 		b, _ := json.Marshal(rep)
 		os.Stdout.Write(b)
 	}()
-	if err := CloseInherited(3); err != nil {
-		rep.Error = err.Error()
-		return 0
-	}
 	if len(args) < 1 {
 		rep.Error = "probe: no spec"
 		return 0
 	}
 	spec, err := DecodeSpec(args[0])
 	if err != nil {
+		rep.Error = err.Error()
+		return 0
+	}
+	if err := JoinCgroups(spec); err != nil {
+		rep.Error = err.Error()
+		return 0
+	}
+	rep.Cgroups = threadCgroups() // before Landlock and seccomp forbid reading them
+	if err := CloseInherited(3); err != nil {
 		rep.Error = err.Error()
 		return 0
 	}
