@@ -110,22 +110,36 @@ func (p *pickPipe) frame(typ byte, v any) error {
 	return p.err
 }
 
+// rawFrame writes a frame of payload and flushes it.
+func (p *pickPipe) rawFrame(typ byte, payload []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return p.err
+	}
+	if p.err = trace.WriteFrame(p.w, typ, payload); p.err == nil {
+		p.err = p.w.Flush()
+	}
+	if p.err != nil {
+		p.cancel()
+	}
+	return p.err
+}
+
 // pipePerson is the person behind the supervisor: choices go out as
 // frames, picks come in from stdin.
 type pipePerson struct {
 	ctx     context.Context
 	picks   <-chan trace.Pick
 	out     *pickPipe
-	refused string // why the last pick was refused, said with the next ask
+	reask   bool // the choice is out already: the last pick was refused
 }
 
 func (p *pipePerson) Ask(c *trace.Choice) (trace.Pick, bool) {
-	c.Refused, p.refused = p.refused, ""
-	err := p.out.frame(trace.FrameChoice, c)
-	c.Refused = ""
-	if err != nil {
+	if !p.reask && p.out.frame(trace.FrameChoice, c) != nil {
 		return trace.Pick{}, false
 	}
+	p.reask = false
 	select {
 	case pk, ok := <-p.picks:
 		// Events after an undo are dropped; a refused undo (Refuse)
@@ -137,9 +151,10 @@ func (p *pipePerson) Ask(c *trace.Choice) (trace.Pick, bool) {
 	}
 }
 
-// Refuse notes why a pick the supervisor should have refused itself was:
-// the same choice is asked again with the reason.
+// Refuse says why a pick the supervisor should have refused itself was;
+// the same choice is asked again, and is not sent again.
 func (p *pipePerson) Refuse(_ *trace.Choice, msg string) {
 	p.out.discard.Store(false)
-	p.refused = msg
+	p.reask = true
+	_ = p.out.rawFrame(trace.FrameRefused, []byte(msg))
 }

@@ -22,9 +22,13 @@ type Interaction struct {
 	// for the next choice). Interact reads it until the run ends.
 	Picks <-chan trace.Pick
 	// OnChoice is called from Interact's goroutine at each choice, after
-	// onEvents has had every event before it. A choice with Refused set
-	// is the child refusing the last pick: the same choice still waits.
+	// onEvents has had every event before it.
 	OnChoice func(c *trace.Choice)
+	// OnRefused is called from Interact's goroutine when the child
+	// refused the last pick, with the reason: the same choice still waits
+	// for a pick. (The caller should check picks itself; this is a
+	// defence.)
+	OnRefused func(msg string)
 	// OnRestart is called from Interact's goroutine after an undo: the
 	// events that follow start again at sequence 0, replaying schedule.
 	OnRestart func(schedule string)
@@ -95,8 +99,15 @@ func (t *talk) wait() {
 	<-t.sent
 }
 
-// frame handles a choice or restart frame.
+// frame handles a choice, refusal or restart frame.
 func (t *talk) frame(typ byte, payload []byte, sum *summary) error {
+	if typ == trace.FrameRefused {
+		t.w.arm(t.idle, causeIdle)
+		if t.in.OnRefused != nil {
+			t.in.OnRefused(string(payload))
+		}
+		return nil
+	}
 	if typ == trace.FrameRestart {
 		var rs trace.Restart
 		if err := json.Unmarshal(payload, &rs); err != nil {

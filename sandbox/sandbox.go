@@ -277,7 +277,7 @@ func (r *Runner) read(pr io.Reader, sum *summary, onEvents func([]trace.Event), 
 				return fmt.Errorf("decode result: %w", err)
 			}
 			sum.final = &res
-		case trace.FrameChoice, trace.FrameRestart:
+		case trace.FrameChoice, trace.FrameRestart, trace.FrameRefused:
 			if t == nil {
 				return fmt.Errorf("unexpected frame type %q", typ)
 			}

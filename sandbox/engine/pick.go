@@ -132,7 +132,7 @@ func pending(ch *Choice, th int) *Pending {
 // Describe fills d with the choice as the person sees it: each candidate
 // with its next operation and a sentence.
 func Describe(d *trace.Choice, ch *Choice, schedule string) {
-	d.N, d.Current, d.Schedule, d.Refused = ch.N, ch.Current, schedule, ""
+	d.N, d.Current, d.Schedule = ch.N, ch.Current, schedule
 	d.Runnable = d.Runnable[:0]
 	for _, p := range ch.Runnable {
 		next := trace.NextOp{K: kindName(p.Op.K), Obj: p.Op.Obj, Line: p.Op.Line}

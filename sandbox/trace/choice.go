@@ -9,6 +9,10 @@ import "fmt"
 const (
 	FrameChoice  byte = 'C' // payload: a Choice
 	FrameRestart byte = 'U' // payload: a Restart
+	// FrameRefused says that the child refused the last pick (the
+	// supervisor checks picks first, so this is a defence); the same
+	// choice still waits. Payload: the reason, a sentence.
+	FrameRefused byte = 'F'
 )
 
 // Choice is a choice put to the person: the threads that may run next,
@@ -18,10 +22,6 @@ type Choice struct {
 	Current  int        `json:"current"` // the thread that ran last if it could go on, else -1
 	Schedule string     `json:"schedule"`
 	Runnable []Runnable `json:"runnable"`
-	// Refused, on the pipe only, says that the child refused a pick (the
-	// supervisor checks picks first, so this is a defence): the choice is
-	// the same one, still waiting.
-	Refused string `json:"refused,omitempty"`
 }
 
 // Runnable is one thread at a choice and what it will do when picked.
