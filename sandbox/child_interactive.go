@@ -129,10 +129,10 @@ func (p *pickPipe) rawFrame(typ byte, payload []byte) error {
 // pipePerson is the person behind the supervisor: choices go out as
 // frames, picks come in from stdin.
 type pipePerson struct {
-	ctx     context.Context
-	picks   <-chan trace.Pick
-	out     *pickPipe
-	reask   bool // the choice is out already: the last pick was refused
+	ctx   context.Context
+	picks <-chan trace.Pick
+	out   *pickPipe
+	reask bool // the choice is out already: the last pick was refused
 }
 
 func (p *pipePerson) Ask(c *trace.Choice) (trace.Pick, bool) {
