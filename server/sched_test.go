@@ -218,28 +218,39 @@ func TestInteractiveRefusedWithoutScheduler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := scenarios.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, cat, onlyRuns{runner})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, time.Second) }()
-	c := dial(t, &testServer{URL: "http://" + ln.Addr().String()})
+	url, stop := serveRunner(t, server.Config{}, onlyRuns{runner})
+	c := dial(t, &testServer{URL: url})
 	defer func() {
 		c.conn.Close()
-		cancel()
-		<-done
+		stop()
 	}()
 	c.send(interactiveTwoLocks)
 	c.wantError("interactive", "cannot wait for your picks")
 	c.send(`{"type":"run","scenario":"two-locks","mode":"sim","seed":1}`) // plain runs still work
 	if msgs := c.untilEnd(); msgs[len(msgs)-1]["type"] != "end" {
 		t.Errorf("a plain run got %v, want an end", msgs[len(msgs)-1])
+	}
+}
+
+// serveRunner serves a server over runner on a loopback port; stop shuts
+// it down (its sockets closed first) and waits.
+func serveRunner(tb testing.TB, cfg server.Config, runner server.Runner) (url string, stop func()) {
+	tb.Helper()
+	cat, err := scenarios.Builtin()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := server.New(cfg, cat, runner)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, time.Second) }()
+	return "http://" + ln.Addr().String(), func() {
+		cancel()
+		<-done
 	}
 }
