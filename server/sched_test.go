@@ -138,14 +138,16 @@ func TestInteractiveBadPicks(t *testing.T) {
 
 	s := &session{}
 	c.send(interactiveTwoLocks)
-	m := c.untilChoice(s.record)
+	if m := c.untilChoice(s.record); m["type"] != "choice" || m["n"] != float64(0) {
+		t.Fatalf("got %v, want the first choice", m)
+	}
 	c.send(`{"type":"undo"}`)
 	c.wantError("pick", "There is nothing to undo yet.")
 	c.pickTh(2) // beta has not been spawned yet
 	c.wantError("pick", "thread 2 cannot run now: it is not among the runnable threads.")
 	c.pickTh(0)
 	c.send(`{"type":"pick","th":0}`) // before the next choice came
-	m = c.untilChoice(s.record)
+	m := c.untilChoice(s.record)
 	if m["type"] == "error" {
 		if !strings.Contains(m["message"].(string), "still on its way") {
 			t.Errorf("an early pick got %v, want the sentence that the run is on its way", m)
