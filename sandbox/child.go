@@ -172,10 +172,27 @@ func writeResult(ctx context.Context, w *bufio.Writer, res *trace.Result, lim is
 // limitError as the cause. The returned function cancels ctx and stops
 // watching; it may be called more than once.
 func guard(ctx context.Context, lim isolate.Limits) (context.Context, func()) {
+	return guardHeld(ctx, lim, nil)
+}
+
+// guardHeld is guard whose memory watch can be held: a channel received
+// from hold pauses it until that channel is closed (see watchMemory).
+func guardHeld(ctx context.Context, lim isolate.Limits, hold <-chan chan struct{}) (context.Context, func()) {
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	var stops []func()
-	if lim.MemoryBytes > 0 {
-		stops = append(stops, watchMemory(lim.MemoryBytes, cancelCause))
+	switch {
+	case lim.MemoryBytes > 0:
+		stops = append(stops, watchMemory(lim.MemoryBytes, cancelCause, hold))
+	case hold != nil:
+		go func() { // no watch to hold: take each hold so no one waits on it
+			for {
+				select {
+				case <-hold:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
 	}
 	if lim.CPUSeconds > 0 {
 		// RLIMIT_CPU sends SIGXCPU at the soft limit (and SIGKILL a
@@ -252,8 +269,11 @@ func countOf(n int, what string) string {
 
 // watchMemory stops the run cleanly, with its events, when the Go heap
 // grows past limit: the cgroup and RLIMIT_DATA sit above it as backstops
-// that kill instead. It returns a function that stops the watch.
-func watchMemory(limit int64, stopRun context.CancelCauseFunc) func() {
+// that kill instead. It returns a function that stops the watch. A
+// channel received from hold (nil: never) pauses the watch until it is
+// closed: an interactive run waiting for its person allocates nothing,
+// and a ticker there would spend its CPU time limit over minutes.
+func watchMemory(limit int64, stopRun context.CancelCauseFunc, hold <-chan chan struct{}) func() {
 	// Let the collector work hard before the limit rather than after.
 	debug.SetMemoryLimit(limit * 9 / 10)
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
@@ -267,6 +287,14 @@ func watchMemory(limit int64, stopRun context.CancelCauseFunc) func() {
 			select {
 			case <-done:
 				return
+			case resume := <-hold:
+				t.Stop()
+				select {
+				case <-resume:
+					t.Reset(5 * time.Millisecond)
+				case <-done:
+					return
+				}
 			case <-t.C:
 				metrics.Read(sample)
 				if v := sample[0].Value; v.Kind() == metrics.KindUint64 && int64(v.Uint64()) > limit {

@@ -23,10 +23,11 @@ import (
 // ends by itself (or its person leaves: stdin closes).
 func runInteractive(in io.Reader) func(context.Context, engine.Request, *bufio.Writer, isolate.Limits) error {
 	return func(ctx context.Context, req engine.Request, w *bufio.Writer, lim isolate.Limits) error {
-		ctx, cancel := guard(ctx, lim)
+		hold := make(chan chan struct{})
+		ctx, cancel := guardHeld(ctx, lim, hold)
 		defer cancel()
 		out := &pickPipe{w: w, cancel: cancel}
-		person := &pipePerson{ctx: ctx, picks: readPicks(in), out: out}
+		person := &pipePerson{ctx: ctx, picks: readPicks(in), out: out, hold: hold}
 		prefix := req.Schedule
 		req.Schedule = ""
 		for {
@@ -132,7 +133,8 @@ type pipePerson struct {
 	ctx   context.Context
 	picks <-chan trace.Pick
 	out   *pickPipe
-	reask bool // the choice is out already: the last pick was refused
+	reask bool               // the choice is out already: the last pick was refused
+	hold  chan chan struct{} // pauses the memory watch while waiting
 }
 
 func (p *pipePerson) Ask(c *trace.Choice) (trace.Pick, bool) {
@@ -140,6 +142,12 @@ func (p *pipePerson) Ask(c *trace.Choice) (trace.Pick, bool) {
 		return trace.Pick{}, false
 	}
 	p.reask = false
+	resume := make(chan struct{})
+	defer close(resume)
+	select {
+	case p.hold <- resume:
+	case <-p.ctx.Done(): // the watch has stopped, or has stopped the run
+	}
 	select {
 	case pk, ok := <-p.picks:
 		// Events after an undo are dropped; a refused undo (Refuse)

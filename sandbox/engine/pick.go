@@ -97,25 +97,34 @@ func (c *PickChooser) decide(ch *Choice) int {
 		}
 		c.until = -1
 	}
-	ch.Flush()
 	Describe(&c.desc, ch, encodeSchedule(c.log))
+	var p trace.Pick
+	ok := false
+	ch.Wait(func() { p, ok = c.ask() })
+	switch {
+	case !ok:
+		return Abandon
+	case p.Undo:
+		c.undone = true
+		return Abandon
+	case p.Until == trace.UntilBlocks:
+		c.until, c.auto = p.Th, 0
+	}
+	return p.Th
+}
+
+// ask asks the person until a pick fits the choice; false if they left.
+func (c *PickChooser) ask() (trace.Pick, bool) {
 	for {
 		p, ok := c.person.Ask(&c.desc)
 		if !ok {
-			return Abandon
+			return p, false
 		}
-		if msg := c.desc.Check(p, nil); msg != "" {
-			c.person.Refuse(&c.desc, msg)
-			continue
+		msg := c.desc.Check(p, nil)
+		if msg == "" {
+			return p, true
 		}
-		if p.Undo {
-			c.undone = true
-			return Abandon
-		}
-		if p.Until == trace.UntilBlocks {
-			c.until, c.auto = p.Th, 0
-		}
-		return p.Th
+		c.person.Refuse(&c.desc, msg)
 	}
 }
 

@@ -240,9 +240,7 @@ func (s *simSched) decide(cur *thread, yield bool, cands []*thread) *thread {
 		c.Current = cur.id
 	}
 	c.Runnable = c.Runnable[:0]
-	if c.flush == nil && s.r.rec != nil {
-		c.flush = s.r.rec.sync
-	}
+	c.rec = s.r.rec
 	// Objects change only under r.mu; the baton holder (here) is the only
 	// Starlark running, but the end of a run may cut threads off meanwhile.
 	s.r.mu.Lock()
