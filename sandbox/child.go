@@ -90,8 +90,13 @@ func ChildMain() int {
 		return 2
 	}
 	run := runChild
-	if req.Explore != nil {
+	switch {
+	case req.Explore != nil:
 		run = runExplore(*req.Explore)
+	case req.Interactive:
+		// The picks follow the request on stdin, some perhaps read
+		// into the decoder's buffer already.
+		run = runInteractive(io.MultiReader(dec.Buffered(), os.Stdin))
 	}
 	if err := run(context.Background(), req.Request, w, spec.Limits); err != nil {
 		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
@@ -113,36 +118,47 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim limi
 		if writeErr != nil {
 			return
 		}
-		// A batch goes out in frames of about frameBudget bytes, well
-		// under the supervisor's maxFrame: one event is small (its texts
-		// are clipped to trace.MaxText), a batch may hold many.
-		for len(batch) > 0 {
-			buf = buf[:0]
-			i := 0
-			for ; i < len(batch) && len(buf) < frameBudget; i++ {
-				buf = batch[i].AppendBinary(buf)
-			}
-			batch = batch[i:]
-			if err := trace.WriteFrame(w, trace.FrameEvents, buf); err != nil {
-				writeErr = err
-				cancel()
-				return
-			}
-		}
-		// Each batch is flushed at once: the page shows events live, and
-		// the engine already batches by time.
-		if err := w.Flush(); err != nil {
+		var err error
+		if buf, err = writeEvents(w, buf, batch); err != nil {
 			writeErr = err
 			cancel()
 		}
 	}
 	res := engine.Run(ctx, req, emit)
+	if writeErr != nil {
+		return fmt.Errorf("write events: %w", writeErr)
+	}
+	return writeResult(ctx, w, res, lim)
+}
+
+// writeEvents writes a batch of events and flushes them; buf is scratch
+// space, returned for the next batch.
+func writeEvents(w *bufio.Writer, buf []byte, batch []trace.Event) ([]byte, error) {
+	// A batch goes out in frames of about frameBudget bytes, well under
+	// the supervisor's maxFrame: one event is small (its texts are
+	// clipped to trace.MaxText), a batch may hold many.
+	for len(batch) > 0 {
+		buf = buf[:0]
+		i := 0
+		for ; i < len(batch) && len(buf) < frameBudget; i++ {
+			buf = batch[i].AppendBinary(buf)
+		}
+		batch = batch[i:]
+		if err := trace.WriteFrame(w, trace.FrameEvents, buf); err != nil {
+			return buf, err
+		}
+	}
+	// Each batch is flushed at once: the page shows events live, and the
+	// engine already batches by time.
+	return buf, w.Flush()
+}
+
+// writeResult writes the run's result, with the limit that stopped it if
+// one did, and flushes it.
+func writeResult(ctx context.Context, w *bufio.Writer, res *trace.Result, lim limits.Limits) error {
 	var le *limitError
 	if errors.As(context.Cause(ctx), &le) {
 		res.Status, res.Message = le.cause.status(), le.cause.sentence(causeFacts{lim: lim})
-	}
-	if writeErr != nil {
-		return fmt.Errorf("write events: %w", writeErr)
 	}
 	res.Events = nil
 	b, err := encodeResult(res)
@@ -162,10 +178,27 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim limi
 // limitError as the cause. The returned function cancels ctx and stops
 // watching; it may be called more than once.
 func guard(ctx context.Context, lim limits.Limits) (context.Context, func()) {
+	return guardHeld(ctx, lim, nil)
+}
+
+// guardHeld is guard whose memory watch can be held: a channel received
+// from hold pauses it until that channel is closed (see watchMemory).
+func guardHeld(ctx context.Context, lim limits.Limits, hold <-chan chan struct{}) (context.Context, func()) {
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	var stops []func()
-	if lim.MemoryBytes > 0 {
-		stops = append(stops, watchMemory(lim.MemoryBytes, cancelCause))
+	switch {
+	case lim.MemoryBytes > 0:
+		stops = append(stops, watchMemory(lim.MemoryBytes, cancelCause, hold))
+	case hold != nil:
+		go func() { // no watch to hold: take each hold so no one waits on it
+			for {
+				select {
+				case <-hold:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
 	}
 	if lim.CPUSeconds > 0 {
 		// RLIMIT_CPU sends SIGXCPU at the soft limit (and SIGKILL a
@@ -242,8 +275,11 @@ func countOf(n int, what string) string {
 
 // watchMemory stops the run cleanly, with its events, when the Go heap
 // grows past limit: the cgroup and RLIMIT_DATA sit above it as backstops
-// that kill instead. It returns a function that stops the watch.
-func watchMemory(limit int64, stopRun context.CancelCauseFunc) func() {
+// that kill instead. It returns a function that stops the watch. A
+// channel received from hold (nil: never) pauses the watch until it is
+// closed: an interactive run waiting for its person allocates nothing,
+// and a ticker there would spend its CPU time limit over minutes.
+func watchMemory(limit int64, stopRun context.CancelCauseFunc, hold <-chan chan struct{}) func() {
 	// Let the collector work hard before the limit rather than after.
 	debug.SetMemoryLimit(limit * 9 / 10)
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
@@ -257,6 +293,14 @@ func watchMemory(limit int64, stopRun context.CancelCauseFunc) func() {
 			select {
 			case <-done:
 				return
+			case resume := <-hold:
+				t.Stop()
+				select {
+				case <-resume:
+					t.Reset(5 * time.Millisecond)
+				case <-done:
+					return
+				}
 			case <-t.C:
 				metrics.Read(sample)
 				if v := sample[0].Value; v.Kind() == metrics.KindUint64 && int64(v.Uint64()) > limit {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sys/unix"
+
+	"interleave/sandbox"
 )
 
 // Every door of the server is bounded here: what a request may send, from
@@ -35,6 +37,9 @@ func withDefaults(cfg Config) Config {
 	cfg.Limits = cfg.Limits.WithDefaults()
 	if cfg.MaxQueue <= 0 {
 		cfg.MaxQueue = 64
+	}
+	if cfg.PickTimeout <= 0 {
+		cfg.PickTimeout = sandbox.DefaultPickTimeout
 	}
 	if cfg.PerClientRuns <= 0 {
 		cfg.PerClientRuns = 1

@@ -56,6 +56,31 @@ type Choice struct {
 	// for the first), oldest first; filled only with Options.Steps. The
 	// slice is reused after Choose returns.
 	Steps []Step
+
+	rec *recorder // the run's, to flush before a person sees the choice
+}
+
+// Flush returns once every event recorded before the choice has been
+// handed to the run's emit function: a chooser that shows the choice to a
+// person calls it first, so that the timeline is complete up to here.
+func (c *Choice) Flush() {
+	if c.rec != nil {
+		c.rec.sync(false)
+	}
+}
+
+// Wait flushes as Flush does, then calls wait, during which the run's
+// recorder sleeps instead of looking for events every few milliseconds:
+// for a chooser that waits for a person, perhaps for minutes, without
+// spending the run's CPU time.
+func (c *Choice) Wait(wait func()) {
+	if c.rec == nil {
+		wait()
+		return
+	}
+	c.rec.sync(true)
+	defer c.rec.wake()
+	wait()
 }
 
 // Pending is a runnable thread and the operation it is parked at.

@@ -48,6 +48,11 @@ type recorder struct {
 	emit func([]trace.Event)
 	kick chan struct{}
 	stop chan struct{}
+	// syncq asks the flusher to emit every event recorded so far and
+	// close the request's done when it has (see sync); resume ends the
+	// pause a request may ask for.
+	syncq  chan syncRequest
+	resume chan struct{}
 
 	// Writers that find the ring full sleep on space until freed.
 	spaceMu sync.Mutex
@@ -93,15 +98,17 @@ func newRecorder(limit int, emit func([]trace.Event)) *recorder {
 	}
 	rg := getRing()
 	r := &recorder{
-		base:  rg.next,
-		limit: uint64(limit),
-		ring:  rg,
-		emit:  emit,
-		kick:  make(chan struct{}, 1),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
-		batch: rg.batch[:0],
-		tids:  map[int]struct{}{},
+		base:   rg.next,
+		limit:  uint64(limit),
+		ring:   rg,
+		emit:   emit,
+		kick:   make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		syncq:  make(chan syncRequest),
+		resume: make(chan struct{}),
+		done:   make(chan struct{}),
+		batch:  rg.batch[:0],
+		tids:   map[int]struct{}{},
 	}
 	r.space = sync.NewCond(&r.spaceMu)
 	r.next.Store(rg.next)
@@ -239,6 +246,14 @@ func (r *recorder) loop() {
 			interval = min(2*interval, flushEvery)
 			t.Reset(interval)
 		case <-r.kick:
+		case req := <-r.syncq:
+			r.drain(true)
+			close(req.done)
+			if req.pause && !r.paused(t) {
+				r.drain(true)
+				return
+			}
+			continue
 		}
 		// Keep draining while writers keep up the pace.
 		for r.drain(false) >= batchMax {
@@ -299,6 +314,56 @@ func (r *recorder) flush() {
 	r.emitted += uint64(len(r.batch))
 	r.emit(r.batch)
 	r.batch = r.batch[:0]
+}
+
+// syncRequest asks the flusher for every event so far; with pause, it
+// then stops its clock until resume.
+type syncRequest struct {
+	done  chan struct{}
+	pause bool
+}
+
+// sync returns once every event recorded before the call has been
+// emitted. Only sim mode calls it, from the baton holder: no other thread
+// records meanwhile, so every slot handed out is written already. With
+// pause, the flusher then sleeps until resume (or finish), rather than
+// waking every few milliseconds to find nothing: a run that waits for a
+// person spends no CPU time on it. A recorder without a flusher (idle)
+// or one that has finished returns at once.
+func (r *recorder) sync(pause bool) {
+	if r.stopped.Load() {
+		return
+	}
+	req := syncRequest{done: make(chan struct{}), pause: pause}
+	select {
+	case r.syncq <- req:
+	case <-r.done:
+		return
+	}
+	select {
+	case <-req.done:
+	case <-r.done:
+	}
+}
+
+// wake ends a pause that sync asked for.
+func (r *recorder) wake() {
+	select {
+	case r.resume <- struct{}{}:
+	case <-r.done:
+	}
+}
+
+// paused sleeps, the timer stopped, until wake (true) or finish (false).
+func (r *recorder) paused(t *time.Timer) bool {
+	t.Stop()
+	select {
+	case <-r.resume:
+		t.Reset(firstFlush)
+		return true
+	case <-r.stop:
+		return false
+	}
 }
 
 // finish stops the flusher after a final flush of every event recorded so
