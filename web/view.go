@@ -141,6 +141,7 @@ var topicAbout = map[string]string{
 	"Livelock and starvation": "threads that keep running but get nowhere, or never get their turn",
 	"Threading models":        "1:1 against M:N: OS threads, green threads, and how many cores there are",
 	"Message passing":         "channels: send, receive, close, back-pressure, fan out and fan in",
+	"Challenges":              "you pick which thread runs next until the bug happens, then compare the fix",
 }
 
 // topicAnchor is the id of a topic's section on the front page.
