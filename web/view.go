@@ -54,6 +54,25 @@ type ScenarioView struct {
 	// Embed asks for the compact read-only view of ?embed=1, for an
 	// iframe in a course page: title, Run and Stop, timeline and result.
 	Embed bool
+	// A challenge's goal ("deadlock" or "fail"), hints, the fewest picks
+	// known to reach it, and its fix (FixTitle empty when the fix is not
+	// in the catalogue); all empty for other scenarios.
+	Goal     string
+	Hints    []string
+	Shortest int
+	Fix      string
+	FixTitle string
+}
+
+// GoalText states a challenge's goal for the picks panel.
+func (v ScenarioView) GoalText() string {
+	switch v.Goal {
+	case "deadlock":
+		return "Goal: make the threads deadlock, by picking which thread runs at each step."
+	case "fail":
+		return "Goal: make a check fail, by picking which thread runs at each step."
+	}
+	return ""
 }
 
 // ParamField is one input of the params form.
