@@ -94,6 +94,7 @@ func serve(args []string) int {
 	shareRate := fs.Int("share-rate", envInt("INTERLEAVE_SHARE_RATE", 20), "shared scripts and runs per minute per client address, 0 for no limit (env INTERLEAVE_SHARE_RATE)")
 	maxSockets := fs.Int("max-sockets", envInt("INTERLEAVE_MAX_SOCKETS", 0), "WebSockets held at once; 0 derives it from the descriptor limit (env INTERLEAVE_MAX_SOCKETS)")
 	perClientSockets := fs.Int("per-client-sockets", envInt("INTERLEAVE_PER_CLIENT_SOCKETS", 0), "WebSockets one client address may hold; 0 for a quarter of -max-sockets, at most 256 (env INTERLEAVE_PER_CLIENT_SOCKETS)")
+	pickTimeout := fs.Duration("pick-timeout", envDuration("INTERLEAVE_PICK_TIMEOUT", sandbox.DefaultPickTimeout), "how long a You schedule run waits for a pick before it ends (env INTERLEAVE_PICK_TIMEOUT)")
 	sb := sandboxFlags(fs)
 	nf := natsFlagsOf(fs)
 	cf := catalogueFlagsOf(fs)
@@ -128,6 +129,7 @@ func serve(args []string) int {
 		SharesPerMinute:  perMinute(*shareRate),
 		MaxSockets:       *maxSockets,
 		PerClientSockets: *perClientSockets,
+		PickTimeout:      *pickTimeout,
 	}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -27,6 +27,7 @@ const (
 	causeCPU                      // the CPU time limit
 	causeCorrupt                  // the child's event stream was malformed
 	causeDied                     // anything else that ended the child
+	causeIdle                     // an interactive run's person made no pick in time
 )
 
 // causeFacts are the numbers and the exit the sentences cite.
@@ -34,6 +35,7 @@ type causeFacts struct {
 	lim     isolate.Limits
 	timeout time.Duration
 	waitErr error
+	idle    time.Duration
 }
 
 // causes is the one table of what each cause means for the run's status
@@ -60,6 +62,9 @@ var causes = map[cause]struct {
 	}},
 	causeCorrupt: {trace.StatusError, func(causeFacts) string {
 		return "The run's process sent a corrupt event stream and was stopped."
+	}},
+	causeIdle: {trace.StatusStopped, func(f causeFacts) string {
+		return fmt.Sprintf("stopped: no pick for %s; the run waited for you and was ended.", f.idle)
 	}},
 	causeDied: {trace.StatusError, func(f causeFacts) string {
 		return "The run's process died: " + exitCause(f.waitErr) + "."

@@ -84,8 +84,13 @@ func ChildMain() int {
 		return 2
 	}
 	run := runChild
-	if req.Explore != nil {
+	switch {
+	case req.Explore != nil:
 		run = runExplore(*req.Explore)
+	case req.Interactive:
+		// The picks follow the request on stdin, some perhaps read
+		// into the decoder's buffer already.
+		run = runInteractive(io.MultiReader(dec.Buffered(), os.Stdin))
 	}
 	if err := run(context.Background(), req.Request, w, spec.Limits); err != nil {
 		fmt.Fprintf(os.Stderr, "interleave child: %v\n", err)
@@ -107,36 +112,47 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim isol
 		if writeErr != nil {
 			return
 		}
-		// A batch goes out in frames of about frameBudget bytes, well
-		// under the supervisor's maxFrame: one event is small (its texts
-		// are clipped to trace.MaxText), a batch may hold many.
-		for len(batch) > 0 {
-			buf = buf[:0]
-			i := 0
-			for ; i < len(batch) && len(buf) < frameBudget; i++ {
-				buf = batch[i].AppendBinary(buf)
-			}
-			batch = batch[i:]
-			if err := trace.WriteFrame(w, trace.FrameEvents, buf); err != nil {
-				writeErr = err
-				cancel()
-				return
-			}
-		}
-		// Each batch is flushed at once: the page shows events live, and
-		// the engine already batches by time.
-		if err := w.Flush(); err != nil {
+		var err error
+		if buf, err = writeEvents(w, buf, batch); err != nil {
 			writeErr = err
 			cancel()
 		}
 	}
 	res := engine.Run(ctx, req, emit)
+	if writeErr != nil {
+		return fmt.Errorf("write events: %w", writeErr)
+	}
+	return writeResult(ctx, w, res, lim)
+}
+
+// writeEvents writes a batch of events and flushes them; buf is scratch
+// space, returned for the next batch.
+func writeEvents(w *bufio.Writer, buf []byte, batch []trace.Event) ([]byte, error) {
+	// A batch goes out in frames of about frameBudget bytes, well under
+	// the supervisor's maxFrame: one event is small (its texts are
+	// clipped to trace.MaxText), a batch may hold many.
+	for len(batch) > 0 {
+		buf = buf[:0]
+		i := 0
+		for ; i < len(batch) && len(buf) < frameBudget; i++ {
+			buf = batch[i].AppendBinary(buf)
+		}
+		batch = batch[i:]
+		if err := trace.WriteFrame(w, trace.FrameEvents, buf); err != nil {
+			return buf, err
+		}
+	}
+	// Each batch is flushed at once: the page shows events live, and the
+	// engine already batches by time.
+	return buf, w.Flush()
+}
+
+// writeResult writes the run's result, with the limit that stopped it if
+// one did, and flushes it.
+func writeResult(ctx context.Context, w *bufio.Writer, res *trace.Result, lim isolate.Limits) error {
 	var le *limitError
 	if errors.As(context.Cause(ctx), &le) {
 		res.Status, res.Message = le.cause.status(), le.cause.sentence(causeFacts{lim: lim})
-	}
-	if writeErr != nil {
-		return fmt.Errorf("write events: %w", writeErr)
 	}
 	res.Events = nil
 	b, err := encodeResult(res)

@@ -23,6 +23,9 @@ import (
 type childRequest struct {
 	engine.Request
 	Explore *explore.Options `json:"explore,omitempty"`
+	// Interactive makes the run's choices a person's: picks follow the
+	// request on stdin (see runInteractive).
+	Interactive bool `json:"interactive,omitempty"`
 }
 
 // stopSignal asks an exploring child to stop and report what it found.

@@ -45,7 +45,7 @@ func BenchmarkFramePipeline(b *testing.B) {
 	if err := r.read(pr, newSummary(engineRequest()), func(batch []trace.Event) {
 		out = trace.AppendEventsJSON(out[:0], batch)
 		n += len(batch)
-	}); err != nil {
+	}, nil); err != nil {
 		b.Fatal(err)
 	}
 	pr.Close()

@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -152,6 +151,11 @@ func (r *Runner) Timeout() time.Duration { return r.timeout }
 // already delivered kept. The error is non-nil only when the child could
 // not be started, for the server's log.
 func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]trace.Event)) (*trace.Result, error) {
+	return r.run(ctx, req, onEvents, nil)
+}
+
+// run is Run, or with t an interactive run (see Interact).
+func (r *Runner) run(ctx context.Context, req engine.Request, onEvents func([]trace.Event), t *talk) (*trace.Result, error) {
 	def := r.limits
 	if req.Mode != trace.ModeOS && req.Mode != "" {
 		def.Threads = 0 // the thread flag is about OS threads; green and sim keep the engine's default
@@ -159,64 +163,88 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	req.Limits = mergeLimits(req.Limits, def)
 	start := time.Now()
 	sum := newSummary(req)
-
-	if len(req.Source) > r.maxSrc {
-		return sum.fail(trace.StatusLimit, scenarios.TooLarge(len(req.Source), r.maxSrc)), nil
-	}
-	if line, col, ok := firstInvalidUTF8(req.Source); ok {
-		res := sum.fail(trace.StatusError, fmt.Sprintf("Line %d, column %d: the script is not valid UTF-8 text.", line, col))
-		res.Error = &trace.ScriptError{Line: line, Col: col, Msg: "the script is not valid UTF-8 text"}
-		return res, nil
-	}
-	reqJSON, err := json.Marshal(req)
-	if err != nil {
-		return sum.fail(trace.StatusError, "The run could not be prepared."), fmt.Errorf("encode request: %w", err)
+	reqJSON, res, err := r.encodeRequest(req, sum, t != nil)
+	if res != nil || err != nil {
+		return res, err
 	}
 	c, err := r.take()
 	if err != nil {
 		return sum.fail(trace.StatusError, "The sandbox could not start a run."), err
 	}
 	defer c.close()
-	go c.send(reqJSON)
-
-	runCtx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	stopWatch := context.AfterFunc(runCtx, c.kill)
-
-	readErr := r.read(c.events, sum, onEvents)
+	w := newWatch(c.kill)
+	w.arm(r.timeout, causeTimeout) // computing; an interactive run re-arms it at each choice and pick
+	if t == nil {
+		go c.send(reqJSON)
+	} else {
+		t.w, t.timeout = w, r.timeout
+		t.start(c, reqJSON)
+	}
+	stopWatch := context.AfterFunc(ctx, c.kill)
+	readErr := r.read(c.events, sum, onEvents, t)
 	stopWatch()
+	fired := w.stop()
 	c.kill() // a child that finished has exited already; one that did not must not outlive its run
 	<-c.exited
-	waitErr := c.waitErr
-	stderr, box := c.stderr, c.box
+	if t != nil {
+		t.wait()
+	}
 	sum.res.Stats.WallNs = time.Since(start).Nanoseconds()
 	sum.res.Stats.CPUNs = c.cpuTime().Nanoseconds() // for runs that end without the child's own result
+	return r.ending(ctx, c, sum, fired, readErr, t)
+}
 
-	facts := causeFacts{lim: r.box.Limits(), timeout: r.timeout, waitErr: waitErr}
+// encodeRequest checks the script and encodes the child's request; a
+// script refused here gets its result, and no child starts.
+func (r *Runner) encodeRequest(req engine.Request, sum *summary, interactive bool) ([]byte, *trace.Result, error) {
+	if len(req.Source) > r.maxSrc {
+		return nil, sum.fail(trace.StatusLimit, scenarios.TooLarge(len(req.Source), r.maxSrc)), nil
+	}
+	if line, col, ok := firstInvalidUTF8(req.Source); ok {
+		res := sum.fail(trace.StatusError, fmt.Sprintf("Line %d, column %d: the script is not valid UTF-8 text.", line, col))
+		res.Error = &trace.ScriptError{Line: line, Col: col, Msg: "the script is not valid UTF-8 text"}
+		return nil, res, nil
+	}
+	reqJSON, err := json.Marshal(childRequest{Request: req, Interactive: interactive})
+	if err != nil {
+		return nil, sum.fail(trace.StatusError, "The run could not be prepared."), fmt.Errorf("encode request: %w", err)
+	}
+	return reqJSON, nil, nil
+}
+
+// ending is the result of a run whose child has been reaped: its own, or
+// why it has none.
+func (r *Runner) ending(ctx context.Context, c *child, sum *summary, fired cause, readErr error, t *talk) (*trace.Result, error) {
+	facts := causeFacts{lim: r.box.Limits(), timeout: r.timeout, waitErr: c.waitErr}
+	if t != nil {
+		facts.idle = t.idle
+	}
 	switch {
 	case sum.final != nil:
 		res := sum.final
 		res.Stats.WallNs = sum.res.Stats.WallNs
 		sum.an.Finish(res)
 		return res, nil
-	case errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
-		return sum.failWith(causeTimeout, facts), nil
+	case fired != 0 && ctx.Err() == nil:
+		return sum.failWith(fired, facts), nil
 	case ctx.Err() != nil:
 		return sum.failWith(causeStopped, facts), nil
 	}
-	why := childDeath(stderr.String(), box.Cause(), waitErr, readErr, c.cpuTime(), facts.lim)
+	stderr := c.stderr.String()
+	why := childDeath(stderr, c.box.Cause(), c.waitErr, readErr, c.cpuTime(), facts.lim)
 	res := sum.failWith(why, facts)
 	switch why {
 	case causeCorrupt:
-		return res, fmt.Errorf("read child events: %w (stderr: %s)", readErr, stderr.String())
+		return res, fmt.Errorf("read child events: %w (stderr: %s)", readErr, stderr)
 	case causeDied:
-		return res, fmt.Errorf("child died: %v (stderr: %s)", waitErr, stderr.String())
+		return res, fmt.Errorf("child died: %v (stderr: %s)", c.waitErr, stderr)
 	}
 	return res, nil
 }
 
-// read decodes frames until the child closes the pipe.
-func (r *Runner) read(pr io.Reader, sum *summary, onEvents func([]trace.Event)) error {
+// read decodes frames until the child closes the pipe; t, for an
+// interactive run, takes its choices and restarts.
+func (r *Runner) read(pr io.Reader, sum *summary, onEvents func([]trace.Event), t *talk) error {
 	br := bufio.NewReaderSize(pr, 64<<10)
 	var (
 		buf   []byte
@@ -249,6 +277,13 @@ func (r *Runner) read(pr io.Reader, sum *summary, onEvents func([]trace.Event)) 
 				return fmt.Errorf("decode result: %w", err)
 			}
 			sum.final = &res
+		case trace.FrameChoice, trace.FrameRestart, trace.FrameRefused:
+			if t == nil {
+				return fmt.Errorf("unexpected frame type %q", typ)
+			}
+			if err := t.frame(typ, payload, sum); err != nil {
+				return err
+			}
 		default:
 			return fmt.Errorf("unknown frame type %q", typ)
 		}
@@ -304,10 +339,14 @@ type summary struct {
 	index map[int]int
 	final *trace.Result
 	an    *analysis.Analyzer
+	req   engine.Request
 }
 
+// reset forgets the events so far: an interactive run starts again.
+func (s *summary) reset() { *s = *newSummary(s.req) }
+
 func newSummary(req engine.Request) *summary {
-	s := &summary{index: map[int]int{0: 0}, an: analysis.New()}
+	s := &summary{req: req, index: map[int]int{0: 0}, an: analysis.New()}
 	s.res = trace.Result{
 		Scenario: req.Scenario,
 		Mode:     req.Mode,

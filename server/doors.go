@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sys/unix"
 
+	"interleave/sandbox"
 	"interleave/scenarios"
 )
 
@@ -39,6 +40,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.MaxQueue <= 0 {
 		cfg.MaxQueue = 64
+	}
+	if cfg.PickTimeout <= 0 {
+		cfg.PickTimeout = sandbox.DefaultPickTimeout
 	}
 	if cfg.PerClientRuns <= 0 {
 		cfg.PerClientRuns = 1

@@ -25,6 +25,8 @@ const (
 	kindUnavailable                    // sharing is off, or the server cannot take more now
 	kindBusy                           // the run queue, or the address's share of it, is full
 	kindShutdown                       // the server is stopping and starts no more runs
+	kindPick                           // a pick or undo that does not fit the run's choice
+	kindInteractive                    // an interactive run this server or mode cannot do
 )
 
 // kinds maps each kind to its HTTP status and its WebSocket error code
@@ -43,6 +45,8 @@ var kinds = map[errKind]struct {
 	kindUnavailable: {http.StatusServiceUnavailable, ""},
 	kindBusy:        {http.StatusServiceUnavailable, "busy"},
 	kindShutdown:    {http.StatusServiceUnavailable, "shutdown"},
+	kindPick:        {http.StatusConflict, "pick"},
+	kindInteractive: {http.StatusBadRequest, "interactive"},
 }
 
 // userError is a refusal: its kind and a sentence for the user. A run
@@ -79,6 +83,25 @@ var shuttingDown = &userError{kind: kindShutdown, msg: "The server is shutting d
 
 // sharingOff refuses to share or show shared things without a database.
 var sharingOff = &userError{kind: kindUnavailable, msg: "Sharing is off on this server (it was started without a database)."}
+
+// noPickWaiting refuses a pick or undo on a socket with no interactive
+// run.
+var noPickWaiting = &userError{kind: kindPick, msg: "There is no run waiting for a pick: press You schedule to start one."}
+
+// pickTooSoon refuses a pick or undo while the run is still on its way to
+// the next choice (the page sends one pick per choice).
+var pickTooSoon = &userError{kind: kindPick, msg: "The run is still on its way to the next choice: pick when it asks."}
+
+// interactiveNotSim refuses an interactive run in a mode with no choices
+// to make.
+var interactiveNotSim = &userError{kind: kindInteractive, msg: "Only sim mode runs can be scheduled by hand: choose mode sim for You schedule."}
+
+// interactiveOff refuses an interactive run on a server whose runner
+// cannot carry picks (a cluster of runners).
+var interactiveOff = &userError{kind: kindInteractive, msg: "This server runs scripts on a cluster of runners, which cannot wait for your picks: You schedule is off here; use Run or Explore."}
+
+// pickRefused refuses a pick with a sentence that says why.
+func pickRefused(msg string) *userError { return &userError{kind: kindPick, msg: msg} }
 
 // scriptTooLarge refuses a script of n bytes over the limit.
 func scriptTooLarge(n, limit int) *userError {

@@ -24,6 +24,13 @@ type ClientMessage struct {
 	Preemptions  *int   `json:"preemptions,omitempty"`
 	Depth        int    `json:"depth,omitempty"`
 	UntilFailure bool   `json:"until_failure,omitempty"`
+	// Interactive makes a sim-mode run's choices the person's: the run
+	// stops at each choice with a ChoiceMessage and waits for a pick.
+	Interactive bool `json:"interactive,omitempty"`
+	// A pick message's own fields: the thread, and "blocks" to keep
+	// picking it until it would block.
+	Th    int    `json:"th,omitempty"`
+	Until string `json:"until,omitempty"`
 }
 
 // QueuedMessage says that a run waits for a slot, and where in the line.
@@ -42,6 +49,23 @@ type StartedMessage struct {
 	Procs    int            `json:"procs"`
 	Seed     int64          `json:"seed"`
 	Params   map[string]any `json:"params"`
+	// Interactive is true for a run whose choices the person makes.
+	Interactive bool `json:"interactive,omitempty"`
+}
+
+// ChoiceMessage puts a choice of an interactive run to the person: the
+// threads that may run next, each with its next operation and a
+// sentence. Every event before it has been sent.
+type ChoiceMessage struct {
+	Type string `json:"type"` // "choice"
+	trace.Choice
+}
+
+// RestartMessage follows an undo: the page clears its timeline, and the
+// events that follow start again at sequence 0, replaying Schedule.
+type RestartMessage struct {
+	Type     string `json:"type"` // "restart"
+	Schedule string `json:"schedule"`
 }
 
 // ProgressMessage is what an exploration has found so far, a few times

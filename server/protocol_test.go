@@ -135,7 +135,8 @@ func TestProtocolDoc(t *testing.T) {
 	for _, b := range blocks {
 		byMessage[b.message] = append(byMessage[b.message], b)
 	}
-	for _, want := range []string{"run", "explore", "stop", "queued", "started", "events", "end", "error", "event", "progress", "explored"} {
+	for _, want := range []string{"run", "explore", "stop", "queued", "started", "events", "end", "error", "event", "progress", "explored",
+		"pick", "undo", "choice", "restart"} {
 		if len(byMessage[want]) == 0 {
 			t.Fatalf("docs/protocol.md documents no %q message", want)
 		}
@@ -151,8 +152,13 @@ func TestProtocolDoc(t *testing.T) {
 		}
 	}
 
-	// Every documented run message is accepted and runs to a good end.
+	// Every documented run message is accepted and runs to a good end;
+	// interactive ones are driven by interactiveDoc.
 	for _, b := range byMessage["run"] {
+		if b.example.(map[string]any)["interactive"] == true {
+			interactiveDoc(t, ts, b, byMessage, record)
+			continue
+		}
 		c := dial(t, ts)
 		c.send(b.raw)
 		msgs := c.untilEnd()
@@ -210,7 +216,7 @@ func TestProtocolDoc(t *testing.T) {
 	record(dl.read())
 	exploreDoc(t, ts, byMessage["explore"], record)
 
-	for _, name := range []string{"queued", "started", "events", "end", "error", "event", "progress", "explored"} {
+	for _, name := range []string{"queued", "started", "events", "end", "error", "event", "progress", "explored", "choice", "restart"} {
 		if len(seen[name]) == 0 {
 			t.Errorf("the server sent no %q message during the test", name)
 			continue
@@ -253,6 +259,33 @@ func exploreDoc(t *testing.T, ts *testServer, docs []docBlock, record func(map[s
 	}
 }
 
+// interactiveDoc runs the documented interactive run: the documented
+// undo (a restart and the choice before), a bad pick (an error), the
+// documented pick until it blocks, then the first runnable thread at
+// every choice to the end; record sees every message.
+func interactiveDoc(t *testing.T, ts *testServer, run docBlock, byMessage map[string][]docBlock, record func(map[string]any)) {
+	t.Helper()
+	c := dial(t, ts)
+	c.send(run.raw)
+	first := c.untilChoice(record)
+	c.send(byMessage["undo"][0].raw)
+	back := c.untilChoice(record)
+	if back["n"].(float64) != first["n"].(float64)-1 {
+		t.Errorf("after the documented undo, choice n = %v, want %v", back["n"], first["n"].(float64)-1)
+	}
+	c.send(`{"type":"pick","th":99}`)
+	if m := c.read(); m["type"] != "error" || m["code"] != "pick" {
+		t.Errorf("a pick of thread 99 got %v, want an error with code pick", m)
+	} else {
+		record(m)
+	}
+	c.send(byMessage["pick"][0].raw)
+	for m := c.untilChoice(record); m["type"] == "choice"; m = c.untilChoice(record) {
+		th := m["runnable"].([]any)[0].(map[string]any)["th"]
+		c.send(`{"type":"pick","th":` + itoa(int(th.(float64))) + `}`)
+	}
+}
+
 func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
@@ -274,6 +307,11 @@ var protocolTypes = map[string]any{
 	"explore":  server.ClientMessage{},
 	"progress": server.ProgressMessage{},
 	"explored": server.ExploredMessage{},
+	// Picks and undos of an interactive run are ClientMessages too.
+	"pick":    server.ClientMessage{},
+	"undo":    server.ClientMessage{},
+	"choice":  server.ChoiceMessage{},
+	"restart": server.RestartMessage{},
 }
 
 // clientIgnored are the fields a client message decodes and the server
@@ -342,8 +380,8 @@ func TestProtocolTypes(t *testing.T) {
 				t.Errorf("%s message: %q is documented but %T has no such field", msg, k, v)
 			}
 		}
-		if msg == "stop" {
-			continue // a stop is a ClientMessage that uses only its type
+		if msg == "stop" || msg == "undo" {
+			continue // a ClientMessage that uses only its type
 		}
 		for _, k := range fields {
 			if !slices.Contains(byType[reflect.TypeOf(v)], k) && !slices.Contains(clientIgnored, k) {

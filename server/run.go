@@ -107,6 +107,19 @@ type outbox interface {
 // run goes on at full speed, and its end still arrives; a client that
 // takes nothing at all is dropped by the writer's deadline instead.
 func (s *Server) execute(ctx context.Context, req engine.Request, client string, log *slog.Logger, out outbox) {
+	s.stream(ctx, req, client, log, out, false, func(ctx context.Context, onEvents func([]trace.Event)) (*trace.Result, error) {
+		return s.runner.Run(ctx, req, onEvents)
+	})
+}
+
+// runFunc runs a request, handing its event batches to onEvents.
+type runFunc func(ctx context.Context, onEvents func([]trace.Event)) (*trace.Result, error)
+
+// stream waits for a run slot, holds it while run runs, and streams the
+// run's messages to out: started, events, end. An interactive run sheds
+// no events (every event before a choice must reach the page) and keeps
+// no recording of them, as an undo starts them again.
+func (s *Server) stream(ctx context.Context, req engine.Request, client string, log *slog.Logger, out outbox, interactive bool, run runFunc) {
 	send := out.enqueue
 	id := runID()
 	log = log.With("run", id, "scenario", req.Scenario, "mode", req.Mode)
@@ -118,16 +131,16 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 	s.metrics.wait.Observe(time.Since(queued).Seconds())
 
 	send(mustJSON(StartedMessage{Type: "started", Run: id, Scenario: req.Scenario, Mode: req.Mode,
-		Procs: req.Procs, Seed: req.Seed, Params: req.Params}))
+		Procs: req.Procs, Seed: req.Seed, Params: req.Params, Interactive: interactive}))
 	start := time.Now()
 	first := true
-	log.Info("run started", "waited", start.Sub(queued))
+	log.Info("run started", "waited", start.Sub(queued), "interactive", interactive)
 	var shed int64
 	var rec *restRecording
-	if _, ok := out.(restKeeper); ok {
+	if _, ok := out.(restKeeper); ok && !interactive {
 		rec = s.rests.recorder()
 	}
-	res, err := s.runner.Run(ctx, req, func(batch []trace.Event) {
+	res, err := run(ctx, func(batch []trace.Event) {
 		if rec != nil {
 			rec.add(batch)
 		}
@@ -135,7 +148,7 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 			first = false
 			s.metrics.childStart.Observe(time.Since(start).Seconds())
 		}
-		if out.behind() {
+		if out.behind() && !interactive {
 			if shed == 0 {
 				log.Info("client falls behind: shedding events")
 			}
@@ -145,29 +158,43 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 		s.metrics.events.Add(float64(len(batch)))
 		send(appendEventsMessage(nil, batch))
 	})
-	var unavailable interface{ Unavailable() string }
-	if errors.As(err, &unavailable) {
-		// A runner elsewhere could not be reached: the run did not start.
-		s.metrics.busy.Inc()
-		log.Warn("run refused: runners unavailable", "err", err)
-		send(mustJSON(map[string]any{"type": "error", "code": "busy", "message": unavailable.Unavailable()}))
+	if s.unavailable(err, log, send) {
 		return
 	}
 	if err != nil {
 		log.Error("run failed in the sandbox", "err", err)
 	}
-	if shed > 0 {
-		res.Stats.Dropped += shed
-		s.metrics.shed.Add(float64(shed))
-		res.Message += fmt.Sprintf(" %d events were not sent to the page, which could not draw them as fast as they came; the result counts them all.", shed)
-		if rec != nil && !rec.over {
-			res.Message += " The page fetches them now."
-		}
-	}
+	s.noteShed(res, shed, rec)
 	s.metrics.runs.WithLabelValues(string(res.Status)).Inc()
 	s.metrics.duration.Observe(time.Since(start).Seconds())
 	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "dropped", res.Stats.Dropped, "wall", time.Since(start))
 	send(mustJSON(EndMessage{Type: "end", Result: res, Rest: s.finishRest(rec, shed, out)}))
+}
+
+// unavailable answers busy, and returns true, when err says that a runner
+// elsewhere could not be reached: the run did not start.
+func (s *Server) unavailable(err error, log *slog.Logger, send func([]byte)) bool {
+	var unavailable interface{ Unavailable() string }
+	if !errors.As(err, &unavailable) {
+		return false
+	}
+	s.metrics.busy.Inc()
+	log.Warn("run refused: runners unavailable", "err", err)
+	send(mustJSON(map[string]any{"type": "error", "code": "busy", "message": unavailable.Unavailable()}))
+	return true
+}
+
+// noteShed counts the events shed for a slow page in the result.
+func (s *Server) noteShed(res *trace.Result, shed int64, rec *restRecording) {
+	if shed == 0 {
+		return
+	}
+	res.Stats.Dropped += shed
+	s.metrics.shed.Add(float64(shed))
+	res.Message += fmt.Sprintf(" %d events were not sent to the page, which could not draw them as fast as they came; the result counts them all.", shed)
+	if rec != nil && !rec.over {
+		res.Message += " The page fetches them now."
+	}
 }
 
 // waitForSlot waits in the admission queue for a run slot, telling the

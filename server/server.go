@@ -81,6 +81,10 @@ type Config struct {
 	// Collectors are extra metrics for /metrics, such as a remote
 	// runner's view of its cluster.
 	Collectors []prometheus.Collector
+
+	// PickTimeout is how long an interactive run waits for a pick or an
+	// undo before it ends, status stopped; default 10 minutes.
+	PickTimeout time.Duration
 }
 
 // Unlimited is the value of a per-minute rate in Config that sets no

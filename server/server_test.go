@@ -193,6 +193,20 @@ func (c *wsClient) read() map[string]any {
 }
 
 // untilEnd reads messages up to and including "end", returning them all.
+// untilChoice reads messages, each given to record, up to a choice or
+// the run's end, which it returns.
+func (c *wsClient) untilChoice(record func(map[string]any)) map[string]any {
+	c.t.Helper()
+	for {
+		m := c.read()
+		record(m)
+		switch m["type"] {
+		case "choice", "end", "error":
+			return m
+		}
+	}
+}
+
 func (c *wsClient) untilEnd() []map[string]any {
 	c.t.Helper()
 	var msgs []map[string]any
@@ -255,7 +269,7 @@ func TestWebSocketBadInput(t *testing.T) {
 		wantText   string
 	}{
 		{"not json", `{"type":`, "error", "", "not valid JSON"},
-		{"not an object", `[1,2]`, "error", "", "not a run, explore or stop request"},
+		{"not an object", `[1,2]`, "error", "", "not a run, explore, stop, pick or undo request"},
 		{"unknown type", `{"type":"dance"}`, "error", "", `Unknown message type "dance"`},
 		{"unknown scenario", `{"type":"run","scenario":"nope"}`, "error", "", `There is no scenario "nope"`},
 		{"nothing to run", `{"type":"run"}`, "error", "", `needs a "scenario" id or a "source"`},

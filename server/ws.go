@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"interleave/sandbox/engine"
+	"interleave/sandbox/trace"
 	"interleave/scenarios"
 )
 
@@ -45,9 +46,10 @@ type conn struct {
 	closed atomic.Bool
 	quit   chan closeReason // asks the writer to close the socket
 
-	mu     sync.Mutex // guards cancel and rest
+	mu     sync.Mutex // guards cancel, rest and picks
 	cancel context.CancelFunc
-	rest   string // token of the last run's kept recording
+	rest   string  // token of the last run's kept recording
+	picks  *picker // the interactive run's, while one runs
 	runs   sync.WaitGroup
 }
 
@@ -148,11 +150,14 @@ func (c *conn) readPump() {
 			}
 		case "stop":
 			c.stopRun()
+		case "pick", "undo":
+			c.pick(trace.Pick{Th: m.Th, Until: m.Until, Undo: m.Type == "undo"})
 		}
 	}
 }
 
-// decodeClientMessage reads one message from the page: a run or a stop.
+// decodeClientMessage reads one message from the page: a run, an
+// exploration, a stop, or a pick or undo of an interactive run.
 // Its errors are request errors whose text is a sentence for the user.
 func decodeClientMessage(data []byte) (ClientMessage, error) {
 	var m ClientMessage
@@ -165,10 +170,12 @@ func decodeClientMessage(data []byte) (ClientMessage, error) {
 		case errors.As(err, &typ) && typ.Field != "":
 			return m, refuse(kindInvalid, "The message's %s must be %s, not a JSON %s.", quoteShort(typ.Field), jsonKind(typ.Type), typ.Value)
 		}
-		return m, refuse(kindInvalid, `That message is not a run, explore or stop request: send a JSON object such as {"type": "run", "scenario": "lost-update"}.`)
+		return m, refuse(kindInvalid, `That message is not a run, explore, stop, pick or undo request: send a JSON object such as {"type": "run", "scenario": "lost-update"}.`)
 	}
-	if m.Type != "run" && m.Type != "explore" && m.Type != "stop" {
-		return m, refuse(kindInvalid, `Unknown message type %s: send "run", "explore" or "stop".`, quoteShort(m.Type))
+	switch m.Type {
+	case "run", "explore", "stop", "pick", "undo":
+	default:
+		return m, refuse(kindInvalid, `Unknown message type %s: send "run", "explore", "stop", "pick" or "undo".`, quoteShort(m.Type))
 	}
 	m.Limits = engine.Limits{} // the server's to set, never the page's
 	return m, nil
@@ -317,6 +324,10 @@ func (c *conn) startRun(m ClientMessage) {
 	req, err := c.s.prepare(m)
 	if err != nil {
 		c.refuse(err)
+		return
+	}
+	if m.Interactive {
+		c.startInteractive(m, req)
 		return
 	}
 	c.launch(func(ctx context.Context) { c.s.execute(ctx, req, c.client, c.log, c) })

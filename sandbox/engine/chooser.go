@@ -56,6 +56,17 @@ type Choice struct {
 	// for the first), oldest first; filled only with Options.Steps. The
 	// slice is reused after Choose returns.
 	Steps []Step
+
+	flush func() // emits the events recorded so far
+}
+
+// Flush returns once every event recorded before the choice has been
+// handed to the run's emit function: a chooser that shows the choice to a
+// person calls it first, so that the timeline is complete up to here.
+func (c *Choice) Flush() {
+	if c.flush != nil {
+		c.flush()
+	}
 }
 
 // Pending is a runnable thread and the operation it is parked at.

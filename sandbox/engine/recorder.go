@@ -48,6 +48,9 @@ type recorder struct {
 	emit func([]trace.Event)
 	kick chan struct{}
 	stop chan struct{}
+	// syncq asks the flusher to emit every event recorded so far and
+	// close the channel it is sent when it has (see sync).
+	syncq chan chan struct{}
 
 	// Writers that find the ring full sleep on space until freed.
 	spaceMu sync.Mutex
@@ -99,6 +102,7 @@ func newRecorder(limit int, emit func([]trace.Event)) *recorder {
 		emit:  emit,
 		kick:  make(chan struct{}, 1),
 		stop:  make(chan struct{}),
+		syncq: make(chan chan struct{}),
 		done:  make(chan struct{}),
 		batch: rg.batch[:0],
 		tids:  map[int]struct{}{},
@@ -239,6 +243,10 @@ func (r *recorder) loop() {
 			interval = min(2*interval, flushEvery)
 			t.Reset(interval)
 		case <-r.kick:
+		case done := <-r.syncq:
+			r.drain(true)
+			close(done)
+			continue
 		}
 		// Keep draining while writers keep up the pace.
 		for r.drain(false) >= batchMax {
@@ -299,6 +307,27 @@ func (r *recorder) flush() {
 	r.emitted += uint64(len(r.batch))
 	r.emit(r.batch)
 	r.batch = r.batch[:0]
+}
+
+// sync returns once every event recorded before the call has been
+// emitted. Only sim mode calls it, from the baton holder: no other thread
+// records meanwhile, so every slot handed out is written already. A
+// recorder without a flusher (idle) or one that has finished returns at
+// once.
+func (r *recorder) sync() {
+	if r.stopped.Load() {
+		return
+	}
+	done := make(chan struct{})
+	select {
+	case r.syncq <- done:
+	case <-r.done:
+		return
+	}
+	select {
+	case <-done:
+	case <-r.done:
+	}
 }
 
 // finish stops the flusher after a final flush of every event recorded so

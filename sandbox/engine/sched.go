@@ -106,8 +106,13 @@ func (s *simSched) schedule() string {
 	if len(s.log) >= maxLogEntries {
 		return ""
 	}
+	return encodeSchedule(s.log)
+}
+
+// encodeSchedule writes a schedule in its run-length form.
+func encodeSchedule(log []schedEntry) string {
 	var b strings.Builder
-	for i, e := range s.log {
+	for i, e := range log {
 		if i > 0 {
 			b.WriteByte('.')
 		}
@@ -235,6 +240,9 @@ func (s *simSched) decide(cur *thread, yield bool, cands []*thread) *thread {
 		c.Current = cur.id
 	}
 	c.Runnable = c.Runnable[:0]
+	if c.flush == nil && s.r.rec != nil {
+		c.flush = s.r.rec.sync
+	}
 	// Objects change only under r.mu; the baton holder (here) is the only
 	// Starlark running, but the end of a run may cut threads off meanwhile.
 	s.r.mu.Lock()
