@@ -68,8 +68,9 @@ export function setupSchedule(p) {
   function pickItem(r, current) {
     const li = document.createElement("li");
     if (r.th === current) li.className = "current";
-    const tags = [r.th === current ? "running now" : "", r.blocks ? "would wait" : ""].filter(Boolean);
-    const tag = tags.length ? ` <span class="sched-tag">${esc(tags.join(", "))}</span>` : "";
+    // The server's sentence says whether the thread would wait; the
+    // page adds which thread ran last and could go on.
+    const tag = r.th === current ? ' <span class="sched-tag">running now</span>' : "";
     li.innerHTML = `<button type="button" class="sched-pick" data-testid="pick-${r.th}" data-th="${r.th}">${esc(r.text)}${tag}</button>`
       + `<button type="button" class="sched-until" data-testid="pick-until-${r.th}" data-th="${r.th}" data-until="blocks"`
       + ` aria-label="Run ${esc(r.name)} until it blocks" title="Keep picking ${esc(r.name)} until it would wait or ends">until it blocks</button>`;

@@ -1,0 +1,150 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// schedView is what the picks panel shows.
+type schedView struct {
+	Hidden bool     `json:"hidden"`
+	Steps  string   `json:"steps"`
+	Picks  []string `json:"picks"` // the pick buttons' test ids
+	Undo   bool     `json:"undo"`  // enabled
+	Redo   bool     `json:"redo"`
+	Solved string   `json:"solved"` // the solved line, "" while hidden
+	Msg    string   `json:"msg"`
+	Status string   `json:"status"`
+	URL    string   `json:"url"`
+}
+
+const readSched = `(() => {
+	const p = document.querySelector('[data-testid="sched-panel"]');
+	const q = (id) => document.querySelector('[data-testid="' + id + '"]');
+	const solved = q("sched-solved");
+	return {
+		hidden: p.hidden, steps: q("sched-steps").textContent,
+		picks: [...p.querySelectorAll('.sched-pick:not([disabled])')].map((b) => b.dataset.testid),
+		undo: !q("sched-undo").disabled, redo: !q("sched-redo").disabled,
+		solved: solved.hidden ? "" : solved.textContent.trim(), msg: q("sched-msg").textContent,
+		status: q("status").textContent, url: location.href,
+	};
+})()`
+
+func readSchedView(t *testing.T, ctx context.Context) schedView {
+	t.Helper()
+	return evaluate[schedView](t, ctx, readSched)
+}
+
+// click clicks the element a CSS selector finds, once it is enabled.
+func click(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	waitFor[bool](t, ctx, sel+" enabled", fmt.Sprintf(`(() => { const b = document.querySelector(%q); return !!b && !b.disabled; })()`, sel))
+	within(t, ctx, 10*time.Second, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+// waitSteps waits until the panel counts n steps and a choice (or the
+// end) has come.
+func waitSteps(t *testing.T, ctx context.Context, n int, ended bool) schedView {
+	t.Helper()
+	want := "picking"
+	if ended {
+		want = "deadlock"
+	}
+	waitFor[bool](t, ctx, fmt.Sprintf("%d steps, status %s", n, want), fmt.Sprintf(
+		`document.querySelector('[data-testid="sched-steps"]').textContent.startsWith("%d step") && document.querySelector('[data-testid="status"]').textContent === %q`, n, want))
+	return readSchedView(t, ctx)
+}
+
+// A person plays the opposite-locks challenge on a phone-sized page with
+// buttons only: picks threads (once by their lane's name) until the two
+// threads deadlock, undoing and redoing a pick on the way; the solved
+// line counts the steps against the shortest known; the page's link,
+// opened in a fresh browser, replays the solution to the same deadlock.
+func TestBrowserYouScheduleDeadlock(t *testing.T) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	viewport(t, ctx, 390, 844)
+	within(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/s/opposite-locks"))
+	if v := readSchedView(t, ctx); !v.Hidden {
+		t.Fatalf("before You schedule the picks panel is shown, want it hidden")
+	}
+	click(t, ctx, `[data-testid="you-schedule"]`)
+	v := waitSteps(t, ctx, 0, false)
+	if v.Hidden || len(v.Picks) < 2 || v.Undo || v.Redo {
+		t.Fatalf("at the first choice: panel hidden %v, picks %q, undo %v, redo %v; want shown, 2 or more picks, no undo or redo", v.Hidden, v.Picks, v.Undo, v.Redo)
+	}
+	goal := evaluate[string](t, ctx, `document.querySelector('[data-testid="sched-goal"]').textContent`)
+	if !strings.Contains(goal, "deadlock") {
+		t.Errorf("goal = %q, want it to ask for a deadlock", goal)
+	}
+
+	// The shortest solution: main spawns both threads, alpha takes
+	// `first`, beta takes `second`, each then asks for the other's lock.
+	// Thread 2 (beta) is picked the first time by its lane's name.
+	picks := []string{"pick-0", "pick-0", "pick-1", "pick-1", "lane-2", "pick-2"}
+	for i, id := range picks {
+		sel := fmt.Sprintf(`[data-testid=%q]`, id)
+		if th, ok := strings.CutPrefix(id, "lane-"); ok {
+			sel = fmt.Sprintf(`.tl-labels [data-testid="lane"][data-thread=%q]`, th)
+			waitFor[bool](t, ctx, "beta's lane offered as a pick", fmt.Sprintf(`!!document.querySelector('%s.pickable')`, sel))
+		}
+		click(t, ctx, sel)
+		v = waitSteps(t, ctx, i+1, false)
+	}
+	screenshot(t, ctx, "you-schedule-picking")
+	if !v.Undo || v.Redo {
+		t.Fatalf("after 6 picks: undo %v, redo %v; want undo only", v.Undo, v.Redo)
+	}
+	// Every event up to a choice is in the page before the choice.
+	const events = `window.interleave.model.events.length`
+	at6 := evaluate[int](t, ctx, events)
+	click(t, ctx, `[data-testid="sched-undo"]`)
+	v = waitSteps(t, ctx, 5, false)
+	if !v.Redo {
+		t.Fatalf("after undo: redo enabled = false, want true")
+	}
+	if at5 := evaluate[int](t, ctx, events); at5 >= at6 || at5 == 0 {
+		t.Errorf("after undo the timeline has %d events, want fewer than the %d before and more than 0: the run replays without the undone pick", at5, at6)
+	}
+	click(t, ctx, `[data-testid="sched-redo"]`)
+	v = waitSteps(t, ctx, 6, false)
+	if v.Redo {
+		t.Errorf("after redo: redo still enabled, want it off")
+	}
+	if again := evaluate[int](t, ctx, events); again != at6 {
+		t.Errorf("after redo the timeline has %d events, want the %d it had before the undo", again, at6)
+	}
+	click(t, ctx, `[data-testid="pick-1"]`)
+	v = waitSteps(t, ctx, 7, true)
+	if want := "Solved in 7 steps; the shortest known solution takes 7."; !strings.HasPrefix(v.Solved, want) {
+		t.Errorf("solved line = %q, want it to start %q", v.Solved, want)
+	}
+	u, err := url.Parse(v.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := u.Query(); q.Get("you") != "1" || q.Get("schedule") != "0*2.1*2.2*2.1" || q.Get("mode") != "sim" {
+		t.Fatalf("URL = %s, want mode=sim, schedule=0*2.1*2.2*2.1 and you=1", v.URL)
+	}
+	screenshot(t, ctx, "you-schedule-solved")
+
+	// The link, in a browser that has seen nothing: the same deadlock.
+	fresh := newBrowser(t)
+	viewport(t, fresh, 390, 844)
+	within(t, fresh, 30*time.Second, chromedp.Navigate(v.URL))
+	w := waitSteps(t, fresh, 7, true)
+	if !strings.HasPrefix(w.Solved, "Solved in 7 steps") {
+		t.Errorf("the link's page: solved line = %q, want Solved in 7 steps", w.Solved)
+	}
+	banner := evaluate[string](t, fresh, `document.querySelector('[data-testid="cycle-banner"]').textContent`)
+	if !strings.Contains(banner, "alpha") || !strings.Contains(banner, "beta") {
+		t.Errorf("the link's page: deadlock banner = %q, want the cycle of alpha and beta", banner)
+	}
+}
