@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // schedView is what the picks panel shows.
@@ -147,4 +148,79 @@ func TestBrowserYouScheduleDeadlock(t *testing.T) {
 	if !strings.Contains(banner, "alpha") || !strings.Contains(banner, "beta") {
 		t.Errorf("the link's page: deadlock banner = %q, want the cycle of alpha and beta", banner)
 	}
+}
+
+// The picks panel by keyboard alone, and its accessibility: Enter on You
+// schedule puts the focus on the first pick; Enter on a pick keeps the
+// focus on that thread's button when the next choice comes; Tab reaches
+// "until it blocks", undo and the hints, which show one at a time; the
+// panel passes axe-core's WCAG 2.1 A and AA rules while picking, with a
+// hint shown, and once solved, in both schemes, on a laptop and a phone.
+func TestBrowserYouScheduleKeyboard(t *testing.T) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	viewport(t, ctx, 1280, 800)
+	within(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/s/opposite-locks"))
+	evaluate[bool](t, ctx, `(() => { document.querySelector('[data-testid="you-schedule"]').focus(); return true })()`)
+	press := func(key string) string {
+		t.Helper()
+		within(t, ctx, 10*time.Second, chromedp.KeyEvent(key))
+		return focused(t, ctx)
+	}
+	press(kb.Enter)
+	waitSteps(t, ctx, 0, false)
+	if f := focused(t, ctx); f != "pick-0" {
+		t.Fatalf("after Enter on You schedule: focus on %q, want pick-0", f)
+	}
+	press(kb.Enter)
+	waitSteps(t, ctx, 1, false)
+	if f := focused(t, ctx); f != "pick-0" {
+		t.Fatalf("after a pick by Enter: focus on %q, want pick-0 again", f)
+	}
+	// Main has spawned both threads and waits to join: its button goes,
+	// and the focus goes to the first pick.
+	press(kb.Enter)
+	v := waitSteps(t, ctx, 2, false)
+	if f := focused(t, ctx); len(v.Picks) == 0 || f != v.Picks[0] {
+		t.Fatalf("after main's last pick: focus on %q, want the first pick of %q", f, v.Picks)
+	}
+	var walk []string
+	for f := press(kb.Tab); f != "sched-hint"; f = press(kb.Tab) {
+		if f == "body" || len(walk) > 12 {
+			t.Fatalf("Tab from the picks: %q, never reached the hint button", walk)
+		}
+		walk = append(walk, f)
+	}
+	var want []string
+	for i, id := range v.Picks {
+		if i > 0 {
+			want = append(want, id)
+		}
+		want = append(want, strings.Replace(id, "pick-", "pick-until-", 1))
+	}
+	want = append(want, "sched-undo") // redo is off: nothing was undone
+	if strings.Join(walk, " ") != strings.Join(want, " ") {
+		t.Errorf("Tab from the first pick: %q, want %q", walk, want)
+	}
+	hints := func() int {
+		return evaluate[int](t, ctx, `[...document.querySelectorAll('#sched-hints li')].filter((li) => !li.hidden).length`)
+	}
+	if n := hints(); n != 0 {
+		t.Fatalf("before the hint button: %d hints shown, want 0", n)
+	}
+	press(kb.Enter)
+	if n := hints(); n != 1 {
+		t.Errorf("after one press of the hint button: %d hints shown, want 1", n)
+	}
+	axe := axeSource(t)
+	auditLooks(t, ctx, axe, "opposite-locks picking, one hint shown")
+	viewport(t, ctx, 1280, 800)
+	for i, th := range []string{"1", "1", "2", "2", "1"} {
+		click(t, ctx, `[data-testid="pick-`+th+`"]`)
+		if i < 4 {
+			waitSteps(t, ctx, 3+i, false)
+		}
+	}
+	waitSteps(t, ctx, 7, true)
+	auditLooks(t, ctx, axe, "opposite-locks solved")
 }

@@ -960,7 +960,7 @@ func schedPanel(v ScenarioView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 96, "<p class=\"sched-msg\" data-testid=\"sched-msg\" role=\"status\"></p><p class=\"sched-solved\" data-testid=\"sched-solved\" hidden><strong class=\"sched-solved-text\"></strong> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 96, "<p class=\"sched-msg\" data-testid=\"sched-msg\" role=\"status\"></p><p class=\"sched-solved\" data-testid=\"sched-solved\" role=\"status\" hidden><strong class=\"sched-solved-text\"></strong> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -117,3 +117,18 @@ test("after the end, undo starts again from the schedule less its last choice", 
   q.onEnd({ status: "ok", schedule: "" });
   assert.equal(q.canUndo, false, "a run that ended before any choice has nothing to undo");
 });
+
+test("a refused pick or undo leaves the choice and the undone picks as they were", () => {
+  const p = new Picks();
+  p.start();
+  p.onChoice(choice(1, "0", [0, 1]));
+  p.undo();
+  p.onRestart({ schedule: "" });
+  p.onChoice(choice(0, "", [0, 1]));
+  assert.deepEqual(p.pick(1), { type: "pick", th: 1 });
+  assert.equal(p.choice, null);
+  p.onRefused();
+  assert.equal(p.choice.n, 0, "the choice is back");
+  assert.equal(p.canRedo, true, "the undone pick is still there to redo");
+  assert.deepEqual(p.redo(), { type: "pick", th: 0 });
+});

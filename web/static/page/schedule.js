@@ -32,6 +32,22 @@ export function setupSchedule(p) {
   const shortest = Number(panel.dataset.shortest) || 0;
   const picks = new Picks();
   let active = false; // the panel belongs to the run on show
+  // refocus: the control that had the focus when a pick, an undo or You
+  // schedule went out; the focus goes back to it (or the first pick)
+  // when the next choice comes, so the keyboard never falls to the body.
+  let refocus = "";
+  function noteFocus() {
+    const a = document.activeElement;
+    refocus = a && (panel.contains(a) || a === youBtn || labels?.contains(a)) ? a.dataset.testid || "lane" : "";
+  }
+  function restoreFocus() {
+    if (!refocus) return;
+    const back = refocus === "you-schedule" || refocus === "lane" ? null : t(refocus);
+    refocus = "";
+    const target = back && !back.disabled && back.isConnected ? back : list.querySelector("button") || undoBtn;
+    if (!target.disabled) target.focus({ preventScroll: true });
+    else youBtn.focus({ preventScroll: true });
+  }
 
   // youSchedule starts an interactive run that replays prefix first.
   function youSchedule(prefix = "", keepRedo = false) {
@@ -42,6 +58,7 @@ export function setupSchedule(p) {
       sim.dispatchEvent(new Event("change", { bubbles: true }));
     }
     active = true;
+    noteFocus();
     picks.start(prefix, keepRedo);
     panel.hidden = false;
     solved.hidden = true;
@@ -79,7 +96,7 @@ export function setupSchedule(p) {
   }
   function schedChoice(m) {
     if (!active) return;
-    const hadFocus = list.contains(document.activeElement) ? document.activeElement.dataset.testid : "";
+    if (list.contains(document.activeElement)) noteFocus();
     picks.onChoice(m);
     list.replaceChildren(...m.runnable.map((r) => pickItem(r, m.current)));
     p.setSchedule(m.schedule || "");
@@ -90,12 +107,7 @@ export function setupSchedule(p) {
     p.setStatus("picking");
     say("");
     sync();
-    // Keep the keyboard where it was: on the same thread's button, else
-    // the first; after You schedule, on the first pick.
-    if (hadFocus || document.activeElement === youBtn || panel.contains(document.activeElement) && document.activeElement.disabled) {
-      const again = hadFocus && t(hadFocus);
-      (again || list.querySelector("button"))?.focus({ preventScroll: true });
-    }
+    restoreFocus();
   }
   function send(m) {
     if (!m) return;
@@ -103,13 +115,16 @@ export function setupSchedule(p) {
       youSchedule(m.restart, true);
       return;
     }
-    list.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    // Not disabled, which would drop the focus: picks ignores a second
+    // pick until the next choice.
+    noteFocus();
+    list.querySelectorAll("button").forEach((b) => b.setAttribute("aria-disabled", "true"));
     p.sendPick(m);
     sync();
   }
   list.addEventListener("click", (ev) => {
     const b = ev.target.closest("button[data-th]");
-    if (b && !b.disabled) send(picks.pick(Number(b.dataset.th), b.dataset.until || ""));
+    if (b) send(picks.pick(Number(b.dataset.th), b.dataset.until || ""));
   });
   labels?.addEventListener("click", (ev) => {
     const lane = ev.target.closest('[data-testid="lane"]');
@@ -144,8 +159,11 @@ export function setupSchedule(p) {
   function schedError(text) {
     if (!active) return;
     // The run and its choice stay as they were: pick again.
+    picks.onRefused();
+    list.querySelectorAll("button").forEach((b) => b.removeAttribute("aria-disabled"));
     say(text);
-    if (picks.choice === null && picks.ended === null) list.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+    sync();
+    restoreFocus();
   }
   function schedFinish(res) {
     if (!active) return;
@@ -162,6 +180,7 @@ export function setupSchedule(p) {
       say(endedText(goal, res.status));
     } else say(res.message || "The run could not start.");
     sync();
+    restoreFocus();
   }
   // Hints, one at a time.
   hintBtn?.addEventListener("click", () => {

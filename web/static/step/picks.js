@@ -109,6 +109,7 @@ export class Picks {
     this.redoStack = [];
     this.ended = null; // the result, once the run has ended
     this.schedule = ""; // the schedule so far
+    this.before = null; // the state before the pick or undo under way
   }
   // start is a new interactive run from prefix; redo survives it when the
   // run replays an undone prefix after its end.
@@ -142,6 +143,7 @@ export class Picks {
   // it blocks. A pick other than the next undone one forgets the undone.
   pick(th, until = "") {
     if (!this.runnable(th)) return null;
+    this.save();
     const top = this.redoStack[this.redoStack.length - 1];
     if (!until && top === th) this.redoStack.pop();
     else this.redoStack = [];
@@ -161,10 +163,23 @@ export class Picks {
   // schedule less its last choice.
   undo() {
     if (!this.canUndo) return null;
+    this.save();
     this.redoStack.push(lastPick(this.schedule));
     if (this.ended) return { restart: dropLast(this.schedule) };
     this.choice = null;
     return { type: "undo" };
+  }
+  // save keeps the state a pick or an undo leaves, for onRefused.
+  save() {
+    this.before = { choice: this.choice, redo: [...this.redoStack] };
+  }
+  // onRefused is the server's refusal of the last pick or undo: the run
+  // and its choice stay as they were, and so does the panel.
+  onRefused() {
+    if (!this.before || this.ended) return;
+    this.choice = this.before.choice;
+    this.redoStack = this.before.redo;
+    this.before = null;
   }
   // redo picks the last undone thread again.
   redo() {
