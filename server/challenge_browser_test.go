@@ -63,11 +63,32 @@ func waitSteps(t *testing.T, ctx context.Context, n int, ended bool) schedView {
 	return readSchedView(t, ctx)
 }
 
+// pickSixOfOppositeLocks makes the first six picks of opposite-locks'
+// shortest solution: main spawns both threads, alpha takes `first`, beta
+// takes `second` (beta is picked the first time by its lane's name); a
+// pick of alpha then deadlocks.
+func pickSixOfOppositeLocks(t *testing.T, ctx context.Context) schedView {
+	t.Helper()
+	var v schedView
+	picks := []string{"pick-0", "pick-0", "pick-1", "pick-1", "lane-2", "pick-2"}
+	for i, id := range picks {
+		sel := fmt.Sprintf(`[data-testid=%q]`, id)
+		if th, ok := strings.CutPrefix(id, "lane-"); ok {
+			sel = fmt.Sprintf(`.tl-labels [data-testid="lane"][data-thread=%q]`, th)
+			waitFor[bool](t, ctx, "beta's lane offered as a pick", fmt.Sprintf(`!!document.querySelector('%s.pickable')`, sel))
+		}
+		click(t, ctx, sel)
+		v = waitSteps(t, ctx, i+1, false)
+	}
+	return v
+}
+
 // A person plays the opposite-locks challenge on a phone-sized page with
 // buttons only: picks threads (once by their lane's name) until the two
 // threads deadlock, undoing and redoing a pick on the way; the solved
-// line counts the steps against the shortest known; the page's link,
-// opened in a fresh browser, replays the solution to the same deadlock.
+// line counts the steps against the shortest known; undo after the end
+// goes one step back and redo solves it again; the page's link, opened
+// in a fresh browser, replays the solution to the same deadlock.
 func TestBrowserYouScheduleDeadlock(t *testing.T) {
 	ts := startServer(t)
 	ctx := newBrowser(t)
@@ -86,19 +107,7 @@ func TestBrowserYouScheduleDeadlock(t *testing.T) {
 		t.Errorf("goal = %q, want it to ask for a deadlock", goal)
 	}
 
-	// The shortest solution: main spawns both threads, alpha takes
-	// `first`, beta takes `second`, each then asks for the other's lock.
-	// Thread 2 (beta) is picked the first time by its lane's name.
-	picks := []string{"pick-0", "pick-0", "pick-1", "pick-1", "lane-2", "pick-2"}
-	for i, id := range picks {
-		sel := fmt.Sprintf(`[data-testid=%q]`, id)
-		if th, ok := strings.CutPrefix(id, "lane-"); ok {
-			sel = fmt.Sprintf(`.tl-labels [data-testid="lane"][data-thread=%q]`, th)
-			waitFor[bool](t, ctx, "beta's lane offered as a pick", fmt.Sprintf(`!!document.querySelector('%s.pickable')`, sel))
-		}
-		click(t, ctx, sel)
-		v = waitSteps(t, ctx, i+1, false)
-	}
+	v = pickSixOfOppositeLocks(t, ctx)
 	screenshot(t, ctx, "you-schedule-picking")
 	if !v.Undo || v.Redo {
 		t.Fatalf("after 6 picks: undo %v, redo %v; want undo only", v.Undo, v.Redo)
@@ -135,6 +144,16 @@ func TestBrowserYouScheduleDeadlock(t *testing.T) {
 		t.Fatalf("URL = %s, want mode=sim, schedule=0*2.1*2.2*2.1 and you=1", v.URL)
 	}
 	screenshot(t, ctx, "you-schedule-solved")
+	// Undo after the end starts the run again one step back; redo ends it
+	// in the same deadlock.
+	click(t, ctx, `[data-testid="sched-undo"]`)
+	if w := waitSteps(t, ctx, 6, false); w.Solved != "" || !w.Redo {
+		t.Errorf("undo after the end: solved line %q, redo %v; want it hidden and redo offered", w.Solved, w.Redo)
+	}
+	click(t, ctx, `[data-testid="sched-redo"]`)
+	if w := waitSteps(t, ctx, 7, true); w.URL != v.URL || !strings.HasPrefix(w.Solved, "Solved in 7 steps") {
+		t.Errorf("redo after undo after the end: URL %s, solved %q; want %s and Solved in 7 steps", w.URL, w.Solved, v.URL)
+	}
 
 	// The link, in a browser that has seen nothing: the same deadlock.
 	fresh := newBrowser(t)
