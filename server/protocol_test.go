@@ -172,8 +172,31 @@ func TestProtocolDoc(t *testing.T) {
 		}
 	}
 
-	// Fill both slots with runs that spin until stopped, so a third
-	// client is queued; then stop them all with the documented stop.
+	queueDoc(t, ts, byMessage["stop"][0], record)
+	dl := deadlockDoc(t, ts, record)
+	dl.send(`{"type":"run","scenario":"nope"}`)
+	record(dl.read())
+	exploreDoc(t, ts, byMessage["explore"], record)
+
+	for _, name := range []string{"queued", "started", "events", "end", "error", "event", "progress", "explored", "choice", "restart"} {
+		if len(seen[name]) == 0 {
+			t.Errorf("the server sent no %q message during the test", name)
+			continue
+		}
+		doc := byMessage[name][0]
+		for _, real := range seen[name] {
+			for _, p := range checkShape("", doc.example, real, doc) {
+				t.Errorf("%s message: %s", name, p)
+			}
+		}
+	}
+}
+
+// queueDoc fills both run slots with runs that spin until stopped, so
+// that a third client is queued; then it stops them all with the
+// documented stop. record sees the queued client's messages.
+func queueDoc(t *testing.T, ts *testServer, stop docBlock, record func(map[string]any)) {
+	t.Helper()
 	spin, _ := json.Marshal("def main():\n    while True:\n        sleep(5)\n")
 	var spinners []*wsClient
 	for range 2 {
@@ -191,7 +214,7 @@ func TestProtocolDoc(t *testing.T) {
 		t.Errorf("third client got %v first, want queued at position 1", first)
 	}
 	for _, c := range spinners {
-		c.send(byMessage["stop"][0].raw)
+		c.send(stop.raw)
 		msgs := c.untilEnd()
 		if res := msgs[len(msgs)-1]["result"].(map[string]any); res["status"] != "stopped" {
 			t.Errorf("after the documented stop, status = %v, want stopped", res["status"])
@@ -200,7 +223,12 @@ func TestProtocolDoc(t *testing.T) {
 	for _, m := range queued.untilEnd() {
 		record(m)
 	}
-	// A deadlock in sim mode fills the optional deadlock and schedule.
+}
+
+// deadlockDoc runs two-locks in sim mode until a seed deadlocks, which
+// fills the optional deadlock and schedule; it returns its client.
+func deadlockDoc(t *testing.T, ts *testServer, record func(map[string]any)) *wsClient {
+	t.Helper()
 	dl := dial(t, ts)
 	for seed := 0; seed < 50; seed++ {
 		dl.send(`{"type":"run","scenario":"two-locks","mode":"sim","seed":` + itoa(seed) + `}`)
@@ -212,22 +240,7 @@ func TestProtocolDoc(t *testing.T) {
 			break
 		}
 	}
-	dl.send(`{"type":"run","scenario":"nope"}`)
-	record(dl.read())
-	exploreDoc(t, ts, byMessage["explore"], record)
-
-	for _, name := range []string{"queued", "started", "events", "end", "error", "event", "progress", "explored", "choice", "restart"} {
-		if len(seen[name]) == 0 {
-			t.Errorf("the server sent no %q message during the test", name)
-			continue
-		}
-		doc := byMessage[name][0]
-		for _, real := range seen[name] {
-			for _, p := range checkShape("", doc.example, real, doc) {
-				t.Errorf("%s message: %s", name, p)
-			}
-		}
-	}
+	return dl
 }
 
 // exploreDoc sends every documented explore message, which must end in
