@@ -47,6 +47,8 @@ test("the panel's words", () => {
   assert.match(endedText("deadlock", "ok"), /ended normally, without a deadlock\. Undo/);
   assert.match(endedText("fail", "deadlock"), /ended with status deadlock, without a failed check/);
   assert.match(endedText("", "ok"), /press You schedule/);
+  assert.equal(endedText("deadlock", "stopped", "stopped: no pick for 10m0s; the run waited for you and was ended."),
+    "stopped: no pick for 10m0s; the run waited for you and was ended. Undo to go on from one step back, or press You schedule to start again.");
   const q = youQuery(new URLSearchParams("mode=sim&seed=0"), "0*2.1");
   assert.equal(q.toString(), "mode=sim&seed=0&schedule=0*2.1&you=1");
   assert.equal(youQuery(new URLSearchParams("schedule=1"), "").toString(), "you=1");

@@ -177,7 +177,7 @@ export function setupSchedule(p) {
       solved.hidden = false;
       say("");
     } else if (res.status !== "error") {
-      say(endedText(goal, res.status));
+      say(endedText(goal, res.status, res.message));
     } else say(res.message || "The run could not start.");
     sync();
     restoreFocus();

@@ -79,7 +79,8 @@ export function solvedText(steps, shortest) {
 }
 
 // endedText says why an interactive run ended without reaching the goal.
-export function endedText(goal, status) {
+export function endedText(goal, status, message = "") {
+  if (status === "stopped") return `${message || "The run was stopped."} Undo to go on from one step back, or press You schedule to start again.`;
   const g = GOALS[goal];
   const how = status === "ok" ? "ended normally" : `ended with status ${status}`;
   if (!g) return `The run ${how}. Undo to go back a step and pick another thread, or press You schedule to start again.`;
