@@ -39,6 +39,7 @@ func TestBuiltinCatalogue(t *testing.T) {
 		"Message passing":                  6,
 		"Condition variables and monitors": 6,
 		"Coordination":                     12,
+		"Challenges":                       16,
 	}
 	var names []string
 	for _, tp := range c.Topics() {
@@ -48,7 +49,7 @@ func TestBuiltinCatalogue(t *testing.T) {
 		}
 	}
 	if want := []string{"Threads", "Race conditions", "Fixes", "Deadlocks", "Livelock and starvation", "Threading models", "Message passing",
-		"Condition variables and monitors", "Coordination"}; !slices.Equal(names, want) {
+		"Condition variables and monitors", "Coordination", "Challenges"}; !slices.Equal(names, want) {
 		t.Errorf("Topics() = %q, want %q", names, want)
 	}
 	kebab := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)

@@ -20,6 +20,7 @@ import (
 type metaReader struct {
 	file string
 	s    *Scenario
+	at   map[string]syntax.Expr // where a challenge's metadata was set, for errors
 }
 
 // errAt is an *Error at the start of a node.
@@ -52,9 +53,90 @@ func (r *metaReader) assign(name string, rhs syntax.Expr) error {
 		r.s.Seed = n
 	case "params":
 		return r.params(rhs)
+	case "goal", "hints", "fix", "shortest":
+		return r.challenge(name, rhs)
 	}
 	return nil
 }
+
+// Goals are what a challenge asks the person to make happen by picking
+// the threads themselves: a deadlock, or a check that fails.
+var Goals = []string{"deadlock", "fail"}
+
+// MaxHints caps a challenge's hints: they are shown one at a time, and a
+// page of them would give the answer away before the person tries.
+const MaxHints = 5
+
+// challenge reads the metadata of a challenge: goal, hints, fix and
+// shortest (see docs/language.md).
+func (r *metaReader) challenge(name string, rhs syntax.Expr) error {
+	if r.at == nil {
+		r.at = map[string]syntax.Expr{}
+	}
+	r.at[name] = rhs
+	switch name {
+	case "goal":
+		str, ok := stringLit(rhs)
+		if !ok || !slices.Contains(Goals, str) {
+			return r.errAt(rhs, `goal must be "deadlock" or "fail", not %s`, describe(rhs))
+		}
+		r.s.Goal = str
+	case "hints":
+		l, ok := unparen(rhs).(*syntax.ListExpr)
+		if !ok || len(l.List) == 0 || len(l.List) > MaxHints {
+			return r.errAt(rhs, `hints must be a list of 1 to %d literal strings such as ["Which thread reads first?"], not %s`, MaxHints, describe(rhs))
+		}
+		hints := make([]string, 0, len(l.List))
+		for _, e := range l.List {
+			str, ok := stringLit(e)
+			if !ok || strings.TrimSpace(str) == "" {
+				return r.errAt(e, "hints must be a list of literal strings, each a sentence, not of %s", describe(e))
+			}
+			hints = append(hints, strings.TrimSpace(str))
+		}
+		r.s.Hints = hints
+	case "fix":
+		str, ok := stringLit(rhs)
+		if !ok || !validID(str) {
+			return r.errAt(rhs, `fix must be the id of a scenario, a literal string such as "lock-ordering", not %s`, describe(rhs))
+		}
+		r.s.Fix = str
+	case "shortest":
+		v, _ := scalar(rhs)
+		n, isInt := v.(int64)
+		if !isInt || n < 1 || n > MaxShortest {
+			return r.errAt(rhs, "shortest must be a literal whole number from 1 to %d, not %s", MaxShortest, describe(rhs))
+		}
+		r.s.Shortest = int(n)
+	}
+	return nil
+}
+
+// checkChallenge refuses challenge metadata that cannot work: the person
+// picks threads only in sim mode, and hints, fix or shortest say nothing
+// without a goal.
+func (r *metaReader) checkChallenge() error {
+	s := r.s
+	if s.Goal == "" {
+		for _, name := range []string{"hints", "fix", "shortest"} {
+			if e, ok := r.at[name]; ok {
+				return r.errAt(e, `%s belongs to a challenge: add goal = "deadlock" or goal = "fail"`, name)
+			}
+		}
+		return nil
+	}
+	if !slices.Contains(s.Modes, "sim") {
+		return r.errAt(r.at["goal"], `a challenge is played in sim mode: add "sim" to modes`)
+	}
+	if s.Fix == s.ID {
+		return r.errAt(r.at["fix"], "fix names the challenge itself: name the scenario that fixes it")
+	}
+	return nil
+}
+
+// MaxShortest bounds shortest: a challenge that takes more picks than
+// this is not one a person solves by hand.
+const MaxShortest = 1000
 
 func (r *metaReader) modes(rhs syntax.Expr) error {
 	l, ok := unparen(rhs).(*syntax.ListExpr)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"os"
 	"reflect"
 	"runtime"
 	"strings"
@@ -402,5 +403,68 @@ func BenchmarkParse(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestParseChallenge(t *testing.T) {
+	src := "goal = \"deadlock\"\nhints = [\"Who locks first?\", \" Then switch. \"]\nfix = \"lock-ordering\"\nshortest = 4" + mainOf
+	s, err := Parse("x", src)
+	if err != nil {
+		t.Fatalf("Parse(%q) error = %v, want nil", src, err)
+	}
+	if s.Goal != "deadlock" || !reflect.DeepEqual(s.Hints, []string{"Who locks first?", "Then switch."}) || s.Fix != "lock-ordering" || s.Shortest != 4 {
+		t.Errorf("Parse(%q) = goal %q hints %q fix %q shortest %d, want deadlock, two trimmed hints, lock-ordering, 4", src, s.Goal, s.Hints, s.Fix, s.Shortest)
+	}
+	if s, _ := Parse("x", `goal = "fail"`+mainOf); s == nil || s.Goal != "fail" || s.Hints != nil {
+		t.Errorf(`Parse(goal = "fail") = %+v, want goal fail and no hints`, s)
+	}
+	tests := []struct {
+		name      string
+		src       string
+		line, col int
+		want      string
+	}{
+		{"unknown goal", `goal = "win"`, 1, 8, `goal must be "deadlock" or "fail", not the string "win"`},
+		{"goal computed", `goal = "dead" + "lock"`, 1, 8, `goal must be "deadlock" or "fail"`},
+		{"hints a string", `goal = "fail"` + "\nhints = \"try\"", 2, 9, "hints must be a list of 1 to 5 literal strings"},
+		{"hints empty", `goal = "fail"` + "\nhints = []", 2, 9, "hints must be a list of 1 to 5"},
+		{"hints too many", `goal = "fail"` + "\nhints = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]", 2, 9, "hints must be a list of 1 to 5"},
+		{"hint computed", `goal = "fail"` + "\nhints = [\"a\", \"b\" * 3]", 2, 15, "hints must be a list of literal strings, each a sentence, not of an expression"},
+		{"hint blank", `goal = "fail"` + "\nhints = [\" \"]", 2, 10, "each a sentence"},
+		{"fix not an id", `goal = "fail"` + "\nfix = \"../etc\"", 2, 7, "fix must be the id of a scenario"},
+		{"fix a name", `goal = "fail"` + "\nfix = other", 2, 7, "fix must be the id of a scenario, a literal string such as \"lock-ordering\", not the name other"},
+		{"fix itself", `goal = "fail"` + "\nfix = \"x\"", 2, 7, "fix names the challenge itself"},
+		{"shortest zero", `goal = "fail"` + "\nshortest = 0", 2, 12, "shortest must be a literal whole number from 1 to 1000, not the int 0"},
+		{"shortest computed", `goal = "fail"` + "\nshortest = 2 + 3", 2, 12, "shortest must be a literal whole number"},
+		{"shortest a string", `goal = "fail"` + "\nshortest = \"5\"", 2, 12, "shortest must be a literal whole number"},
+		{"hints without goal", "hints = [\"a\"]", 1, 9, `hints belongs to a challenge: add goal = "deadlock" or goal = "fail"`},
+		{"shortest without goal", "shortest = 3", 1, 12, "shortest belongs to a challenge"},
+		{"goal without sim", "modes = [\"os\"]\ngoal = \"deadlock\"", 2, 8, `a challenge is played in sim mode: add "sim" to modes`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("x", tt.src+mainOf)
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("Parse(%q) error = %v, want *Error", tt.src, err)
+			}
+			if se.Line != tt.line || se.Col != tt.col || !strings.Contains(se.Msg, tt.want) {
+				t.Errorf("Parse(%q) = %d:%d %q, want %d:%d containing %q", tt.src, se.Line, se.Col, se.Msg, tt.line, tt.col, tt.want)
+			}
+		})
+	}
+}
+
+// TestLanguageDocListsMetadata checks that docs/language.md's table of
+// what the catalogue reads has a row for every metadata assignment.
+func TestLanguageDocListsMetadata(t *testing.T) {
+	doc, err := os.ReadFile("../docs/language.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"topic", "modes", "params", "seed", "rust", "goal", "hints", "fix", "shortest"} {
+		if !strings.Contains(string(doc), "| `"+name+" = ") {
+			t.Errorf("docs/language.md has no row \"| `%s = ...` |\" in its table of metadata: document it", name)
+		}
 	}
 }

@@ -32,8 +32,14 @@ type Scenario struct {
 	Modes  []string // modes = ["os", "green", "sim"]; all when absent
 	Seed   int64    // seed = N: the sim seed a link opens at; 0 when absent
 	Params []Param
-	Source string
-	Course bool // from a teacher's course folder, not built in
+	// A challenge asks the person to schedule the threads themselves
+	// until Goal happens; all four are empty for other scenarios.
+	Goal     string   // goal = "deadlock" or "fail"
+	Hints    []string // hints = [...], shown one at a time
+	Fix      string   // fix = "id": the scenario that fixes the bug
+	Shortest int      // shortest = N: the fewest picks known to reach Goal
+	Source   string
+	Course   bool // from a teacher's course folder, not built in
 }
 
 // Error is a mistake in a script, located by line and column.
@@ -55,7 +61,8 @@ func (e *Error) Error() string {
 var AllModes = []string{"os", "green", "sim"}
 
 // Parse reads a scenario's metadata: the docstring, and the literal
-// values of the top-level assignments to topic, rust, modes and params.
+// values of the top-level assignments to topic, rust, modes, params,
+// seed and a challenge's goal, hints, fix and shortest.
 // It reads them from the syntax tree and evaluates nothing (see meta.go),
 // so it is safe to call on untrusted text: its cost is that of parsing.
 // It does not cap the script's size: each caller checks the limit it is
@@ -97,6 +104,9 @@ func Parse(id, src string) (*Scenario, error) {
 		return nil, &Error{File: file, Line: 1, Col: 1, Msg: "the script has no main function: define def main(...) to run"}
 	}
 	if err := checkMain(file, main, s.Params); err != nil {
+		return nil, err
+	}
+	if err := r.checkChallenge(); err != nil {
 		return nil, err
 	}
 	return s, nil

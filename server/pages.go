@@ -58,18 +58,24 @@ func (s *Server) handleScenario(c echo.Context) error {
 // page and replaced by its default.
 func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.ScenarioView {
 	v := web.ScenarioView{
-		Nav:    s.nav(sc.ID),
-		ID:     sc.ID,
-		Title:  sc.Title,
-		Topic:  sc.Topic,
-		Notes:  web.Markdown(sc.Notes),
-		Source: sc.Source,
-		Rust:   sc.Rust,
-		Modes:  sc.Modes,
-		Mode:   q.Get("mode"),
-		Procs:  limits.DefaultProcs,
-		Seed:   sc.Seed,
-		Embed:  q.Get("embed") == "1",
+		Nav:      s.nav(sc.ID),
+		ID:       sc.ID,
+		Title:    sc.Title,
+		Topic:    sc.Topic,
+		Notes:    web.Markdown(sc.Notes),
+		Source:   sc.Source,
+		Rust:     sc.Rust,
+		Modes:    sc.Modes,
+		Mode:     q.Get("mode"),
+		Procs:    limits.DefaultProcs,
+		Seed:     sc.Seed,
+		Embed:    q.Get("embed") == "1",
+		Goal:     sc.Goal,
+		Hints:    sc.Hints,
+		Shortest: sc.Shortest,
+	}
+	if fix, ok := s.catalogue.Get(sc.Fix); ok && sc.Fix != "" {
+		v.Fix, v.FixTitle = fix.ID, fix.Title
 	}
 	if cat, ok := s.catalogue.Get(sc.ID); ok && cat.Source == sc.Source {
 		v.Home = "/s/" + sc.ID

@@ -116,6 +116,11 @@ func TestPages(t *testing.T) {
 			`data-testid="params"`, `data-testid="mode"`, `data-param="threads"`, `data-param="iterations"`,
 			"counter.set(v + 1)", "<strong>Look for</strong>", "AtomicU64", "Lost updates",
 		}},
+		{"/s/opposite-locks", 200, []string{
+			`data-testid="you-schedule"`, `data-testid="sched-panel"`, `data-goal="deadlock"`, `data-shortest="7"`,
+			`data-testid="sched-undo"`, `data-testid="sched-redo"`, `data-testid="sched-steps"`, `data-testid="sched-solved"`,
+			"Goal: make the threads deadlock", "Show a hint (1 of 2)", "Let alpha take <code>", `href="/s/opposite-locks-fixed"`,
+		}},
 		{"/s/lost-update?threads=8&mode=sim&seed=42", 200, []string{`value="8"`, `value="42"`, `value="sim" checked`}},
 		{"/s/heisenbug", 200, []string{`name="seed" value="11"`}},
 		{"/s/heisenbug?seed=4", 200, []string{`name="seed" value="4"`}},

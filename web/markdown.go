@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/yuin/goldmark"
@@ -27,4 +28,18 @@ func Markdown(src string) templ.Component {
 		_, err := io.WriteString(w, html)
 		return err
 	})
+}
+
+// MarkdownLine renders one line of Markdown (a hint: `code`, *emphasis*)
+// without the paragraph around it, to sit inside a list item.
+func MarkdownLine(src string) templ.Component {
+	var buf bytes.Buffer
+	if err := md.Convert([]byte(src), &buf); err != nil {
+		return templ.Raw(templ.EscapeString(src))
+	}
+	html := strings.TrimSpace(buf.String())
+	if inner, ok := strings.CutPrefix(html, "<p>"); ok && strings.Count(html, "<p>") == 1 {
+		html = strings.TrimSuffix(inner, "</p>")
+	}
+	return templ.Raw(html)
 }

@@ -256,7 +256,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if canExplore(v) {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<button type=\"button\" data-testid=\"explore\" aria-describedby=\"explore-about\" title=\"Run the script under many interleavings in sim mode and group the runs by how they end\">Explore</button> ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<button type=\"button\" data-testid=\"explore\" aria-describedby=\"explore-about\" title=\"Run the script under many interleavings in sim mode and group the runs by how they end\">Explore</button> <button type=\"button\" data-testid=\"you-schedule\" title=\"Run in sim mode and pick yourself which thread runs at each step\">You schedule</button> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -304,7 +304,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				var templ_7745c5c3_Var15 string
 				templ_7745c5c3_Var15, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Doc + " (" + p.Bounds + ")").Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 54, Col: 49}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 55, Col: 49}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var15)
 				if templ_7745c5c3_Err != nil {
@@ -317,7 +317,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				var templ_7745c5c3_Var16 string
 				templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(p.Name)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 55, Col: 33}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 56, Col: 33}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 				if templ_7745c5c3_Err != nil {
@@ -335,7 +335,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var17 string
 					templ_7745c5c3_Var17, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Name).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 57, Col: 34}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 58, Col: 34}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var17)
 					if templ_7745c5c3_Err != nil {
@@ -348,7 +348,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var18 string
 					templ_7745c5c3_Var18, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Type).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 57, Col: 55}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 58, Col: 55}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var18)
 					if templ_7745c5c3_Err != nil {
@@ -366,7 +366,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 						var templ_7745c5c3_Var19 string
 						templ_7745c5c3_Var19, templ_7745c5c3_Err = templruntime.NewAttributeExpression(c).Resolve(ctx)
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 59, Col: 26}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 60, Col: 26}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var19)
 						if templ_7745c5c3_Err != nil {
@@ -389,7 +389,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 						var templ_7745c5c3_Var20 string
 						templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(c)
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 59, Col: 59}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 60, Col: 59}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
 						if templ_7745c5c3_Err != nil {
@@ -412,7 +412,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var21 string
 					templ_7745c5c3_Var21, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Name).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 63, Col: 49}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 64, Col: 49}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var21)
 					if templ_7745c5c3_Err != nil {
@@ -425,7 +425,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var22 string
 					templ_7745c5c3_Var22, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Type).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 63, Col: 70}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 64, Col: 70}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var22)
 					if templ_7745c5c3_Err != nil {
@@ -453,7 +453,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var23 string
 					templ_7745c5c3_Var23, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Name).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 65, Col: 45}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 66, Col: 45}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var23)
 					if templ_7745c5c3_Err != nil {
@@ -466,7 +466,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var24 string
 					templ_7745c5c3_Var24, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Type).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 65, Col: 66}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 66, Col: 66}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var24)
 					if templ_7745c5c3_Err != nil {
@@ -479,7 +479,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var25 string
 					templ_7745c5c3_Var25, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Value).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 65, Col: 84}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 66, Col: 84}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var25)
 					if templ_7745c5c3_Err != nil {
@@ -497,7 +497,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var26 string
 					templ_7745c5c3_Var26, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Name).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 67, Col: 47}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 68, Col: 47}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var26)
 					if templ_7745c5c3_Err != nil {
@@ -510,7 +510,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var27 string
 					templ_7745c5c3_Var27, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Type).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 67, Col: 68}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 68, Col: 68}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var27)
 					if templ_7745c5c3_Err != nil {
@@ -523,7 +523,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var28 string
 					templ_7745c5c3_Var28, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Value).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 67, Col: 86}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 68, Col: 86}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var28)
 					if templ_7745c5c3_Err != nil {
@@ -536,7 +536,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var29 string
 					templ_7745c5c3_Var29, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Min).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 67, Col: 100}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 68, Col: 100}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var29)
 					if templ_7745c5c3_Err != nil {
@@ -549,7 +549,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var30 string
 					templ_7745c5c3_Var30, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Max).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 67, Col: 114}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 68, Col: 114}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var30)
 					if templ_7745c5c3_Err != nil {
@@ -562,7 +562,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var31 string
 					templ_7745c5c3_Var31, templ_7745c5c3_Err = templruntime.NewAttributeExpression(step(p.Type)).Resolve(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 67, Col: 136}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 68, Col: 136}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var31)
 					if templ_7745c5c3_Err != nil {
@@ -580,7 +580,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				var templ_7745c5c3_Var32 string
 				templ_7745c5c3_Var32, templ_7745c5c3_Err = templ.JoinStringErrs(p.Doc)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 69, Col: 31}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 70, Col: 31}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var32))
 				if templ_7745c5c3_Err != nil {
@@ -599,7 +599,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				var templ_7745c5c3_Var33 string
 				templ_7745c5c3_Var33, templ_7745c5c3_Err = templ.JoinStringErrs(v.Problem)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 73, Col: 48}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 74, Col: 48}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var33))
 				if templ_7745c5c3_Err != nil {
@@ -628,7 +628,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				var templ_7745c5c3_Var34 string
 				templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinStringErrs(v.Source)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 86, Col: 85}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 87, Col: 85}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var34))
 				if templ_7745c5c3_Err != nil {
@@ -650,7 +650,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				var templ_7745c5c3_Var35 string
 				templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(v.Source)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 97, Col: 167}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 98, Col: 167}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
 				if templ_7745c5c3_Err != nil {
@@ -694,7 +694,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var36 string
 					templ_7745c5c3_Var36, templ_7745c5c3_Err = templruntime.NewAttributeExpression(playground(v.Rust)).ResolveURL(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 118, Col: 88}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 119, Col: 88}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var36)
 					if templ_7745c5c3_Err != nil {
@@ -707,7 +707,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					var templ_7745c5c3_Var37 string
 					templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(v.Rust)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 119, Col: 59}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 120, Col: 59}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var37))
 					if templ_7745c5c3_Err != nil {
@@ -743,7 +743,17 @@ func ScenarioPage(v ScenarioView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<div class=\"replay-bar\" data-testid=\"replay-bar\" hidden><span class=\"replay-note\">A recorded run, drawn as it happened. Run runs the script again, live.</span> <button type=\"button\" data-testid=\"replay\" title=\"Play the recorded events back one after another, in their order, longer pauses where more time passed\">▶ Play</button> <label>pace <select data-testid=\"replay-speed\" title=\"Events per second: slow, normal or faster\"><option value=\"0.25\">¼×</option> <option value=\"1\" selected>1×</option> <option value=\"4\">4×</option> <option value=\"16\">16×</option> <option value=\"inf\">instant</option></select></label> <span class=\"replay-progress\" data-testid=\"replay-progress\" aria-live=\"off\"></span></div><p class=\"cycle-banner\" data-testid=\"cycle-banner\" role=\"alert\" hidden></p><p class=\"selection\" data-testid=\"selection\" aria-live=\"polite\"></p><div class=\"tl-body\" id=\"view-timeline\" role=\"tabpanel\" aria-labelledby=\"view-tab-timeline\" data-view-panel=\"timeline\"><p class=\"sr-only\" id=\"tl-about\">One lane per thread, time from left to right. Left and right arrows select the thread's previous and next event, up and down the nearest event on the lane above or below. The threads in words follow the timeline; the event log lists every event.</p><div class=\"timeline\" data-testid=\"timeline\" tabindex=\"0\" role=\"application\" aria-roledescription=\"timeline\" aria-label=\"Timeline\" aria-describedby=\"tl-about\"><div class=\"tl-axis-row\"><span class=\"tl-corner\">thread</span><canvas class=\"tl-axis\" aria-hidden=\"true\"></canvas></div><div class=\"tl-scroll\"><div class=\"tl-inner\"><div class=\"tl-labels\"></div><div class=\"tl-cell\"><div class=\"tl-stack\"><canvas class=\"tl-raster\" aria-hidden=\"true\"></canvas><canvas class=\"tl-lanes\" aria-hidden=\"true\"></canvas></div></div></div></div><p class=\"tl-empty\">Press <strong>Run</strong>: each thread gets a lane here, and its locks, reads, writes and messages appear as they happen.</p><div class=\"tl-tip\" role=\"tooltip\" hidden></div></div><section class=\"sr-only\" data-testid=\"timeline-summary\" aria-labelledby=\"tl-words\"><h3 id=\"tl-words\">The threads in words</h3><ul class=\"tl-words\"><li>No run yet.</li></ul></section><div class=\"findings\" data-testid=\"findings\" hidden></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<div class=\"replay-bar\" data-testid=\"replay-bar\" hidden><span class=\"replay-note\">A recorded run, drawn as it happened. Run runs the script again, live.</span> <button type=\"button\" data-testid=\"replay\" title=\"Play the recorded events back one after another, in their order, longer pauses where more time passed\">▶ Play</button> <label>pace <select data-testid=\"replay-speed\" title=\"Events per second: slow, normal or faster\"><option value=\"0.25\">¼×</option> <option value=\"1\" selected>1×</option> <option value=\"4\">4×</option> <option value=\"16\">16×</option> <option value=\"inf\">instant</option></select></label> <span class=\"replay-progress\" data-testid=\"replay-progress\" aria-live=\"off\"></span></div>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if canExplore(v) {
+				templ_7745c5c3_Err = schedPanel(v).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "<p class=\"cycle-banner\" data-testid=\"cycle-banner\" role=\"alert\" hidden></p><p class=\"selection\" data-testid=\"selection\" aria-live=\"polite\"></p><div class=\"tl-body\" id=\"view-timeline\" role=\"tabpanel\" aria-labelledby=\"view-tab-timeline\" data-view-panel=\"timeline\"><p class=\"sr-only\" id=\"tl-about\">One lane per thread, time from left to right. Left and right arrows select the thread's previous and next event, up and down the nearest event on the lane above or below. The threads in words follow the timeline; the event log lists every event.</p><div class=\"timeline\" data-testid=\"timeline\" tabindex=\"0\" role=\"application\" aria-roledescription=\"timeline\" aria-label=\"Timeline\" aria-describedby=\"tl-about\"><div class=\"tl-axis-row\"><span class=\"tl-corner\">thread</span><canvas class=\"tl-axis\" aria-hidden=\"true\"></canvas></div><div class=\"tl-scroll\"><div class=\"tl-inner\"><div class=\"tl-labels\"></div><div class=\"tl-cell\"><div class=\"tl-stack\"><canvas class=\"tl-raster\" aria-hidden=\"true\"></canvas><canvas class=\"tl-lanes\" aria-hidden=\"true\"></canvas></div></div></div></div><p class=\"tl-empty\">Press <strong>Run</strong>: each thread gets a lane here, and its locks, reads, writes and messages appear as they happen.</p><div class=\"tl-tip\" role=\"tooltip\" hidden></div></div><section class=\"sr-only\" data-testid=\"timeline-summary\" aria-labelledby=\"tl-words\"><h3 id=\"tl-words\">The threads in words</h3><ul class=\"tl-words\"><li>No run yet.</li></ul></section><div class=\"findings\" data-testid=\"findings\" hidden></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -751,7 +761,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "<p class=\"keys\" id=\"tl-keys\" data-testid=\"shortcuts\"><strong>Keys</strong> <span><kbd>Ctrl</kbd>+<kbd>Enter</kbd> run</span> <span><kbd>Esc</kbd> stop / clear</span> <span><kbd>Esc</kbd> then <kbd>Tab</kbd>: leave the script</span> <span>on the timeline: <kbd>←</kbd> <kbd>→</kbd> previous / next event, <kbd>↑</kbd> <kbd>↓</kbd> thread above / below</span> <span><kbd>Shift</kbd>+<kbd>←</kbd> <kbd>→</kbd>, <kbd>A</kbd> <kbd>D</kbd> or drag: pan</span> <span><kbd>+</kbd> <kbd>−</kbd> or wheel, pinch: zoom</span> <span><kbd>0</kbd> fit</span> <span><kbd>F</kbd> follow live</span> <span><kbd>G</kbd> by OS thread</span> <span><kbd>C</kbd> CPU</span> <span><kbd>L</kbd> event log</span> <span><kbd>N</kbd> <kbd>P</kbd> next / previous problem (a race finding when the run has any; else a failed check, panic or cut-off)</span> <span>click an event: its line; click a line number: its events</span> <label title=\"Letter, digit and sign keys act only while the timeline has the focus; switch them off if they get in the way of your assistive technology\"><input type=\"checkbox\" data-testid=\"shortcuts-on\" checked> letter shortcuts on the timeline</label></p></div><div class=\"log-wrap\" id=\"view-log\" role=\"tabpanel\" aria-labelledby=\"view-tab-log\" data-testid=\"event-log\" data-view-panel=\"log\" hidden><div class=\"log-tools\"><label>Thread <select data-testid=\"log-thread\"><option value=\"\">all threads</option></select></label> <label>Kind <select data-testid=\"log-kind\"><option value=\"\">all kinds</option></select></label> <label>Line <input type=\"number\" min=\"1\" data-testid=\"log-line\" placeholder=\"any\"></label> <span class=\"log-count\" data-testid=\"log-count\" aria-live=\"polite\"></span></div><div class=\"log\" tabindex=\"-1\"><table aria-rowcount=\"1\"><caption class=\"sr-only\">Every event of the run, in order. The rows are one Tab stop: the up and down arrows, Page Up, Page Down, Home and End move between them, Enter shows a row's event on the timeline and in the script.</caption> <thead><tr aria-rowindex=\"1\"><th scope=\"col\">seq</th><th scope=\"col\">time</th><th scope=\"col\">thread</th><th scope=\"col\">kind</th><th scope=\"col\">object</th><th scope=\"col\">value</th><th scope=\"col\">line</th></tr></thead> <tbody></tbody></table></div></div></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 79, "<p class=\"keys\" id=\"tl-keys\" data-testid=\"shortcuts\"><strong>Keys</strong> <span><kbd>Ctrl</kbd>+<kbd>Enter</kbd> run</span> <span><kbd>Esc</kbd> stop / clear</span> <span><kbd>Esc</kbd> then <kbd>Tab</kbd>: leave the script</span> <span>on the timeline: <kbd>←</kbd> <kbd>→</kbd> previous / next event, <kbd>↑</kbd> <kbd>↓</kbd> thread above / below</span> <span><kbd>Shift</kbd>+<kbd>←</kbd> <kbd>→</kbd>, <kbd>A</kbd> <kbd>D</kbd> or drag: pan</span> <span><kbd>+</kbd> <kbd>−</kbd> or wheel, pinch: zoom</span> <span><kbd>0</kbd> fit</span> <span><kbd>F</kbd> follow live</span> <span><kbd>G</kbd> by OS thread</span> <span><kbd>C</kbd> CPU</span> <span><kbd>L</kbd> event log</span> <span><kbd>N</kbd> <kbd>P</kbd> next / previous problem (a race finding when the run has any; else a failed check, panic or cut-off)</span> <span>click an event: its line; click a line number: its events</span> <label title=\"Letter, digit and sign keys act only while the timeline has the focus; switch them off if they get in the way of your assistive technology\"><input type=\"checkbox\" data-testid=\"shortcuts-on\" checked> letter shortcuts on the timeline</label></p></div><div class=\"log-wrap\" id=\"view-log\" role=\"tabpanel\" aria-labelledby=\"view-tab-log\" data-testid=\"event-log\" data-view-panel=\"log\" hidden><div class=\"log-tools\"><label>Thread <select data-testid=\"log-thread\"><option value=\"\">all threads</option></select></label> <label>Kind <select data-testid=\"log-kind\"><option value=\"\">all kinds</option></select></label> <label>Line <input type=\"number\" min=\"1\" data-testid=\"log-line\" placeholder=\"any\"></label> <span class=\"log-count\" data-testid=\"log-count\" aria-live=\"polite\"></span></div><div class=\"log\" tabindex=\"-1\"><table aria-rowcount=\"1\"><caption class=\"sr-only\">Every event of the run, in order. The rows are one Tab stop: the up and down arrows, Page Up, Page Down, Home and End move between them, Enter shows a row's event on the timeline and in the script.</caption> <thead><tr aria-rowindex=\"1\"><th scope=\"col\">seq</th><th scope=\"col\">time</th><th scope=\"col\">thread</th><th scope=\"col\">kind</th><th scope=\"col\">object</th><th scope=\"col\">value</th><th scope=\"col\">line</th></tr></thead> <tbody></tbody></table></div></div></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -759,7 +769,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 79, "</section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 80, "</section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -792,7 +802,7 @@ func resultPanel() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 80, "<div class=\"result\" data-testid=\"result\"><p class=\"status-line\">Status: <span class=\"status\" data-testid=\"status\">idle</span></p><p class=\"summary\" data-testid=\"summary\">Press Run to start.</p></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 81, "<div class=\"result\" data-testid=\"result\"><p class=\"status-line\">Status: <span class=\"status\" data-testid=\"status\">idle</span></p><p class=\"summary\" data-testid=\"summary\">Press Run to start.</p></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -821,7 +831,172 @@ func explorePanel() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 81, "<section class=\"explore\" data-testid=\"explore-panel\" aria-labelledby=\"explore-title\"><h2 id=\"explore-title\" class=\"sr-only\">Explore the interleavings</h2><p class=\"sr-only\" id=\"explore-about\">Explore runs the script many times in sim mode, each time in another order, and draws one bar per way it ended. A bar replays its run on the timeline.</p><div class=\"explore-bar\"><label title=\"dfs tries every interleaving (up to the preemption bound) and can prove the script; pct and random sample\">strategy <select data-testid=\"explore-strategy\"><option value=\"dfs\" selected>dfs: every interleaving</option> <option value=\"pct\">pct: random priorities</option> <option value=\"random\">random: seed after seed</option></select></label> <label data-for-strategy=\"dfs\" title=\"The most times a thread is switched out while it could have gone on (0 to 20)\">preemptions <input type=\"number\" min=\"0\" max=\"20\" value=\"2\" data-testid=\"explore-preemptions\"></label> <label data-for-strategy=\"pct\" title=\"The bug depth d: how many ordering constraints a bug needs (1 to 10)\">depth <input type=\"number\" min=\"1\" max=\"10\" value=\"3\" data-testid=\"explore-depth\"></label> <label title=\"Executions at most (1 to 1,000,000)\">budget <input type=\"number\" min=\"1\" max=\"1000000\" value=\"10000\" step=\"1000\" data-testid=\"explore-budget\"></label> <button type=\"button\" data-testid=\"find-failure\" title=\"Explore until one run fails, then replay it on the timeline\">Find a failure</button> <span class=\"explore-progress\" data-testid=\"explore-progress\" aria-live=\"off\"></span></div><p class=\"explore-verdict\" data-testid=\"explore-verdict\" hidden></p><ul class=\"histogram\" data-testid=\"histogram\" aria-label=\"Outcomes: one per way the runs ended; each replays its run\" hidden></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "<section class=\"explore\" data-testid=\"explore-panel\" aria-labelledby=\"explore-title\"><h2 id=\"explore-title\" class=\"sr-only\">Explore the interleavings</h2><p class=\"sr-only\" id=\"explore-about\">Explore runs the script many times in sim mode, each time in another order, and draws one bar per way it ended. A bar replays its run on the timeline.</p><div class=\"explore-bar\"><label title=\"dfs tries every interleaving (up to the preemption bound) and can prove the script; pct and random sample\">strategy <select data-testid=\"explore-strategy\"><option value=\"dfs\" selected>dfs: every interleaving</option> <option value=\"pct\">pct: random priorities</option> <option value=\"random\">random: seed after seed</option></select></label> <label data-for-strategy=\"dfs\" title=\"The most times a thread is switched out while it could have gone on (0 to 20)\">preemptions <input type=\"number\" min=\"0\" max=\"20\" value=\"2\" data-testid=\"explore-preemptions\"></label> <label data-for-strategy=\"pct\" title=\"The bug depth d: how many ordering constraints a bug needs (1 to 10)\">depth <input type=\"number\" min=\"1\" max=\"10\" value=\"3\" data-testid=\"explore-depth\"></label> <label title=\"Executions at most (1 to 1,000,000)\">budget <input type=\"number\" min=\"1\" max=\"1000000\" value=\"10000\" step=\"1000\" data-testid=\"explore-budget\"></label> <button type=\"button\" data-testid=\"find-failure\" title=\"Explore until one run fails, then replay it on the timeline\">Find a failure</button> <span class=\"explore-progress\" data-testid=\"explore-progress\" aria-live=\"off\"></span></div><p class=\"explore-verdict\" data-testid=\"explore-verdict\" hidden></p><ul class=\"histogram\" data-testid=\"histogram\" aria-label=\"Outcomes: one per way the runs ended; each replays its run\" hidden></ul></section>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// schedPanel is "You schedule": the person picks the thread that runs at
+// each choice of a sim run. The page's script (page/schedule.js) fills
+// in one button per runnable thread; a challenge adds its goal, hints
+// one at a time, and the line that says it is solved.
+func schedPanel(v ScenarioView) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 83, "<section class=\"sched\" data-testid=\"sched-panel\" aria-labelledby=\"sched-title\" data-goal=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var41 string
+		templ_7745c5c3_Var41, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Goal).Resolve(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 291, Col: 98}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var41)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 84, "\" data-shortest=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var42 string
+		templ_7745c5c3_Var42, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Shortest)).Resolve(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 291, Col: 141}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var42)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 85, "\" hidden><h2 id=\"sched-title\" class=\"sched-title\">You schedule</h2>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if v.Goal != "" {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 86, "<p class=\"sched-goal\" data-testid=\"sched-goal\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var43 string
+			templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(v.GoalText())
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 294, Col: 64}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var43))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, "</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 88, "<p class=\"sched-steps\" data-testid=\"sched-steps\"></p><p class=\"sched-prompt\" id=\"sched-prompt\">Pick the thread that runs next. Clicking a thread's name beside its lane picks it too.</p><ul class=\"sched-picks\" data-testid=\"sched-picks\" aria-labelledby=\"sched-prompt\"></ul><div class=\"sched-bar\" role=\"group\" aria-label=\"Undo, redo and hints\"><button type=\"button\" data-testid=\"sched-undo\" disabled title=\"Go back one step: the run replays without your last pick\">Undo</button> <button type=\"button\" data-testid=\"sched-redo\" disabled title=\"Make the pick you undid again\">Redo</button> ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if len(v.Hints) > 0 {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 89, "<button type=\"button\" data-testid=\"sched-hint\" aria-controls=\"sched-hints\">Show a hint (1 of ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var44 string
+			templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(len(v.Hints)))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 303, Col: 125}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, ")</button>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 91, "</div>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if len(v.Hints) > 0 {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 92, "<ol class=\"sched-hints\" id=\"sched-hints\" data-testid=\"sched-hints\" aria-live=\"polite\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			for _, h := range v.Hints {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 93, "<li hidden>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = MarkdownLine(h).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 94, "</li>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 95, "</ol>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 96, "<p class=\"sched-msg\" data-testid=\"sched-msg\" role=\"status\"></p><p class=\"sched-solved\" data-testid=\"sched-solved\" role=\"status\" hidden><strong class=\"sched-solved-text\"></strong> ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if v.FixTitle != "" {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 97, "<a href=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var45 string
+			templ_7745c5c3_Var45, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/s/" + v.Fix)).ResolveURL(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 317, Col: 42}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var45)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 98, "\" data-testid=\"sched-fix\">Now try to break the fix: ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var46 string
+			templ_7745c5c3_Var46, templ_7745c5c3_Err = templ.JoinStringErrs(v.FixTitle)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 317, Col: 107}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var46))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 99, "</a>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 100, "</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -854,46 +1029,46 @@ func shareOut(box, field, label string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "<div class=\"share-out\" data-testid=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 101, "<div class=\"share-out\" data-testid=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		var templ_7745c5c3_Var41 string
-		templ_7745c5c3_Var41, templ_7745c5c3_Err = templruntime.NewAttributeExpression(box).Resolve(ctx)
+		var templ_7745c5c3_Var48 string
+		templ_7745c5c3_Var48, templ_7745c5c3_Err = templruntime.NewAttributeExpression(box).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 291, Col: 41}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 332, Col: 41}
 		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var41)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 83, "\" role=\"status\" hidden><span class=\"share-msg\"></span> <input type=\"text\" readonly data-testid=\"")
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var48)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		var templ_7745c5c3_Var42 string
-		templ_7745c5c3_Var42, templ_7745c5c3_Err = templruntime.NewAttributeExpression(field).Resolve(ctx)
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 293, Col: 49}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var42)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 102, "\" role=\"status\" hidden><span class=\"share-msg\"></span> <input type=\"text\" readonly data-testid=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 84, "\" aria-label=\"")
+		var templ_7745c5c3_Var49 string
+		templ_7745c5c3_Var49, templ_7745c5c3_Err = templruntime.NewAttributeExpression(field).Resolve(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 334, Col: 49}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var49)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		var templ_7745c5c3_Var43 string
-		templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 293, Col: 70}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var43)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 103, "\" aria-label=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 85, "\" spellcheck=\"false\"> <button type=\"button\" class=\"share-close\" aria-label=\"Close\" title=\"Close\">✕</button></div>")
+		var templ_7745c5c3_Var50 string
+		templ_7745c5c3_Var50, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 334, Col: 70}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var50)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 104, "\" spellcheck=\"false\"> <button type=\"button\" class=\"share-close\" aria-label=\"Close\" title=\"Close\">✕</button></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -983,43 +1158,43 @@ func legend() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 86, "<ul class=\"legend\" aria-label=\"Legend\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 105, "<ul class=\"legend\" aria-label=\"Legend\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for _, it := range legendItems {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, "<li><canvas data-swatch=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 106, "<li><canvas data-swatch=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var45 string
-			templ_7745c5c3_Var45, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.Swatch).Resolve(ctx)
+			var templ_7745c5c3_Var52 string
+			templ_7745c5c3_Var52, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.Swatch).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 366, Col: 38}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 407, Col: 38}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var45)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 88, "\" aria-hidden=\"true\"></canvas>")
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var52)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var46 string
-			templ_7745c5c3_Var46, templ_7745c5c3_Err = templ.JoinStringErrs(it.Label)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 366, Col: 79}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var46))
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 107, "\" aria-hidden=\"true\"></canvas>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 89, "</li>")
+			var templ_7745c5c3_Var53 string
+			templ_7745c5c3_Var53, templ_7745c5c3_Err = templ.JoinStringErrs(it.Label)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 407, Col: 79}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var53))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 108, "</li>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "</ul>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 109, "</ul>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -54,6 +54,25 @@ type ScenarioView struct {
 	// Embed asks for the compact read-only view of ?embed=1, for an
 	// iframe in a course page: title, Run and Stop, timeline and result.
 	Embed bool
+	// A challenge's goal ("deadlock" or "fail"), hints, the fewest picks
+	// known to reach it, and its fix (FixTitle empty when the fix is not
+	// in the catalogue); all empty for other scenarios.
+	Goal     string
+	Hints    []string
+	Shortest int
+	Fix      string
+	FixTitle string
+}
+
+// GoalText states a challenge's goal for the picks panel.
+func (v ScenarioView) GoalText() string {
+	switch v.Goal {
+	case "deadlock":
+		return "Goal: make the threads deadlock, by picking which thread runs at each step."
+	case "fail":
+		return "Goal: make a check fail, by picking which thread runs at each step."
+	}
+	return ""
 }
 
 // ParamField is one input of the params form.
@@ -141,6 +160,7 @@ var topicAbout = map[string]string{
 	"Livelock and starvation": "threads that keep running but get nowhere, or never get their turn",
 	"Threading models":        "1:1 against M:N: OS threads, green threads, and how many cores there are",
 	"Message passing":         "channels: send, receive, close, back-pressure, fan out and fan in",
+	"Challenges":              "you pick which thread runs next until the bug happens, then compare the fix",
 }
 
 // topicAnchor is the id of a topic's section on the front page.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"strings"
@@ -67,5 +68,23 @@ func TestTopicAnchor(t *testing.T) {
 				t.Errorf("topicAnchor(%q) = %q, want %q", tt.name, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestMarkdownLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Let alpha take `first`.", "Let alpha take <code>first</code>."},
+		{"a <script>x</script> *now*", "a <!-- raw HTML omitted -->x<!-- raw HTML omitted --> <em>now</em>"},
+		{"<script>x</script>", "<!-- raw HTML omitted -->"},
+		{"one\n\ntwo", "<p>one</p>\n<p>two</p>"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		if err := MarkdownLine(tt.in).Render(context.Background(), &b); err != nil {
+			t.Fatalf("MarkdownLine(%q).Render error = %v", tt.in, err)
+		}
+		if b.String() != tt.want {
+			t.Errorf("MarkdownLine(%q) = %q, want %q", tt.in, b.String(), tt.want)
+		}
 	}
 }

@@ -10,6 +10,7 @@
 //   page/controls.js  tabs, views, timeline buttons and keyboard shortcuts
 //   step/panel.js     the step cursor and the state at it (step/state.js)
 //   page/explore.js   the explore panel and its outcome histogram
+//   page/schedule.js  "You schedule": the person picks the threads
 // and beside them log.js (the event log), editor.js (the script),
 // share.js (the server's sharing API), replay.js (playback) and
 // format.js. What the page draws from is exposed as window.interleave for
@@ -29,6 +30,7 @@ import { setupRun } from "./page/run.js";
 import { setupStep } from "./step/panel.js";
 import { setupDrafts } from "./page/drafts.js";
 import { setupExplore } from "./page/explore.js";
+import { setupSchedule } from "./page/schedule.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -86,6 +88,7 @@ function scenarioPage(root) {
   Object.assign(p, setupExplore(p));
   Object.assign(p, setupRun(p));
   Object.assign(p, setupStep(p));
+  Object.assign(p, setupSchedule(p));
   if (p.data.replay) p.loadRecording();
 
   // ---- hooks for tests and benchmarks ----
@@ -100,6 +103,10 @@ function scenarioPage(root) {
     run: p.run,
     stop: p.stop,
     explore: p.explore,
+    // youSchedule starts an interactive run (page/schedule.js); picks is
+    // its state (step/picks.js).
+    youSchedule: p.youSchedule,
+    get picks() { return p.picks?.(); },
     // feed and finish drive the page without a socket: a test or a
     // benchmark hands it events and a result as the server would.
     reset: p.start,

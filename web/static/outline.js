@@ -1,9 +1,10 @@
 // The outline of a scenario script, without DOM: where its metadata (the
-// docstring, topic, modes, params, seed, the Rust listing) ends and where main
-// begins, so the editor can fold the one and open at the other.
+// docstring, topic, modes, params, seed, a challenge's goal, hints, fix
+// and shortest, the Rust listing) ends and where main begins, so the
+// editor can fold the one and open at the other.
 
 // META are the top-level names the catalogue reads as metadata.
-const META = new Set(["topic", "rust", "modes", "params", "seed"]);
+const META = new Set(["topic", "rust", "modes", "params", "seed", "goal", "hints", "fix", "shortest"]);
 
 // statements splits a script into its top-level statements: the first and
 // last line (1-based) of each and its first line's text; a block (a def,

@@ -63,6 +63,24 @@ export function setupRun(p) {
     runs++;
     send(msg);
   }
+  // runInteractive starts a sim run whose choices the person makes (see
+  // schedule.js), replaying prefix first.
+  function runInteractive(prefix) {
+    cancelRest();
+    player.cancel();
+    supersede(true);
+    live = true;
+    start({ mode: "sim" });
+    p.setStatus("starting");
+    el.summaryEl.textContent = "Starting… you pick the threads.";
+    handOver(el.runBtn, el.stopBtn);
+    const msg = request("run", "sim");
+    msg.interactive = true;
+    msg.seed = Number.parseInt(p.seed(), 10) || 0;
+    if (prefix) msg.schedule = prefix;
+    runs++;
+    send(msg);
+  }
   // request is a run or explore message for the script in the editor.
   function request(type, mode) {
     const src = editor.source; // the whole script, its folded metadata too
@@ -187,12 +205,23 @@ export function setupRun(p) {
       case "events":
         feed(m.events);
         break;
+      case "choice":
+        p.schedChoice?.(m);
+        break;
+      case "restart":
+        // After an undo the run starts again: its events come from 0.
+        start({ mode: "sim" });
+        p.schedRestart?.(m);
+        break;
       case "end":
         finish(m.result);
         if (m.rest) loadRest(m.rest, m.result);
         break;
       case "error":
-        if (live && exploring) {
+        if (live && m.code === "pick") {
+          // A refused pick: the run and its choice stay as they were.
+          p.schedError?.(m.message);
+        } else if (live && exploring) {
           // An exploration refused or failed: say why where a result goes.
           live = false;
           exploring = false;
@@ -291,6 +320,7 @@ export function setupRun(p) {
     const failed = failingLine(res, trace.flags);
     if (failed.line) editor.setError(failed.line, failed.msg);
     p.showResult(res, recorded);
+    if (!recorded) p.schedFinish?.(res);
     p.stepReady?.();
     p.setStatus(res.status);
   }
@@ -381,7 +411,8 @@ export function setupRun(p) {
     player.play(recording, v === "inf" ? Infinity : Number(v) || 1);
   });
   return {
-    run, stop, reset, start, feed, finish, loadRecording, explore, replaySchedule,
+    run, stop, reset, start, feed, finish, loadRecording, explore, replaySchedule, runInteractive,
+    sendPick: send,
     runs: () => runs,
     replayed: () => (recording ? recording.events.length : null),
     loadingRest: () => restAbort !== null,

@@ -4,6 +4,8 @@
 // server applies all but the schedule, which is read here and sent with
 // the next run.
 
+import { youQuery } from "../step/picks.js";
+
 // MAX_SCHEDULE is how many characters of a schedule a link may carry.
 export const MAX_SCHEDULE = 16000;
 
@@ -64,7 +66,12 @@ export function setupSettings(p) {
   const exact = () => mode() === "sim" && el.exactBox.checked && !!schedule;
   // query is the settings as a link's query, without the page's own
   // flags (embed).
-  const query = () => settingsQuery({ params: params(), mode: mode(), procs: procs(), seed: seed(), schedule: exact() ? schedule : "" });
+  // you: the page runs "You schedule", and its link resumes there.
+  let you = false;
+  const query = () => {
+    const q = settingsQuery({ params: params(), mode: mode(), procs: procs(), seed: seed(), schedule: exact() ? schedule : "" });
+    return you && mode() === "sim" ? youQuery(q, schedule) : q;
+  };
   function syncURL() {
     const q = query();
     if (embedded) q.set("embed", "1");
@@ -100,5 +107,10 @@ export function setupSettings(p) {
   $('[data-testid="params"]', root).addEventListener("change", onSettings);
   syncOptions();
   if (el.fullLink) el.fullLink.href = `${location.pathname}?${query()}`;
-  return { mode, params, procs, seed, exact, schedule: () => schedule, query, syncURL, setSchedule };
+  function setYou(on) {
+    you = on;
+    if (on && schedule) el.exactBox.checked = true;
+    syncURL();
+  }
+  return { mode, params, procs, seed, exact, schedule: () => schedule, query, syncURL, setSchedule, setYou };
 }
