@@ -96,6 +96,7 @@ func serve(args []string) int {
 	perClientSockets := fs.Int("per-client-sockets", envInt("INTERLEAVE_PER_CLIENT_SOCKETS", 0), "WebSockets one client address may hold; 0 for a quarter of -max-sockets, at most 256 (env INTERLEAVE_PER_CLIENT_SOCKETS)")
 	sb := sandboxFlags(fs)
 	nf := natsFlagsOf(fs)
+	queueWait := fs.Duration("queue-wait", envDuration("INTERLEAVE_QUEUE_WAIT", cluster.DefaultQueueWait), "with -nats, how long a run may wait for a runner before the student is told busy (env INTERLEAVE_QUEUE_WAIT)")
 	cf := catalogueFlagsOf(fs)
 	cf.maxScript = sb.script
 	if err := fs.Parse(args); err != nil {
@@ -134,7 +135,9 @@ func serve(args []string) int {
 			scfg.AllowedOrigins = append(scfg.AllowedOrigins, o)
 		}
 	}
-	if err := serveMain(log, *addr, scfg, cfg, *grace, *retention, cf, nf.options()); err != nil {
+	nopts := nf.options()
+	nopts.QueueWait = *queueWait
+	if err := serveMain(log, *addr, scfg, cfg, *grace, *retention, cf, nopts); err != nil {
 		log.Error("interleave stopped", "err", err)
 		return 1
 	}

@@ -115,19 +115,21 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 		return
 	}
 	defer s.admit.release(client)
-	s.metrics.wait.Observe(time.Since(queued).Seconds())
-
-	send(mustJSON(StartedMessage{Type: "started", Run: id, Scenario: req.Scenario, Mode: req.Mode,
-		Procs: req.Procs, Seed: req.Seed, Params: req.Params}))
-	start := time.Now()
+	var start time.Time
+	begin := func() {
+		start = time.Now()
+		s.metrics.wait.Observe(start.Sub(queued).Seconds())
+		send(mustJSON(StartedMessage{Type: "started", Run: id, Scenario: req.Scenario, Mode: req.Mode,
+			Procs: req.Procs, Seed: req.Seed, Params: req.Params}))
+		log.Info("run started", "waited", start.Sub(queued))
+	}
 	first := true
-	log.Info("run started", "waited", start.Sub(queued))
 	var shed int64
 	var rec *restRecording
 	if _, ok := out.(restKeeper); ok {
 		rec = s.rests.recorder()
 	}
-	res, err := s.runner.Run(ctx, req, func(batch []trace.Event) {
+	res, err := s.runOn(ctx, req, send, begin, func(batch []trace.Event) {
 		if rec != nil {
 			rec.add(batch)
 		}
@@ -164,10 +166,26 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 			res.Message += " The page fetches them now."
 		}
 	}
+	if start.IsZero() { // stopped while it waited in the runners' own queue
+		start = time.Now()
+	}
 	s.metrics.runs.WithLabelValues(string(res.Status)).Inc()
 	s.metrics.duration.Observe(time.Since(start).Seconds())
 	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "dropped", res.Stats.Dropped, "wall", time.Since(start))
 	send(mustJSON(EndMessage{Type: "end", Result: res, Rest: s.finishRest(rec, shed, out)}))
+}
+
+// runOn runs req on the server's runner. A QueueRunner's runs may wait
+// further in its own line: the client hears its positions there, and
+// begin is called when the run starts; otherwise at once.
+func (s *Server) runOn(ctx context.Context, req engine.Request, send func([]byte), begin func(), onEvents func([]trace.Event)) (*trace.Result, error) {
+	if q, ok := s.runner.(QueueRunner); ok {
+		return q.RunQueued(ctx, req, func(pos int) {
+			send(mustJSON(QueuedMessage{Type: "queued", Position: pos}))
+		}, begin, onEvents)
+	}
+	begin()
+	return s.runner.Run(ctx, req, onEvents)
 }
 
 // waitForSlot waits in the admission queue for a run slot, telling the

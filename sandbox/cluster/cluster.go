@@ -67,6 +67,10 @@ func cancelSubject(id string) string { return "interleave.run." + id + ".cancel"
 type work struct {
 	ID  string         `json:"id"`
 	Req engine.Request `json:"req"`
+	// Deadline is when the run's server stops waiting for a runner and
+	// tells its client the run failed; a runner that takes the run later
+	// drops it without asking.
+	Deadline time.Time `json:"deadline,omitzero"`
 }
 
 // presence is a runner's periodic announcement.
@@ -85,7 +89,17 @@ type Options struct {
 	Password string
 	NkeySeed string
 	Name     string // the connection's name in the NATS server's monitoring
+
+	// QueueWait is how long a server lets a run wait in the queue for a
+	// runner before it tells the client busy and takes the run back;
+	// DefaultQueueWait when zero. Runners ignore it.
+	QueueWait time.Duration
 }
+
+// DefaultQueueWait is Options.QueueWait's default: far longer than a busy
+// cluster keeps a run waiting (a class of runs of the default 10 s limit
+// on a few runners), far shorter than a student waits for nothing.
+const DefaultQueueWait = 2 * time.Minute
 
 // OptionsFromEnv fills the empty fields of o from INTERLEAVE_NATS,
 // INTERLEAVE_NATS_USER, INTERLEAVE_NATS_PASSWORD and INTERLEAVE_NATS_NKEY,
