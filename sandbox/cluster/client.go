@@ -292,7 +292,7 @@ func (c *Client) RunQueued(ctx context.Context, req engine.Request, queued func(
 		return sum.unavailable(unreachable, fmt.Errorf("set pending limits: %w", err))
 	}
 	f := &follower{c: c, id: id, sub: sub, sum: sum, queued: queued, started: started, onEvents: onEvents,
-		deadline: time.Now().Add(c.queueWait)}
+		deadline: time.Now().Add(c.queueWait), inLine: true}
 	c.waiting.Add(1)
 	defer f.leaveLine()
 	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
@@ -342,7 +342,7 @@ func (f *follower) leaveLine() {
 // follow reads a queued run's subject until its result, its runner's
 // silence, a stop before it started, or the end of its wait.
 func (f *follower) follow(ctx context.Context) (*trace.Result, error) {
-	f.inLine, f.last = true, time.Now()
+	f.last = time.Now()
 	for {
 		if ctx.Err() != nil && !f.cancelled {
 			f.cancelled = true
@@ -361,13 +361,13 @@ func (f *follower) follow(ctx context.Context) (*trace.Result, error) {
 		m, err := f.sub.NextMsgWithContext(mctx)
 		cancel()
 		if err != nil {
-			if res, err, done := f.quiet(err); done {
+			if res, err := f.quiet(err); res != nil {
 				return res, err
 			}
 			continue
 		}
 		f.last = time.Now()
-		if res, err, done := f.message(m); done {
+		if res, err := f.message(m); res != nil {
 			return res, err
 		}
 	}
@@ -375,11 +375,11 @@ func (f *follower) follow(ctx context.Context) (*trace.Result, error) {
 
 // quiet handles a wait with no message: the runner's silence once
 // started, the run's place in the line before.
-func (f *follower) quiet(err error) (*trace.Result, error, bool) {
+func (f *follower) quiet(err error) (*trace.Result, error) {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrBadSubscription):
-		return f.sum.fail(trace.StatusError, "The connection to the runners was closed during the run."), fmt.Errorf("follow run %s: %w", f.id, err), true
+		return f.sum.fail(trace.StatusError, "The connection to the runners was closed during the run."), fmt.Errorf("follow run %s: %w", f.id, err)
 	default:
 		f.c.log.Warn("run events lost", "run", f.id, "err", err) // a slow consumer: the result still comes
 	}
@@ -388,12 +388,12 @@ func (f *follower) quiet(err error) (*trace.Result, error, bool) {
 	}
 	if f.begun {
 		if time.Since(f.last) > HeartbeatTimeout {
-			return f.sum.fail(trace.StatusError, "The runner stopped during the run; these are the events it sent before."), nil, true
+			return f.sum.fail(trace.StatusError, "The runner stopped during the run; these are the events it sent before."), nil
 		}
-		return nil, nil, false
+		return nil, nil
 	}
 	if f.cancelled {
-		return nil, nil, false
+		return nil, nil
 	}
 	return f.waitInLine()
 }
@@ -402,11 +402,10 @@ func (f *follower) quiet(err error) (*trace.Result, error, bool) {
 // that has waited past its deadline or is no longer in the queue. From
 // here on the server answers no runner: one that takes the run later is
 // told no, or finds no one and drops it.
-func (f *follower) waitInLine() (*trace.Result, error, bool) {
+func (f *follower) waitInLine() (*trace.Result, error) {
 	if time.Now().After(f.deadline) {
 		f.c.unqueue(f.seq)
-		res, err := f.sum.unavailable(f.c.waitedTooLong(), fmt.Errorf("run %s waited %v in the queue", f.id, f.c.queueWait))
-		return res, err, true
+		return f.sum.unavailable(f.c.waitedTooLong(), fmt.Errorf("run %s waited %v in the queue", f.id, f.c.queueWait))
 	}
 	switch pl, pos := f.c.line.Load().where(f.seq); pl {
 	case placeWaiting:
@@ -415,17 +414,16 @@ func (f *follower) waitInLine() (*trace.Result, error, bool) {
 		}
 		f.position = pos
 	case placeGone:
-		res, err := f.sum.unavailable("The run was lost from the runners' queue before any runner took it; run it again.",
+		return f.sum.unavailable("The run was lost from the runners' queue before any runner took it; run it again.",
 			fmt.Errorf("run %s is gone from the queue before it started", f.id))
-		return res, err, true
 	}
-	return nil, nil, false
+	return nil, nil
 }
 
 // message handles one message on the run's subject.
-func (f *follower) message(m *nats.Msg) (*trace.Result, error, bool) {
+func (f *follower) message(m *nats.Msg) (*trace.Result, error) {
 	if len(m.Data) == 0 {
-		return nil, nil, false
+		return nil, nil
 	}
 	switch m.Data[0] {
 	case kindStart:
@@ -449,7 +447,7 @@ func (f *follower) message(m *nats.Msg) (*trace.Result, error, bool) {
 		var err error
 		if f.batch, err = f.dec.Decode(f.batch[:0], m.Data[1:]); err != nil {
 			f.c.log.Error("corrupt event batch from a runner", "run", f.id, "err", err)
-			return nil, nil, false
+			return nil, nil
 		}
 		f.sum.observe(f.batch)
 		if f.onEvents != nil {
@@ -458,11 +456,11 @@ func (f *follower) message(m *nats.Msg) (*trace.Result, error, bool) {
 	case kindResult:
 		var res trace.Result
 		if err := scenarios.UnmarshalJSON(m.Data[1:], &res); err != nil { // params stay exact
-			return f.sum.fail(trace.StatusError, "The runner sent a result that could not be read."), fmt.Errorf("decode result of run %s: %w", f.id, err), true
+			return f.sum.fail(trace.StatusError, "The runner sent a result that could not be read."), fmt.Errorf("decode result of run %s: %w", f.id, err)
 		}
-		return &res, nil, true
+		return &res, nil
 	}
-	return nil, nil, false
+	return nil, nil
 }
 
 // waitedTooLong words the busy answer to a run no runner took in time,
