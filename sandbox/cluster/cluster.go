@@ -20,6 +20,14 @@
 // it started is redelivered to another runner, a run lost after it started
 // ends with status error and its partial timeline rather than being run
 // again behind the student's back.
+//
+// While a run waits, its server tells the client its place in the one
+// line all servers share, computed from the stream and the consumer (see
+// line.where), and started only once a runner has the yes. A run that
+// waits past its deadline (Options.QueueWait) is refused as busy and
+// deleted from the stream; its message carries the deadline, so a runner
+// that takes it late drops it, and its server, no longer listening, would
+// not say yes anyway.
 package cluster
 
 import (
