@@ -66,6 +66,10 @@ func queued(t *testing.T, st jetstream.Stream) uint64 {
 	return info.State.Msgs
 }
 
+// idleScript runs until it is stopped, with a few events a second: a
+// test may leave its socket unread for a while.
+const idleScript = "def main():\n    while True:\n        sleep(100)\n"
+
 // Two servers share one runner with one slot: the runs waiting behind
 // the running one hear their true places in the shared line, whichever
 // server they came through, and start in the order they were queued.
@@ -81,18 +85,18 @@ func TestQueuePositions(t *testing.T) {
 	})
 
 	first := dial(t, baseA)
-	first.send(runMsg(spinScript))
+	first.send(runMsg(idleScript))
 	if m := first.read(); m["type"] != "started" {
 		t.Fatalf("first run's first message = %v, want started (the slot is free)", m)
 	}
 	first.until("events")
 	second := dial(t, baseB)
-	second.send(runMsg(spinScript))
+	second.send(runMsg(idleScript))
 	if pos := second.position(); pos != 1 {
 		t.Errorf("second run's position = %d, want 1", pos)
 	}
 	third := dial(t, baseA)
-	third.send(runMsg(spinScript))
+	third.send(runMsg(idleScript))
 	if pos := third.position(); pos != 2 {
 		t.Errorf("third run's position = %d, want 2", pos)
 	}
