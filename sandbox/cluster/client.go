@@ -254,6 +254,12 @@ func (c *Client) Collectors() []prometheus.Collector {
 			}
 			return 0
 		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "interleave_cluster_healthy", Help: "1 when /healthz says ok: NATS connected, the queue set up, a runner heard in the last 3 s."}, func() float64 {
+			if c.Unhealthy() != "" {
+				return 0
+			}
+			return 1
+		}),
 		g("interleave_cluster_runners", "Runners heard from in the last 3 s.", func(h Health) float64 { return float64(h.Runners) }),
 		g("interleave_cluster_slots", "Run slots of those runners.", func(h Health) float64 { return float64(h.Slots) }),
 		g("interleave_cluster_free_slots", "Free run slots of those runners.", func(h Health) float64 { return float64(h.FreeSlots) }),

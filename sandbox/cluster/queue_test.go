@@ -202,7 +202,7 @@ func TestClusterHealth(t *testing.T) {
 	healthy := func() bool { code, _ := get(t, base+"/healthz"); return code == 200 }
 	waitFor(t, "a healthy cluster", healthy)
 	_, metrics := get(t, base+"/metrics")
-	for _, g := range []string{"interleave_cluster_connected 1", "interleave_cluster_runners 1", "interleave_cluster_free_slots 1", "interleave_cluster_queue_length 0"} {
+	for _, g := range []string{"interleave_cluster_healthy 1", "interleave_cluster_connected 1", "interleave_cluster_runners 1", "interleave_cluster_free_slots 1", "interleave_cluster_queue_length 0"} {
 		if !strings.Contains(metrics, g+"\n") {
 			t.Errorf("/metrics lacks %q", g)
 		}
@@ -211,8 +211,8 @@ func TestClusterHealth(t *testing.T) {
 	ns.Shutdown()
 	ns.WaitForShutdown()
 	unhealthy(t, base, "not connected to NATS")
-	if _, metrics := get(t, base+"/metrics"); !strings.Contains(metrics, "interleave_cluster_connected 0\n") {
-		t.Errorf("/metrics during the outage lacks interleave_cluster_connected 0")
+	if _, metrics := get(t, base+"/metrics"); !strings.Contains(metrics, "interleave_cluster_connected 0\n") || !strings.Contains(metrics, "interleave_cluster_healthy 0\n") {
+		t.Errorf("/metrics during the outage lacks interleave_cluster_connected 0 and interleave_cluster_healthy 0")
 	}
 
 	ns = startNATS(t, dir, port)
