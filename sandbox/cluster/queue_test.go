@@ -168,6 +168,18 @@ func TestQueueDeadline(t *testing.T) {
 	if n := r.log.count("run started"); n != 0 {
 		t.Errorf("runner started %d runs, want none", n)
 	}
+
+	// With the only slot held, the answer says the runners were busy.
+	holder := dial(t, base)
+	holder.send(runMsg(idleScript))
+	holder.until("events")
+	c.send(runMsg(tinyScript))
+	m = c.until("end")
+	want = "No runner took the run in 1 s: every runner was busy all that time."
+	if m["type"] != "error" || m["code"] != "busy" || !strings.Contains(fmt.Sprint(m["message"]), want) {
+		t.Errorf("answer with the runner busy = %v, want error busy saying %q", m, want)
+	}
+	holder.stopRun()
 }
 
 // A run that vanishes from the queue before any runner took it (here an
