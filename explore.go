@@ -24,7 +24,6 @@ type exploreOpts struct {
 	budget, preemptions    *int
 	depth                  *int
 	seed                   *int64
-	timeout                *time.Duration
 	untilFailure           *bool
 }
 
@@ -37,7 +36,6 @@ func exploreFlags(fs *flag.FlagSet) *exploreOpts {
 		preemptions:  fs.Int("preemptions", explore.DefaultPreemptions, fmt.Sprintf("dfs: the largest preemption bound (0 to %d)", explore.MaxPreemptions)),
 		depth:        fs.Int("depth", explore.DefaultDepth, fmt.Sprintf("pct: the bug depth (1 to %d)", explore.MaxDepth)),
 		seed:         fs.Int64("seed", 0, "pct and random: the first seed"),
-		timeout:      fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the whole exploration"),
 		untilFailure: fs.Bool("until-failure", false, "stop at the first execution that does not end ok (find a failure)"),
 	}
 }
@@ -61,7 +59,7 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	if _, err := loadScript(fs.Arg(0), cf, &req); err != nil {
 		return usageErr(err)
 	}
-	cfg, err := sb.config(*xo.timeout)
+	cfg, err := sb.config()
 	if err != nil {
 		return usageErr(err)
 	}

@@ -18,14 +18,17 @@ import (
 type catalogueFlags struct {
 	dir  *string
 	only *bool
-	// maxScript is -max-script where the command has it (serve, run):
-	// a course file over it is reported as a problem, since it could not
-	// run. Nil means the default, scenarios.MaxSource.
+	// maxScript is -max-script (scriptFlag): a course file over it is
+	// reported as a problem, since it could not run.
 	maxScript *int
 }
 
-func catalogueFlagsOf(fs *flag.FlagSet) catalogueFlags {
+// catalogueFlagsOf adds the catalogue's flags to fs; maxScript is the
+// command's -max-script (scriptFlag), defined once with the other limits
+// where the command has them.
+func catalogueFlagsOf(fs *flag.FlagSet, maxScript *int) catalogueFlags {
 	return catalogueFlags{
+		maxScript: maxScript,
 		dir: fs.String("scenarios", envOr("INTERLEAVE_SCENARIOS", ""),
 			"a course folder of *.star scenarios (and course.txt) shown beside the built-in ones; re-read when it changes (env INTERLEAVE_SCENARIOS)"),
 		only: fs.Bool("only-course", envBool("INTERLEAVE_ONLY_COURSE", false),
@@ -39,11 +42,10 @@ func (f catalogueFlags) open() (*scenarios.Catalogue, error) {
 	if *f.only && *f.dir == "" {
 		return nil, fmt.Errorf("-only-course needs a course folder: give it with -scenarios DIR")
 	}
-	opts := scenarios.Options{Dir: *f.dir, OnlyCourse: *f.only}
-	if f.maxScript != nil {
-		opts.MaxSource = *f.maxScript
+	if err := positive("max-script", int64(*f.maxScript)); err != nil {
+		return nil, err
 	}
-	return scenarios.Open(opts)
+	return scenarios.Open(scenarios.Options{Dir: *f.dir, OnlyCourse: *f.only, MaxScript: *f.maxScript})
 }
 
 func envBool(name string, def bool) bool {
@@ -69,7 +71,7 @@ func listCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "output format: text or json")
-	cf := catalogueFlagsOf(fs)
+	cf := catalogueFlagsOf(fs, scriptFlag(fs))
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

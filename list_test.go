@@ -16,6 +16,8 @@ func TestList(t *testing.T) {
 		"broken.star": "def main(:\n",
 		"course.txt":  "[Week 1]\nmine\nlost-update\n",
 	}
+	head := "def main():\n    pass\n#"
+	files["big.star"] = head + strings.Repeat("x", 70<<10-len(head)) // 70 KiB
 	for name, src := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
@@ -31,7 +33,11 @@ func TestList(t *testing.T) {
 		wantErr  string
 	}{
 		{"built-in text", nil, nil, 0, []string{"ID", "TOPIC", "TITLE", "lost-update", "Race conditions", "two-locks"}, nil, ""},
-		{"course beside", []string{"-scenarios", dir}, nil, 1, []string{"mine", "Week 1", "My scenario", "two-locks"}, []string{"broken"}, "broken.star:1:11: "},
+		{"course beside", []string{"-scenarios", dir}, nil, 1, []string{"mine", "Week 1", "My scenario", "two-locks"}, []string{"broken", "big"}, "broken.star:1:11: "},
+		{"big file over the default limit", []string{"-scenarios", dir}, nil, 1, nil, []string{"big"}, "big.star: the file is 71680 bytes; the script size limit is 65536 bytes"},
+		{"big file under -max-script", []string{"-scenarios", dir, "-max-script", "100000"}, nil, 1, []string{"big"}, nil, "broken.star:1:11"},
+		{"-max-script env twin", []string{"-scenarios", dir}, map[string]string{"INTERLEAVE_MAX_SCRIPT": "100000"}, 1, []string{"big"}, nil, "broken.star"},
+		{"-max-script zero", []string{"-max-script", "0"}, nil, 2, nil, nil, "-max-script must be positive, not 0"},
 		{"only course", []string{"-scenarios", dir, "-only-course"}, nil, 1, []string{"mine", "lost-update"}, []string{"two-locks"}, "broken.star:1:11"},
 		{"env twins", nil, map[string]string{"INTERLEAVE_SCENARIOS": dir, "INTERLEAVE_ONLY_COURSE": "true"}, 1, []string{"mine"}, []string{"two-locks"}, "broken.star"},
 		{"only without folder", []string{"-only-course"}, nil, 2, nil, nil, "needs a course folder"},

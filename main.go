@@ -17,7 +17,7 @@ Usage:
   interleave [serve] [flags]          serve the playground (default on localhost:8080)
   interleave run [flags] SCENARIO     run a catalogue scenario or a .star file and print the result
   interleave explore [flags] SCENARIO explore its interleavings: outcomes, each with a schedule to replay
-  interleave list [-format json]      print the catalogue
+  interleave list [flags]             print the catalogue
   interleave runner -nats URL [flags] take runs from a NATS cluster and run them here
 
 Run "interleave COMMAND -h" for a command's flags.

@@ -95,6 +95,8 @@ func TestRunFormats(t *testing.T) {
 	if err := os.WriteFile(script, []byte("def main():\n    print(\"hello\")\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// big is 70 KiB: over the default script size limit, under 100000.
+	big := writeFile(t, dir, "big.star", "def main():\n    print(\"big\")\n#"+strings.Repeat("x", 70<<10-len("def main():\n    print(\"big\")\n#")))
 	tests := []struct {
 		name     string
 		args     []string
@@ -116,6 +118,11 @@ func TestRunFormats(t *testing.T) {
 		{"procs outside green", []string{"run", "-procs", "4", "lost-update"}, 2, "", "only applies in green mode"},
 		{"procs out of range", []string{"run", "-mode", "green", "-procs", "1000", "lost-update"}, 2, "", "from 1 to 64"},
 		{"seed outside sim", []string{"run", "-seed", "3", "lost-update"}, 2, "", "only apply in sim mode"},
+		{"70 KiB under -max-script 100000", []string{"run", "-mode", "sim", "-max-script", "100000", big}, 0, "big (sim mode, seed 0): ok", ""},
+		{"70 KiB over the default limit", []string{"run", "-mode", "sim", big}, 0, "The script is 71680 bytes; the script size limit is 65536 bytes.", ""},
+		{"max-script zero", []string{"run", "-max-script", "0", "lost-update"}, 2, "", "-max-script must be positive, not 0"},
+		{"timeout zero", []string{"run", "-timeout", "0s", "lost-update"}, 2, "", "-timeout must be positive, not 0s"},
+		{"memory negative", []string{"run", "-memory", "-1", "lost-update"}, 2, "", "-memory must be positive, not -1"},
 		{"flags after the scenario", []string{"run", "lost-update", "-p", "threads=2"}, 2, "", "flags go before the scenario"},
 		{"list", []string{"list"}, 0, "lost-update", ""},
 		{"exit-status ok", []string{"run", "-exit-status", "-mode", "sim", script}, 0, ": ok", ""},

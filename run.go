@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/trace"
@@ -26,8 +27,7 @@ import (
 // and -p params.
 func scriptFlags(fs *flag.FlagSet) (*sandboxOpts, catalogueFlags, paramFlags) {
 	sb := sandboxFlags(fs)
-	cf := catalogueFlagsOf(fs)
-	cf.maxScript = sb.script
+	cf := catalogueFlagsOf(fs, sb.script)
 	params := paramFlags{}
 	fs.Var(params, "p", "set a param: -p name=value (repeatable)")
 	return sb, cf, params
@@ -70,11 +70,10 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	mode := fs.String("mode", "os", "threading mode: os (1:1), green (M:N) or sim (deterministic)")
-	procs := fs.Int("procs", engine.DefaultProcs, fmt.Sprintf("OS threads in green mode, 1 to %d", engine.MaxProcs))
+	procs := fs.Int("procs", limits.DefaultProcs, fmt.Sprintf("OS threads in green mode, 1 to %d", limits.MaxProcs))
 	seed := fs.Int64("seed", 0, "scheduler seed in sim mode")
 	schedule := fs.String("schedule", "", "replay this schedule in sim mode")
 	format := fs.String("format", "text", "output: text, json or trace (Chrome Trace Event JSON)")
-	timeout := fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the run")
 	exitStatus := fs.Bool("exit-status", false, "exit 1 when the run's status is not ok (failed, deadlock, panic, error, timeout, limit), for autograders")
 	sb, cf, params := scriptFlags(fs)
 	if !parseOneScript(fs, "run", args, stderr) {
@@ -106,7 +105,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if sc != nil && m == trace.ModeSim && !set["seed"] && !set["schedule"] {
 		req.Seed = sc.Seed // the seed its page opens at
 	}
-	cfg, err := sb.config(*timeout)
+	cfg, err := sb.config()
 	if err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
@@ -140,8 +139,8 @@ func checkRunFlags(set map[string]bool, m trace.Mode, format string, procs int) 
 	switch {
 	case set["procs"] && m != trace.ModeGreen:
 		return fmt.Errorf("-procs only applies in green mode (-mode green)")
-	case set["procs"] && (procs < 1 || procs > engine.MaxProcs):
-		return fmt.Errorf("-procs must be from 1 to %d, not %d", engine.MaxProcs, procs)
+	case set["procs"] && (procs < 1 || procs > limits.MaxProcs):
+		return fmt.Errorf("-procs must be from 1 to %d, not %d", limits.MaxProcs, procs)
 	case (set["schedule"] || set["seed"]) && m != trace.ModeSim:
 		return fmt.Errorf("-seed and -schedule only apply in sim mode (-mode sim)")
 	}

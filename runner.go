@@ -40,7 +40,6 @@ func runnerCmd(args []string) int {
 	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
 	nf := natsFlagsOf(fs)
 	maxRuns := fs.Int("max-runs", envInt("INTERLEAVE_MAX_RUNS", runtime.NumCPU()), "runs at once (env INTERLEAVE_MAX_RUNS)")
-	timeout := fs.Duration("timeout", envDuration("INTERLEAVE_TIMEOUT", sandbox.DefaultTimeout), "wall-clock limit of a run (env INTERLEAVE_TIMEOUT)")
 	sb := sandboxFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -50,7 +49,7 @@ func runnerCmd(args []string) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg, err := sb.config(*timeout)
+	cfg, err := sb.config()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "interleave runner: %v\n", err)
 		return 2
@@ -63,7 +62,7 @@ func runnerCmd(args []string) int {
 	}
 	defer box.Close()
 	layers := box.Layers()
-	log.Info("sandbox ready", "level", layers.Level, "layers", layers.Summary(), "limits", limitsReport(cfg))
+	log.Info("sandbox ready", "level", layers.Level, "layers", layers.Summary(), "limits", limitsReport(box.Limits()))
 	for _, m := range layers.Missing {
 		log.Warn("SANDBOX LAYER MISSING: " + m)
 	}

@@ -5,16 +5,17 @@ import (
 	"fmt"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox"
-	"interleave/sandbox/engine"
 	"interleave/sandbox/isolate"
-	"interleave/scenarios"
 )
 
-// sandboxOpts are the flags that set the sandbox's level and per-run
-// limits, shared by serve and run.
+// sandboxOpts are the flags that set the sandbox's level and the runs'
+// limits, shared by serve, run, explore and runner. They make the one
+// limits.Limits that main hands to the server and the sandbox.
 type sandboxOpts struct {
 	level     *string
+	wall      *time.Duration
 	cpu       *int
 	memoryMiB *int
 	threads   *int
@@ -24,46 +25,81 @@ type sandboxOpts struct {
 }
 
 func sandboxFlags(fs *flag.FlagSet) *sandboxOpts {
-	d := isolate.DefaultLimits
+	d := limits.Default
 	return &sandboxOpts{
 		level:     fs.String("sandbox", envOr("INTERLEAVE_SANDBOX", "auto"), "isolation: strict (refuse to start without namespaces and seccomp), auto, or off (debugging only) (env INTERLEAVE_SANDBOX)"),
+		wall:      fs.Duration("timeout", envDuration("INTERLEAVE_TIMEOUT", d.Wall), "wall-clock limit of a run, or of a whole exploration (env INTERLEAVE_TIMEOUT)"),
 		cpu:       fs.Int("cpu", envInt("INTERLEAVE_CPU", d.CPUSeconds), "CPU seconds per run (env INTERLEAVE_CPU)"),
 		memoryMiB: fs.Int("memory", envInt("INTERLEAVE_MEMORY", int(d.MemoryBytes>>20)), "memory per run in MiB (env INTERLEAVE_MEMORY)"),
-		threads:   fs.Int("threads", envInt("INTERLEAVE_THREADS", engine.DefaultThreadsOS), "scenario threads per run in os mode (env INTERLEAVE_THREADS)"),
-		output:    fs.Int("output", envInt("INTERLEAVE_OUTPUT", engine.DefaultOutput), "bytes of print output per run (env INTERLEAVE_OUTPUT)"),
-		events:    fs.Int("events", envInt("INTERLEAVE_EVENTS", engine.DefaultEvents), "events recorded per run; later ones are dropped (env INTERLEAVE_EVENTS)"),
-		script:    fs.Int("max-script", envInt("INTERLEAVE_MAX_SCRIPT", scenarios.MaxSource), "script size limit in bytes (env INTERLEAVE_MAX_SCRIPT)"),
+		threads:   fs.Int("threads", envInt("INTERLEAVE_THREADS", d.Threads), "scenario threads per run in os mode, each an OS thread (env INTERLEAVE_THREADS)"),
+		output:    fs.Int("output", envInt("INTERLEAVE_OUTPUT", d.Output), "bytes of print output per run (env INTERLEAVE_OUTPUT)"),
+		events:    fs.Int("events", envInt("INTERLEAVE_EVENTS", d.Events), "events recorded per run; later ones are dropped (env INTERLEAVE_EVENTS)"),
+		script:    scriptFlag(fs),
 	}
 }
 
-func (o *sandboxOpts) config(timeout time.Duration) (sandbox.Config, error) {
+// scriptFlag is -max-script, which list takes too: a course file over it
+// is reported as a problem, since it could not run.
+func scriptFlag(fs *flag.FlagSet) *int {
+	return fs.Int("max-script", envInt("INTERLEAVE_MAX_SCRIPT", limits.DefaultScript), "script size limit in bytes (env INTERLEAVE_MAX_SCRIPT)")
+}
+
+// positive refuses a limit flag that is zero or negative: on the command
+// line that is a mistake, not a request for the default.
+func positive(name string, v int64) error {
+	if v <= 0 {
+		return fmt.Errorf("-%s must be positive, not %d", name, v)
+	}
+	return nil
+}
+
+// limits checks the flags and builds the runs' limits from them, once.
+func (o *sandboxOpts) limits() (limits.Limits, error) {
+	if *o.wall <= 0 {
+		return limits.Limits{}, fmt.Errorf("-timeout must be positive, not %s", *o.wall)
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"cpu", int64(*o.cpu)}, {"memory", int64(*o.memoryMiB)}, {"threads", int64(*o.threads)},
+		{"output", int64(*o.output)}, {"events", int64(*o.events)}, {"max-script", int64(*o.script)}} {
+		if err := positive(f.name, f.v); err != nil {
+			return limits.Limits{}, err
+		}
+	}
+	return limits.Limits{
+		Script:      *o.script,
+		Wall:        *o.wall,
+		CPUSeconds:  *o.cpu,
+		MemoryBytes: int64(*o.memoryMiB) << 20,
+		Threads:     *o.threads,
+		Events:      *o.events,
+		Output:      *o.output,
+	}.WithDefaults(), nil
+}
+
+// config is the sandbox's configuration: the level and the limits.
+func (o *sandboxOpts) config() (sandbox.Config, error) {
 	level, err := isolate.ParseLevel(*o.level)
 	if err != nil {
 		return sandbox.Config{}, err
 	}
-	for name, v := range map[string]int{"cpu": *o.cpu, "memory": *o.memoryMiB, "threads": *o.threads, "output": *o.output, "events": *o.events, "max-script": *o.script} {
-		if v <= 0 {
-			return sandbox.Config{}, fmt.Errorf("-%s must be positive, not %d", name, v)
-		}
+	lim, err := o.limits()
+	if err != nil {
+		return sandbox.Config{}, err
 	}
-	return sandbox.Config{
-		Timeout:   timeout,
-		Level:     level,
-		MaxScript: *o.script,
-		OS:        isolate.Limits{CPUSeconds: *o.cpu, MemoryBytes: int64(*o.memoryMiB) << 20, Threads: *o.threads},
-		Limits:    engine.Limits{Threads: *o.threads, Events: *o.events, Output: *o.output},
-	}, nil
+	return sandbox.Config{Level: level, Limits: lim}, nil
 }
 
 // limitsReport is the limits as /healthz shows them.
-func limitsReport(c sandbox.Config) map[string]any {
+func limitsReport(l limits.Limits) map[string]any {
 	return map[string]any{
-		"wall_seconds": c.Timeout.Seconds(),
-		"cpu_seconds":  c.OS.CPUSeconds,
-		"memory_mib":   c.OS.MemoryBytes >> 20,
-		"threads_os":   c.Limits.Threads,
-		"output_bytes": c.Limits.Output,
-		"events":       c.Limits.Events,
-		"script_bytes": c.MaxScript,
+		"wall_seconds": l.Wall.Seconds(),
+		"cpu_seconds":  l.CPUSeconds,
+		"memory_mib":   l.MemoryBytes >> 20,
+		"threads_os":   l.Threads,
+		"output_bytes": l.Output,
+		"events":       l.Events,
+		"script_bytes": l.Script,
 	}
 }

@@ -82,7 +82,6 @@ func serve(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", envOr("INTERLEAVE_ADDR", "localhost:8080"), "listen address (env INTERLEAVE_ADDR)")
 	maxRuns := fs.Int("max-runs", envInt("INTERLEAVE_MAX_RUNS", runtime.NumCPU()), "runs at once (env INTERLEAVE_MAX_RUNS)")
-	timeout := fs.Duration("timeout", envDuration("INTERLEAVE_TIMEOUT", sandbox.DefaultTimeout), "wall-clock limit of a run (env INTERLEAVE_TIMEOUT)")
 	grace := fs.Duration("grace", envDuration("INTERLEAVE_GRACE", 10*time.Second), "shutdown grace period (env INTERLEAVE_GRACE)")
 	maxQueue := fs.Int("queue", envInt("INTERLEAVE_QUEUE", 64), "runs waiting for a slot before the server answers busy (env INTERLEAVE_QUEUE)")
 	perClient := fs.Int("per-client-runs", envInt("INTERLEAVE_PER_CLIENT_RUNS", 1), "runs one client address may have at once; raise it when a class shares one NAT address (env INTERLEAVE_PER_CLIENT_RUNS)")
@@ -97,13 +96,12 @@ func serve(args []string) int {
 	sb := sandboxFlags(fs)
 	nf := natsFlagsOf(fs)
 	queueWait := fs.Duration("queue-wait", envDuration("INTERLEAVE_QUEUE_WAIT", cluster.DefaultQueueWait), "with -nats, how long a run may wait for a runner before the student is told busy (env INTERLEAVE_QUEUE_WAIT)")
-	cf := catalogueFlagsOf(fs)
-	cf.maxScript = sb.script
+	cf := catalogueFlagsOf(fs, sb.script)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg, err := sb.config(*timeout)
+	cfg, err := sb.config()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "interleave: %v\n", err)
 		return 2
@@ -120,6 +118,7 @@ func serve(args []string) int {
 	}
 	scfg := server.Config{
 		MaxRuns:          *maxRuns,
+		Limits:           cfg.Limits, // the same the sandbox gets
 		MaxQueue:         *maxQueue,
 		PerClientRuns:    *perClient,
 		RunsPerMinute:    perMinute(*runRate),
@@ -188,7 +187,6 @@ func serveMain(log *slog.Logger, addr string, scfg server.Config, sbCfg sandbox.
 			log.Warn("course problem: " + p.Error())
 		}
 	}
-	scfg.MaxScript = sbCfg.MaxScript
 	runner, closeRunner, err := serveRunner(log, &scfg, sbCfg, nats)
 	if err != nil {
 		return err
@@ -243,7 +241,7 @@ func serveRunner(log *slog.Logger, scfg *server.Config, sbCfg sandbox.Config, na
 	for _, m := range layers.Missing {
 		log.Warn("SANDBOX LAYER MISSING: " + m)
 	}
-	scfg.Health = map[string]any{"sandbox": layers, "limits": limitsReport(sbCfg)}
+	scfg.Health = map[string]any{"sandbox": layers, "limits": limitsReport(runner.Limits())}
 	return runner, runner.Close, nil
 }
 

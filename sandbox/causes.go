@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"interleave/limits"
 	"interleave/sandbox/isolate"
 	"interleave/sandbox/trace"
 )
@@ -31,7 +32,7 @@ const (
 
 // causeFacts are the numbers and the exit the sentences cite.
 type causeFacts struct {
-	lim     isolate.Limits
+	lim     limits.Limits
 	timeout time.Duration
 	waitErr error
 }
@@ -88,7 +89,7 @@ var runtimeDeaths = []struct {
 // the kernel's account (the cgroup, the signal) where there is one, the
 // runtime's last words otherwise. readErr is the error reading its
 // stream; cpu is the CPU time it used.
-func childDeath(stderr string, box isolate.Cause, waitErr, readErr error, cpu time.Duration, lim isolate.Limits) cause {
+func childDeath(stderr string, box isolate.Cause, waitErr, readErr error, cpu time.Duration, lim limits.Limits) cause {
 	said := cause(0)
 	for _, d := range runtimeDeaths {
 		if strings.Contains(stderr, d.text) {

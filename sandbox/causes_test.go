@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox/isolate"
 )
 
@@ -28,7 +29,7 @@ func killedBy(t *testing.T, sig syscall.Signal) error {
 }
 
 func TestChildDeath(t *testing.T) {
-	lim := isolate.Limits{CPUSeconds: 3, MemoryBytes: 64 << 20, Threads: 64}
+	lim := limits.Limits{CPUSeconds: 3, MemoryBytes: 64 << 20, Threads: 64}
 	xcpu, kill := killedBy(t, syscall.SIGXCPU), killedBy(t, syscall.SIGKILL)
 	tests := []struct {
 		name    string
@@ -63,7 +64,7 @@ func TestChildDeath(t *testing.T) {
 // TestCauseSentences checks that every cause has a status and a sentence
 // of its own.
 func TestCauseSentences(t *testing.T) {
-	f := causeFacts{lim: isolate.Limits{CPUSeconds: 3, MemoryBytes: 64 << 20, Threads: 64}, timeout: 10 * time.Second}
+	f := causeFacts{lim: limits.Limits{CPUSeconds: 3, MemoryBytes: 64 << 20, Threads: 64}, timeout: 10 * time.Second}
 	seen := map[string]cause{}
 	for c := causeTimeout; c <= causeDied; c++ {
 		if _, ok := causes[c]; !ok {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/isolate"
 	"interleave/sandbox/trace"
@@ -96,7 +97,7 @@ func ChildMain() int {
 
 // runChild runs the request and streams its frames to w. A write error
 // means the supervisor is gone; the run cannot be reported, so it stops.
-func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim isolate.Limits) error {
+func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim limits.Limits) error {
 	ctx, cancel := guard(ctx, lim)
 	defer cancel()
 	var (
@@ -155,7 +156,7 @@ func runChild(ctx context.Context, req engine.Request, w *bufio.Writer, lim isol
 // guard stops ctx when the child nears its memory or CPU limit, with a
 // limitError as the cause. The returned function cancels ctx and stops
 // watching; it may be called more than once.
-func guard(ctx context.Context, lim isolate.Limits) (context.Context, func()) {
+func guard(ctx context.Context, lim limits.Limits) (context.Context, func()) {
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	var stops []func()
 	if lim.MemoryBytes > 0 {

@@ -11,9 +11,9 @@ import (
 
 	"syscall"
 
+	"interleave/limits"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/explore"
-	"interleave/sandbox/isolate"
 	"interleave/sandbox/trace"
 )
 
@@ -31,8 +31,8 @@ const stopSignal = syscall.SIGTERM
 // runExplore returns the child's body for an exploration: it streams
 // progress frames and then the report, and stops early, reporting what it
 // found, on stopSignal or a limit.
-func runExplore(opts explore.Options) func(context.Context, engine.Request, *bufio.Writer, isolate.Limits) error {
-	return func(ctx context.Context, req engine.Request, w *bufio.Writer, lim isolate.Limits) error {
+func runExplore(opts explore.Options) func(context.Context, engine.Request, *bufio.Writer, limits.Limits) error {
+	return func(ctx context.Context, req engine.Request, w *bufio.Writer, lim limits.Limits) error {
 		ctx, cancel := guard(ctx, lim)
 		defer cancel()
 		stop := make(chan os.Signal, 1)

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"interleave/limits"
 	"interleave/sandbox/engine"
-	"interleave/sandbox/isolate"
 	"interleave/sandbox/trace"
 )
 
@@ -59,7 +59,7 @@ func TestEmitSplitsFrames(t *testing.T) {
 	var out bytes.Buffer
 	w := bufio.NewWriter(&out)
 	src := "def main():\n    c = cell(\"c\")\n    s = \"z\" * 4096\n    for i in range(20000):\n        c.set(s)\n"
-	if err := runChild(t.Context(), engine.Request{Source: src, Mode: trace.ModeSim}, w, isolate.Limits{}); err != nil {
+	if err := runChild(t.Context(), engine.Request{Source: src, Mode: trace.ModeSim}, w, limits.Limits{}); err != nil {
 		t.Fatalf("runChild() error = %v", err)
 	}
 	r := bufio.NewReader(&out)

@@ -29,19 +29,15 @@ func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.O
 	if err := opts.Check(); err != nil {
 		return nil, err
 	}
-	def := r.limits
-	if req.Mode != trace.ModeOS && req.Mode != "" {
-		def.Threads = 0
-	}
-	req.Limits = mergeLimits(req.Limits, def)
-	if len(req.Source) > r.maxSrc {
-		return nil, fmt.Errorf("the script is %d bytes; the script size limit is %d bytes", len(req.Source), r.maxSrc)
+	req.Limits = req.Limits.Within(r.lim)
+	if len(req.Source) > req.Limits.Script {
+		return nil, fmt.Errorf("the script is %d bytes; the script size limit is %d bytes", len(req.Source), req.Limits.Script)
 	}
 	if line, col, ok := firstInvalidUTF8(req.Source); ok {
 		return nil, fmt.Errorf("line %d, column %d: the script is not valid UTF-8 text", line, col)
 	}
-	if opts.TimeoutNs <= 0 || opts.TimeoutNs > r.timeout.Nanoseconds() {
-		opts.TimeoutNs = r.timeout.Nanoseconds()
+	if opts.TimeoutNs <= 0 || opts.TimeoutNs > req.Limits.Wall.Nanoseconds() {
+		opts.TimeoutNs = req.Limits.Wall.Nanoseconds()
 	}
 	reqJSON, err := json.Marshal(childRequest{Request: req, Explore: &opts})
 	if err != nil {
@@ -60,7 +56,7 @@ func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.O
 		_ = c.cmd.Process.Signal(stopSignal)
 		time.AfterFunc(stopGrace, c.kill)
 	})
-	hardStop := time.AfterFunc(r.timeout+stopGrace, c.kill)
+	hardStop := time.AfterFunc(time.Duration(opts.TimeoutNs)+stopGrace, c.kill)
 	rep, readErr := readExplore(c.events, onProgress)
 	stopWatch()
 	hardStop.Stop()

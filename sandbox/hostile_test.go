@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox"
 	"interleave/sandbox/engine"
-	"interleave/sandbox/isolate"
 	"interleave/sandbox/sandboxtest"
 	"interleave/sandbox/trace"
 )
@@ -123,10 +123,9 @@ func clippedEvents(t *testing.T, res *trace.Result, evs []trace.Event) {
 func hostileRunner(t *testing.T, timeout time.Duration) *sandbox.Runner {
 	t.Helper()
 	r, err := sandbox.New(sandbox.Config{
-		Exe:     sandboxtest.Binary(t),
-		Timeout: timeout,
-		OS:      isolate.Limits{CPUSeconds: 3, MemoryBytes: 64 << 20, Threads: 64},
-		Limits:  engine.Limits{Steps: 3_000_000, Events: 100_000},
+		Exe: sandboxtest.Binary(t),
+		Limits: limits.Limits{Wall: timeout, CPUSeconds: 3, MemoryBytes: 64 << 20, Threads: 64,
+			Steps: 3_000_000, Events: 100_000},
 	})
 	if err != nil {
 		t.Fatal(err)

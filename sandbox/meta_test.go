@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/sandboxtest"
@@ -18,7 +19,7 @@ import (
 // that counts: scenarios.Parse, which the child calls too, no longer caps
 // scripts at the default 64 KiB.
 func TestConfiguredScriptLimit(t *testing.T) {
-	r, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(t), Timeout: 20 * time.Second, MaxScript: 100000})
+	r, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(t), Limits: limits.Limits{Wall: 20 * time.Second, Script: 100000}})
 	if err != nil {
 		t.Fatal(err)
 	}

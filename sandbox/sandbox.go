@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"interleave/limits"
 	"interleave/sandbox/analysis"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/isolate"
@@ -30,17 +31,12 @@ type Config struct {
 	// Exe is the binary to re-execute as the child; by default the running
 	// executable. Tests point it at a binary built without -race.
 	Exe string
-	// Timeout is the wall-clock limit of one run (default 10 s).
-	Timeout time.Duration
-	// Limits are the engine's limits, applied to every request.
-	Limits engine.Limits
+	// Limits are every run's limits: a request's own may be tighter,
+	// never looser. Zero fields mean the defaults (limits.WithDefaults).
+	Limits limits.Limits
 	// Level is how hard the OS isolation layers are insisted on; the
 	// default is auto: every layer available, a warning for each missing.
 	Level isolate.Level
-	// OS are the limits the OS layers enforce (CPU, memory, threads).
-	OS isolate.Limits
-	// MaxScript caps a script's size in bytes (default 64 KiB).
-	MaxScript int
 	// Warm is how many children are kept started and waiting for a
 	// request, so that a run does not wait for a process to start. Zero
 	// starts each child on demand. A Runner with warm children must be
@@ -53,20 +49,15 @@ type Config struct {
 	NoProbe bool
 }
 
-// DefaultTimeout is the wall-clock limit of a run unless configured.
-const DefaultTimeout = 10 * time.Second
-
 // maxFrame caps one frame from the child, so a corrupt or hostile child
 // cannot make the supervisor allocate without bound.
 const maxFrame = 16 << 20
 
 // Runner starts sandboxed runs. It is safe for concurrent use.
 type Runner struct {
-	exe     string
-	timeout time.Duration
-	limits  engine.Limits
-	box     *isolate.Box
-	maxSrc  int
+	exe string
+	lim limits.Limits // filled in full
+	box *isolate.Box
 
 	removeCopy func() // removes a copy of the executable made for the children, if any
 
@@ -76,9 +67,8 @@ type Runner struct {
 	closeOnce sync.Once
 }
 
-// withDefaults fills the zero fields of a Config, in the one place the
-// sandbox has defaults: the OS limits cover at least the scenario
-// threads that os mode runs on OS threads.
+// withDefaults fills the zero fields of a Config, the limits by
+// limits.WithDefaults.
 func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Exe == "" {
 		exe, err := os.Executable()
@@ -87,17 +77,10 @@ func (cfg Config) withDefaults() (Config, error) {
 		}
 		cfg.Exe = exe
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
 	if cfg.Level == "" {
 		cfg.Level = isolate.Auto
 	}
-	cfg.OS = cfg.OS.WithDefaults()
-	cfg.OS.Threads = max(cfg.OS.Threads, cfg.Limits.Threads)
-	if cfg.MaxScript <= 0 {
-		cfg.MaxScript = scenarios.MaxSource
-	}
+	cfg.Limits = cfg.Limits.WithDefaults()
 	return cfg, nil
 }
 
@@ -122,14 +105,14 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.NoProbe && ownExe && cfg.Level != isolate.Strict {
 		probe = ""
 	}
-	box, err := isolate.New(cfg.Level, cfg.OS, exe, probe)
+	box, err := isolate.New(cfg.Level, cfg.Limits, exe, probe)
 	if err != nil {
 		if removeCopy != nil {
 			removeCopy()
 		}
 		return nil, fmt.Errorf("set up sandbox: %w", err)
 	}
-	r := &Runner{exe: exe, timeout: cfg.Timeout, limits: cfg.Limits, box: box, maxSrc: cfg.MaxScript, removeCopy: removeCopy}
+	r := &Runner{exe: exe, lim: cfg.Limits, box: box, removeCopy: removeCopy}
 	if cfg.Warm > 0 {
 		// fill blocks holding one more started child than the channel.
 		r.warm = make(chan *child, max(cfg.Warm-1, 0))
@@ -142,8 +125,8 @@ func New(cfg Config) (*Runner, error) {
 // Layers reports the isolation layers in force, for logs and /healthz.
 func (r *Runner) Layers() isolate.Layers { return r.box.Layers() }
 
-// Timeout returns the wall-clock limit of one run.
-func (r *Runner) Timeout() time.Duration { return r.timeout }
+// Limits returns the limits of every run, filled in full.
+func (r *Runner) Limits() limits.Limits { return r.lim }
 
 // Run runs req in a fresh child and calls onEvents, from the calling
 // goroutine, with each batch of events as it arrives; the batch is reused
@@ -152,16 +135,12 @@ func (r *Runner) Timeout() time.Duration { return r.timeout }
 // already delivered kept. The error is non-nil only when the child could
 // not be started, for the server's log.
 func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]trace.Event)) (*trace.Result, error) {
-	def := r.limits
-	if req.Mode != trace.ModeOS && req.Mode != "" {
-		def.Threads = 0 // the thread flag is about OS threads; green and sim keep the engine's default
-	}
-	req.Limits = mergeLimits(req.Limits, def)
+	req.Limits = req.Limits.Within(r.lim)
 	start := time.Now()
 	sum := newSummary(req)
 
-	if len(req.Source) > r.maxSrc {
-		return sum.fail(trace.StatusLimit, scenarios.TooLarge(len(req.Source), r.maxSrc)), nil
+	if len(req.Source) > req.Limits.Script {
+		return sum.fail(trace.StatusLimit, limits.ScriptTooLarge(len(req.Source), req.Limits.Script)), nil
 	}
 	if line, col, ok := firstInvalidUTF8(req.Source); ok {
 		res := sum.fail(trace.StatusError, fmt.Sprintf("Line %d, column %d: the script is not valid UTF-8 text.", line, col))
@@ -179,7 +158,7 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	defer c.close()
 	go c.send(reqJSON)
 
-	runCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	runCtx, cancel := context.WithTimeout(ctx, req.Limits.Wall)
 	defer cancel()
 	stopWatch := context.AfterFunc(runCtx, c.kill)
 
@@ -192,7 +171,7 @@ func (r *Runner) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 	sum.res.Stats.WallNs = time.Since(start).Nanoseconds()
 	sum.res.Stats.CPUNs = c.cpuTime().Nanoseconds() // for runs that end without the child's own result
 
-	facts := causeFacts{lim: r.box.Limits(), timeout: r.timeout, waitErr: waitErr}
+	facts := causeFacts{lim: r.box.Limits(), timeout: req.Limits.Wall, waitErr: waitErr}
 	switch {
 	case sum.final != nil:
 		res := sum.final
@@ -253,22 +232,6 @@ func (r *Runner) read(pr io.Reader, sum *summary, onEvents func([]trace.Event)) 
 			return fmt.Errorf("unknown frame type %q", typ)
 		}
 	}
-}
-
-func mergeLimits(req, def engine.Limits) engine.Limits {
-	pick := func(a, b int) int {
-		if b > 0 && (a <= 0 || a > b) {
-			return b
-		}
-		return a
-	}
-	req.Threads = pick(req.Threads, def.Threads)
-	req.Events = pick(req.Events, def.Events)
-	req.Output = pick(req.Output, def.Output)
-	if def.Steps > 0 && (req.Steps == 0 || req.Steps > def.Steps) {
-		req.Steps = def.Steps
-	}
-	return req
 }
 
 // firstInvalidUTF8 locates the first byte of s that is not UTF-8.

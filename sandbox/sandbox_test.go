@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"interleave/limits"
 	"interleave/sandbox"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/isolate"
@@ -28,7 +29,7 @@ func newRunner(t *testing.T, exe string, timeout time.Duration) *sandbox.Runner 
 
 func newRunnerAt(t *testing.T, exe string, timeout time.Duration, level isolate.Level) *sandbox.Runner {
 	t.Helper()
-	r, err := sandbox.New(sandbox.Config{Exe: exe, Timeout: timeout, Level: level})
+	r, err := sandbox.New(sandbox.Config{Exe: exe, Limits: limits.Limits{Wall: timeout}, Level: level})
 	if err != nil {
 		t.Fatalf("sandbox.New() error = %v", err)
 	}
@@ -200,8 +201,8 @@ func childPids(t *testing.T, exe string) []int {
 // blame memory.
 func TestKilledChildSaysSignal(t *testing.T) {
 	exe := sandboxtest.Binary(t)
-	r, err := sandbox.New(sandbox.Config{Exe: exe, Timeout: time.Minute,
-		OS: isolate.Limits{CPUSeconds: 30, MemoryBytes: 256 << 20, Threads: 64}})
+	r, err := sandbox.New(sandbox.Config{Exe: exe,
+		Limits: limits.Limits{Wall: time.Minute, CPUSeconds: 30, MemoryBytes: 256 << 20, Threads: 64}})
 	if err != nil {
 		t.Fatal(err)
 	}

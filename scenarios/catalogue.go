@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"interleave/limits"
 )
 
 // The built-in scenarios, and the index that orders them by topic.
@@ -93,10 +95,10 @@ type Options struct {
 	// OnlyCourse leaves out the built-in scenarios, except those that
 	// the course index lists by id.
 	OnlyCourse bool
-	// MaxSource caps a course file's size in bytes; 0 means MaxSource.
-	// The server passes its script size limit, so that every file the
-	// catalogue lists can also run.
-	MaxSource int
+	// MaxScript caps a course file's size in bytes; 0 means
+	// limits.DefaultScript. main passes the -max-script limit, so that
+	// every file the catalogue lists can also run.
+	MaxScript int
 }
 
 // Open builds a catalogue of the built-in scenarios and the course folder
@@ -126,10 +128,7 @@ func Open(opts Options) (*Catalogue, error) {
 		fsys = os.DirFS(opts.Dir)
 		name = opts.Dir
 	}
-	maxSrc := opts.MaxSource
-	if maxSrc <= 0 {
-		maxSrc = MaxSource
-	}
+	maxSrc := limits.Limits{Script: opts.MaxScript}.WithDefaults().Script
 	c := &Catalogue{src: &courseSource{fsys: fsys, name: name, base: base, only: opts.OnlyCourse, maxSrc: maxSrc}}
 	if _, err := fs.ReadDir(fsys, "."); err != nil {
 		return nil, fmt.Errorf("open course folder: %w", err)
@@ -201,7 +200,7 @@ var builtinOnce = sync.OnceValues(func() (*fileSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open built-in scenarios: %w", err)
 	}
-	set := readSet(sub, MaxSource)
+	set := readSet(sub, limits.DefaultScript)
 	if snap := arrange(nil, set, false); len(snap.problems) > 0 {
 		return nil, fmt.Errorf("built-in scenarios: %w", joinProblems(snap.problems))
 	}
@@ -214,7 +213,7 @@ func builtinSet() (*fileSet, error) { return builtinOnce() }
 // index, if any. Unlike a course folder opened with Open, any problem
 // makes it fail.
 func Load(fsys fs.FS) (*Catalogue, error) {
-	snap := arrange(nil, readSet(fsys, MaxSource), false)
+	snap := arrange(nil, readSet(fsys, limits.DefaultScript), false)
 	if len(snap.problems) > 0 {
 		return nil, fmt.Errorf("parse scenario: %w", joinProblems(snap.problems))
 	}

@@ -13,6 +13,8 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
+
+	"interleave/limits"
 )
 
 const mainOf = "\ndef main(**kw):\n    pass\n"
@@ -206,7 +208,7 @@ func allocatedBy(f func()) uint64 {
 // TestParseHasNoSizeCap checks that Parse leaves the size limit to its
 // callers, which are configured with one (-max-script).
 func TestParseHasNoSizeCap(t *testing.T) {
-	src := "def main():\n    pass\n" + strings.Repeat("# a comment line\n", 2*MaxSource/17)
+	src := "def main():\n    pass\n" + strings.Repeat("# a comment line\n", 2*limits.DefaultScript/17)
 	if _, err := Parse("big", src); err != nil {
 		t.Errorf("Parse(%d bytes) error = %v, want nil", len(src), err)
 	}
@@ -361,7 +363,7 @@ func TestCourseFileSizeLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.max), func(t *testing.T) {
-			c, err := Open(Options{FS: fsys, OnlyCourse: true, MaxSource: tt.max})
+			c, err := Open(Options{FS: fsys, OnlyCourse: true, MaxScript: tt.max})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -373,7 +375,7 @@ func TestCourseFileSizeLimit(t *testing.T) {
 				probs = append(probs, p.Error())
 			}
 			if !reflect.DeepEqual(ids, tt.wantIDs) || !reflect.DeepEqual(probs, tt.wantProb) {
-				t.Errorf("Open(MaxSource %d) = %q, problems %q, want %q, %q", tt.max, ids, probs, tt.wantIDs, tt.wantProb)
+				t.Errorf("Open(MaxScript %d) = %q, problems %q, want %q, %q", tt.max, ids, probs, tt.wantIDs, tt.wantProb)
 			}
 		})
 	}

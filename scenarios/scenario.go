@@ -22,17 +22,6 @@ var FileOptions = &syntax.FileOptions{
 	Recursion:       true,
 }
 
-// MaxSource is the default cap on a script's size in bytes. Parse does not
-// apply it: the server, the sandbox and the catalogue each check the limit
-// they are configured with, which defaults to this.
-const MaxSource = 64 << 10
-
-// TooLarge is the one sentence that refuses a script of n bytes over the
-// size limit, wherever the limit is checked.
-func TooLarge(n, limit int) string {
-	return fmt.Sprintf("The script is %d bytes; the script size limit is %d bytes.", n, limit)
-}
-
 // Scenario is one parsed scenario file.
 type Scenario struct {
 	ID     string   // file name without .star

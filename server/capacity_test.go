@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -261,22 +262,7 @@ func TestSlowReaderDropped(t *testing.T) {
 func TestFastRunShedsEvents(t *testing.T) {
 	ts := startServer(t)
 	c := dial(t, ts)
-	flood, _ := json.Marshal("def main():\n    c = cell(\"c\")\n    for i in range(400000):\n        c.get()\n")
-	c.send(`{"type":"run","source":` + string(flood) + `}`)
-	var end map[string]any
-	received := 0
-	for end == nil {
-		m := c.read()
-		switch m["type"] {
-		case "events":
-			received += len(m["events"].([]any))
-			time.Sleep(2 * time.Millisecond) // a browser busy drawing
-		case "end":
-			end = m
-		case "error":
-			t.Fatalf("got %v, want the run to end", m)
-		}
-	}
+	end, received := floodSlowly(t, c, 400000)
 	res := end["result"].(map[string]any)
 	stats := res["stats"].(map[string]any)
 	dropped, total := stats["dropped"].(float64), stats["events"].(float64)
@@ -291,4 +277,26 @@ func TestFastRunShedsEvents(t *testing.T) {
 	if msgs := c.untilEnd(); msgs[len(msgs)-1]["type"] != "end" {
 		t.Errorf("next run on the same socket: %v", msgs[len(msgs)-1])
 	}
+}
+
+// floodSlowly runs a script that reads a cell n times, taking its events
+// as a browser busy drawing would, and returns the end message and how
+// many events arrived.
+func floodSlowly(t *testing.T, c *wsClient, n int) (end map[string]any, received int) {
+	t.Helper()
+	flood, _ := json.Marshal(fmt.Sprintf("def main():\n    c = cell(\"c\")\n    for i in range(%d):\n        c.get()\n", n))
+	c.send(`{"type":"run","source":` + string(flood) + `}`)
+	for end == nil {
+		m := c.read()
+		switch m["type"] {
+		case "events":
+			received += len(m["events"].([]any))
+			time.Sleep(2 * time.Millisecond)
+		case "end":
+			end = m
+		case "error":
+			t.Fatalf("got %v, want the run to end", m)
+		}
+	}
+	return end, received
 }

@@ -13,8 +13,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sys/unix"
-
-	"interleave/scenarios"
 )
 
 // Every door of the server is bounded here: what a request may send, from
@@ -34,9 +32,7 @@ func withDefaults(cfg Config) Config {
 	if cfg.MaxRuns <= 0 {
 		cfg.MaxRuns = runtime.NumCPU()
 	}
-	if cfg.MaxScript <= 0 {
-		cfg.MaxScript = scenarios.MaxSource
-	}
+	cfg.Limits = cfg.Limits.WithDefaults()
 	if cfg.MaxQueue <= 0 {
 		cfg.MaxQueue = 64
 	}
@@ -221,11 +217,17 @@ func (s *Server) guardPost(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// messageCap is how many bytes one WebSocket message may have: a run
+// message carries a script up to the script size limit, JSON-escaped.
+func (s *Server) messageCap() int64 {
+	return max(maxMessageSize, int64(s.cfg.Limits.Script)*jsonEscape+4096)
+}
+
 // bodyCap is how many bytes a request to path may send.
 func (s *Server) bodyCap(path string) int64 {
 	switch path {
 	case "/api/snippets":
-		return int64(s.cfg.MaxScript)*jsonEscape + 1024
+		return int64(s.cfg.Limits.Script)*jsonEscape + 1024
 	case "/api/runs", "/api/trace":
 		return maxRunBody
 	}

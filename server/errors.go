@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox/trace"
-	"interleave/scenarios"
 )
 
 // errKind is what a refusal is. It decides, through kinds, the HTTP
@@ -80,9 +80,14 @@ var shuttingDown = &userError{kind: kindShutdown, msg: "The server is shutting d
 // sharingOff refuses to share or show shared things without a database.
 var sharingOff = &userError{kind: kindUnavailable, msg: "Sharing is off on this server (it was started without a database)."}
 
-// scriptTooLarge refuses a script of n bytes over the limit.
-func scriptTooLarge(n, limit int) *userError {
-	return &userError{kind: kindTooLarge, msg: scenarios.TooLarge(n, limit)}
+// scriptTooLarge refuses src if it is over the script size limit, and
+// returns nil if it fits: every door that takes a script (a run, a
+// snippet, a shared run) checks it here, once.
+func (s *Server) scriptTooLarge(src string) *userError {
+	if most := s.cfg.Limits.Script; len(src) > most {
+		return &userError{kind: kindTooLarge, msg: limits.ScriptTooLarge(len(src), most)}
+	}
+	return nil
 }
 
 // tooMany refuses an address that asked for too many of what lately.

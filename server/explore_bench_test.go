@@ -11,8 +11,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"interleave/limits"
 	"interleave/sandbox"
-	"interleave/sandbox/isolate"
 	"interleave/sandbox/sandboxtest"
 	"interleave/scenarios"
 	"interleave/server"
@@ -37,8 +37,8 @@ func benchExploreProgress(b *testing.B, strategy string) {
 		b.Fatal(err)
 	}
 	// A run's limits of 10 s of CPU would end the exploration first.
-	runner, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(b), Timeout: 3 * time.Minute,
-		OS: isolate.Limits{CPUSeconds: 300, MemoryBytes: isolate.DefaultLimits.MemoryBytes}})
+	runner, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(b),
+		Limits: limits.Limits{Wall: 3 * time.Minute, CPUSeconds: 300}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"interleave/sandbox/engine"
+	"interleave/limits"
 	"interleave/scenarios"
 	"interleave/web"
 )
@@ -67,7 +67,7 @@ func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.Scenario
 		Rust:   sc.Rust,
 		Modes:  sc.Modes,
 		Mode:   q.Get("mode"),
-		Procs:  2,
+		Procs:  limits.DefaultProcs,
 		Seed:   sc.Seed,
 		Embed:  q.Get("embed") == "1",
 	}
@@ -77,7 +77,7 @@ func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.Scenario
 	if v.Mode == "" || !slices.Contains(sc.Modes, v.Mode) {
 		v.Mode = sc.Modes[0]
 	}
-	if p, err := strconv.Atoi(q.Get("procs")); err == nil && p >= 1 && p <= engine.MaxProcs {
+	if p, err := strconv.Atoi(q.Get("procs")); err == nil && p >= 1 && p <= limits.MaxProcs {
 		v.Procs = p
 	}
 	if seed, err := strconv.ParseInt(q.Get("seed"), 10, 64); err == nil {

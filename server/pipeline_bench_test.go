@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"interleave/limits"
 	"interleave/sandbox"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/sandboxtest"
@@ -25,7 +26,7 @@ var floodSource = "def main():\n    c = cell(\"c\")\n    for i in range(300000):
 // shows as a ratio.
 func BenchmarkPipeline(b *testing.B) {
 	b.Run("child-to-supervisor", func(b *testing.B) {
-		r, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(b), Timeout: time.Minute})
+		r, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(b), Limits: limits.Limits{Wall: time.Minute}})
 		if err != nil {
 			b.Fatal(err)
 		}

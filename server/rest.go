@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -182,8 +181,7 @@ func (s *Server) handleRest(c echo.Context) error {
 		if err := s.limitLookups(c); err != nil {
 			return err
 		}
-		return c.JSON(http.StatusNotFound, map[string]string{"error": fmt.Sprintf(
-			"This run's events are no longer kept: they are kept for %d minutes after the run, until the next run.", int(restTTL.Minutes()))})
+		return refuse(kindNotFound, "This run's events are no longer kept: they are kept for %d minutes after the run, until the next run.", int(restTTL.Minutes()))
 	}
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")

@@ -1,11 +1,10 @@
 package server_test
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
-	"time"
 
 	"interleave/sandbox/trace"
 )
@@ -16,22 +15,7 @@ import (
 func TestSlowClientGetsTheRest(t *testing.T) {
 	ts := startServer(t)
 	c := dial(t, ts)
-	flood, _ := json.Marshal("def main():\n    c = cell(\"c\")\n    for i in range(300000):\n        c.get()\n")
-	c.send(`{"type":"run","source":` + string(flood) + `}`)
-	var end map[string]any
-	received := 0
-	for end == nil {
-		m := c.read()
-		switch m["type"] {
-		case "events":
-			received += len(m["events"].([]any))
-			time.Sleep(2 * time.Millisecond) // a browser busy drawing
-		case "end":
-			end = m
-		case "error":
-			t.Fatalf("got %v, want the run to end", m)
-		}
-	}
+	end, received := floodSlowly(t, c, 300000)
 	stats := end["result"].(map[string]any)["stats"].(map[string]any)
 	total := int(stats["events"].(float64))
 	if total < 300_000 || stats["dropped"].(float64) == 0 {
@@ -69,8 +53,8 @@ func TestSlowClientGetsTheRest(t *testing.T) {
 	// The next run drops the recording.
 	c.send(`{"type":"run","scenario":"lost-update","params":{"threads":1,"iterations":5}}`)
 	c.untilEnd()
-	if code, _ := get(t, ts.URL+rest["url"].(string)); code != http.StatusNotFound {
-		t.Errorf("GET the rest after the next run = %d, want 404", code)
+	if code, body := get(t, ts.URL+rest["url"].(string)); code != http.StatusNotFound || !strings.Contains(body, "no longer kept") {
+		t.Errorf("GET the rest after the next run = %d %s, want 404 saying the events are no longer kept", code, body)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/trace"
 	"interleave/scenarios"
@@ -24,12 +25,12 @@ func (s *Server) prepare(m ClientMessage) (engine.Request, error) {
 	}
 	req := engine.Request{Mode: mode, Seed: m.Seed, Schedule: m.Schedule}
 	switch {
-	case m.Mode == "green" && (m.Procs < 0 || m.Procs > engine.MaxProcs):
-		return req, refuse(kindInvalid, "Procs must be from 1 to %d, not %d.", engine.MaxProcs, m.Procs)
+	case m.Mode == "green" && (m.Procs < 0 || m.Procs > limits.MaxProcs):
+		return req, refuse(kindInvalid, "Procs must be from 1 to %d, not %d.", limits.MaxProcs, m.Procs)
 	case mode == trace.ModeGreen:
 		req.Procs = m.Procs
 		if req.Procs == 0 {
-			req.Procs = engine.DefaultProcs
+			req.Procs = limits.DefaultProcs
 		}
 	}
 	// refuseRun refuses the run with a result the page shows in the
@@ -50,8 +51,8 @@ func (s *Server) prepare(m ClientMessage) (engine.Request, error) {
 		if m.Scenario != "" {
 			req.Scenario = m.Scenario
 		}
-		if len(m.Source) > s.cfg.MaxScript {
-			return req, refuseRun(scriptTooLarge(len(m.Source), s.cfg.MaxScript), trace.StatusLimit, nil)
+		if ue := s.scriptTooLarge(m.Source); ue != nil {
+			return req, refuseRun(ue, trace.StatusLimit, nil)
 		}
 		sc, err = scenarios.Parse(req.Scenario, m.Source)
 		if err != nil {
@@ -65,7 +66,7 @@ func (s *Server) prepare(m ClientMessage) (engine.Request, error) {
 	case m.Scenario != "":
 		var ok bool
 		if sc, ok = s.catalogue.Get(m.Scenario); !ok {
-			return req, refuse(kindInvalid, "There is no scenario %q.", m.Scenario)
+			return req, refuse(kindNotFound, "There is no scenario %q.", m.Scenario)
 		}
 		req.Scenario, req.Source = sc.ID, sc.Source
 	default:

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"interleave/limits"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/trace"
 	"interleave/scenarios"
@@ -48,7 +49,6 @@ type Config struct {
 	MaxQueue       int      // runs waiting for a slot; default 64
 	PerClientRuns  int      // runs one client address may have at once; default 1
 	RunsPerMinute  int      // per client address; default 60, Unlimited for none
-	MaxScript      int      // bytes; default scenarios.MaxSource
 	TrustProxy     bool     // take the client address from X-Forwarded-For
 	AllowedOrigins []string // extra WebSocket origins, such as a course site
 	Logger         *slog.Logger
@@ -56,6 +56,10 @@ type Config struct {
 	// field with a method Unhealthy() string that returns a sentence (a
 	// cluster without NATS or runners) makes /healthz answer 503 with it.
 	Health map[string]any
+	// Limits are the runs' limits, the same main gives the runner; the
+	// server checks a script's size against them before it queues a run
+	// or stores a script. Zero fields mean the defaults.
+	Limits limits.Limits
 	// Store keeps shared scripts and runs; nil turns sharing off.
 	Store *store.Store
 	// SharesPerMinute limits shared scripts and runs per client address,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"interleave/limits"
 	"interleave/sandbox"
 	"interleave/sandbox/sandboxtest"
 	"interleave/scenarios"
@@ -51,7 +52,11 @@ func startServerWith(t testing.TB, cfg server.Config) *testServer {
 			t.Fatal(err)
 		}
 	}
-	runner, err := sandbox.New(sandbox.Config{Exe: exe, Timeout: 20 * time.Second})
+	// The server and its runner share one Limits, as main gives them.
+	if cfg.Limits.Wall == 0 {
+		cfg.Limits.Wall = 20 * time.Second
+	}
+	runner, err := sandbox.New(sandbox.Config{Exe: exe, Limits: cfg.Limits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,6 +264,7 @@ func TestWebSocketBadInput(t *testing.T) {
 		{"unknown param", `{"type":"run","scenario":"lost-update","params":{"thread":2}}`, "end", "error", `Param "thread" is not a parameter`},
 		{"syntax error", `{"type":"run","source":"def main(:\n  pass\n"}`, "end", "error", "Line 1, column 11"},
 		{"script too large", `{"type":"run","source":"` + strings.Repeat("#", 70000) + `"}`, "end", "limit", "script size limit"},
+		{"procs over the cap", `{"type":"run","scenario":"lost-update","mode":"green","procs":65}`, "error", "", "Procs must be from 1 to 64, not 65."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,6 +291,38 @@ func TestWebSocketBadInput(t *testing.T) {
 	msgs := c.untilEnd()
 	if res := msgs[len(msgs)-1]["result"].(map[string]any); res["status"] != "ok" {
 		t.Errorf("run after bad input: status = %v, want ok", res["status"])
+	}
+}
+
+// TestConfiguredScriptLimitEndToEnd runs scripts through a server and its
+// sandbox given -max-script 100000: a 70 KiB script runs, one byte over
+// the limit is refused with the limit's one sentence.
+func TestConfiguredScriptLimitEndToEnd(t *testing.T) {
+	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: server.Unlimited, Limits: limits.Limits{Script: 100000}})
+	c := dial(t, ts)
+	script := func(size int) string {
+		head := "def main():\n    print(\"big\")\n#"
+		return head + strings.Repeat("x", size-len(head))
+	}
+	tests := []struct {
+		name       string
+		size       int
+		wantStatus string
+		wantMsg    string
+	}{
+		{"70 KiB", 70 << 10, "ok", ""},
+		{"one byte over", 100001, "limit", "The script is 100001 bytes; the script size limit is 100000 bytes."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, _ := json.Marshal(script(tt.size))
+			c.send(`{"type":"run","mode":"sim","source":` + string(src) + `}`)
+			msgs := c.untilEnd()
+			res := msgs[len(msgs)-1]["result"].(map[string]any)
+			if res["status"] != tt.wantStatus || !strings.Contains(res["message"].(string), tt.wantMsg) {
+				t.Errorf("run of %d bytes = %v %q, want %s %q", tt.size, res["status"], res["message"], tt.wantStatus, tt.wantMsg)
+			}
+		})
 	}
 }
 

@@ -97,8 +97,9 @@ func (s *Server) handlePostSnippet(c echo.Context) error {
 	switch {
 	case strings.TrimSpace(req.Source) == "":
 		return refuse(kindInvalid, "The script is empty.")
-	case len(req.Source) > s.cfg.MaxScript:
-		return scriptTooLarge(len(req.Source), s.cfg.MaxScript)
+	}
+	if ue := s.scriptTooLarge(req.Source); ue != nil {
+		return ue
 	}
 	id, err := s.store.PutSnippet(c.Request().Context(), req.Source)
 	if err != nil {

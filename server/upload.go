@@ -161,12 +161,12 @@ func (s *Server) decodeRun(dec *json.Decoder, br *budgetReader, rec *recordedRun
 			}
 			rec.Result = res.Result
 		case "source":
-			br.limit(int64(s.cfg.MaxScript)*jsonEscape+1024, refuse(kindTooLarge, "The run's script is larger than the limit of %d bytes.", s.cfg.MaxScript))
+			br.limit(int64(s.cfg.Limits.Script)*jsonEscape+1024, refuse(kindTooLarge, "The run's script is larger than the limit of %d bytes.", s.cfg.Limits.Script))
 			if err := dec.Decode(&rec.Source); err != nil {
 				return err
 			}
-			if len(rec.Source) > s.cfg.MaxScript {
-				return scriptTooLarge(len(rec.Source), s.cfg.MaxScript)
+			if ue := s.scriptTooLarge(rec.Source); ue != nil {
+				return ue
 			}
 		case "events":
 			br.limit(0, nil)

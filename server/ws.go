@@ -16,7 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
-	"interleave/sandbox/engine"
+	"interleave/limits"
 	"interleave/scenarios"
 )
 
@@ -26,7 +26,7 @@ const (
 	writeWait      = 10 * time.Second
 	pongWait       = 60 * time.Second
 	pingPeriod     = pongWait * 9 / 10
-	maxMessageSize = 512 << 10 // a 64 KiB script, JSON-escaped, with room to spare
+	maxMessageSize = 512 << 10 // at least; a larger script limit raises it (messageCap)
 	sendQueue      = 256       // messages queued for one client
 	sendQueueBytes = 16 << 20  // bytes queued for one client before it is dropped
 	shedQueueBytes = 2 << 20   // bytes queued before a run's events are shed
@@ -116,7 +116,7 @@ func (s *Server) handleWS(c echo.Context) error {
 }
 
 func (c *conn) readPump() {
-	c.ws.SetReadLimit(maxMessageSize)
+	c.ws.SetReadLimit(c.s.messageCap())
 	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
 	c.ws.SetPongHandler(func(string) error {
 		return c.ws.SetReadDeadline(time.Now().Add(pongWait))
@@ -125,7 +125,7 @@ func (c *conn) readPump() {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
-				c.log.Info("websocket message over the read limit", "limit", maxMessageSize)
+				c.log.Info("websocket message over the read limit", "limit", c.s.messageCap())
 			}
 			return
 		}
@@ -170,7 +170,7 @@ func decodeClientMessage(data []byte) (ClientMessage, error) {
 	if m.Type != "run" && m.Type != "explore" && m.Type != "stop" {
 		return m, refuse(kindInvalid, `Unknown message type %s: send "run", "explore" or "stop".`, quoteShort(m.Type))
 	}
-	m.Limits = engine.Limits{} // the server's to set, never the page's
+	m.Limits = limits.Limits{} // the server's to set, never the page's
 	return m, nil
 }
 

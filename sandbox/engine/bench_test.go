@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox/trace"
 )
 
@@ -17,7 +18,7 @@ func benchLoop(b *testing.B, mode trace.Mode, opt runOptions, setup, body string
 	b.ReportAllocs()
 	b.ResetTimer()
 	res := runWith(context.Background(), Request{Source: src, Mode: mode, Params: map[string]any{"n": b.N},
-		Limits: Limits{Events: 1 << 30, Steps: 1 << 40}}, opt, func([]trace.Event) {})
+		Limits: limits.Limits{Events: 1 << 30, Steps: 1 << 40}}, opt, func([]trace.Event) {})
 	b.StopTimer()
 	if res.Status != trace.StatusOK {
 		b.Fatalf("Run = %v (%s)", res.Status, res.Message)
@@ -59,7 +60,7 @@ func BenchmarkBuiltins(b *testing.B) {
 func BenchmarkRecorder(b *testing.B) {
 	for _, mode := range []trace.Mode{trace.ModeOS, trace.ModeGreen, trace.ModeSim} {
 		b.Run(string(mode), func(b *testing.B) {
-			r := &run{mode: mode, lim: Limits{Events: 1 << 40}.withDefaults(mode), done: make(chan struct{})}
+			r := &run{mode: mode, lim: limits.Limits{Events: 1 << 40}.WithDefaults(), done: make(chan struct{})}
 			if mode == trace.ModeSim {
 				r.sim = &simSched{r: r}
 			}

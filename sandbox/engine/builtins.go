@@ -8,6 +8,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"interleave/limits"
 	"interleave/sandbox/trace"
 	"interleave/scenarios"
 )
@@ -235,7 +236,7 @@ func beginNoArgs(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 const maxSleepMs = 60_000
 
 // maxWorkUs caps work(us) at 10 s of CPU, the default CPU limit of a run.
-const maxWorkUs = 10_000_000
+const maxWorkUs = limits.DefaultCPUSeconds * 1_000_000
 
 // sleep(ms): sleep for ms milliseconds, from 0 to maxSleepMs (a minute).
 func sleepBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

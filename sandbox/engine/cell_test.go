@@ -3,6 +3,7 @@ package engine
 import (
 	"testing"
 
+	"interleave/limits"
 	"interleave/sandbox/trace"
 )
 
@@ -92,7 +93,7 @@ def main(threads, iterations, how):
     check(counter.get() == threads * iterations, "no update is lost")
 `
 	src := `params = {"threads": param(4), "iterations": param(10), "how": param("racy")}` + "\n" + workers
-	few := Limits{Events: 1000} // recording is not what this test measures
+	few := limits.Limits{Events: 1000} // recording is not what this test measures
 	runCases(t, []runCase{
 		{name: "racy", modes: []trace.Mode{trace.ModeOS}, src: src, limits: few,
 			params: map[string]any{"iterations": 100000}, want: trace.StatusFailed, msg: "check failed: no update is lost"},

@@ -8,6 +8,7 @@ import (
 	rtrace "runtime/trace"
 	"testing"
 
+	"interleave/limits"
 	"interleave/sandbox/trace"
 )
 
@@ -48,7 +49,7 @@ func BenchmarkRecorderPaths(b *testing.B) {
 }
 
 func benchRecorder(b *testing.B, mode trace.Mode) {
-	r := &run{mode: mode, lim: Limits{Events: 1 << 40}.withDefaults(mode), done: make(chan struct{})}
+	r := &run{mode: mode, lim: limits.Limits{Events: 1 << 40}.WithDefaults(), done: make(chan struct{})}
 	r.rec = newRecorder(r.lim.Events, func([]trace.Event) {})
 	r.start = nanotime()
 	r.rec.start(r.start, useTSC)

@@ -24,6 +24,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"interleave/limits"
 	"interleave/sandbox/trace"
 	"interleave/scenarios"
 )
@@ -34,18 +35,13 @@ type Request struct {
 	Source   string         `json:"source"`
 	Params   map[string]any `json:"params,omitempty"` // raw values; resolved against the script's params
 	Mode     trace.Mode     `json:"mode"`
-	Procs    int            `json:"procs,omitempty"` // green mode: OS threads (GOMAXPROCS), DefaultProcs to MaxProcs
+	Procs    int            `json:"procs,omitempty"` // green mode: OS threads (GOMAXPROCS), limits.DefaultProcs to limits.MaxProcs
 	Seed     int64          `json:"seed,omitempty"`
 	Schedule string         `json:"schedule,omitempty"` // sim mode: replay this schedule
-	Limits   Limits         `json:"limits"`
-}
-
-// Limits caps what one run may use inside the engine. Zero means default.
-type Limits struct {
-	Threads int    `json:"threads,omitempty"` // scenario threads: 64 in os mode, 10,000 otherwise
-	Events  int    `json:"events,omitempty"`  // recorded events: 1,000,000; later ones are dropped
-	Steps   uint64 `json:"steps,omitempty"`   // Starlark steps over all threads
-	Output  int    `json:"output,omitempty"`  // bytes of print output: 64 KiB
+	// Limits are the run's limits; zero fields mean the defaults. The
+	// engine enforces the scenario threads, events, steps and output; the
+	// sandbox's OS layers the rest.
+	Limits limits.Limits `json:"limits"`
 }
 
 // unwindWait bounds how long Run waits, once the run has ended, for its
@@ -67,7 +63,8 @@ var errCutoff = errors.New("cut off: the run has ended")
 type run struct {
 	req    Request
 	mode   trace.Mode
-	lim    Limits
+	lim    limits.Limits
+	thLim  int   // the mode's scenario threads at most (lim.ScenarioThreads)
 	start  int64 // nanotime at the start
 	rec    *recorder
 	sched  scheduler
@@ -122,7 +119,8 @@ func runWith(ctx context.Context, req Request, opt runOptions, emit func(batch [
 	if r.mode == "" {
 		r.mode = trace.ModeOS
 	}
-	r.lim = req.Limits.withDefaults(r.mode)
+	r.lim = req.Limits.WithDefaults()
+	r.thLim = r.lim.ScenarioThreads(r.mode == trace.ModeOS)
 	res := &trace.Result{
 		Scenario: req.Scenario,
 		Mode:     r.mode,
@@ -370,9 +368,9 @@ func (r *run) procs() int {
 		return 1
 	case trace.ModeGreen:
 		if r.req.Procs > 0 {
-			return min(r.req.Procs, MaxProcs)
+			return min(r.req.Procs, limits.MaxProcs)
 		}
-		return DefaultProcs
+		return limits.DefaultProcs
 	}
 	return runtime.NumCPU()
 }

@@ -5,6 +5,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"interleave/limits"
 	"interleave/sandbox/trace"
 )
 
@@ -18,7 +19,7 @@ func TestRecursiveSpawns(t *testing.T) {
         b = spawn(fib, n - 2)
         return a.join() + b.join()
     check(fib(6) == 8, "fib(6) by spawns is 8")
-`), limits: Limits{Threads: 200}},
+`), limits: limits.Limits{Threads: 200, GreenThreads: 200}},
 		{name: "a tuple holding a recursive function is moved", want: trace.StatusOK, src: mainOf(`
     def count(n):
         return 0 if n == 0 else 1 + spawn(count, n - 1).join()
@@ -42,7 +43,7 @@ func TestRecursiveSpawns(t *testing.T) {
         return f
     check(spawn(make).join()(5) == 120, "5!")
 `)},
-		{name: "self-spawning bomb", want: trace.StatusLimit, msg: "thread limit reached: at most 100 threads", limits: Limits{Threads: 100}, src: mainOf(`
+		{name: "self-spawning bomb", want: trace.StatusLimit, msg: "thread limit reached: at most 100 threads", limits: limits.Limits{Threads: 100, GreenThreads: 100}, src: mainOf(`
     def bomb():
         spawn(bomb)
         sleep(60000)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox/trace"
 )
 
@@ -63,7 +64,7 @@ type runCase struct {
 	src    string
 	modes  []trace.Mode // all modes when empty
 	params map[string]any
-	limits Limits
+	limits limits.Limits
 	want   trace.Status
 	msg    string // a substring of the result's message
 	check  func(t *testing.T, res *trace.Result, evs []trace.Event)

@@ -8,17 +8,6 @@ import (
 	"interleave/sandbox/trace"
 )
 
-// Default limits; see Limits.
-const (
-	DefaultProcs     = 2  // green mode's OS threads unless the request says
-	MaxProcs         = 64 // green mode's OS threads at most: each is a real thread of the child
-	DefaultThreadsOS = 64
-	DefaultThreads   = 10000
-	DefaultEvents    = 1000000
-	DefaultSteps     = 100000000
-	DefaultOutput    = 64 << 10
-)
-
 // A thread takes Starlark steps from the run's shared budget in chunks:
 // firstChunk when it is created (so that ten thousand idle threads do not
 // hold the whole budget), then chunks twice as large up to stepChunk,
@@ -29,26 +18,6 @@ const (
 	stepChunk  = 10000
 	simQuantum = 1000 // sim mode: steps between preemption points
 )
-
-// withDefaults fills the zero limits with the defaults for the mode.
-func (l Limits) withDefaults(mode trace.Mode) Limits {
-	if l.Threads <= 0 {
-		l.Threads = DefaultThreads
-		if mode == trace.ModeOS || mode == "" {
-			l.Threads = DefaultThreadsOS
-		}
-	}
-	if l.Events <= 0 {
-		l.Events = DefaultEvents
-	}
-	if l.Steps == 0 {
-		l.Steps = DefaultSteps
-	}
-	if l.Output <= 0 {
-		l.Output = DefaultOutput
-	}
-	return l
-}
 
 // grant takes up to stepChunk steps from the shared budget; 0 means the
 // budget is spent. A thread's Starlark stops when it reaches its granted

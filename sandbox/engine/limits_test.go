@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox/trace"
 )
 
@@ -21,13 +23,13 @@ func TestLimits(t *testing.T) {
 				t.Errorf("threads = %d, want 64", len(res.Threads))
 			}
 		}},
-		{name: "threads", want: trace.StatusLimit, msg: "thread limit reached: at most 5 threads in", modes: []trace.Mode{trace.ModeGreen, trace.ModeSim}, limits: Limits{Threads: 5}, src: mainOf(`
+		{name: "threads", want: trace.StatusLimit, msg: "thread limit reached: at most 5 threads in", modes: []trace.Mode{trace.ModeGreen, trace.ModeSim}, limits: limits.Limits{GreenThreads: 5}, src: mainOf(`
     def f():
         pass
     for i in range(10):
         spawn(f)
 `)},
-		{name: "events", want: trace.StatusOK, limits: Limits{Events: 100}, src: mainOf(`
+		{name: "events", want: trace.StatusOK, limits: limits.Limits{Events: 100}, src: mainOf(`
     c = cell("c")
     for i in range(1000):
         c.add(1)
@@ -37,7 +39,7 @@ func TestLimits(t *testing.T) {
 				t.Errorf("emitted %d, Stats %+v; want 100 events and 904 dropped", len(evs), res.Stats)
 			}
 		}},
-		{name: "steps", want: trace.StatusLimit, msg: "step limit reached: at most 50000 Starlark steps", limits: Limits{Steps: 50000}, src: mainOf(`
+		{name: "steps", want: trace.StatusLimit, msg: "step limit reached: at most 50000 Starlark steps", limits: limits.Limits{Steps: 50000}, src: mainOf(`
     def spin():
         while True:
             pass
@@ -51,7 +53,7 @@ func TestLimits(t *testing.T) {
 				t.Errorf("Stats.Steps = %d, want about 50000", res.Stats.Steps)
 			}
 		}},
-		{name: "steps at the top level", want: trace.StatusLimit, msg: "step limit reached: at most 50000", limits: Limits{Steps: 50000}, src: `
+		{name: "steps at the top level", want: trace.StatusLimit, msg: "step limit reached: at most 50000", limits: limits.Limits{Steps: 50000}, src: `
 def spin():
     x = 0
     for i in range(1000000):
@@ -60,7 +62,7 @@ spin()
 def main():
     pass
 `},
-		{name: "output", want: trace.StatusLimit, msg: "output limit reached: at most 100 bytes", limits: Limits{Output: 100}, src: mainOf(`
+		{name: "output", want: trace.StatusLimit, msg: "output limit reached: at most 100 bytes", limits: limits.Limits{Output: 100}, src: mainOf(`
     for i in range(100):
         print("line", i)
 `), check: func(t *testing.T, res *trace.Result, evs []trace.Event) {
@@ -126,5 +128,27 @@ func TestCancel(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestProcsCap checks green mode's procs against the one default and the
+// one cap, limits.DefaultProcs and limits.MaxProcs, which the server and
+// the command line check too.
+func TestProcsCap(t *testing.T) {
+	tests := []struct {
+		procs, want int
+	}{
+		{0, limits.DefaultProcs},
+		{1, 1},
+		{limits.MaxProcs, limits.MaxProcs},
+		{limits.MaxProcs + 1, limits.MaxProcs},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.procs), func(t *testing.T) {
+			res, _ := collect(t, Request{Source: mainOf("    pass\n"), Mode: trace.ModeGreen, Procs: tt.procs})
+			if res.Status != trace.StatusOK || res.Procs != tt.want {
+				t.Errorf("Run(procs %d) = %s, procs %d, want ok, %d", tt.procs, res.Status, res.Procs, tt.want)
+			}
+		})
 	}
 }

@@ -433,8 +433,8 @@ func spawn(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 	if r.ended.Load() {
 		return nil, errCutoff
 	}
-	if len(r.threads) >= r.lim.Threads {
-		r.endLocked(trace.StatusLimit, fmt.Sprintf("thread limit reached: at most %d threads in %s mode.", r.lim.Threads, r.mode))
+	if len(r.threads) >= r.thLim {
+		r.endLocked(trace.StatusLimit, fmt.Sprintf("thread limit reached: at most %d threads in %s mode.", r.thLim, r.mode))
 		return nil, errCutoff
 	}
 	if name == "" {

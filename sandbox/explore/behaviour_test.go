@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"interleave/limits"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/explore"
 	"interleave/sandbox/trace"
@@ -120,7 +121,7 @@ func TestOptionsOutOfRange(t *testing.T) {
 // A script whose plain run already hits a limit says so once, and does
 // not run again.
 func TestLimitSaidOnce(t *testing.T) {
-	req := engine.Request{Scenario: "spin", Mode: trace.ModeSim, Limits: engine.Limits{Steps: 10000}, Source: `
+	req := engine.Request{Scenario: "spin", Mode: trace.ModeSim, Limits: limits.Limits{Steps: 10000}, Source: `
 def main():
     c = cell("c")
     def spin():

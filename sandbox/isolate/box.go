@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"interleave/limits"
 )
 
 // Box is the supervisor's side of the sandbox: the layers found at
@@ -16,7 +18,7 @@ import (
 type Box struct {
 	mu      sync.Mutex // guards layers, which a first child may revise
 	layers  Layers
-	limits  Limits
+	lim     limits.Limits
 	cgroups *cgroups
 	// unproven: namespaces are assumed, not probed; the first child to
 	// start proves them, or its failure drops them (StartFailed).
@@ -39,8 +41,8 @@ type ProbeReport struct {
 // probeArg starts no probe (a one-run command cannot afford a second
 // exec): namespaces are assumed until a child fails to start, and exe
 // must be this binary, whose build tells whether Landlock applies.
-func New(level Level, limits Limits, exe, probeArg string) (*Box, error) {
-	b := &Box{limits: limits, layers: Layers{Level: level, Cgroup: "none", CleanEnv: true}}
+func New(level Level, lim limits.Limits, exe, probeArg string) (*Box, error) {
+	b := &Box{lim: lim.WithDefaults(), layers: Layers{Level: level, Cgroup: "none", CleanEnv: true}}
 	if level == Off {
 		b.layers.Missing = append(b.layers.Missing, "the sandbox is off (-sandbox off): scripts run with the server's privileges")
 		return b, nil
@@ -136,11 +138,11 @@ func (b *Box) Spec() Spec {
 		return Spec{}
 	}
 	return Spec{Landlock: b.layers.Landlock, Seccomp: b.layers.Seccomp, Rlimits: b.layers.Rlimits,
-		CgroupMemory: b.cgroups != nil, Limits: b.limits}
+		CgroupMemory: b.cgroups != nil, Limits: b.lim}
 }
 
-// Limits returns the per-run limits.
-func (b *Box) Limits() Limits { return b.limits }
+// Limits returns the per-run limits, filled in full.
+func (b *Box) Limits() limits.Limits { return b.lim }
 
 // Run is one child's isolation: set it up with Prepare before starting the
 // child, call Started after, and Close when the child is gone.
@@ -155,7 +157,7 @@ func (b *Box) Prepare(cmd *exec.Cmd, id string) (*Run, error) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
-	r := &Run{limit: b.limits.MemoryBytes}
+	r := &Run{limit: b.lim.MemoryBytes}
 	b.mu.Lock()
 	ns := b.layers.Namespaces
 	b.mu.Unlock()
@@ -163,7 +165,7 @@ func (b *Box) Prepare(cmd *exec.Cmd, id string) (*Run, error) {
 		applyNamespaces(cmd.SysProcAttr)
 	}
 	if b.cgroups != nil {
-		cg, err := b.cgroups.newRun(id, b.limits)
+		cg, err := b.cgroups.newRun(id, b.lim)
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"interleave/limits"
 )
 
 // cgroupRoot is where the cgroup file systems are mounted.
@@ -215,7 +217,7 @@ const cgroupSlack = 192 << 20
 // threadSlack covers the Go runtime's own threads beyond the scenario's.
 const threadSlack = 32
 
-func (c *cgroups) newRun(id string, l Limits) (*runCgroup, error) {
+func (c *cgroups) newRun(id string, l limits.Limits) (*runCgroup, error) {
 	r := &runCgroup{version: c.version, dirs: map[string]string{}}
 	id = ownerPrefix(os.Getpid()) + id
 	write := func(dir, file, value string) error {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	"golang.org/x/sys/unix"
+	"interleave/limits"
 )
 
 // Enter locks the calling process down as spec says: rlimits first (they
@@ -38,7 +39,7 @@ func Enter(spec Spec) error {
 // cgroup limits memory (see Spec.CgroupMemory).
 const dataSlack = 128 << 20
 
-func setRlimits(l Limits, limitData bool) error {
+func setRlimits(l limits.Limits, limitData bool) error {
 	set := func(name string, res int, soft, hard uint64) error {
 		if err := unix.Setrlimit(res, &unix.Rlimit{Cur: soft, Max: hard}); err != nil {
 			return fmt.Errorf("set %s limit: %w", name, err)

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"interleave/limits"
 )
 
 // Level says how hard the sandbox insists on its layers.
@@ -35,44 +37,6 @@ func ParseLevel(s string) (Level, error) {
 	return "", fmt.Errorf("unknown sandbox level %q: use strict, auto or off", s)
 }
 
-// Limits are the per-run resource limits the OS layers enforce.
-type Limits struct {
-	CPUSeconds  int   // RLIMIT_CPU: CPU time over all threads
-	MemoryBytes int64 // cgroup memory limit and the child's heap watch; RLIMIT_DATA has slack above it
-	Threads     int   // cgroup pids.max: OS threads (a pids cgroup counts threads)
-}
-
-// maxStack caps one goroutine's stack in the child.
-const maxStack = 64 << 20
-
-// StackBytes is the stack limit of one scenario thread: deep recursion
-// ends as a limit of its own, well inside the memory limit, since growing
-// a stack copies it.
-func (l Limits) StackBytes() int {
-	if l.MemoryBytes > 0 && l.MemoryBytes/4 < maxStack {
-		return int(l.MemoryBytes / 4)
-	}
-	return maxStack
-}
-
-// DefaultLimits are the limits unless flags say otherwise.
-var DefaultLimits = Limits{CPUSeconds: 10, MemoryBytes: 256 << 20, Threads: 64}
-
-// WithDefaults fills each zero limit from DefaultLimits, so that a
-// partly filled Limits never means no memory limit.
-func (l Limits) WithDefaults() Limits {
-	if l.CPUSeconds <= 0 {
-		l.CPUSeconds = DefaultLimits.CPUSeconds
-	}
-	if l.MemoryBytes <= 0 {
-		l.MemoryBytes = DefaultLimits.MemoryBytes
-	}
-	if l.Threads <= 0 {
-		l.Threads = DefaultLimits.Threads
-	}
-	return l
-}
-
 // Layers says which isolation layers are in force; it is what /healthz
 // reports and what the child is told to apply.
 type Layers struct {
@@ -97,8 +61,8 @@ type Spec struct {
 	// Go runtime then dies in ways that cannot be told from any other
 	// crash (out of memory, or a segfault in the collector), whereas the
 	// cgroup's OOM kill is counted and names the memory limit.
-	CgroupMemory bool   `json:"cgroup_memory,omitempty"`
-	Limits       Limits `json:"limits"`
+	CgroupMemory bool          `json:"cgroup_memory,omitempty"`
+	Limits       limits.Limits `json:"limits"` // the run's limits; the OS layers apply CPU time, memory and threads
 }
 
 // Encode renders the spec as one command-line argument.

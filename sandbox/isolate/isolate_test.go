@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"interleave/limits"
 	"interleave/sandbox"
 	"interleave/sandbox/isolate"
 	"interleave/sandbox/sandboxtest"
@@ -33,7 +34,7 @@ func TestParseLevel(t *testing.T) {
 }
 
 func TestSpecRoundTrip(t *testing.T) {
-	in := isolate.Spec{Landlock: 7, Seccomp: true, Rlimits: true, CgroupMemory: true, Limits: isolate.DefaultLimits}
+	in := isolate.Spec{Landlock: 7, Seccomp: true, Rlimits: true, CgroupMemory: true, Limits: limits.Default}
 	out, err := isolate.DecodeSpec(in.Encode())
 	if err != nil || out != in {
 		t.Errorf("DecodeSpec(Encode(%+v)) = %+v, %v", in, out, err)
@@ -70,7 +71,7 @@ func escapeTarget(t *testing.T) (string, string) {
 // real denial from a broken probe.
 func TestEscapesSucceedWithoutSandbox(t *testing.T) {
 	exe := sandboxtest.Binary(t)
-	box, err := isolate.New(isolate.Off, isolate.DefaultLimits, exe, sandbox.ProbeArg)
+	box, err := isolate.New(isolate.Off, limits.Default, exe, sandbox.ProbeArg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestEscapesSucceedWithoutSandbox(t *testing.T) {
 
 func TestEscapesDenied(t *testing.T) {
 	exe := sandboxtest.Binary(t)
-	box, err := isolate.New(isolate.Auto, isolate.DefaultLimits, exe, sandbox.ProbeArg)
+	box, err := isolate.New(isolate.Auto, limits.Default, exe, sandbox.ProbeArg)
 	if err != nil {
 		t.Fatalf("isolate.New(auto) error = %v", err)
 	}
@@ -119,7 +120,7 @@ func TestEscapesDenied(t *testing.T) {
 // root, Landlock, seccomp, writable cgroups); elsewhere this only logs.
 func TestLayersDetected(t *testing.T) {
 	exe := sandboxtest.Binary(t)
-	box, err := isolate.New(isolate.Auto, isolate.DefaultLimits, exe, sandbox.ProbeArg)
+	box, err := isolate.New(isolate.Auto, limits.Default, exe, sandbox.ProbeArg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestLayersDetected(t *testing.T) {
 	if !l.Namespaces || !l.Seccomp || l.Landlock == 0 || !l.Rlimits || l.Cgroup == "none" {
 		t.Errorf("layers in CI = %+v, want every layer", l)
 	}
-	if _, err := isolate.New(isolate.Strict, isolate.DefaultLimits, exe, sandbox.ProbeArg); err != nil {
+	if _, err := isolate.New(isolate.Strict, limits.Default, exe, sandbox.ProbeArg); err != nil {
 		t.Errorf("isolate.New(strict) error = %v, want nil where namespaces and seccomp exist", err)
 	}
 }
@@ -173,22 +174,29 @@ func TestUnprivilegedServer(t *testing.T) {
 	}
 }
 
-func TestLimitsWithDefaults(t *testing.T) {
-	d := isolate.DefaultLimits
+// TestBoxFillsLimits checks that a box made with partly filled limits
+// still limits memory, CPU and threads: a zero there would mean no
+// rlimit and a cgroup of only the slack.
+func TestBoxFillsLimits(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	d := limits.Default
 	tests := []struct {
 		name string
-		in   isolate.Limits
-		want isolate.Limits
+		in   limits.Limits
+		want limits.Limits
 	}{
-		{"zero", isolate.Limits{}, d},
-		{"memory only", isolate.Limits{MemoryBytes: 64 << 20}, isolate.Limits{CPUSeconds: d.CPUSeconds, MemoryBytes: 64 << 20, Threads: d.Threads}},
-		{"threads only", isolate.Limits{Threads: 8}, isolate.Limits{CPUSeconds: d.CPUSeconds, MemoryBytes: d.MemoryBytes, Threads: 8}},
-		{"all set", isolate.Limits{CPUSeconds: 3, MemoryBytes: 1 << 30, Threads: 200}, isolate.Limits{CPUSeconds: 3, MemoryBytes: 1 << 30, Threads: 200}},
+		{"zero", limits.Limits{}, d},
+		{"threads only", limits.Limits{Threads: 8}, func() limits.Limits { l := d; l.Threads = 8; return l }()},
+		{"memory only", limits.Limits{MemoryBytes: 64 << 20}, func() limits.Limits { l := d; l.MemoryBytes = 64 << 20; return l }()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.in.WithDefaults(); got != tt.want {
-				t.Errorf("%+v.WithDefaults() = %+v, want %+v", tt.in, got, tt.want)
+			box, err := isolate.New(isolate.Off, tt.in, exe, sandbox.ProbeArg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := box.Limits(); got != tt.want {
+				t.Errorf("New(%+v).Limits() = %+v, want %+v", tt.in, got, tt.want)
 			}
 		})
 	}
