@@ -59,6 +59,7 @@ type Client struct {
 	stream  jetstream.Stream
 
 	presSub *nats.Subscription
+	kick    chan struct{} // the connection is up: set up the queue now
 	done    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -75,7 +76,7 @@ func NewClient(o Options, log *slog.Logger) (*Client, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Client{log: log, runners: map[string]seenRunner{}, done: make(chan struct{}), queueWait: o.QueueWait}
+	c := &Client{log: log, runners: map[string]seenRunner{}, kick: make(chan struct{}, 1), done: make(chan struct{}), queueWait: o.QueueWait}
 	if c.queueWait <= 0 {
 		c.queueWait = DefaultQueueWait
 	}
@@ -85,6 +86,10 @@ func NewClient(o Options, log *slog.Logger) (*Client, error) {
 	nc, err := connect(o, func(up bool) {
 		c.connected.Store(up)
 		if up {
+			select {
+			case c.kick <- struct{}{}:
+			default:
+			}
 			log.Info("nats connected", "url", o.URL)
 		} else {
 			log.Warn("nats disconnected: runs are refused as busy until it is back")
@@ -182,6 +187,7 @@ func (c *Client) maintain() {
 		case <-c.done:
 			return
 		case <-t.C:
+		case <-c.kick:
 		}
 	}
 }
@@ -203,6 +209,7 @@ func (c *Client) onPresence(m *nats.Msg) {
 // Health is the cluster as this server sees it, for /healthz.
 type Health struct {
 	Connected bool  `json:"connected"`
+	Ready     bool  `json:"ready"`      // the work queue is set up
 	Runners   int   `json:"runners"`    // runners heard from in the last 3 s
 	Slots     int   `json:"slots"`      // their run slots in all
 	FreeSlots int   `json:"free_slots"` // of which free
@@ -211,7 +218,7 @@ type Health struct {
 
 // Health reports the cluster's state.
 func (c *Client) Health() Health {
-	h := Health{Connected: c.connected.Load(), Queue: c.queue.Load()}
+	h := Health{Connected: c.connected.Load(), Ready: c.ready.Load(), Queue: c.queue.Load()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range c.runners {
@@ -234,7 +241,7 @@ func (c *Client) Unhealthy() string {
 	switch {
 	case !h.Connected:
 		return "The server is not connected to NATS, so no run can reach a runner; it keeps reconnecting."
-	case !c.ready.Load():
+	case !h.Ready:
 		return "The server is connected to NATS but has not set up the run queue yet."
 	case h.Runners == 0:
 		return fmt.Sprintf("No runner has announced itself in the last %v, so runs would only wait in the queue.", presenceTTL)

@@ -257,7 +257,7 @@ func TestCluster(t *testing.T) {
 	url := ns.ClientURL()
 	runners := []*runnerProc{startRunner(t, url, 2), startRunner(t, url, 2)}
 	base, client := startWeb(t, url)
-	waitFor(t, "two runners seen", func() bool { return client.Health().Runners == 2 })
+	waitFor(t, "two runners seen", func() bool { h := client.Health(); return h.Ready && h.Runners == 2 })
 
 	t.Run("hundred runs", func(t *testing.T) {
 		var wg sync.WaitGroup

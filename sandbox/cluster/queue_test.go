@@ -81,7 +81,8 @@ func TestQueuePositions(t *testing.T) {
 	baseA, clientA := startWeb(t, url)
 	baseB, clientB := startWeb(t, url)
 	waitFor(t, "the runner seen by both servers", func() bool {
-		return clientA.Health().Runners == 1 && clientB.Health().Runners == 1
+		a, b := clientA.Health(), clientB.Health()
+		return a.Ready && a.Runners == 1 && b.Ready && b.Runners == 1
 	})
 
 	first := dial(t, baseA)
@@ -124,8 +125,9 @@ func TestQueueDeadline(t *testing.T) {
 	ns := startNATS(t, t.TempDir(), -1)
 	t.Cleanup(ns.Shutdown)
 	url := ns.ClientURL()
-	base, _ := startWebWith(t, cluster.Options{URL: url, QueueWait: time.Second})
+	base, client := startWebWith(t, cluster.Options{URL: url, QueueWait: time.Second})
 	nc, st := queueOf(t, url)
+	waitFor(t, "the server's queue set up", func() bool { return client.Health().Ready })
 
 	c := dial(t, base)
 	c.send(runMsg(tinyScript))
@@ -188,8 +190,9 @@ func TestQueueLostRun(t *testing.T) {
 	ns := startNATS(t, t.TempDir(), -1)
 	t.Cleanup(ns.Shutdown)
 	url := ns.ClientURL()
-	base, _ := startWeb(t, url)
+	base, client := startWeb(t, url)
 	_, st := queueOf(t, url)
+	waitFor(t, "the server's queue set up", func() bool { return client.Health().Ready })
 	c := dial(t, base)
 	c.send(runMsg(tinyScript))
 	c.position()
