@@ -87,8 +87,8 @@ func TestQueuePositions(t *testing.T) {
 
 	first := dial(t, baseA)
 	first.send(runMsg(idleScript))
-	if m := first.read(); m["type"] != "started" {
-		t.Fatalf("first run's first message = %v, want started (the slot is free)", m)
+	if m := first.until("started"); m["type"] != "started" {
+		t.Fatalf("first run: %v, want started (the slot is free)", m)
 	}
 	first.until("events")
 	second := dial(t, baseB)
