@@ -96,6 +96,7 @@ func serve(args []string) int {
 	pickTimeout := fs.Duration("pick-timeout", envDuration("INTERLEAVE_PICK_TIMEOUT", sandbox.DefaultPickTimeout), "how long a You schedule run waits for a pick before it ends (env INTERLEAVE_PICK_TIMEOUT)")
 	sb := sandboxFlags(fs)
 	nf := natsFlagsOf(fs)
+	queueWait := fs.Duration("queue-wait", envDuration("INTERLEAVE_QUEUE_WAIT", cluster.DefaultQueueWait), "with -nats, how long a run may wait for a runner before the student is told busy (env INTERLEAVE_QUEUE_WAIT)")
 	cf := catalogueFlagsOf(fs, sb.script)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -135,7 +136,9 @@ func serve(args []string) int {
 			scfg.AllowedOrigins = append(scfg.AllowedOrigins, o)
 		}
 	}
-	if err := serveMain(log, *addr, scfg, cfg, *grace, *retention, cf, nf.options()); err != nil {
+	nopts := nf.options()
+	nopts.QueueWait = *queueWait
+	if err := serveMain(log, *addr, scfg, cfg, *grace, *retention, cf, nopts); err != nil {
 		log.Error("interleave stopped", "err", err)
 		return 1
 	}

@@ -108,13 +108,15 @@ type outbox interface {
 // run goes on at full speed, and its end still arrives; a client that
 // takes nothing at all is dropped by the writer's deadline instead.
 func (s *Server) execute(ctx context.Context, req engine.Request, client string, log *slog.Logger, out outbox) {
-	s.stream(ctx, req, client, log, out, false, func(ctx context.Context, onEvents func([]trace.Event)) (*trace.Result, error) {
-		return s.runner.Run(ctx, req, onEvents)
+	s.stream(ctx, req, client, log, out, false, func(ctx context.Context, begin func(), onEvents func([]trace.Event)) (*trace.Result, error) {
+		return s.runOn(ctx, req, out.enqueue, begin, onEvents)
 	})
 }
 
-// runFunc runs a request, handing its event batches to onEvents.
-type runFunc func(ctx context.Context, onEvents func([]trace.Event)) (*trace.Result, error)
+// runFunc runs a request, calling begin when it starts (a run may wait
+// further in a cluster's own line) and handing its event batches to
+// onEvents.
+type runFunc func(ctx context.Context, begin func(), onEvents func([]trace.Event)) (*trace.Result, error)
 
 // stream waits for a run slot, holds it while run runs, and streams the
 // run's messages to out: started, events, end. An interactive run sheds
@@ -129,19 +131,21 @@ func (s *Server) stream(ctx context.Context, req engine.Request, client string, 
 		return
 	}
 	defer s.admit.release(client)
-	s.metrics.wait.Observe(time.Since(queued).Seconds())
-
-	send(mustJSON(StartedMessage{Type: "started", Run: id, Scenario: req.Scenario, Mode: req.Mode,
-		Procs: req.Procs, Seed: req.Seed, Params: req.Params, Interactive: interactive}))
-	start := time.Now()
+	var start time.Time
+	begin := func() {
+		start = time.Now()
+		s.metrics.wait.Observe(start.Sub(queued).Seconds())
+		send(mustJSON(StartedMessage{Type: "started", Run: id, Scenario: req.Scenario, Mode: req.Mode,
+			Procs: req.Procs, Seed: req.Seed, Params: req.Params, Interactive: interactive}))
+		log.Info("run started", "waited", start.Sub(queued), "interactive", interactive)
+	}
 	first := true
-	log.Info("run started", "waited", start.Sub(queued), "interactive", interactive)
 	var shed int64
 	var rec *restRecording
 	if _, ok := out.(restKeeper); ok && !interactive {
 		rec = s.rests.recorder()
 	}
-	res, err := run(ctx, func(batch []trace.Event) {
+	res, err := run(ctx, begin, func(batch []trace.Event) {
 		if rec != nil {
 			rec.add(batch)
 		}
@@ -166,6 +170,9 @@ func (s *Server) stream(ctx context.Context, req engine.Request, client string, 
 		log.Error("run failed in the sandbox", "err", err)
 	}
 	s.noteShed(res, shed, rec)
+	if start.IsZero() { // stopped while it waited in the runners' own queue
+		start = time.Now()
+	}
 	s.metrics.runs.WithLabelValues(string(res.Status)).Inc()
 	s.metrics.duration.Observe(time.Since(start).Seconds())
 	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "dropped", res.Stats.Dropped, "wall", time.Since(start))
@@ -181,7 +188,7 @@ func (s *Server) unavailable(err error, log *slog.Logger, send func([]byte)) boo
 	}
 	s.metrics.busy.Inc()
 	log.Warn("run refused: runners unavailable", "err", err)
-	send(mustJSON(map[string]any{"type": "error", "code": "busy", "message": unavailable.Unavailable()}))
+	send(mustJSON(ErrorMessage{Type: "error", Code: "busy", Message: unavailable.Unavailable()}))
 	return true
 }
 
@@ -196,6 +203,19 @@ func (s *Server) noteShed(res *trace.Result, shed int64, rec *restRecording) {
 	if rec != nil && !rec.over {
 		res.Message += " The page fetches them now."
 	}
+}
+
+// runOn runs req on the server's runner. A QueueRunner's runs may wait
+// further in its own line: the client hears its positions there, and
+// begin is called when the run starts; otherwise at once.
+func (s *Server) runOn(ctx context.Context, req engine.Request, send func([]byte), begin func(), onEvents func([]trace.Event)) (*trace.Result, error) {
+	if q, ok := s.runner.(QueueRunner); ok {
+		return q.RunQueued(ctx, req, func(pos int) {
+			send(mustJSON(QueuedMessage{Type: "queued", Position: pos}))
+		}, begin, onEvents)
+	}
+	begin()
+	return s.runner.Run(ctx, req, onEvents)
 }
 
 // waitForSlot waits in the admission queue for a run slot, telling the

@@ -141,7 +141,8 @@ func (s *Server) interact(ctx context.Context, sch Scheduler, req engine.Request
 			send(mustJSON(RestartMessage{Type: "restart", Schedule: schedule}))
 		},
 	}
-	s.stream(ctx, req, client, log, out, true, func(ctx context.Context, onEvents func([]trace.Event)) (*trace.Result, error) {
+	s.stream(ctx, req, client, log, out, true, func(ctx context.Context, begin func(), onEvents func([]trace.Event)) (*trace.Result, error) {
+		begin()
 		return sch.Interact(ctx, req, func(b []trace.Event) {
 			p.observe(b)
 			onEvents(b)

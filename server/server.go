@@ -34,6 +34,15 @@ type Runner interface {
 	Run(ctx context.Context, req engine.Request, onEvents func([]trace.Event)) (*trace.Result, error)
 }
 
+// QueueRunner is a Runner whose runs may wait in a line of its own after
+// the server's, such as the shared queue of runners on other machines.
+// RunQueued calls queued with the run's position in that line (from 1)
+// whenever it changes, and started once before the run's first events,
+// both from the calling goroutine.
+type QueueRunner interface {
+	RunQueued(ctx context.Context, req engine.Request, queued func(position int), started func(), onEvents func([]trace.Event)) (*trace.Result, error)
+}
+
 // Config sets up a Server. Zero values mean defaults.
 type Config struct {
 	MaxRuns        int      // children at once; default the number of CPUs
@@ -43,7 +52,10 @@ type Config struct {
 	TrustProxy     bool     // take the client address from X-Forwarded-For
 	AllowedOrigins []string // extra WebSocket origins, such as a course site
 	Logger         *slog.Logger
-	Health         map[string]any // extra /healthz fields, such as the sandbox's layers
+	// Health holds extra /healthz fields, such as the sandbox's layers. A
+	// field with a method Unhealthy() string that returns a sentence (a
+	// cluster without NATS or runners) makes /healthz answer 503 with it.
+	Health map[string]any
 	// Limits are the runs' limits, the same main gives the runner; the
 	// server checks a script's size against them before it queues a run
 	// or stores a script. Zero fields mean the defaults.
@@ -306,5 +318,13 @@ func (s *Server) handleHealth(c echo.Context) error {
 		h["course_problems"] = msgs
 	}
 	h["scenarios"] = len(s.catalogue.All())
+	for _, v := range s.cfg.Health {
+		if u, ok := v.(interface{ Unhealthy() string }); ok {
+			if reason := u.Unhealthy(); reason != "" {
+				h["status"], h["reason"] = "unhealthy", reason
+				return c.JSON((&userError{kind: kindUnavailable, msg: reason}).status(), h)
+			}
+		}
+	}
 	return c.JSON(http.StatusOK, h)
 }

@@ -25,7 +25,7 @@ func BenchmarkClusterRuns(b *testing.B) {
 			ns := startNATS(b, b.TempDir(), -1)
 			defer ns.Shutdown()
 			for range n {
-				startRunner(b, ns.ClientURL())
+				startRunner(b, ns.ClientURL(), 2)
 			}
 			client, err := cluster.NewClient(cluster.Options{URL: ns.ClientURL()}, testLog())
 			if err != nil {
@@ -85,7 +85,7 @@ func BenchmarkFirstEvent(b *testing.B) {
 	b.Run("nats", func(b *testing.B) {
 		ns := startNATS(b, b.TempDir(), -1)
 		defer ns.Shutdown()
-		startRunner(b, ns.ClientURL())
+		startRunner(b, ns.ClientURL(), 2)
 		client, err := cluster.NewClient(cluster.Options{URL: ns.ClientURL()}, testLog())
 		if err != nil {
 			b.Fatal(err)

@@ -23,6 +23,9 @@ import (
 // before the server answers busy.
 const publishTimeout = 2 * time.Second
 
+// unreachable is the busy answer when the queue cannot be reached.
+const unreachable = "The runners cannot be reached right now; try again in a minute."
+
 // UnavailableError means a run could not be handed to the cluster: NATS
 // cannot be reached or the queue did not accept the run. The server
 // answers busy with Reason rather than making the student wait.
@@ -47,12 +50,16 @@ type Client struct {
 	ready     atomic.Bool // the stream and its consumer exist
 	connected atomic.Bool
 	queue     atomic.Int64 // runs waiting in the queue, as last seen
+	queueWait time.Duration
+	waiting   atomic.Int64         // this server's runs waiting in the queue
+	line      atomic.Pointer[line] // the queue as last seen while runs wait
 
 	mu      sync.Mutex
 	runners map[string]seenRunner
 	stream  jetstream.Stream
 
 	presSub *nats.Subscription
+	kick    chan struct{} // the connection is up: set up the queue now
 	done    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -69,13 +76,20 @@ func NewClient(o Options, log *slog.Logger) (*Client, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Client{log: log, runners: map[string]seenRunner{}, done: make(chan struct{})}
+	c := &Client{log: log, runners: map[string]seenRunner{}, kick: make(chan struct{}, 1), done: make(chan struct{}), queueWait: o.QueueWait}
+	if c.queueWait <= 0 {
+		c.queueWait = DefaultQueueWait
+	}
 	if o.Name == "" {
 		o.Name = "interleave-server"
 	}
 	nc, err := connect(o, func(up bool) {
 		c.connected.Store(up)
 		if up {
+			select {
+			case c.kick <- struct{}{}:
+			default:
+			}
 			log.Info("nats connected", "url", o.URL)
 		} else {
 			log.Warn("nats disconnected: runs are refused as busy until it is back")
@@ -94,8 +108,9 @@ func NewClient(o Options, log *slog.Logger) (*Client, error) {
 		nc.Close()
 		return nil, fmt.Errorf("subscribe to runner presence: %w", err)
 	}
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go c.maintain()
+	go c.watchLine()
 	return c, nil
 }
 
@@ -172,6 +187,7 @@ func (c *Client) maintain() {
 		case <-c.done:
 			return
 		case <-t.C:
+		case <-c.kick:
 		}
 	}
 }
@@ -193,6 +209,7 @@ func (c *Client) onPresence(m *nats.Msg) {
 // Health is the cluster as this server sees it, for /healthz.
 type Health struct {
 	Connected bool  `json:"connected"`
+	Ready     bool  `json:"ready"`      // the work queue is set up
 	Runners   int   `json:"runners"`    // runners heard from in the last 3 s
 	Slots     int   `json:"slots"`      // their run slots in all
 	FreeSlots int   `json:"free_slots"` // of which free
@@ -201,7 +218,7 @@ type Health struct {
 
 // Health reports the cluster's state.
 func (c *Client) Health() Health {
-	h := Health{Connected: c.connected.Load(), Queue: c.queue.Load()}
+	h := Health{Connected: c.connected.Load(), Ready: c.ready.Load(), Queue: c.queue.Load()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range c.runners {
@@ -215,6 +232,23 @@ func (c *Client) Health() Health {
 	return h
 }
 
+// Unhealthy says, in a sentence for /healthz, why this server cannot run
+// anything now: it is cut off from NATS, the queue is not set up, or no
+// runner has announced itself within the last 3 s. It is empty when
+// runs can go through.
+func (c *Client) Unhealthy() string {
+	h := c.Health()
+	switch {
+	case !h.Connected:
+		return "The server is not connected to NATS, so no run can reach a runner; it keeps reconnecting."
+	case !h.Ready:
+		return "The server is connected to NATS but has not set up the run queue yet."
+	case h.Runners == 0:
+		return fmt.Sprintf("No runner has announced itself in the last %v, so runs would only wait in the queue.", presenceTTL)
+	}
+	return ""
+}
+
 // Collectors are the cluster's gauges for the server's /metrics.
 func (c *Client) Collectors() []prometheus.Collector {
 	g := func(name, help string, f func(Health) float64) prometheus.Collector {
@@ -226,6 +260,12 @@ func (c *Client) Collectors() []prometheus.Collector {
 				return 1
 			}
 			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "interleave_cluster_healthy", Help: "1 when /healthz says ok: NATS connected, the queue set up, a runner heard in the last 3 s."}, func() float64 {
+			if c.Unhealthy() != "" {
+				return 0
+			}
+			return 1
 		}),
 		g("interleave_cluster_runners", "Runners heard from in the last 3 s.", func(h Health) float64 { return float64(h.Runners) }),
 		g("interleave_cluster_slots", "Run slots of those runners.", func(h Health) float64 { return float64(h.Slots) }),
@@ -241,115 +281,223 @@ func (c *Client) MarshalJSON() ([]byte, error) { return jsonMarshal(c.Health()) 
 // Run queues req, waits for a runner to take it and streams its events to
 // onEvents from the calling goroutine. Like the local sandbox it always
 // returns a result; the error is an *UnavailableError when the cluster
-// could not take the run.
+// could not take the run or no runner took it in time.
 func (c *Client) Run(ctx context.Context, req engine.Request, onEvents func([]trace.Event)) (*trace.Result, error) {
+	return c.RunQueued(ctx, req, nil, nil, onEvents)
+}
+
+// RunQueued is Run telling the caller, from the calling goroutine, the
+// run's position in the cluster's queue (counted from 1, over the runs of
+// every server) whenever it changes, and when a runner starts it, before
+// its first events. queued and started may be nil.
+func (c *Client) RunQueued(ctx context.Context, req engine.Request, queued func(position int), started func(), onEvents func([]trace.Event)) (*trace.Result, error) {
 	sum := newPartial(req)
-	unavailable := func(err error) (*trace.Result, error) {
-		msg := "The runners cannot be reached right now; try again in a minute."
-		return sum.fail(trace.StatusError, msg), &UnavailableError{Reason: msg, Err: err}
-	}
 	if !c.ready.Load() || !c.nc.IsConnected() {
-		return unavailable(errors.New("not connected to nats"))
+		return sum.unavailable(unreachable, errors.New("not connected to nats"))
 	}
 	id := nuid.Next()
 	sub, err := c.nc.SubscribeSync(eventSubject(id))
 	if err != nil {
-		return unavailable(fmt.Errorf("subscribe to run events: %w", err))
+		return sum.unavailable(unreachable, fmt.Errorf("subscribe to run events: %w", err))
 	}
 	defer sub.Unsubscribe()
 	if err := sub.SetPendingLimits(-1, 256<<20); err != nil {
-		return unavailable(fmt.Errorf("set pending limits: %w", err))
+		return sum.unavailable(unreachable, fmt.Errorf("set pending limits: %w", err))
 	}
+	f := &follower{c: c, id: id, sub: sub, sum: sum, queued: queued, started: started, onEvents: onEvents,
+		deadline: time.Now().Add(c.queueWait), inLine: true}
+	c.waiting.Add(1)
+	defer f.leaveLine()
 	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
-	ack, err := c.js.Publish(pctx, SubjectRuns, mustJSON(work{ID: id, Req: req}))
+	ack, err := c.js.Publish(pctx, SubjectRuns, mustJSON(work{ID: id, Req: req, Deadline: f.deadline}))
 	cancel()
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return sum.fail(trace.StatusStopped, "The run was stopped."), nil
 	case err != nil:
-		return unavailable(fmt.Errorf("queue run: %w", err))
+		return sum.unavailable(unreachable, fmt.Errorf("queue run: %w", err))
 	}
-	return c.follow(ctx, id, ack.Sequence, sub, sum, onEvents)
+	f.seq = ack.Sequence
+	return f.follow(ctx)
+}
+
+// follower is one run as its server follows it: in the queue, then on
+// its runner.
+type follower struct {
+	c        *Client
+	id       string
+	seq      uint64 // the run's message in the stream
+	sub      *nats.Subscription
+	sum      *partial
+	deadline time.Time
+	queued   func(position int)
+	started  func()
+	onEvents func([]trace.Event)
+
+	inLine           bool // counted in c.waiting
+	position         int  // last told
+	begun, cancelled bool
+	startedBy        string
+	last             time.Time // the runner's last sign
+	dec              trace.Decoder
+	batch            []trace.Event
+}
+
+// leaveLine stops counting the run among this server's waiting runs.
+func (f *follower) leaveLine() {
+	if !f.inLine {
+		return
+	}
+	f.inLine = false
+	f.c.waiting.Add(-1)
 }
 
 // follow reads a queued run's subject until its result, its runner's
-// silence, or a stop before it started.
-func (c *Client) follow(ctx context.Context, id string, seq uint64, sub *nats.Subscription, sum *partial, onEvents func([]trace.Event)) (*trace.Result, error) {
-	var (
-		started, cancelled bool
-		startedBy          string
-		last               = time.Now()
-		dec                trace.Decoder
-		batch              []trace.Event
-	)
+// silence, a stop before it started, or the end of its wait.
+func (f *follower) follow(ctx context.Context) (*trace.Result, error) {
+	f.last = time.Now()
 	for {
-		if ctx.Err() != nil && !cancelled {
-			cancelled = true
-			if !started {
-				c.unqueue(seq)
-				return sum.fail(trace.StatusStopped, "The run was stopped before it started."), nil
+		if ctx.Err() != nil && !f.cancelled {
+			f.cancelled = true
+			if !f.begun {
+				f.c.unqueue(f.seq)
+				return f.sum.fail(trace.StatusStopped, "The run was stopped before it started."), nil
 			}
-			_ = c.nc.Publish(cancelSubject(id), nil)
-			last = time.Now()
+			_ = f.c.nc.Publish(cancelSubject(f.id), nil)
+			f.last = time.Now()
 		}
 		wait := context.Background()
-		if !cancelled {
+		if !f.cancelled {
 			wait = ctx
 		}
 		mctx, cancel := context.WithTimeout(wait, Heartbeat/2)
-		m, err := sub.NextMsgWithContext(mctx)
+		m, err := f.sub.NextMsgWithContext(mctx)
 		cancel()
 		if err != nil {
-			switch {
-			case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-			case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrBadSubscription):
-				return sum.fail(trace.StatusError, "The connection to the runners was closed during the run."), fmt.Errorf("follow run %s: %w", id, err)
-			default:
-				c.log.Warn("run events lost", "run", id, "err", err) // a slow consumer: the result still comes
-			}
-			if !c.nc.IsConnected() {
-				last = time.Now() // an outage is not the runner's fault: give it its time again after
-			}
-			if started && time.Since(last) > HeartbeatTimeout {
-				return sum.fail(trace.StatusError, "The runner stopped during the run; these are the events it sent before."), nil
+			if res, err := f.quiet(err); res != nil {
+				return res, err
 			}
 			continue
 		}
-		last = time.Now()
-		if len(m.Data) == 0 {
-			continue
-		}
-		switch m.Data[0] {
-		case kindStart:
-			// The runner that got the yes may ask again (its first answer
-			// was lost in an outage); any other runner is told no.
-			by := string(m.Data[1:])
-			ok := (!started && !cancelled) || (started && by == startedBy)
-			if ok && !started {
-				started, startedBy = true, by
-			}
-			answer := "no"
-			if ok {
-				answer = "ok"
-			}
-			_ = m.Respond([]byte(answer))
-		case kindEvents:
-			if batch, err = dec.Decode(batch[:0], m.Data[1:]); err != nil {
-				c.log.Error("corrupt event batch from a runner", "run", id, "err", err)
-				continue
-			}
-			sum.observe(batch)
-			if onEvents != nil {
-				onEvents(batch)
-			}
-		case kindResult:
-			var res trace.Result
-			if err := scenarios.UnmarshalJSON(m.Data[1:], &res); err != nil { // params stay exact
-				return sum.fail(trace.StatusError, "The runner sent a result that could not be read."), fmt.Errorf("decode result of run %s: %w", id, err)
-			}
-			return &res, nil
+		f.last = time.Now()
+		if res, err := f.message(m); res != nil {
+			return res, err
 		}
 	}
+}
+
+// quiet handles a wait with no message: the runner's silence once
+// started, the run's place in the line before.
+func (f *follower) quiet(err error) (*trace.Result, error) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrBadSubscription):
+		return f.sum.fail(trace.StatusError, "The connection to the runners was closed during the run."), fmt.Errorf("follow run %s: %w", f.id, err)
+	default:
+		f.c.log.Warn("run events lost", "run", f.id, "err", err) // a slow consumer: the result still comes
+	}
+	if !f.c.nc.IsConnected() {
+		f.last = time.Now() // an outage is not the runner's fault: give it its time again after
+	}
+	if f.begun {
+		if time.Since(f.last) > HeartbeatTimeout {
+			return f.sum.fail(trace.StatusError, "The runner stopped during the run; these are the events it sent before."), nil
+		}
+		return nil, nil
+	}
+	if f.cancelled {
+		return nil, nil
+	}
+	return f.waitInLine()
+}
+
+// waitInLine tells the client a changed position, and gives up on a run
+// that has waited past its deadline or is no longer in the queue. From
+// here on the server answers no runner: one that takes the run later is
+// told no, or finds no one and drops it.
+func (f *follower) waitInLine() (*trace.Result, error) {
+	if time.Now().After(f.deadline) {
+		f.c.unqueue(f.seq)
+		return f.sum.unavailable(f.c.waitedTooLong(), fmt.Errorf("run %s waited %v in the queue", f.id, f.c.queueWait))
+	}
+	switch pl, pos := f.c.line.Load().where(f.seq); pl {
+	case placeWaiting:
+		if pos != f.position && f.queued != nil {
+			f.queued(pos)
+		}
+		f.position = pos
+	case placeGone:
+		return f.sum.unavailable("The run was lost from the runners' queue before any runner took it; run it again.",
+			fmt.Errorf("run %s is gone from the queue before it started", f.id))
+	}
+	return nil, nil
+}
+
+// message handles one message on the run's subject.
+func (f *follower) message(m *nats.Msg) (*trace.Result, error) {
+	if len(m.Data) == 0 {
+		return nil, nil
+	}
+	switch m.Data[0] {
+	case kindStart:
+		// The runner that got the yes may ask again (its first answer
+		// was lost in an outage); any other runner is told no.
+		by := string(m.Data[1:])
+		ok := (!f.begun && !f.cancelled) || (f.begun && by == f.startedBy)
+		if ok && !f.begun {
+			f.begun, f.startedBy = true, by
+			f.leaveLine()
+			if f.started != nil {
+				f.started()
+			}
+		}
+		answer := "no"
+		if ok {
+			answer = "ok"
+		}
+		_ = m.Respond([]byte(answer))
+	case kindEvents:
+		var err error
+		if f.batch, err = f.dec.Decode(f.batch[:0], m.Data[1:]); err != nil {
+			f.c.log.Error("corrupt event batch from a runner", "run", f.id, "err", err)
+			return nil, nil
+		}
+		f.sum.observe(f.batch)
+		if f.onEvents != nil {
+			f.onEvents(f.batch)
+		}
+	case kindResult:
+		var res trace.Result
+		if err := scenarios.UnmarshalJSON(m.Data[1:], &res); err != nil { // params stay exact
+			return f.sum.fail(trace.StatusError, "The runner sent a result that could not be read."), fmt.Errorf("decode result of run %s: %w", f.id, err)
+		}
+		return &res, nil
+	}
+	return nil, nil
+}
+
+// waitedTooLong words the busy answer to a run no runner took in time,
+// saying whether runners are up at all.
+func (c *Client) waitedTooLong() string {
+	wait := waitWords(c.queueWait)
+	if c.Health().Runners == 0 {
+		return fmt.Sprintf("No runner took the run in %s: no runner is up right now. Try again later.", wait)
+	}
+	return fmt.Sprintf("No runner took the run in %s: every runner was busy all that time. Try again in a minute.", wait)
+}
+
+// waitWords says a wait the way a person would: "2 minutes", "90 s".
+func waitWords(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		if d == time.Minute {
+			return "a minute"
+		}
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	case d >= time.Second:
+		return fmt.Sprintf("%d s", (d+time.Second/2)/time.Second)
+	}
+	return d.String()
 }
 
 // unqueue removes a run stopped before it started from the queue; if a

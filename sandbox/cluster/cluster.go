@@ -20,6 +20,14 @@
 // it started is redelivered to another runner, a run lost after it started
 // ends with status error and its partial timeline rather than being run
 // again behind the student's back.
+//
+// While a run waits, its server tells the client its place in the one
+// line all servers share, computed from the stream and the consumer (see
+// line.where), and started only once a runner has the yes. A run that
+// waits past its deadline (Options.QueueWait) is refused as busy and
+// deleted from the stream; its message carries the deadline, so a runner
+// that takes it late drops it, and its server, no longer listening, would
+// not say yes anyway.
 package cluster
 
 import (
@@ -67,6 +75,10 @@ func cancelSubject(id string) string { return "interleave.run." + id + ".cancel"
 type work struct {
 	ID  string         `json:"id"`
 	Req engine.Request `json:"req"`
+	// Deadline is when the run's server stops waiting for a runner and
+	// tells its client the run failed; a runner that takes the run later
+	// drops it without asking.
+	Deadline time.Time `json:"deadline,omitzero"`
 }
 
 // presence is a runner's periodic announcement.
@@ -85,7 +97,17 @@ type Options struct {
 	Password string
 	NkeySeed string
 	Name     string // the connection's name in the NATS server's monitoring
+
+	// QueueWait is how long a server lets a run wait in the queue for a
+	// runner before it tells the client busy and takes the run back;
+	// DefaultQueueWait when zero. Runners ignore it.
+	QueueWait time.Duration
 }
+
+// DefaultQueueWait is Options.QueueWait's default: far longer than a busy
+// cluster keeps a run waiting (a class of runs of the default 10 s limit
+// on a few runners), far shorter than a student waits for nothing.
+const DefaultQueueWait = 2 * time.Minute
 
 // OptionsFromEnv fills the empty fields of o from INTERLEAVE_NATS,
 // INTERLEAVE_NATS_USER, INTERLEAVE_NATS_PASSWORD and INTERLEAVE_NATS_NKEY,

@@ -82,10 +82,10 @@ type runnerProc struct {
 	done chan struct{}
 }
 
-func startRunner(t testing.TB, url string) *runnerProc {
+func startRunner(t testing.TB, url string, slots int) *runnerProc {
 	t.Helper()
 	// A long wall clock, so that only a stop ends a run that spins.
-	cmd := exec.Command(sandboxtest.Binary(t), "runner", "-nats", url, "-max-runs", "2", "-timeout", "60s")
+	cmd := exec.Command(sandboxtest.Binary(t), "runner", "-nats", url, "-max-runs", fmt.Sprint(slots), "-timeout", "60s")
 	r := &runnerProc{cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = r.log
 	if err := cmd.Start(); err != nil {
@@ -111,7 +111,12 @@ func startRunner(t testing.TB, url string) *runnerProc {
 // its base URL and the client.
 func startWeb(t *testing.T, url string) (string, *cluster.Client) {
 	t.Helper()
-	client, err := cluster.NewClient(cluster.Options{URL: url}, testLog())
+	return startWebWith(t, cluster.Options{URL: url})
+}
+
+func startWebWith(t *testing.T, o cluster.Options) (string, *cluster.Client) {
+	t.Helper()
+	client, err := cluster.NewClient(o, testLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,9 +255,9 @@ func TestCluster(t *testing.T) {
 	port := ns.Addr().(*net.TCPAddr).Port
 	t.Cleanup(func() { ns.Shutdown() })
 	url := ns.ClientURL()
-	runners := []*runnerProc{startRunner(t, url), startRunner(t, url)}
+	runners := []*runnerProc{startRunner(t, url, 2), startRunner(t, url, 2)}
 	base, client := startWeb(t, url)
-	waitFor(t, "two runners seen", func() bool { return client.Health().Runners == 2 })
+	waitFor(t, "two runners seen", func() bool { h := client.Health(); return h.Ready && h.Runners == 2 })
 
 	t.Run("hundred runs", func(t *testing.T) {
 		var wg sync.WaitGroup
@@ -380,7 +385,7 @@ func testRestart(t *testing.T, ns **natsserver.Server, dir string, port int, cli
 	(*ns).Shutdown()
 	(*ns).WaitForShutdown()
 	*ns = startNATS(t, dir, port)
-	startRunner(t, (*ns).ClientURL())
+	startRunner(t, (*ns).ClientURL(), 2)
 	wg.Wait()
 	for i := range runs {
 		if errs[i] != nil || results[i].Status != trace.StatusOK {

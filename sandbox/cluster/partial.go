@@ -50,5 +50,11 @@ func (p *partial) fail(status trace.Status, msg string) *trace.Result {
 	return &r
 }
 
+// unavailable is the answer to a run the cluster did not start: a result
+// with the reason, and the error that makes the server answer busy.
+func (p *partial) unavailable(reason string, err error) (*trace.Result, error) {
+	return p.fail(trace.StatusError, reason), &UnavailableError{Reason: reason, Err: err}
+}
+
 func jsonMarshal(v any) ([]byte, error)   { return json.Marshal(v) }
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

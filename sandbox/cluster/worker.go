@@ -174,6 +174,13 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	log := w.log.With("run", wk.ID, "scenario", wk.Req.Scenario, "mode", wk.Req.Mode)
+	if !wk.Deadline.IsZero() && time.Now().After(wk.Deadline) {
+		// Its server has told its client the run failed (and tried to
+		// take it out of the queue): it must never run now.
+		log.Info("run dropped: it waited in the queue past its deadline")
+		_ = msg.Ack()
+		return
+	}
 	// A stop outlives the runner's own shutdown: a run in progress ends
 	// on its own or by its server's stop.
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
