@@ -56,8 +56,12 @@ func TestQueuePositionsAndBusy(t *testing.T) {
 	if m["type"] != "error" || m["code"] != "busy" || !strings.Contains(m["message"].(string), "busy") {
 		t.Fatalf("fourth client with a full queue got %v, want a busy error", m)
 	}
-	// The second leaves the queue: the third moves up.
+	// The second leaves the queue: it gets its end (the page waits for
+	// one), and the third moves up.
 	second.send(`{"type":"stop"}`)
+	if m := second.read(); m["type"] != "end" || m["result"].(map[string]any)["status"] != "stopped" {
+		t.Fatalf("the second, stopped while queued, got %v, want an end with status stopped", m)
+	}
 	if m := third.read(); m["type"] != "queued" || m["position"] != float64(1) {
 		t.Fatalf("after the second left, the third got %v, want queued at 1", m)
 	}
@@ -299,4 +303,31 @@ func floodSlowly(t *testing.T, c *wsClient, n int) (end map[string]any, received
 		}
 	}
 	return end, received
+}
+
+// A run replaced by the client's next run while it waited for a slot
+// still gets its end, before anything of the next: the page counts the
+// ends of the runs it replaced to know which messages are whose.
+func TestQueuedRunReplacedGetsItsEnd(t *testing.T) {
+	ts := startServerWith(t, server.Config{MaxRuns: 1, MaxQueue: 4, PerClientRuns: 1, RunsPerMinute: server.Unlimited, TrustProxy: true})
+	running := dialAs(t, ts, "10.0.0.1")
+	running.send(sleeper)
+	running.until("started")
+	waiting := dialAs(t, ts, "10.0.0.2")
+	waiting.send(sleeper)
+	if m := waiting.read(); m["type"] != "queued" {
+		t.Fatalf("second client got %v, want queued", m)
+	}
+	waiting.send(sleeper)
+	if m := waiting.read(); m["type"] != "end" || m["result"].(map[string]any)["status"] != "stopped" {
+		t.Fatalf("the replaced queued run got %v, want an end with status stopped", m)
+	}
+	if m := waiting.read(); m["type"] != "queued" || m["position"] != float64(1) {
+		t.Fatalf("the next run got %v, want queued at 1", m)
+	}
+	running.send(`{"type":"stop"}`)
+	running.until("end")
+	waiting.until("started")
+	waiting.send(`{"type":"stop"}`)
+	waiting.until("end")
 }

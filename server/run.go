@@ -128,6 +128,11 @@ func (s *Server) stream(ctx context.Context, req engine.Request, client string, 
 	log = log.With("run", id, "scenario", req.Scenario, "mode", req.Mode)
 	queued := time.Now()
 	if !s.waitForSlot(ctx, client, log, send) {
+		if ctx.Err() != nil {
+			// Stopped, or replaced by the client's next run, while it
+			// waited: the page waits for every run's end, started or not.
+			send(mustJSON(EndMessage{Type: "end", Result: stoppedWaiting(req)}))
+		}
 		return
 	}
 	defer s.admit.release(client)
@@ -177,6 +182,15 @@ func (s *Server) stream(ctx context.Context, req engine.Request, client string, 
 	s.metrics.duration.Observe(time.Since(start).Seconds())
 	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "dropped", res.Stats.Dropped, "wall", time.Since(start))
 	send(mustJSON(EndMessage{Type: "end", Result: res, Rest: s.finishRest(rec, shed, out)}))
+}
+
+// stoppedWaiting is the result of a run stopped before it had a slot.
+func stoppedWaiting(req engine.Request) *trace.Result {
+	return &trace.Result{
+		Scenario: req.Scenario, Mode: req.Mode, Procs: req.Procs, Seed: req.Seed, Params: req.Params,
+		Status: trace.StatusStopped, Message: "Stopped while it waited for a free slot; it never started.",
+		Checks: []trace.CheckResult{}, Threads: []trace.Thread{}, Cells: []trace.CellValue{},
+	}
 }
 
 // unavailable answers busy, and returns true, when err says that a runner
