@@ -131,6 +131,7 @@ export class Trace {
     this.hasCPU = false;
     this.spanCount = 0;
     this.unordered = 0; // events that arrived out of time order in their lane
+    this.timedWaits = false; // runnable events say when work waited to run
     this.version++;
     this.thread(0, "main");
   }
@@ -276,6 +277,15 @@ export class Trace {
       case "check":
         if (e.obj === "failed") this.flag(lane, e);
         break;
+      case "runnable": {
+        // Inside a work span: when its thread waited to run, not only how long.
+        const w = lane.open.get("work");
+        this.timedWaits = true;
+        // Held within the span and after the wait before, as in Go's Fold.
+        const from = w && Math.max(t - e.v, w.t0, w.waits ? w.waits[w.waits.length - 1][1] : -Infinity);
+        if (w && typeof e.v === "number" && from < t) (w.waits ??= []).push([from, t]);
+        break;
+      }
     }
     // Which OS thread and CPU ran the thread: segments from event to event
     // while it runs. A blocking request (a wait, a sleep) ends its segments:
