@@ -31,6 +31,7 @@ type pageSpan struct {
 	Obj        *string  `json:"obj"`
 	T0         float64  `json:"t0"`
 	T1         *float64 `json:"t1"`
+	Seq0       int      `json:"seq0"`
 	Seq1       int      `json:"seq1"`
 	Unfinished bool     `json:"unfinished"`
 	Cycle      bool     `json:"cycle"`
@@ -151,4 +152,225 @@ func (r topicRun) unlocksAfter(name string, seq int) bool {
 		}
 	}
 	return false
+}
+
+// TestTopicCondvarsAndMonitors: condvar-if's spurious wake-up followed by
+// a take from the empty buffer, counted in its cell; lost-wakeup's notify
+// that woke nobody and the wait that never ends, drawn in the cycle;
+// writer-starvation's writer waiting while the readers' holds overlap.
+func TestTopicCondvarsAndMonitors(t *testing.T) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	viewport(t, ctx, 1280, 800)
+
+	t.Run("condvar-if", func(t *testing.T) {
+		r := runTopic(t, ctx, ts.URL+"/s/condvar-if")
+		if r.status != "failed" {
+			t.Fatalf("status = %q, want failed", r.status)
+		}
+		spurious := 0
+		for _, e := range r.of("consumer", "cvwoke") {
+			if e.Obj == "not_empty" && e.V == "spurious" {
+				spurious++
+			}
+		}
+		if spurious == 0 {
+			t.Error("no cvwoke on not_empty marked spurious on the consumer's lane")
+		}
+		if m := regexp.MustCompile(`taken from empty\D*([1-9]\d*)`).FindStringSubmatch(r.result); m == nil {
+			t.Errorf("result panel = %q, want the cell taken from empty above 0", r.result)
+		}
+	})
+
+	t.Run("lost-wakeup", func(t *testing.T) {
+		r := runTopic(t, ctx, ts.URL+"/s/lost-wakeup")
+		if r.status != "deadlock" {
+			t.Fatalf("status = %q, want deadlock", r.status)
+		}
+		notifies := r.of("main", "notify")
+		if len(notifies) == 0 || (notifies[0].Ver != nil && *notifies[0].Ver != 0) {
+			t.Errorf("main's notifies = %+v, want one that woke nobody (ver 0)", notifies)
+		}
+		waits := r.spansOf("consumer", "cvwait")
+		if len(waits) == 0 || !waits[len(waits)-1].Unfinished || !waits[len(waits)-1].Cycle {
+			t.Errorf("consumer's cvwait spans = %+v, want the last one never ending, drawn in the cycle", waits)
+		}
+		if !strings.Contains(r.result, "no thread left can notify it") {
+			t.Errorf("result panel = %q, want the sentence that no thread can notify", r.result)
+		}
+	})
+
+	t.Run("writer-starvation", func(t *testing.T) {
+		r := runTopic(t, ctx, ts.URL+"/s/writer-starvation")
+		if r.status != "failed" {
+			t.Fatalf("status = %q, want failed", r.status)
+		}
+		var wait *pageSpan
+		for _, s := range r.spansOf("writer", "wait") {
+			if s.Obj != nil && *s.Obj == "table" && s.T1 != nil {
+				wait = &s
+				break
+			}
+		}
+		if wait == nil {
+			t.Fatal("the writer's lane has no wait for table")
+		}
+		during, longest := 0, 0.0
+		for _, s := range r.spans {
+			if s.Kind != "hold" || s.Obj == nil || *s.Obj != "table" || s.Th == r.threads["writer"] || s.T1 == nil {
+				continue
+			}
+			longest = max(longest, *s.T1-s.T0)
+			if s.T0 < *wait.T1 && *s.T1 > wait.T0 {
+				during++
+			}
+		}
+		if during < 3 || *wait.T1-wait.T0 <= longest {
+			t.Errorf("the writer waited %.0f ns during %d readers' holds (the longest %.0f ns), want a wait longer than any hold, across several",
+				*wait.T1-wait.T0, during, longest)
+		}
+	})
+}
+
+// TestTopicCoordination: barrier-skip's read of a part before its write
+// while others wait at the barrier; semaphore-pool's waits for a permit,
+// each ended by another client's release; sleeping-barber's lost notify
+// and never-ending waits; park-too-early's unpark, unparked and read of 0
+// before main's write; init-race's three reads of False and three loads.
+func TestTopicCoordination(t *testing.T) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	viewport(t, ctx, 1280, 800)
+
+	t.Run("barrier-skip", func(t *testing.T) {
+		r := runTopic(t, ctx, ts.URL+"/s/barrier-skip?mode=sim")
+		if r.status != "failed" {
+			t.Fatalf("status = %q, want failed", r.status)
+		}
+		read, write := firstOn(r.of("worker-0", "get"), "part 1"), firstOn(r.of("worker-1", "set"), "part 1")
+		if read == nil || write == nil || read.Seq > write.Seq {
+			t.Errorf("worker-0's read of part 1 = %+v, worker-1's write = %+v, want the read first", read, write)
+		}
+		waiting := 0
+		for _, s := range r.spans {
+			if s.Kind == "barrier" && s.Th != r.threads["worker-0"] {
+				waiting++
+			}
+		}
+		if waiting == 0 {
+			t.Error("no other worker waits at the barrier")
+		}
+	})
+
+	t.Run("semaphore-pool", func(t *testing.T) { checkSemaphorePool(t, runTopic(t, ctx, ts.URL+"/s/semaphore-pool")) })
+
+	t.Run("sleeping-barber", func(t *testing.T) {
+		r := runTopic(t, ctx, ts.URL+"/s/sleeping-barber")
+		if r.status != "deadlock" {
+			t.Fatalf("status = %q, want deadlock", r.status)
+		}
+		if n := r.of("customer", "notify"); len(n) == 0 || (n[0].Ver != nil && *n[0].Ver != 0) {
+			t.Errorf("customer's notifies = %+v, want one that woke nobody", n)
+		}
+		for who, kind := range map[string]string{"barber": "cvwait", "customer": "sem"} {
+			s := r.spansOf(who, kind)
+			if len(s) == 0 || !s[len(s)-1].Unfinished {
+				t.Errorf("%s's %s spans = %+v, want the last never ending", who, kind, s)
+			}
+		}
+	})
+
+	t.Run("park-too-early", func(t *testing.T) {
+		r := runTopic(t, ctx, ts.URL+"/s/park-too-early")
+		if r.status != "failed" {
+			t.Fatalf("status = %q, want failed", r.status)
+		}
+		unpark, unparked := r.of("main", "unpark"), r.of("consumer", "unparked")
+		read, write := firstOn(r.of("consumer", "get"), "value"), firstOn(r.of("main", "set"), "value")
+		if len(unpark) == 0 || len(unparked) == 0 || read == nil || write == nil ||
+			!(unpark[0].Seq < unparked[0].Seq && unparked[0].Seq < read.Seq && (read.Ver == nil || *read.Ver == 0) && write.Ver != nil && *write.Ver > 0) {
+			t.Errorf("unpark %+v, unparked %+v, read %+v, write %+v: want unpark, unparked and a read of the first version, before main's write", unpark, unparked, read, write)
+		}
+	})
+
+	t.Run("init-race", func(t *testing.T) {
+		r := runTopic(t, ctx, ts.URL+"/s/init-race?mode=sim")
+		if r.status != "failed" {
+			t.Fatalf("status = %q, want failed", r.status)
+		}
+		falses, loads := 0, 0
+		for _, e := range r.events {
+			switch {
+			case e.K == "get" && e.Obj == "loaded" && e.V == false:
+				falses++
+			case e.K == "add" && e.Obj == "loads":
+				loads++
+			}
+		}
+		if falses != 3 || loads != 3 {
+			t.Errorf("%d reads of loaded = False and %d adds to loads, want 3 and 3", falses, loads)
+		}
+	})
+}
+
+// firstOn is the first of evs on the object obj, or nil.
+func firstOn(evs []pageEvent, obj string) *pageEvent {
+	for i := range evs {
+		if evs[i].Obj == obj {
+			return &evs[i]
+		}
+	}
+	return nil
+}
+
+// releasedBefore says whether another thread released a permit of the
+// span's semaphore before the span's end.
+func (r topicRun) releasedBefore(s pageSpan) bool {
+	for _, e := range r.events {
+		if e.K == "semrelease" && e.Th != s.Th && e.Seq < s.Seq1 && (s.Obj == nil || e.Obj == *s.Obj) {
+			return true
+		}
+	}
+	return false
+}
+
+// permitsTaken counts the permits held just before seq: acquired (or got
+// by a try) and not yet released.
+func (r topicRun) permitsTaken(seq int) int {
+	n := 0
+	for _, e := range r.events {
+		switch {
+		case e.Seq >= seq:
+			return n
+		case e.K == "semacquired", e.K == "semtry" && e.V == true:
+			n++
+		case e.K == "semrelease":
+			n--
+		}
+	}
+	return n
+}
+
+// checkSemaphorePool holds semaphore-pool's run to its notes: the waits
+// for a permit, each ended by another client's semrelease.
+func checkSemaphorePool(t *testing.T, r topicRun) {
+	t.Helper()
+	if r.status != "ok" {
+		t.Fatalf("status = %q, want ok", r.status)
+	}
+	// A span of a client that asked while every permit (limit 2) was
+	// taken: in os mode every acquire takes a moment, waited or not.
+	waits := 0
+	for _, s := range r.spans {
+		if s.Kind != "sem" || s.T1 == nil || r.permitsTaken(s.Seq0) < 2 {
+			continue
+		}
+		waits++
+		if !r.releasedBefore(s) {
+			t.Errorf("a wait for a permit of thread %d ends at seq %d with no other client's semrelease before it", s.Th, s.Seq1)
+		}
+	}
+	if waits == 0 {
+		t.Error("no client waited for a permit")
+	}
 }
