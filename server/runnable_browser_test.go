@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/xml"
 	"runtime"
 	"strings"
 	"testing"
@@ -64,6 +65,11 @@ func TestTimelineWaitsForACore(t *testing.T) {
 	hatched := evaluate[int](t, ctx, `window.interleave.timeline.spans.filter((s) => s.waits).length`)
 	if hatched == 0 {
 		t.Error("no work span has waits to hatch")
+	}
+	// The SVG export hatches the same stretches, and stays well formed.
+	svg := evaluate[string](t, ctx, `window.interleave.svg()`)
+	if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil || strings.Count(svg, `fill="url(#p-runnable)"`) == 0 {
+		t.Errorf("SVG export: %v, %d hatched stretches, want well-formed XML with some", err, strings.Count(svg, `fill="url(#p-runnable)"`))
 	}
 	testGreenWaits(t, ctx, ts.URL)
 	if legend := text(t, ctx, ".legend"); !strings.Contains(legend, "waits for a core") {
