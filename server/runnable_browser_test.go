@@ -72,6 +72,7 @@ func TestTimelineWaitsForACore(t *testing.T) {
 		t.Errorf("SVG export: %v, %d hatched stretches, want well-formed XML with some", err, strings.Count(svg, `fill="url(#p-runnable)"`))
 	}
 	testGreenWaits(t, ctx, ts.URL)
+	testOversubscriptionGaps(t, ctx, ts.URL)
 	if legend := text(t, ctx, ".legend"); !strings.Contains(legend, "waits for a core") {
 		t.Errorf("legend = %q, want an entry for waiting for a core", legend)
 	}
@@ -125,5 +126,26 @@ func testGreenWaits(t *testing.T, ctx context.Context, base string) {
 	}
 	if legend := text(t, ctx, ".legend"); !strings.Contains(legend, "OS thread") {
 		t.Errorf("green: legend = %q, want the wait for an OS thread", legend)
+	}
+}
+
+// testOversubscriptionGaps runs oversubscription (16 threads) in os mode:
+// its notes say to look for the gaps in each thread's work, hatched where
+// the thread waited, with no more solid work bars at once than cores.
+func testOversubscriptionGaps(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	if st := runPage(t, ctx, base+"/s/oversubscription?mode=os"); st != "ok" {
+		t.Fatalf("oversubscription os: status %q, want ok", st)
+	}
+	spans := evaluate[[]tlWork](t, ctx, `window.interleave.timeline.spans.filter((s) => s.kind === "work")`)
+	gaps := 0
+	for _, s := range spans {
+		gaps += len(s.Waits)
+	}
+	if gaps == 0 {
+		t.Errorf("oversubscription: no gaps in %d work spans of 16 threads on %d cores", len(spans), runtime.NumCPU())
+	}
+	if over, most, n := solidAtOnce(spans, runtime.NumCPU(), 2000); over > n/50 {
+		t.Errorf("oversubscription: at %d of %d moments more than %d work bars were solid (at most %d)", over, n, runtime.NumCPU(), most)
 	}
 }
