@@ -85,6 +85,13 @@ func (t *thread) rec(k trace.Kind, obj string, v trace.Value, line int) {
 // recVer records an event that names a cell version or a message number
 // (see trace.Event.Ver).
 func (t *thread) recVer(k trace.Kind, obj string, v trace.Value, line int, ver uint64) {
+	t.recAt(k, obj, v, line, ver, -1)
+}
+
+// recAt records an event stamped at, a reading of the event clock
+// (r.now) in the real modes, or now if at is negative: for an event about
+// a moment already past, which recording may be set aside after.
+func (t *thread) recAt(k trace.Kind, obj string, v trace.Value, line int, ver uint64, at int64) {
 	r := t.r
 	if r.ended.Load() || r.noRecord {
 		return
@@ -104,13 +111,27 @@ func (t *thread) recVer(k trace.Kind, obj string, v trace.Value, line int, ver u
 		e.T = r.sim.clock.Load()
 		e.Tid, e.CPU, e.HasOS = 0, 0, false
 	case trace.ModeGreen:
-		e.T = r.now()
+		e.T = at
 		e.Tid, e.CPU, e.HasOS = t.osTid(), t.cpu(), true
 	default:
-		e.T = r.now()
+		e.T = at
 		e.Tid, e.CPU, e.HasOS = t.tid, t.cpu(), true
 	}
+	if at < 0 && r.mode != trace.ModeSim {
+		e.T = r.now()
+	}
 	r.rec.publish(s, seq)
+}
+
+// clocks reads the monotonic clock and, with no call between, the event
+// clock: Go preempts a goroutine at a call's prologue, and a stamp read
+// after one could be late by the wait.
+func (r *run) clocks() (ns, at int64) {
+	ns = nanotime()
+	if useTSC {
+		return ns, rdtsc()
+	}
+	return ns, ns - r.start
 }
 
 // now is the event clock of the real modes: raw TSC ticks, which the
@@ -281,7 +302,11 @@ func beginTimed(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		return nil, 0, 0, err
 	}
 	line = callerLine(th)
-	t.rec(k, "", numValue(v), line)
+	// Stamped from clocks read back to back, so that busy can count a
+	// wait from the very start of a work span (see thread.spanNs).
+	var at int64
+	t.spanNs, at = t.r.clocks()
+	t.recAt(k, "", numValue(v), line, 0, at)
 	return t, v, line, nil
 }
 
@@ -317,8 +342,8 @@ func workBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if err != nil {
 		return nil, err
 	}
-	t.ranNs = -1
-	if err := t.r.sched.work(t, int64(us*1e3)); err != nil {
+	t.ranNs, t.spanAt = -1, -1
+	if err := t.r.sched.work(t, int64(us*1e3), line); err != nil {
 		return nil, err
 	}
 	// In the real modes the completion carries how long the thread ran
@@ -327,7 +352,7 @@ func workBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if t.ranNs >= 0 {
 		v = trace.Int(t.ranNs)
 	}
-	t.rec(trace.Worked, "", v, line)
+	t.recAt(trace.Worked, "", v, line, 0, t.spanAt)
 	return starlark.None, nil
 }
 
@@ -341,28 +366,41 @@ const gapNs = 20_000
 // early if the run ends, and sets t.ranNs to how long it ran. A thread
 // that waits for a core or an OS thread meanwhile takes longer, as a real
 // computation would: the loop counts the wall time less its stalls of
-// gapNs or more, when it was not running. The ranNs reported is, in os
+// gapNs or more, when it was not running. Each stall is recorded when it
+// ends, as a runnable event whose v is its length, so the timeline can
+// draw when the thread waited and not only how long; it costs a clock
+// read every 256 rounds and an event a stall, and a thread is set aside
+// at most a few hundred times a second. The ranNs reported is, in os
 // mode, the OS thread's CPU time (CLOCK_THREAD_CPUTIME_ID), exact; in
 // green mode the goroutine may change OS threads, so it is that count.
-func (t *thread) busy(ns int64) error {
+// The span runs from t.spanNs, when its work event was stamped, to
+// t.spanAt, the stamp busy leaves for its worked event: a wait between
+// the event and the loop (a call's prologue, where Go preempts) is
+// counted too.
+func (t *thread) busy(ns int64, line int) error {
+	start := t.spanNs
 	cpu0 := int64(-1)
 	if t.r.mode == trace.ModeOS {
 		cpu0 = threadCPUTime()
 	}
-	start := nanotime()
-	last, stalled := start, int64(0)
+	last, lastAt, stalled := start, int64(-1), int64(0)
+	// stall takes the clocks read at one moment: a gap since the last
+	// reading is a wait, which ended then and is recorded as such.
+	stall := func(now, at int64) {
+		if gap := now - last; gap >= gapNs {
+			stalled += gap
+			t.recAt(trace.Runnable, "", trace.Int(gap), line, 0, at)
+		}
+		last, lastAt = now, at
+	}
 	x := t.sink | 1
 	for i := 0; ; i++ {
 		x ^= x << 13
 		x ^= x >> 7
 		x ^= x << 17
 		if i&255 == 0 {
-			now := nanotime()
-			if now-last >= gapNs {
-				stalled += now - last
-			}
-			last = now
-			if now-start-stalled >= ns {
+			stall(t.r.clocks())
+			if last-start-stalled >= ns {
 				break
 			}
 			if t.r.ended.Load() {
@@ -372,13 +410,18 @@ func (t *thread) busy(ns int64) error {
 		}
 	}
 	t.sink = x
-	wall := last - start
-	t.ranNs = max(wall-stalled, 0)
-	if cpu0 >= 0 {
-		if cpu1 := threadCPUTime(); cpu1 >= cpu0 {
-			t.ranNs = min(cpu1-cpu0, wall)
-		}
+	if cpu0 < 0 {
+		// The worked event is stamped at the last reading: a fresh one
+		// would come after a call, where the goroutine could wait unseen.
+		t.ranNs, t.spanAt = max(last-start-stalled, 0), lastAt
+		return nil
 	}
+	// Reading the CPU clock brings the kernel's accounting up to date,
+	// and a thread past its slice is often set aside right there.
+	cpu1 := threadCPUTime()
+	now, at := t.r.clocks()
+	stall(now, at)
+	t.ranNs, t.spanAt = min(max(cpu1-cpu0, 0), last-start), at
 	return nil
 }
 

@@ -27,6 +27,9 @@ func TestBuiltins(t *testing.T) {
 		{name: "work", want: trace.StatusOK, src: mainOf(`
     work(2000)
 `), check: func(t *testing.T, res *trace.Result, evs []trace.Event) {
+			// A loaded machine may set the thread aside: runnable events
+			// say when, between work and worked.
+			evs = slices.DeleteFunc(slices.Clone(evs), func(e trace.Event) bool { return e.K == trace.Runnable })
 			if got, want := kinds(evs, 0), []string{"start", "work", "worked", "end"}; !slices.Equal(got, want) {
 				t.Fatalf("events = %v, want %v", got, want)
 			}

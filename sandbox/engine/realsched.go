@@ -19,7 +19,8 @@ type scheduler interface {
 	// unpark wakes a parked thread; r.mu is held.
 	unpark(t *thread)
 	sleep(t *thread, ns int64) error
-	work(t *thread, ns int64) error
+	// work runs ns of busy work for the work call at line.
+	work(t *thread, ns int64, line int) error
 	yield(t *thread) error
 	// exit runs last in a thread's goroutine, unless the run has ended.
 	exit(t *thread)
@@ -80,7 +81,7 @@ func (s *realSched) sleep(t *thread, ns int64) error {
 	}
 }
 
-func (s *realSched) work(t *thread, ns int64) error { return t.busy(ns) }
+func (s *realSched) work(t *thread, ns int64, line int) error { return t.busy(ns, line) }
 
 func (s *realSched) yield(t *thread) error {
 	if s.r.ended.Load() {

@@ -373,7 +373,7 @@ func (s *simSched) sleep(t *thread, ns int64) error {
 
 // work advances the clock by ns in slices of simSlice, each ending at a
 // scheduling point, as a time-sliced CPU would run a busy thread.
-func (s *simSched) work(t *thread, ns int64) error {
+func (s *simSched) work(t *thread, ns int64, _ int) error {
 	for ns > 0 {
 		if s.r.ended.Load() {
 			return errCutoff

@@ -73,6 +73,8 @@ type thread struct {
 	wakeAt int64         // sim mode: virtual wake-up time
 	sink   uint64        // work() result, so the loop is not optimized away
 	ranNs  int64         // real modes: how long the last work() ran, -1 if unknown
+	spanNs int64         // nanotime at which the last sleep or work began
+	spanAt int64         // event clock at which busy ended, -1 if it did not
 }
 
 // newThread creates a thread; r.mu is held.

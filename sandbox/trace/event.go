@@ -20,7 +20,8 @@ type Kind uint8
 // them: lock/acquired, join/joined, send/sent, recv/received, sleep/wake,
 // work/worked, cvwait/cvwoke, bwait/bpassed, semacquire/semacquired,
 // park/unparked, once/oncedone. A rwlock uses lock/acquired/unlock with V
-// "read" or "write".
+// "read" or "write". Runnable, inside a work span, says that the thread
+// was runnable but not running for V nanoseconds until T.
 const (
 	KindInvalid Kind = iota
 	Spawn
@@ -65,6 +66,7 @@ const (
 	Unpark
 	Once
 	OnceDone
+	Runnable
 	numKinds
 )
 
@@ -113,6 +115,7 @@ var kindNames = [numKinds]string{
 	Unpark:        "unpark",
 	Once:          "once",
 	OnceDone:      "oncedone",
+	Runnable:      "runnable",
 }
 
 // String returns the kind's wire name, as in the JSON "k" field.

@@ -18,7 +18,10 @@ type Span struct {
 	EndSeq     *uint64 `json:"end_seq"` // nil: no completion came
 	EndT       *int64  `json:"end_t"`   // nil: the thread never ended either
 	Unfinished bool    `json:"unfinished"`
-	removed    bool    // closed with no time passed: nothing to draw
+	// Waits are the stretches of a work span in which its thread was
+	// runnable but not running (runnable events), from and to, in order.
+	Waits   [][2]int64 `json:"waits,omitempty"`
+	removed bool       // closed with no time passed: nothing to draw
 }
 
 // Arrow links two events of different lanes: spawn (spawn to start),
@@ -193,6 +196,10 @@ func (f *folder) add(e Event) {
 		f.message(e)
 	case Close:
 		f.channel(e.Obj).closed = true
+	case Runnable:
+		if s := l.open["work"]; s != nil && e.V.Kind == VInt {
+			f.runnable(s, e)
+		}
 	}
 }
 
@@ -250,6 +257,19 @@ func (f *folder) joined(e Event) {
 		return
 	}
 	f.pending[child] = append(f.pending[child], e)
+}
+
+// runnable adds a wait to a work span: v ns up to the event. Its start
+// is held within the span and after the wait before it, which the event
+// clock's conversion from ticks can put a microsecond apart.
+func (f *folder) runnable(s *Span, e Event) {
+	from := max(e.T-e.V.Int, s.StartT)
+	if n := len(s.Waits); n > 0 {
+		from = max(from, s.Waits[n-1][1])
+	}
+	if from < e.T {
+		s.Waits = append(s.Waits, [2]int64{from, e.T})
+	}
 }
 
 func (f *folder) acquire(l *foldLane, e Event) {

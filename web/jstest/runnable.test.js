@@ -57,3 +57,34 @@ test("a work span's tooltip says how long it ran and what it waited for", () => 
     assert.match(threadSummary(tr, tr.lanes[0]), new RegExp(`ran 5.10 ms of that; the other 4.90 ms it ${words}`));
   }
 });
+
+// waitsRun is a work span of 10 ms in which the thread was set aside
+// twice: runnable events say when each wait ended and how long it was.
+function waitsRun() {
+  return fold([
+    { seq: 0, t: 0, th: 0, k: "start" },
+    { seq: 1, t: 1_000_000, th: 0, k: "work", v: 4000, line: 3 },
+    { seq: 2, t: 3_000_000, th: 0, k: "runnable", v: 1_500_000, line: 3 },
+    // a microsecond of clock conversion puts it before the last: held after
+    { seq: 3, t: 8_000_000, th: 0, k: "runnable", v: 5_000_500, line: 3 },
+    { seq: 4, t: 11_000_000, th: 0, k: "worked", v: 3_500_000, line: 3 },
+    { seq: 5, t: 11_500_000, th: 0, k: "runnable", v: 100_000 }, // outside a work span: ignored
+    { seq: 6, t: 12_000_000, th: 0, k: "end" },
+  ]);
+}
+
+test("runnable events place a work span's waits at their times", () => {
+  const tr = waitsRun();
+  const [s] = tr.allSpans();
+  assert.deepEqual(s.waits, [[1_500_000, 3_000_000], [3_000_000, 8_000_000]]);
+  assert.equal(tr.timedWaits, true);
+  assert.equal(run("os").timedWaits, false);
+});
+
+test("a work span's tooltip counts the times it waited", () => {
+  const tr = waitsRun();
+  tr.mode = "os";
+  const span = tr.allSpans()[0];
+  const lines = tipLines(tr, { span, L: { lane: tr.lanes[0] } });
+  assert.ok(lines.includes("waited to run 2 times (hatched)"), lines.join(" | "));
+});

@@ -12,7 +12,7 @@ export const KINDS = [
   "worked", "print", "check", "yield",
   "cvwait", "cvwoke", "notify", "bwait", "bpassed", "semacquire",
   "semacquired", "semrelease", "semtry", "park", "unparked", "unpark",
-  "once", "oncedone",
+  "once", "oncedone", "runnable",
 ];
 
 const F_OBJ = 1, F_V = 2, F_LINE = 4, F_OS = 8, F_VER = 16;

@@ -36,7 +36,7 @@ export const KIND_GROUPS = [
   { id: "locks", label: "Locks (lock, acquired, unlock, trylock)", kinds: ["lock", "acquired", "unlock", "trylock"] },
   { id: "channels", label: "Channels (send, sent, recv, received, close)", kinds: ["send", "sent", "recv", "received", "close"] },
   { id: "threads", label: "Threads (spawn, start, end, join, joined, cutoff, panic)", kinds: ["spawn", "start", "end", "join", "joined", "cutoff", "panic"] },
-  { id: "time", label: "Time (sleep, wake, work, worked, yield)", kinds: ["sleep", "wake", "work", "worked", "yield"] },
+  { id: "time", label: "Time (sleep, wake, work, worked, runnable, yield)", kinds: ["sleep", "wake", "work", "worked", "runnable", "yield"] },
   { id: "sync", label: "Coordination (condvars, barriers, semaphores, park, once)", kinds: ["cvwait", "cvwoke", "notify", "bwait", "bpassed", "semacquire", "semacquired", "semrelease", "semtry", "park", "unparked", "unpark", "once", "oncedone"] },
   { id: "output", label: "Output (print, check)", kinds: ["print", "check"] },
 ];
@@ -79,6 +79,7 @@ export function describe(e) {
     case "wake": return "wakes up";
     case "work": return `works ${e.v ?? ""} µs`;
     case "worked": return "finishes work";
+    case "runnable": return `could have run but waited ${typeof e.v === "number" ? fmtTime(e.v) : ""} (for a core, or an OS thread)`;
     case "print": return `prints ${e.v ?? ""}`;
     case "check": return `${o === "failed" ? "✗ check failed" : "✓ check holds"}: ${e.v ?? ""}`;
     case "yield": return "yields the CPU";

@@ -139,7 +139,15 @@ export function timelineSVG(tl, opts = {}) {
       const stroke = s.cycle ? ` stroke="${th.bad}" stroke-width="2.5"` : blocked ? ` stroke="${colour}"` : "";
       put(`<rect x="${n(x0)}" y="${n(y)}" width="${n(w)}" height="${n(h)}" fill="${fill}"${stroke}/>`);
       const ran = style === "span" ? ranShare(s) : null;
-      const hw = ran === null ? 0 : Math.round((1 - ran) * h);
+      const hw = ran === null || tl.trace.timedWaits ? 0 : Math.round((1 - ran) * h);
+      for (const [a, b] of (style === "span" && s.waits) || []) {
+        // The stretches the thread waited to run, hatched where they fell.
+        const wx0 = Math.max(x0, X(a));
+        const ww = Math.min(x1, Math.max(X(b), wx0 + 1)) - wx0;
+        if (ww <= 0) continue;
+        put(`<rect x="${n(wx0)}" y="${n(y)}" width="${n(ww)}" height="${n(h)}" fill="${th.bg}"/>`);
+        put(`<rect x="${n(wx0)}" y="${n(y)}" width="${n(ww)}" height="${n(h)}" fill="url(#p-runnable)"/>`);
+      }
       if (hw >= 1) {
         // The share the thread waited, hatched at the top, as on the canvas.
         put(`<rect x="${n(x0)}" y="${n(y)}" width="${n(w)}" height="${hw}" fill="${th.bg}"/>`);

@@ -351,11 +351,29 @@ export function holdCaps(g, th, x0, y, w, h) {
   g.fillRect(x0 + w - 3 * c, y + h - 1, 3 * c, 1);
 }
 
+// runnableGaps hatches, over the page's background and the bar's whole
+// height, the stretches of a work span in which its thread was runnable
+// but not running (waits, [t0, t1] each), where they fell: x maps a time
+// to a pixel, and the bar runs from x0 to x1. A stretch under a pixel
+// still takes one, so that a short wait is not lost at a wide zoom.
+export function runnableGaps(g, th, waits, x, x0, x1, y, h) {
+  const pat = th.pattern(g, "runnable");
+  for (const [t0, t1] of waits) {
+    const a = Math.max(x0, x(t0));
+    const b = Math.min(x1, Math.max(x(t1), a + 1));
+    if (b <= a) continue;
+    g.fillStyle = th.bg;
+    g.fillRect(a, y, b - a, h);
+    g.fillStyle = pat;
+    g.fillRect(a, y, b - a, h);
+  }
+}
+
 // runnableBand marks the share of a work span in which its thread was
-// runnable but not running: the top of the bar, hatched over the page's
-// background, so that the solid part left below is as tall as the share
-// the thread ran (ran, from 0 to 1). Where in the span the waits fell is
-// not known, only how long they were, so the band runs the whole span.
+// runnable but not running, for recordings made before runnable events
+// said when: the top of the bar, hatched over the page's background, so
+// that the solid part left below is as tall as the share the thread ran
+// (ran, from 0 to 1), the band running the whole span.
 export function runnableBand(g, th, x0, y, w, h, ran) {
   const hw = Math.round((1 - ran) * h);
   if (hw < 1) return;
@@ -396,7 +414,7 @@ export function legendSwatch(canvas, th, what) {
     } else if (arg === "work" || arg === "runnable") {
       g.fillStyle = th.k.work;
       g.fillRect(1, 2, w - 2, h - 4);
-      if (arg === "runnable") runnableBand(g, th, 1, 2, w - 2, h - 4, 0.3);
+      if (arg === "runnable") runnableGaps(g, th, [[0.35, 0.65]], (t) => 1 + t * (w - 2), 1, w - 1, 2, h - 4);
     } else {
       g.fillStyle = th.pattern(g, arg);
       g.fillRect(1, 2, w - 2, h - 4);

@@ -13,6 +13,7 @@
 //   trace.arrows[k]   arrows of kind k by their later end (tb)
 
 import { firstAt, insertSorted, eventBySeq } from "./search.js";
+import { addWait } from "./runnable.js";
 
 // A request opens a span that its completion closes.
 const OPENS = {
@@ -30,22 +31,8 @@ export const MARK_KINDS = new Set([
   "print", "check", "trylock", "close", "yield", "notify", "semrelease", "semtry", "unpark",
 ]);
 
-// ranShare is the share of a finished work span in which its thread ran,
-// from 0 to 1, or null where the run did not measure it (sim mode, a span
-// still open or cut off). The worked event's v is the nanoseconds the
-// thread ran; the rest of the span it was runnable and waited: for a core
-// (os mode) or for an OS thread (green mode).
-export function ranShare(s) {
-  if (s.kind !== "work" || s.t1 === null || s.unfinished || typeof s.v1 !== "number") return null;
-  const wall = s.t1 - s.t0;
-  if (!(wall > 0)) return null;
-  return Math.min(1, Math.max(0, s.v1 / wall));
-}
-
-// waitWords names what a runnable thread waits for in a mode.
-export function waitWords(mode) {
-  return mode === "green" ? "waits for an OS thread" : "waits for a core";
-}
+// What a work span's thread did while it waited to run: runnable.js.
+export { ranShare, waitWords } from "./runnable.js";
 
 export const ARROW_KINDS = ["spawn", "join", "handoff", "message"];
 
@@ -131,6 +118,7 @@ export class Trace {
     this.hasCPU = false;
     this.spanCount = 0;
     this.unordered = 0; // events that arrived out of time order in their lane
+    this.timedWaits = false; // runnable events say when work waited to run
     this.version++;
     this.thread(0, "main");
   }
@@ -275,6 +263,10 @@ export class Trace {
         break;
       case "check":
         if (e.obj === "failed") this.flag(lane, e);
+        break;
+      case "runnable":
+        this.timedWaits = true;
+        addWait(lane.open.get("work"), e);
         break;
     }
     // Which OS thread and CPU ran the thread: segments from event to event

@@ -12,7 +12,7 @@
 
 import { firstAt, firstEndingAt, nextAt } from "./search.js";
 import { PAD, ROW0, HOLD, CPU, STAGGER, AXIS_H, rowY } from "./layout.js";
-import { glyph, cutMark, flag, holdCaps, runnableBand } from "./glyphs.js";
+import { glyph, cutMark, flag, holdCaps, runnableBand, runnableGaps } from "./glyphs.js";
 import { ranShare } from "./model.js";
 import { drawArrows } from "./arrows.js";
 import { drawOverlays } from "./overlay.js";
@@ -284,7 +284,8 @@ function drawBars(tl, g, row, y, h, lane, style) {
     g.fillRect(x0, y, w, h);
     if (style === "hold") holdCaps(g, th, x0, y, w, h);
     const ran = style === "span" ? ranShare(s) : null;
-    if (ran !== null) runnableBand(g, th, x0, y, w, h, ran);
+    if (style === "span" && s.waits) runnableGaps(g, th, s.waits, (t) => (t - v0) * k, x0, x1, y, h);
+    else if (ran !== null && !tl.trace.timedWaits) runnableBand(g, th, x0, y, w, h, ran);
     if (style === "span" && s.kind !== "work") {
       g.strokeStyle = th.spanColour(s.kind);
       g.lineWidth = 1;

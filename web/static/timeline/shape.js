@@ -27,6 +27,7 @@ export function shapeOf(trace) {
     end_seq: s.seq1 >= 0 ? s.seq1 : null,
     end_t: s.t1,
     unfinished: s.unfinished,
+    ...(s.waits ? { waits: s.waits } : {}),
   }));
   spans.sort((a, b) => a.start_seq - b.start_seq || a.thread - b.thread);
   const arrows = [];

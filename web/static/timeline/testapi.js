@@ -59,6 +59,8 @@ export function api(tl) {
         line: s.line ?? null, row: s.row, unfinished: s.unfinished, cycle: !!s.cycle,
         // ran: the share of a work span its thread ran (null: not measured)
         ran: ranShare(s),
+        // waits: when it waited to run, [t0, t1] each (null: never, or not measured)
+        waits: s.waits ?? null,
       }));
     },
     get arrows() {

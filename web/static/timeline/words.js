@@ -92,6 +92,7 @@ export function tipLines(trace, hit) {
     out.push(`for ${fmtTime(end - s.t0)}, from ${fmtTime(s.t0)} to ${fmtTime(end)}${s.t1 === null ? " (still open)" : ""}`);
     const ran = ranShare(s);
     if (ran !== null) out.push(`ran ${fmtTime(ran * (s.t1 - s.t0))} of ${fmtTime(s.t1 - s.t0)}; the other ${fmtTime((1 - ran) * (s.t1 - s.t0))} it ${waitWords(trace.mode)}`);
+    if (s.waits) out.push(`waited to run ${s.waits.length === 1 ? "once" : `${s.waits.length} times`} (hatched)`);
     if (s.unfinished) out.push("never finished: the thread was cut off here");
     if (s.cycle) out.push("part of the deadlock's wait-for cycle");
     if (s.line) out.push(`line ${s.line}`);
