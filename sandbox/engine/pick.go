@@ -149,7 +149,7 @@ func Describe(d *trace.Choice, ch *Choice, schedule string) {
 			v := p.Op.V
 			next.V = &v
 		}
-		d.Runnable = append(d.Runnable, trace.Runnable{Th: p.Th, Name: p.Name, Blocks: p.Blocks, Next: next, Text: opText(p)})
+		d.Runnable = append(d.Runnable, trace.Candidate{Th: p.Th, Name: p.Name, Blocks: p.Blocks, Next: next, Text: opText(p)})
 	}
 }
 

@@ -156,7 +156,7 @@ func TestPickChooserFlushes(t *testing.T) {
 func sameEvent(a, b trace.Event) bool { return a == b }
 
 func TestChoiceCheck(t *testing.T) {
-	c := &trace.Choice{N: 2, Runnable: []trace.Runnable{{Th: 1, Name: "alpha"}, {Th: 2, Name: "beta"}}}
+	c := &trace.Choice{N: 2, Runnable: []trace.Candidate{{Th: 1, Name: "alpha"}, {Th: 2, Name: "beta"}}}
 	first := &trace.Choice{N: 0, Runnable: c.Runnable}
 	names := map[int]string{0: "main"}
 	cases := []struct {

@@ -18,14 +18,14 @@ const (
 // Choice is a choice put to the person: the threads that may run next,
 // each with the operation it will perform, after N choices made.
 type Choice struct {
-	N        int        `json:"n"`
-	Current  int        `json:"current"` // the thread that ran last if it could go on, else -1
-	Schedule string     `json:"schedule"`
-	Runnable []Runnable `json:"runnable"`
+	N        int         `json:"n"`
+	Current  int         `json:"current"` // the thread that ran last if it could go on, else -1
+	Schedule string      `json:"schedule"`
+	Runnable []Candidate `json:"runnable"`
 }
 
-// Runnable is one thread at a choice and what it will do when picked.
-type Runnable struct {
+// Candidate is one runnable thread at a choice and what it will do when picked.
+type Candidate struct {
 	Th     int    `json:"th"`
 	Name   string `json:"name"`
 	Blocks bool   `json:"blocks"` // its next operation would wait if it ran now
