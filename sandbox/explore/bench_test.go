@@ -2,6 +2,8 @@ package explore_test
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -57,6 +59,35 @@ func BenchmarkDFSComplete(b *testing.B) {
 				b.ReportMetric(float64(rep.Runs), "execs")
 				b.ReportMetric(float64(rep.Schedules), "schedules")
 				b.ReportMetric(complete, "complete")
+				b.ReportMetric(float64(rep.Bound), "bound")
+			}
+		})
+	}
+}
+
+// BenchmarkDFSMemory measures the live heap of dfs on lost-update with 2
+// threads x 10 increments after 10,000, 40,000 and 100,000 executions:
+// at each progress report it collects garbage and reads the heap in use,
+// and reports the largest. What the search keeps must not grow with the
+// executions run (the sandboxed child has 256 MiB).
+func BenchmarkDFSMemory(b *testing.B) {
+	req := scenario(b, "lost-update", map[string]any{"threads": 2, "iterations": 10})
+	for _, n := range []int{10000, 40000, 100000} {
+		b.Run(fmt.Sprintf("execs=%d", n), func(b *testing.B) {
+			for range b.N {
+				var peak uint64
+				sample := func() {
+					var m runtime.MemStats
+					runtime.GC()
+					runtime.ReadMemStats(&m)
+					peak = max(peak, m.HeapAlloc)
+				}
+				rep, err := explore.Explore(context.Background(), req, explore.Options{Strategy: explore.DFS, Budget: n, Preemptions: intp(explore.MaxPreemptions)},
+					func(explore.Progress) { sample() })
+				if err != nil || rep.Runs != n {
+					b.Fatalf("Explore = %v, %d runs, want %d", err, rep.Runs, n)
+				}
+				b.ReportMetric(float64(peak)/(1<<20), "live-MiB")
 				b.ReportMetric(float64(rep.Bound), "bound")
 			}
 		})

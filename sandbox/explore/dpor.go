@@ -1,6 +1,10 @@
 package explore
 
-import "interleave/sandbox/trace"
+import (
+	"slices"
+
+	"interleave/sandbox/trace"
+)
 
 // analyze finds the races of the execution just run and adds their
 // reversals to the choices before them (Flanagan and Godefroid's DPOR,
@@ -192,25 +196,25 @@ func (a *analysis) race(j, th int, k trace.Kind, fp *footprint) {
 		return // no race, or the earlier step was the only one that could run
 	}
 	n := a.d.stack[a.d.trace[best].node].n
+	fresh := a.d.fresh
 	add := func(t int) {
-		if !slicesContains(n.todo, t) {
+		i := slices.Index(n.freshTodo, t)
+		switch {
+		case !slices.Contains(n.todo, t):
 			n.todo = append(n.todo, t)
+			if fresh {
+				n.freshTodo = append(n.freshTodo, t)
+			}
+		case i >= 0 && !fresh:
+			// An execution that does not count asks for it too.
+			n.freshTodo = slices.Delete(n.freshTodo, i, i+1)
 		}
 	}
-	if slicesContains(n.enabled, th) {
+	if slices.Contains(n.enabled, th) {
 		add(th)
 		return
 	}
 	for _, t := range n.enabled {
 		add(t)
 	}
-}
-
-func slicesContains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -154,6 +154,10 @@ const ProgressEvery = 200 * time.Millisecond
 // ends, Explore returns what it found so far. The error is non-nil only
 // for options out of range or a strategy that does not fit the mode.
 func Explore(ctx context.Context, req engine.Request, opts Options, onProgress func(Progress)) (*Report, error) {
+	return explore(ctx, req, opts, onProgress, 0)
+}
+
+func explore(ctx context.Context, req engine.Request, opts Options, onProgress func(Progress), keepFrames int) (*Report, error) {
 	opts, err := opts.normalize()
 	if err != nil {
 		return nil, err
@@ -172,6 +176,7 @@ func Explore(ctx context.Context, req engine.Request, opts Options, onProgress f
 	}
 	req.Schedule = ""
 	x := newExplorer(ctx, req, opts, onProgress)
+	x.keepFrames = keepFrames
 	switch opts.Strategy {
 	case DFS:
 		x.dfs()

@@ -45,6 +45,8 @@ type explorer struct {
 	bound     int
 	guarantee string
 	key       strings.Builder
+	// keepFrames, if not 0, replaces dfs's keepFrames (for tests).
+	keepFrames int
 }
 
 func newExplorer(ctx context.Context, req engine.Request, opts Options, onProgress func(Progress)) *explorer {
@@ -185,6 +187,34 @@ func (x *explorer) file(res *trace.Result, ch *counter) {
 	}
 	if x.opts.UntilFailure && res.Status != trace.StatusOK && x.stopped == "" {
 		x.stopped = stopFailure
+	}
+}
+
+// tally is the counts of the outcomes at some point of an exploration.
+type tally struct {
+	schedules int
+	counts    map[*Outcome]int
+}
+
+func (x *explorer) tally() tally {
+	t := tally{schedules: x.schedules, counts: make(map[*Outcome]int, len(x.outcomes))}
+	for _, o := range x.outcomes {
+		t.counts[o] = o.Count
+	}
+	return t
+}
+
+// rollback uncounts the executions filed since t, for a search that will
+// run them again; outcomes found since then are dropped until found
+// again. Representatives stay: each is still a schedule of its outcome.
+func (x *explorer) rollback(t tally) {
+	x.schedules = t.schedules
+	for k, o := range x.outcomes {
+		if n, ok := t.counts[o]; ok {
+			o.Count = n
+		} else {
+			delete(x.outcomes, k)
+		}
 	}
 }
 
