@@ -37,7 +37,7 @@ func exploreFlags(fs *flag.FlagSet) *exploreOpts {
 		preemptions:  fs.Int("preemptions", explore.DefaultPreemptions, fmt.Sprintf("dfs: the largest preemption bound (0 to %d)", explore.MaxPreemptions)),
 		depth:        fs.Int("depth", explore.DefaultDepth, fmt.Sprintf("pct: the bug depth (1 to %d)", explore.MaxDepth)),
 		seed:         fs.Int64("seed", 0, "pct and random: the first seed"),
-		timeout:      fs.Duration("timeout", sandbox.DefaultTimeout, "wall-clock limit of the whole exploration"),
+		timeout:      fs.Duration("timeout", sandbox.DefaultExploreTimeout, fmt.Sprintf("wall-clock limit of the whole exploration, at most %s; the exploring process gets twice as many seconds of CPU", sandbox.MaxExploreTimeout)),
 		untilFailure: fs.Bool("until-failure", false, "stop at the first execution that does not end ok (find a failure)"),
 	}
 }
@@ -61,10 +61,11 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	if _, err := loadScript(fs.Arg(0), cf, &req); err != nil {
 		return usageErr(err)
 	}
-	cfg, err := sb.config(*xo.timeout)
+	cfg, err := sb.config(sandbox.DefaultTimeout)
 	if err != nil {
 		return usageErr(err)
 	}
+	cfg.ExploreTimeout = *xo.timeout
 	runner, err := sandbox.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "interleave explore: %v\n", err)
@@ -102,7 +103,10 @@ func (xo *exploreOpts) request(params paramFlags) (engine.Request, explore.Optio
 		return engine.Request{}, opts, fmt.Errorf("budget must be from 1 to %d executions, not 0", explore.MaxBudget)
 	case *xo.depth == 0:
 		return engine.Request{}, opts, fmt.Errorf("depth must be from 1 to %d, not 0", explore.MaxDepth)
+	case *xo.timeout < time.Second || *xo.timeout > sandbox.MaxExploreTimeout:
+		return engine.Request{}, opts, fmt.Errorf("timeout must be from 1s to %s, not %s", sandbox.MaxExploreTimeout, *xo.timeout)
 	}
+	opts.TimeoutNs = xo.timeout.Nanoseconds()
 	if err := opts.Check(); err != nil {
 		return engine.Request{}, opts, err
 	}

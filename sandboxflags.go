@@ -58,12 +58,13 @@ func (o *sandboxOpts) config(timeout time.Duration) (sandbox.Config, error) {
 // limitsReport is the limits as /healthz shows them.
 func limitsReport(c sandbox.Config) map[string]any {
 	return map[string]any{
-		"wall_seconds": c.Timeout.Seconds(),
-		"cpu_seconds":  c.OS.CPUSeconds,
-		"memory_mib":   c.OS.MemoryBytes >> 20,
-		"threads_os":   c.Limits.Threads,
-		"output_bytes": c.Limits.Output,
-		"events":       c.Limits.Events,
-		"script_bytes": c.MaxScript,
+		"wall_seconds":         c.Timeout.Seconds(),
+		"explore_wall_seconds": c.ExploreTimeout.Seconds(),
+		"cpu_seconds":          c.OS.CPUSeconds,
+		"memory_mib":           c.OS.MemoryBytes >> 20,
+		"threads_os":           c.Limits.Threads,
+		"output_bytes":         c.Limits.Output,
+		"events":               c.Limits.Events,
+		"script_bytes":         c.MaxScript,
 	}
 }

@@ -83,6 +83,7 @@ func serve(args []string) int {
 	addr := fs.String("addr", envOr("INTERLEAVE_ADDR", "localhost:8080"), "listen address (env INTERLEAVE_ADDR)")
 	maxRuns := fs.Int("max-runs", envInt("INTERLEAVE_MAX_RUNS", runtime.NumCPU()), "runs at once (env INTERLEAVE_MAX_RUNS)")
 	timeout := fs.Duration("timeout", envDuration("INTERLEAVE_TIMEOUT", sandbox.DefaultTimeout), "wall-clock limit of a run (env INTERLEAVE_TIMEOUT)")
+	exploreTimeout := fs.Duration("explore-timeout", envDuration("INTERLEAVE_EXPLORE_TIMEOUT", sandbox.DefaultExploreTimeout), fmt.Sprintf("wall-clock limit of an exploration, at most %s; its process gets twice as many seconds of CPU (env INTERLEAVE_EXPLORE_TIMEOUT)", sandbox.MaxExploreTimeout))
 	grace := fs.Duration("grace", envDuration("INTERLEAVE_GRACE", 10*time.Second), "shutdown grace period (env INTERLEAVE_GRACE)")
 	maxQueue := fs.Int("queue", envInt("INTERLEAVE_QUEUE", 64), "runs waiting for a slot before the server answers busy (env INTERLEAVE_QUEUE)")
 	perClient := fs.Int("per-client-runs", envInt("INTERLEAVE_PER_CLIENT_RUNS", 1), "runs one client address may have at once; raise it when a class shares one NAT address (env INTERLEAVE_PER_CLIENT_RUNS)")
@@ -107,6 +108,11 @@ func serve(args []string) int {
 		fmt.Fprintf(os.Stderr, "interleave: %v\n", err)
 		return 2
 	}
+	if *exploreTimeout < time.Second || *exploreTimeout > sandbox.MaxExploreTimeout {
+		fmt.Fprintf(os.Stderr, "interleave: -explore-timeout must be from 1s to %s, not %s\n", sandbox.MaxExploreTimeout, *exploreTimeout)
+		return 2
+	}
+	cfg.ExploreTimeout = *exploreTimeout
 	*maxRuns = runsAtOnce(fs, *maxRuns, *nf.url)
 	if *dbPath != "" {
 		st, err := store.Open(*dbPath)

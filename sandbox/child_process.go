@@ -28,13 +28,16 @@ type child struct {
 
 // spawn starts a child in the box. It enters its sandbox at once and then
 // waits on stdin, so it can be started ahead of its request.
-func (r *Runner) spawn() (*child, error) {
+func (r *Runner) spawn() (*child, error) { return r.spawnWith(r.box.Spec()) }
+
+// spawnWith starts a child told to enter spec.
+func (r *Runner) spawnWith(spec isolate.Spec) (*child, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("create event pipe: %w", err)
 	}
 	c := &child{events: pr, stderr: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
-	cmd := exec.Command(r.exe, ChildArg, r.box.Spec().Encode())
+	cmd := exec.Command(r.exe, ChildArg, spec.Encode())
 	cmd.Env = []string{} // nothing of the server's environment leaks in
 	if c.stdin, err = cmd.StdinPipe(); err != nil {
 		pr.Close()
@@ -59,7 +62,7 @@ func (r *Runner) spawn() (*child, error) {
 		pw.Close()
 		c.box.Close()
 		if r.box.StartFailed(err) {
-			return r.spawn() // without the namespaces that were not probed
+			return r.spawnWith(r.box.Spec()) // without the namespaces that were not probed
 		}
 		return nil, fmt.Errorf("start child: %w", err)
 	}

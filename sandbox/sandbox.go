@@ -32,6 +32,12 @@ type Config struct {
 	Exe string
 	// Timeout is the wall-clock limit of one run (default 10 s).
 	Timeout time.Duration
+	// ExploreTimeout is the wall-clock limit of one exploration, all its
+	// runs together (default 60 s, at most MaxExploreTimeout); an
+	// exploration may ask for less. The exploring child's CPU limit fits
+	// it (twice as many seconds) in place of OS.CPUSeconds, a run's; each
+	// run inside keeps the engine's limits.
+	ExploreTimeout time.Duration
 	// Limits are the engine's limits, applied to every request.
 	Limits engine.Limits
 	// Level is how hard the OS isolation layers are insisted on; the
@@ -56,6 +62,13 @@ type Config struct {
 // DefaultTimeout is the wall-clock limit of a run unless configured.
 const DefaultTimeout = 10 * time.Second
 
+// DefaultExploreTimeout and MaxExploreTimeout are the wall-clock limit of
+// an exploration unless configured, and the most it may be configured to.
+const (
+	DefaultExploreTimeout = time.Minute
+	MaxExploreTimeout     = 10 * time.Minute
+)
+
 // maxFrame caps one frame from the child, so a corrupt or hostile child
 // cannot make the supervisor allocate without bound.
 const maxFrame = 16 << 20
@@ -64,6 +77,7 @@ const maxFrame = 16 << 20
 type Runner struct {
 	exe     string
 	timeout time.Duration
+	explore time.Duration // an exploration's wall-clock limit
 	limits  engine.Limits
 	box     *isolate.Box
 	maxSrc  int
@@ -89,6 +103,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.ExploreTimeout <= 0 {
+		cfg.ExploreTimeout = DefaultExploreTimeout
+	}
+	if cfg.ExploreTimeout > MaxExploreTimeout {
+		return cfg, fmt.Errorf("the exploration time limit must be at most %s, not %s", MaxExploreTimeout, cfg.ExploreTimeout)
 	}
 	if cfg.Level == "" {
 		cfg.Level = isolate.Auto
@@ -129,7 +149,7 @@ func New(cfg Config) (*Runner, error) {
 		}
 		return nil, fmt.Errorf("set up sandbox: %w", err)
 	}
-	r := &Runner{exe: exe, timeout: cfg.Timeout, limits: cfg.Limits, box: box, maxSrc: cfg.MaxScript, removeCopy: removeCopy}
+	r := &Runner{exe: exe, timeout: cfg.Timeout, explore: cfg.ExploreTimeout, limits: cfg.Limits, box: box, maxSrc: cfg.MaxScript, removeCopy: removeCopy}
 	if cfg.Warm > 0 {
 		// fill blocks holding one more started child than the channel.
 		r.warm = make(chan *child, max(cfg.Warm-1, 0))

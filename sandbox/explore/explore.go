@@ -120,7 +120,7 @@ type Report struct {
 	ElapsedNs int64      `json:"elapsed_ns"`
 	Bound     int        `json:"bound"`               // dfs: the last preemption bound searched
 	Guarantee string     `json:"guarantee,omitempty"` // pct: what each execution finds, at least
-	Limit     string     `json:"limit,omitempty"`     // a per-run limit some execution hit, said once
+	Limit     string     `json:"limit,omitempty"`     // the limit that stopped the exploration, then a per-run limit some execution hit, said once
 	Stopped   string     `json:"stopped,omitempty"`   // why it ended early: budget, time, stop, limit or failure
 	Outcomes  []*Outcome `json:"outcomes"`
 }

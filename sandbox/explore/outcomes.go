@@ -68,12 +68,13 @@ func (x *explorer) more() bool {
 	}
 	now := time.Now()
 	switch {
+	case !x.deadline.IsZero() && !now.Before(x.deadline):
+		// Before ctx: the deadline ends ctx too.
+		x.stopped = stopTime
 	case x.ctx.Err() != nil:
 		x.stopped = stopStop
 	case x.runs >= x.opts.Budget:
 		x.stopped = stopBudget
-	case !x.deadline.IsZero() && now.After(x.deadline):
-		x.stopped = stopTime
 	}
 	if x.stopped != "" {
 		return false
@@ -234,6 +235,10 @@ func (x *explorer) report() *Report {
 		Limit:     x.limit,
 		Stopped:   x.stopped,
 		Outcomes:  make([]*Outcome, 0, len(x.outcomes)),
+	}
+	if x.stopped == stopTime && x.opts.TimeoutNs > 0 {
+		// Which limit stopped it, first, then the per-run one, if any.
+		r.Limit = strings.TrimSpace(fmt.Sprintf("The exploration reached its time limit of %s. %s", time.Duration(x.opts.TimeoutNs), x.limit))
 	}
 	for _, o := range x.outcomes {
 		r.Outcomes = append(r.Outcomes, o)
