@@ -37,6 +37,8 @@ test("verdict is a proof only when dfs was complete", () => {
     [{ strategy: "dfs", complete: false, stopped: "stop", schedules: 1200, outcomes: [ok] }, "Stopped after 1,200 executions: what was found so far."],
     [{ strategy: "dfs", complete: false, stopped: "", bound: 2, schedules: 5, outcomes: [ok] }, "Not complete after 5 executions: interleavings needing more than 2 preemptions were not tried."],
     [{ strategy: "pct", complete: false, stopped: "budget", schedules: 1, outcomes: [ok] }, "The budget ran out after 1 execution: a sample, not a proof."],
+    [{ strategy: "repeat", mode: "os", complete: false, stopped: "budget", schedules: 1000, outcomes: [ok, bad] }, "1,000 real runs in os mode: how often each ending happened on real threads, not a proof."],
+    [{ strategy: "repeat", mode: "green", complete: false, stopped: "time", schedules: 10, outcomes: [ok] }, "The time limit ran out after 10 executions: a sample, not a proof."],
   ];
   for (const [rep, want] of cases) assert.equal(verdict(rep), want, `verdict(${JSON.stringify(rep)})`);
 });

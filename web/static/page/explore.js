@@ -55,6 +55,9 @@ export function verdict(rep) {
   const n = rep.schedules;
   if (rep.complete && !failing) return `Verified: all ${plural(n, "distinct execution")} end ok.`;
   if (rep.complete) return `Complete: every execution was covered (${plural(n, "distinct execution")}); ${failing} of ${plural(rep.outcomes.length, "outcome")} fail.`;
+  if (rep.strategy === "repeat" && (!rep.stopped || rep.stopped === "budget")) {
+    return `${plural(n, "real run")} in ${rep.mode} mode: how often each ending happened on real threads, not a proof.`;
+  }
   switch (rep.stopped) {
     case "failure": return `Found a failure after ${plural(n, "execution")}.`;
     case "stop": return `Stopped after ${plural(n, "execution")}: what was found so far.`;
@@ -97,6 +100,21 @@ export function setupExplore(p) {
   }
   strategySel.addEventListener("change", syncStrategy);
   syncStrategy();
+  // repeat runs real threads: it is offered in os and green mode only
+  // (the other strategies choose sim mode's interleavings in any mode).
+  const repeatOpt = $('option[value="repeat"]', strategySel);
+  function syncMode() {
+    if (!repeatOpt || !p.mode) return;
+    const real = p.mode() !== "sim";
+    repeatOpt.hidden = !real;
+    repeatOpt.disabled = !real;
+    if (!real && strategySel.value === "repeat") {
+      strategySel.value = "dfs";
+      syncStrategy();
+    }
+  }
+  $(".controls", root)?.addEventListener("change", syncMode);
+  syncMode();
   // exploreOptions reads the controls into the explore message's fields.
   function exploreOptions(untilFailure) {
     const num = (id) => Number.parseInt(t(id).value, 10);
@@ -155,8 +173,12 @@ export function setupExplore(p) {
         p.replaySchedule(o.schedule);
       });
     } else {
+      // A real run: its count is what the bar shows, not a schedule.
       b.disabled = true;
-      b.title = "Real threads cannot be replayed";
+      b.dataset.count = String(o.count);
+      b.title = `${plural(o.count, "real run")}; real threads cannot be replayed`;
+      b.setAttribute("aria-label", `${label}, ${plural(o.count, "real run")}.`);
+      text.textContent = `${label} (${plural(o.count, "run")})`;
     }
     li.append(b);
     return li;
