@@ -359,6 +359,9 @@ func (d *dfsChooser) Choose(c *engine.Choice) int {
 // yielder.
 func (n *node) candidates(c *engine.Choice) {
 	n.current = enabledCurrent(c)
+	// Sized once: appending from nil grew each slice twice per choice.
+	k := len(c.Runnable)
+	n.enabled, n.pend, n.kinds = make([]int, 0, k), make([]footprint, 0, k), make([]trace.Kind, 0, k)
 	add := func(r *engine.Pending) {
 		n.enabled = append(n.enabled, r.Th)
 		n.pend = append(n.pend, footprintOf(&engine.Step{Th: r.Th, Op: r.Op}))
