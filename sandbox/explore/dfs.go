@@ -283,7 +283,9 @@ type dfsChooser struct {
 	fresh             bool // the execution just run counts (see isFresh)
 	spin              spinDetector
 	trace             []traced
-	lastN             int // the last choice of this execution
+	analysis          analysis // reused by analyze
+	free              []*node  // for newNode (see recycle)
+	lastN             int      // the last choice of this execution
 }
 
 func (d *dfsChooser) reset() {
@@ -321,13 +323,15 @@ func (d *dfsChooser) Choose(c *engine.Choice) int {
 	if i < len(d.stack) {
 		return d.stack[i].chosen
 	}
-	n := &node{sleepers: c.Sleeping > 0, at: len(d.trace), chosen: -1}
+	n := d.newNode()
+	n.sleepers, n.at, n.chosen = c.Sleeping > 0, len(d.trace), -1
 	if i > 0 {
 		p := d.stack[i-1]
 		n.preempts = p.n.preempts + p.n.cost(p.chosen)
 		if d.reduce && !p.n.sleepers {
 			var ok bool
-			if n.sleep, ok = propagate(p.n, c.Steps); !ok {
+			if n.sleep, ok = propagate(p.n, c.Steps, n.sleep); !ok {
+				d.recycle(n)
 				return engine.Abandon
 			}
 		}
@@ -361,7 +365,7 @@ func (n *node) candidates(c *engine.Choice) {
 	n.current = enabledCurrent(c)
 	// Sized once: appending from nil grew each slice twice per choice.
 	k := len(c.Runnable)
-	n.enabled, n.pend, n.kinds = make([]int, 0, k), make([]footprint, 0, k), make([]trace.Kind, 0, k)
+	n.enabled, n.pend, n.kinds = slices.Grow(n.enabled, k), slices.Grow(n.pend, k), slices.Grow(n.kinds, k)
 	add := func(r *engine.Pending) {
 		n.enabled = append(n.enabled, r.Th)
 		n.pend = append(n.pend, footprintOf(&engine.Step{Th: r.Th, Op: r.Op}))
@@ -385,13 +389,13 @@ func (n *node) candidates(c *engine.Choice) {
 	}
 }
 
-// propagate is the sleep set below p: the threads asleep at p or
-// explored there before its chosen one, as long as the steps run since
-// p's choice are independent of their next step. A step of a thread
-// still asleep means the path so far is equivalent to one explored
-// already: ok is then false.
-func propagate(p *node, steps []engine.Step) (sleep []entry, ok bool) {
-	sleep = append(append(sleep, p.sleep...), p.done...)
+// propagate is the sleep set below p, in buf's memory: the threads
+// asleep at p or explored there before its chosen one, as long as the
+// steps run since p's choice are independent of their next step. A step
+// of a thread still asleep means the path so far is equivalent to one
+// explored already: ok is then false.
+func propagate(p *node, steps []engine.Step, buf []entry) (sleep []entry, ok bool) {
+	sleep = append(append(buf[:0], p.sleep...), p.done...)
 	for i := range steps {
 		if i > 0 && has(sleep, steps[i].Th) {
 			return nil, false
@@ -539,9 +543,31 @@ func (d *dfsChooser) backtrack() bool {
 			return true
 		}
 		d.defer1()
+		d.recycle(n)
 		d.stack = d.stack[:len(d.stack)-1]
 	}
 	return false
+}
+
+// newNode returns an empty node, recycled if one is free.
+func (d *dfsChooser) newNode() *node {
+	k := len(d.free)
+	if k == 0 {
+		return &node{}
+	}
+	n := d.free[k-1]
+	d.free = d.free[:k-1]
+	*n = node{enabled: n.enabled[:0], pend: n.pend[:0], kinds: n.kinds[:0], todo: n.todo[:0],
+		sleep: n.sleep[:0], done: n.done[:0], deferred: n.deferred[:0], freshTodo: n.freshTodo[:0]}
+	return n
+}
+
+// recycle frees a node the search is done with, once it restarts from
+// the root at each bound: until then, work items may hold any node.
+func (d *dfsChooser) recycle(n *node) {
+	if d.restart {
+		d.free = append(d.free, n)
+	}
 }
 
 // requeuePrefix queues the choices of the finished work item's prefix to
