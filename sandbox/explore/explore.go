@@ -141,7 +141,8 @@ type Outcome struct {
 
 // Progress is what an exploration has found so far.
 type Progress struct {
-	Schedules int   `json:"schedules"`
+	Schedules int   `json:"schedules"` // counted so far: dfs's restart steps it back once (see isFresh)
+	Runs      int   `json:"runs"`      // engine runs so far, what the budget counts: only grows
 	Outcomes  int   `json:"outcomes"`
 	ElapsedNs int64 `json:"elapsed_ns"`
 }

@@ -87,7 +87,7 @@ func (x *explorer) more() bool {
 }
 
 func (x *explorer) progress() Progress {
-	return Progress{Schedules: x.schedules, Outcomes: len(x.outcomes), ElapsedNs: time.Since(x.start).Nanoseconds()}
+	return Progress{Schedules: x.schedules, Runs: x.runs, Outcomes: len(x.outcomes), ElapsedNs: time.Since(x.start).Nanoseconds()}
 }
 
 // run runs the script once under ch (nil in the real modes) and files the

@@ -78,10 +78,18 @@ export function verdictText(rep) {
   return lines.join(" ");
 }
 
-// progressText is the line that counts an exploration under way.
+// progressText is the line that counts an exploration under way: the
+// executions run, which only grow (dfs may count fewer, see doneText).
 export function progressText(m) {
   const s = (m.elapsed_ns / 1e9).toFixed(1);
-  return `Exploring… ${plural(m.schedules, "execution")}, ${plural(m.outcomes, "outcome")} so far (${s} s).`;
+  return `Exploring… ${plural(m.runs ?? m.schedules, "execution")}, ${plural(m.outcomes, "outcome")} so far (${s} s).`;
+}
+
+// doneText is the line that counts a finished exploration; a large dfs
+// runs some executions again uncounted, and says how many it ran.
+export function doneText(rep) {
+  const ran = rep.runs > rep.schedules ? ` (${NUM.format(rep.runs)} run)` : "";
+  return `${plural(rep.schedules, "execution")}${ran} in ${(rep.elapsed_ns / 1e9).toFixed(2)} s, ${plural(rep.outcomes.length, "outcome")}.`;
 }
 
 // setupExplore wires the explore panel; it gives the page exploreOptions,
@@ -137,7 +145,7 @@ export function setupExplore(p) {
   }
   function showExplored(rep) {
     clearExplored();
-    progressEl.textContent = `${plural(rep.schedules, "execution")} in ${(rep.elapsed_ns / 1e9).toFixed(2)} s, ${plural(rep.outcomes.length, "outcome")}.`;
+    progressEl.textContent = doneText(rep);
     verdictEl.textContent = verdictText(rep);
     verdictEl.dataset.complete = String(!!rep.complete);
     verdictEl.hidden = false;
