@@ -271,10 +271,10 @@ type dfsChooser struct {
 	reduce   bool
 	queue    []workItem // for this bound
 	deferred []workItem // for the next
-	// final: this bound is the last, so what lies beyond it is only
-	// noted (cut), not kept: a long search at its last bound would
-	// otherwise hold a path for every choice it cut, and run out of
-	// memory.
+	// final: what lies beyond this bound is only noted (cut), not kept,
+	// as it is the last bound or the search restarts each bound from the
+	// root: a long search at its last bound would otherwise hold a path
+	// for every choice it cut, and run out of memory.
 	final, cut bool
 	// kept: the choices the work items hold; past keepMax they overflow
 	// and the search restarts from the root at each bound (restart).
