@@ -138,7 +138,12 @@ func writeHistogram(w io.Writer, req engine.Request, rep *explore.Report) error 
 	if rep.Strategy == explore.DFS {
 		fmt.Fprintf(&b, ", preemption bound %d", rep.Bound)
 	}
-	fmt.Fprintf(&b, "): %s in %s\n", plural(rep.Schedules, "execution"), time.Duration(rep.ElapsedNs).Round(time.Millisecond))
+	fmt.Fprintf(&b, "): %s", plural(rep.Schedules, "execution"))
+	if rep.Runs > rep.Schedules {
+		// A large dfs runs lower bounds' executions again, uncounted.
+		fmt.Fprintf(&b, " (%d run)", rep.Runs)
+	}
+	fmt.Fprintf(&b, " in %s\n", time.Duration(rep.ElapsedNs).Round(time.Millisecond))
 	b.WriteString(verdict(rep) + "\n")
 	if rep.Guarantee != "" {
 		b.WriteString(rep.Guarantee + ".\n")
@@ -184,7 +189,7 @@ func verdict(rep *explore.Report) string {
 	case rep.Stopped == "budget":
 		return "not complete: the budget of executions ran out (raise -budget)."
 	case rep.Stopped == "time":
-		return "not complete: the time limit ran out (raise -timeout)."
+		return "not complete: the time limit ran out (raise -explore-timeout)."
 	case rep.Stopped != "" && rep.Strategy == explore.DFS:
 		return "not complete: stopped early (" + rep.Stopped + ")."
 	case rep.Strategy == explore.DFS && rep.Limit != "":

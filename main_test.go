@@ -416,6 +416,8 @@ func TestExploreText(t *testing.T) {
 		{"explore", "-strategy", "repeat", "-mode", "sim", "lost-update"},
 		{"explore", "-strategy", "bfs", "lost-update"},
 		{"explore", "no-such-scenario"},
+		{"explore", "-explore-timeout", "11m", "lost-update"},
+		{"explore", "-explore-timeout", "0s", "lost-update"},
 	} {
 		if _, stderr, code := interleave(t, args...); code != 2 || !strings.Contains(stderr, "interleave explore: ") {
 			t.Errorf("interleave %v = exit %d (%s), want 2 and a message", args, code, stderr)

@@ -16,6 +16,7 @@ import (
 type sandboxOpts struct {
 	level     *string
 	wall      *time.Duration
+	explore   *time.Duration
 	cpu       *int
 	memoryMiB *int
 	threads   *int
@@ -28,7 +29,8 @@ func sandboxFlags(fs *flag.FlagSet) *sandboxOpts {
 	d := limits.Default
 	return &sandboxOpts{
 		level:     fs.String("sandbox", envOr("INTERLEAVE_SANDBOX", "auto"), "isolation: strict (refuse to start without namespaces and seccomp), auto, or off (debugging only) (env INTERLEAVE_SANDBOX)"),
-		wall:      fs.Duration("timeout", envDuration("INTERLEAVE_TIMEOUT", d.Wall), "wall-clock limit of a run, or of a whole exploration (env INTERLEAVE_TIMEOUT)"),
+		wall:      fs.Duration("timeout", envDuration("INTERLEAVE_TIMEOUT", d.Wall), "wall-clock limit of a run (env INTERLEAVE_TIMEOUT)"),
+		explore:   fs.Duration("explore-timeout", envDuration("INTERLEAVE_EXPLORE_TIMEOUT", d.Explore), fmt.Sprintf("wall-clock limit of an exploration, all its runs together, at most %s; its process gets twice as many seconds of CPU (env INTERLEAVE_EXPLORE_TIMEOUT)", limits.MaxExplore)),
 		cpu:       fs.Int("cpu", envInt("INTERLEAVE_CPU", d.CPUSeconds), "CPU seconds per run (env INTERLEAVE_CPU)"),
 		memoryMiB: fs.Int("memory", envInt("INTERLEAVE_MEMORY", int(d.MemoryBytes>>20)), "memory per run in MiB (env INTERLEAVE_MEMORY)"),
 		threads:   fs.Int("threads", envInt("INTERLEAVE_THREADS", d.Threads), "scenario threads per run in os mode, each an OS thread (env INTERLEAVE_THREADS)"),
@@ -58,6 +60,9 @@ func (o *sandboxOpts) limits() (limits.Limits, error) {
 	if *o.wall <= 0 {
 		return limits.Limits{}, fmt.Errorf("-timeout must be positive, not %s", *o.wall)
 	}
+	if *o.explore < time.Second || *o.explore > limits.MaxExplore {
+		return limits.Limits{}, fmt.Errorf("-explore-timeout must be from 1s to %s, not %s", limits.MaxExplore, *o.explore)
+	}
 	for _, f := range []struct {
 		name string
 		v    int64
@@ -70,6 +75,7 @@ func (o *sandboxOpts) limits() (limits.Limits, error) {
 	return limits.Limits{
 		Script:      *o.script,
 		Wall:        *o.wall,
+		Explore:     *o.explore,
 		CPUSeconds:  *o.cpu,
 		MemoryBytes: int64(*o.memoryMiB) << 20,
 		Threads:     *o.threads,
@@ -94,12 +100,13 @@ func (o *sandboxOpts) config() (sandbox.Config, error) {
 // limitsReport is the limits as /healthz shows them.
 func limitsReport(l limits.Limits) map[string]any {
 	return map[string]any{
-		"wall_seconds": l.Wall.Seconds(),
-		"cpu_seconds":  l.CPUSeconds,
-		"memory_mib":   l.MemoryBytes >> 20,
-		"threads_os":   l.Threads,
-		"output_bytes": l.Output,
-		"events":       l.Events,
-		"script_bytes": l.Script,
+		"wall_seconds":         l.Wall.Seconds(),
+		"explore_wall_seconds": l.Explore.Seconds(),
+		"cpu_seconds":          l.CPUSeconds,
+		"memory_mib":           l.MemoryBytes >> 20,
+		"threads_os":           l.Threads,
+		"output_bytes":         l.Output,
+		"events":               l.Events,
+		"script_bytes":         l.Script,
 	}
 }

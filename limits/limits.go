@@ -22,7 +22,8 @@ import (
 // unlimited run.
 const (
 	DefaultScript       = 64 << 10         // bytes of a script's source
-	DefaultWall         = 10 * time.Second // wall clock of one run, or of one exploration
+	DefaultWall         = 10 * time.Second // wall clock of one run
+	DefaultExplore      = time.Minute      // wall clock of one exploration, all its runs together
 	DefaultCPUSeconds   = 10               // CPU time over all of the child's threads
 	DefaultMemoryBytes  = 256 << 20        // the child's memory
 	DefaultThreads      = 64               // os mode's scenario threads, each an OS thread
@@ -31,6 +32,11 @@ const (
 	DefaultSteps        = 100000000        // Starlark steps over all threads
 	DefaultOutput       = 64 << 10         // bytes of print output
 )
+
+// MaxExplore is the most an exploration's wall clock may be configured
+// to: its child gets twice as many seconds of CPU, all of them on a
+// shared machine's cores.
+const MaxExplore = 10 * time.Minute
 
 // Green mode runs its scenario threads on Procs OS threads (GOMAXPROCS):
 // DefaultProcs unless the request says, at most MaxProcs, since each is a
@@ -44,7 +50,8 @@ const (
 // WithDefaults fills them.
 type Limits struct {
 	Script       int           `json:"script,omitempty"`        // bytes of a script's source
-	Wall         time.Duration `json:"wall_ns,omitempty"`       // wall clock of one run, or of one exploration
+	Wall         time.Duration `json:"wall_ns,omitempty"`       // wall clock of one run
+	Explore      time.Duration `json:"explore_ns,omitempty"`    // wall clock of one exploration; its child's CPU limit is twice as many seconds
 	CPUSeconds   int           `json:"cpu_seconds,omitempty"`   // RLIMIT_CPU over all of the child's threads
 	MemoryBytes  int64         `json:"memory_bytes,omitempty"`  // the cgroup's memory and the child's heap watch; RLIMIT_DATA has slack above it
 	Threads      int           `json:"threads,omitempty"`       // os mode's scenario threads; with some slack, the cgroup's pids
@@ -75,6 +82,9 @@ func (l Limits) WithDefaults() Limits {
 	if l.Wall <= 0 {
 		l.Wall = DefaultWall
 	}
+	if l.Explore <= 0 {
+		l.Explore = DefaultExplore
+	}
 	if l.MemoryBytes <= 0 {
 		l.MemoryBytes = DefaultMemoryBytes
 	}
@@ -102,6 +112,9 @@ func (l Limits) Within(most Limits) Limits {
 	pick(&l.Output, most.Output)
 	if l.Wall <= 0 || l.Wall > most.Wall {
 		l.Wall = most.Wall
+	}
+	if l.Explore <= 0 || l.Explore > most.Explore {
+		l.Explore = most.Explore
 	}
 	if l.MemoryBytes <= 0 || l.MemoryBytes > most.MemoryBytes {
 		l.MemoryBytes = most.MemoryBytes

@@ -29,8 +29,8 @@ func TestWithDefaults(t *testing.T) {
 			with(func(l *limits.Limits) { l.Script = 100000 })},
 		{"negatives are defaults, never none", limits.Limits{Wall: -1, CPUSeconds: -1, MemoryBytes: -1, Events: -5},
 			limits.Default},
-		{"all set", limits.Limits{Script: 1, Wall: time.Second, CPUSeconds: 2, MemoryBytes: 3, Threads: 4, GreenThreads: 5, Events: 6, Steps: 7, Output: 8},
-			limits.Limits{Script: 1, Wall: time.Second, CPUSeconds: 2, MemoryBytes: 3, Threads: 4, GreenThreads: 5, Events: 6, Steps: 7, Output: 8}},
+		{"all set", limits.Limits{Script: 1, Wall: time.Second, Explore: 9 * time.Second, CPUSeconds: 2, MemoryBytes: 3, Threads: 4, GreenThreads: 5, Events: 6, Steps: 7, Output: 8},
+			limits.Limits{Script: 1, Wall: time.Second, Explore: 9 * time.Second, CPUSeconds: 2, MemoryBytes: 3, Threads: 4, GreenThreads: 5, Events: 6, Steps: 7, Output: 8}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +42,7 @@ func TestWithDefaults(t *testing.T) {
 }
 
 func TestDefaultIsNamedConstants(t *testing.T) {
-	want := limits.Limits{Script: limits.DefaultScript, Wall: limits.DefaultWall, CPUSeconds: limits.DefaultCPUSeconds,
+	want := limits.Limits{Script: limits.DefaultScript, Wall: limits.DefaultWall, Explore: limits.DefaultExplore, CPUSeconds: limits.DefaultCPUSeconds,
 		MemoryBytes: limits.DefaultMemoryBytes, Threads: limits.DefaultThreads, GreenThreads: limits.DefaultGreenThreads,
 		Events: limits.DefaultEvents, Steps: limits.DefaultSteps, Output: limits.DefaultOutput}
 	if limits.Default != want {

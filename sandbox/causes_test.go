@@ -80,3 +80,22 @@ func TestCauseSentences(t *testing.T) {
 		}
 	}
 }
+
+// An exploration stopped by one of its own limits says so of the
+// exploration, not of a run, before any per-run note.
+func TestExploreStopSentence(t *testing.T) {
+	lim := limits.Limits{CPUSeconds: 120, MemoryBytes: 256 << 20}
+	for _, c := range []struct {
+		cause cause
+		note  string
+		want  string
+	}{
+		{causeCPU, "", "The exploration went over its CPU time limit of 120 s."},
+		{causeMemory, "The run went over the step limit of 100 steps.", "The exploration went over its memory limit of 256 MiB. The run went over the step limit of 100 steps."},
+		{causeStack, "", "The run's recursion went too deep: it went over the stack limit of 64 MiB."},
+	} {
+		if got := joinSentences(exploreStop(c.cause, lim), c.note); got != c.want {
+			t.Errorf("exploreStop(%d) with note %q = %q, want %q", c.cause, c.note, got, c.want)
+		}
+	}
+}

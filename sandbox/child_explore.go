@@ -62,7 +62,7 @@ func runExplore(opts explore.Options) func(context.Context, engine.Request, *buf
 		}
 		var le *limitError
 		if errors.As(context.Cause(ctx), &le) {
-			rep.Stopped, rep.Limit = "limit", le.cause.sentence(causeFacts{lim: lim})
+			rep.Stopped, rep.Limit = "limit", joinSentences(exploreStop(le.cause, lim), rep.Limit)
 		}
 		if writeErr != nil {
 			return fmt.Errorf("write progress: %w", writeErr)
@@ -72,6 +72,26 @@ func runExplore(opts explore.Options) func(context.Context, engine.Request, *buf
 		}
 		return nil
 	}
+}
+
+// exploreStop says which of the exploring child's own limits stopped the
+// exploration (the table's sentences speak of one run).
+func exploreStop(c cause, lim limits.Limits) string {
+	switch c {
+	case causeCPU:
+		return fmt.Sprintf("The exploration went over its CPU time limit of %d s.", lim.CPUSeconds)
+	case causeMemory:
+		return fmt.Sprintf("The exploration went over its memory limit of %d MiB.", lim.MemoryBytes>>20)
+	}
+	return c.sentence(causeFacts{lim: lim})
+}
+
+// joinSentences puts b after a, either may be empty.
+func joinSentences(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + " " + b
 }
 
 // writeJSONFrame writes v as a JSON frame and flushes it.

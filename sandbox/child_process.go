@@ -28,7 +28,10 @@ type child struct {
 
 // spawn starts a child in the box. It enters its sandbox at once and then
 // waits on stdin, so it can be started ahead of its request.
-func (r *Runner) spawn() (*child, error) {
+func (r *Runner) spawn() (*child, error) { return r.spawnWith(r.box.Spec()) }
+
+// spawnWith starts a child told to enter spec.
+func (r *Runner) spawnWith(spec isolate.Spec) (*child, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("create event pipe: %w", err)
@@ -54,13 +57,17 @@ func (r *Runner) spawn() (*child, error) {
 		pw.Close()
 		return nil, fmt.Errorf("prepare sandbox: %w", err)
 	}
-	cmd.Args = append(cmd.Args, c.box.Spec().Encode())
+	run := c.box.Spec() // the box's, with this run's cgroup descriptors
+	run.Limits = spec.Limits
+	cmd.Args = append(cmd.Args, run.Encode())
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
 		c.box.Close()
 		if r.box.StartFailed(err) {
-			return r.spawn() // without the namespaces that were not probed
+			next := r.box.Spec() // without the namespaces that were not probed
+			next.Limits = spec.Limits
+			return r.spawnWith(next)
 		}
 		return nil, fmt.Errorf("start child: %w", err)
 	}

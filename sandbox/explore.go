@@ -11,6 +11,7 @@ import (
 
 	"interleave/sandbox/engine"
 	"interleave/sandbox/explore"
+	"interleave/sandbox/isolate"
 	"interleave/sandbox/trace"
 )
 
@@ -21,8 +22,11 @@ const stopGrace = 2 * time.Second
 // Explore explores req in one fresh child: many runs under opts'
 // strategy, grouped by outcome. onProgress, if not nil, is called from
 // the calling goroutine a few times a second. The child stops itself at
-// the Runner's wall-clock limit (or opts.TimeoutNs, if sooner) and when
-// ctx ends, and reports what it found; a child that does not is killed.
+// the exploration's wall-clock limit (Limits.Explore, or
+// opts.TimeoutNs if sooner), at its CPU limit (see exploreSpec), and
+// when ctx ends, and reports what it found; a child that does not is
+// killed. It is started for the exploration, not taken warm: a warm
+// child has a run's CPU limit.
 // The error says why there is no report: options out of range, a script
 // too large, a child that could not start or died.
 func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.Options, onProgress func(explore.Progress)) (*explore.Report, error) {
@@ -36,14 +40,15 @@ func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.O
 	if line, col, ok := firstInvalidUTF8(req.Source); ok {
 		return nil, fmt.Errorf("line %d, column %d: the script is not valid UTF-8 text", line, col)
 	}
-	if opts.TimeoutNs <= 0 || opts.TimeoutNs > req.Limits.Wall.Nanoseconds() {
-		opts.TimeoutNs = req.Limits.Wall.Nanoseconds()
+	if opts.TimeoutNs <= 0 || opts.TimeoutNs > req.Limits.Explore.Nanoseconds() {
+		opts.TimeoutNs = req.Limits.Explore.Nanoseconds()
 	}
+	wall := time.Duration(opts.TimeoutNs)
 	reqJSON, err := json.Marshal(childRequest{Request: req, Explore: &opts})
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	c, err := r.take()
+	c, err := r.spawnWith(r.exploreSpec(wall))
 	if err != nil {
 		return nil, fmt.Errorf("start explore: %w", err)
 	}
@@ -56,7 +61,7 @@ func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.O
 		_ = c.cmd.Process.Signal(stopSignal)
 		time.AfterFunc(stopGrace, c.kill)
 	})
-	hardStop := time.AfterFunc(time.Duration(opts.TimeoutNs)+stopGrace, c.kill)
+	hardStop := time.AfterFunc(wall+stopGrace, c.kill)
 	rep, readErr := readExplore(c.events, onProgress)
 	stopWatch()
 	hardStop.Stop()
@@ -69,6 +74,20 @@ func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.O
 		return nil, fmt.Errorf("read explore frames: %w (stderr: %s)", readErr, c.stderr.String())
 	}
 	return nil, fmt.Errorf("the exploring process ended without a report: %s (stderr: %s)", exitCause(c.waitErr), c.stderr.String())
+}
+
+// exploreSpec is the box's spec with a CPU limit that fits an exploration
+// of the given wall time, so that the wall time is what ends it: twice as
+// many seconds (sim mode keeps one core busy, the collector part of
+// another; repeat in os mode runs threads on both), and never less than
+// a run's.
+func (r *Runner) exploreSpec(wall time.Duration) isolate.Spec {
+	spec := r.box.Spec()
+	if spec.Rlimits {
+		secs := int((2*wall + time.Second - 1) / time.Second)
+		spec.Limits.CPUSeconds = max(spec.Limits.CPUSeconds, secs)
+	}
+	return spec
 }
 
 // readExplore decodes an exploring child's frames until it closes the

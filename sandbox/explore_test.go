@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"interleave/limits"
+	"interleave/sandbox"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/explore"
 	"interleave/sandbox/sandboxtest"
@@ -81,5 +83,42 @@ func TestExploreBadOptions(t *testing.T) {
 	_, err := r.Explore(context.Background(), engine.Request{Source: racyCounter, Mode: trace.ModeSim}, explore.Options{Budget: -1}, nil)
 	if err == nil || !strings.Contains(err.Error(), "budget must be from 1 to") {
 		t.Errorf("Explore(budget -1) error = %v, want one naming budget and its range", err)
+	}
+}
+
+// An exploration has its own limits: it runs past a run's wall-clock
+// and CPU limits, until its own time limit, which the report names.
+func TestExploreOwnTimeLimit(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	r, err := sandbox.New(sandbox.Config{Exe: exe, Limits: limits.Limits{Wall: time.Second, CPUSeconds: 1, Explore: 4 * time.Second}})
+	if err != nil {
+		t.Fatalf("sandbox.New() error = %v", err)
+	}
+	defer r.Close()
+	req := engine.Request{Scenario: "racy", Source: strings.Replace(racyCounter, "range(2)]", "range(6)]", 1), Mode: trace.ModeSim}
+	for _, c := range []struct {
+		name    string
+		timeout time.Duration
+		want    string
+	}{
+		{"the runner's", 0, "The exploration reached its time limit of 4s."},
+		{"its own, shorter", 2500 * time.Millisecond, "The exploration reached its time limit of 2.5s."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rep, err := r.Explore(context.Background(), req, explore.Options{Strategy: explore.Random, Budget: explore.MaxBudget, TimeoutNs: c.timeout.Nanoseconds()}, nil)
+			if err != nil {
+				t.Fatalf("Explore() error = %v", err)
+			}
+			if rep.Stopped != "time" || !strings.HasPrefix(rep.Limit, c.want) || time.Duration(rep.ElapsedNs) < 2*time.Second {
+				t.Errorf("Explore() = stopped %q, limit %q after %s; want time, %q, past the run's 1 s limits",
+					rep.Stopped, rep.Limit, time.Duration(rep.ElapsedNs), c.want)
+			}
+		})
+	}
+	if _, err := sandbox.New(sandbox.Config{Exe: exe, Limits: limits.Limits{Explore: limits.MaxExplore + time.Second}}); err == nil || !strings.Contains(err.Error(), "at most 10m0s") {
+		t.Errorf("sandbox.New(explore timeout above the cap) error = %v, want one naming the cap", err)
+	}
+	if n := sandboxtest.Children(t, exe); n != 0 {
+		t.Errorf("%d children left, want 0", n)
 	}
 }

@@ -81,6 +81,9 @@ func (cfg Config) withDefaults() (Config, error) {
 			cfg.Exe = lean
 		}
 	}
+	if cfg.Limits.Explore > limits.MaxExplore {
+		return cfg, fmt.Errorf("the exploration time limit must be at most %s, not %s", limits.MaxExplore, cfg.Limits.Explore)
+	}
 	if cfg.Level == "" {
 		cfg.Level = isolate.Auto
 	}

@@ -152,3 +152,48 @@ func TestBrowserExploreStop(t *testing.T) {
 		t.Error("after the run the Explore button is still disabled")
 	}
 }
+
+// In os mode the strategies offer repeat: real runs of the script in one
+// child, drawn as the same histogram, each bar counting its real runs
+// (not a schedule to replay). In sim mode repeat is not offered.
+func TestBrowserExploreRepeat(t *testing.T) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	within(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/s/lost-update?threads=2&iterations=200&mode=sim"))
+	within(t, ctx, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="explore"]`)))
+	const offered = `!document.querySelector('[data-testid="explore-repeat"]').hidden`
+	if evaluate[bool](t, ctx, offered) {
+		t.Error("repeat is offered in sim mode, want it hidden")
+	}
+	within(t, ctx, 10*time.Second, chromedp.Click(chromedp.CSS(`input[name="mode"][value="os"]`)))
+	if !evaluate[bool](t, ctx, offered) {
+		t.Fatal("repeat is not offered in os mode")
+	}
+	evaluate[bool](t, ctx, `(() => { const s = document.querySelector('[data-testid="explore-strategy"]'); s.value = "repeat";
+		s.dispatchEvent(new Event("change", {bubbles: true}));
+		document.querySelector('[data-testid="explore-budget"]').value = "40"; return true })()`)
+	within(t, ctx, 10*time.Second, chromedp.Click(chromedp.CSS(`[data-testid="explore"]`)))
+	verdict := waitFor[string](t, ctx, "the exploration's verdict",
+		`(() => { const v = document.querySelector('[data-testid="explore-verdict"]'); return v.hidden ? null : v.textContent; })()`)
+	if !strings.HasPrefix(verdict, "40 real runs in os mode") {
+		t.Errorf("verdict = %q, want 40 real runs in os mode", verdict)
+	}
+	type realBar struct {
+		Label    string
+		Count    int
+		Disabled bool
+	}
+	bars := evaluate[[]realBar](t, ctx, `[...document.querySelectorAll('[data-testid="histogram"] .bar')].map((b) =>
+		({label: b.textContent, count: Number(b.dataset.count), disabled: b.disabled}))`)
+	total := 0
+	for _, b := range bars {
+		total += b.Count
+		if !regexp.MustCompile(`^counter = \d+ · (ok|check failed) · \d+% \(\d+ runs?\)$`).MatchString(b.Label) || !b.Disabled {
+			t.Errorf("bar %+v, want \"counter = N · status · P%% (K runs)\", not a replay button", b)
+		}
+	}
+	if len(bars) == 0 || total != 40 {
+		t.Errorf("bars %+v count %d real runs, want bars counting 40", bars, total)
+	}
+	screenshot(t, ctx, "explore-repeat-os")
+}

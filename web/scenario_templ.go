@@ -256,7 +256,7 @@ func ScenarioPage(v ScenarioView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if canExplore(v) {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<button type=\"button\" data-testid=\"explore\" aria-describedby=\"explore-about\" title=\"Run the script under many interleavings in sim mode and group the runs by how they end\">Explore</button> <button type=\"button\" data-testid=\"you-schedule\" title=\"Run in sim mode and pick yourself which thread runs at each step\">You schedule</button> ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<button type=\"button\" data-testid=\"explore\" aria-describedby=\"explore-about\" title=\"Run the script under many interleavings in sim mode (or, with repeat, many times on real threads) and group the runs by how they end\">Explore</button> <button type=\"button\" data-testid=\"you-schedule\" title=\"Run in sim mode and pick yourself which thread runs at each step\">You schedule</button> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -831,7 +831,7 @@ func explorePanel() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "<section class=\"explore\" data-testid=\"explore-panel\" aria-labelledby=\"explore-title\"><h2 id=\"explore-title\" class=\"sr-only\">Explore the interleavings</h2><p class=\"sr-only\" id=\"explore-about\">Explore runs the script many times in sim mode, each time in another order, and draws one bar per way it ended. A bar replays its run on the timeline.</p><div class=\"explore-bar\"><label title=\"dfs tries every interleaving (up to the preemption bound) and can prove the script; pct and random sample\">strategy <select data-testid=\"explore-strategy\"><option value=\"dfs\" selected>dfs: every interleaving</option> <option value=\"pct\">pct: random priorities</option> <option value=\"random\">random: seed after seed</option></select></label> <label data-for-strategy=\"dfs\" title=\"The most times a thread is switched out while it could have gone on (0 to 20)\">preemptions <input type=\"number\" min=\"0\" max=\"20\" value=\"2\" data-testid=\"explore-preemptions\"></label> <label data-for-strategy=\"pct\" title=\"The bug depth d: how many ordering constraints a bug needs (1 to 10)\">depth <input type=\"number\" min=\"1\" max=\"10\" value=\"3\" data-testid=\"explore-depth\"></label> <label title=\"Executions at most (1 to 1,000,000)\">budget <input type=\"number\" min=\"1\" max=\"1000000\" value=\"10000\" step=\"1000\" data-testid=\"explore-budget\"></label> <button type=\"button\" data-testid=\"find-failure\" title=\"Explore until one run fails, then replay it on the timeline\">Find a failure</button> <span class=\"explore-progress\" data-testid=\"explore-progress\" aria-live=\"off\"></span></div><p class=\"explore-verdict\" data-testid=\"explore-verdict\" hidden></p><ul class=\"histogram\" data-testid=\"histogram\" aria-label=\"Outcomes: one per way the runs ended; each replays its run\" hidden></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "<section class=\"explore\" data-testid=\"explore-panel\" aria-labelledby=\"explore-title\"><h2 id=\"explore-title\" class=\"sr-only\">Explore the interleavings</h2><p class=\"sr-only\" id=\"explore-about\">Explore runs the script many times in sim mode, each time in another order, and draws one bar per way it ended. A bar replays its run on the timeline. In os and green mode, the repeat strategy runs it many times on real threads instead, and counts how often each ending happened.</p><div class=\"explore-bar\"><label title=\"dfs tries every interleaving (up to the preemption bound) and can prove the script; pct and random sample; repeat (os and green mode) runs real threads again and again\">strategy <select data-testid=\"explore-strategy\"><option value=\"dfs\" selected>dfs: every interleaving</option> <option value=\"pct\">pct: random priorities</option> <option value=\"random\">random: seed after seed</option> <option value=\"repeat\" data-testid=\"explore-repeat\" hidden disabled>repeat: real threads, run after run</option></select></label> <label data-for-strategy=\"dfs\" title=\"The most times a thread is switched out while it could have gone on (0 to 20)\">preemptions <input type=\"number\" min=\"0\" max=\"20\" value=\"2\" data-testid=\"explore-preemptions\"></label> <label data-for-strategy=\"pct\" title=\"The bug depth d: how many ordering constraints a bug needs (1 to 10)\">depth <input type=\"number\" min=\"1\" max=\"10\" value=\"3\" data-testid=\"explore-depth\"></label> <label title=\"Executions at most (1 to 1,000,000)\">budget <input type=\"number\" min=\"1\" max=\"1000000\" value=\"10000\" step=\"1000\" data-testid=\"explore-budget\"></label> <button type=\"button\" data-testid=\"find-failure\" title=\"Explore until one run fails, then replay it on the timeline\">Find a failure</button> <span class=\"explore-progress\" data-testid=\"explore-progress\" aria-live=\"off\"></span></div><p class=\"explore-verdict\" data-testid=\"explore-verdict\" hidden></p><ul class=\"histogram\" data-testid=\"histogram\" aria-label=\"Outcomes: one per way the runs ended; each replays its run\" hidden></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -867,7 +867,7 @@ func schedPanel(v ScenarioView) templ.Component {
 		var templ_7745c5c3_Var41 string
 		templ_7745c5c3_Var41, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Goal).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 291, Col: 98}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 292, Col: 98}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var41)
 		if templ_7745c5c3_Err != nil {
@@ -880,7 +880,7 @@ func schedPanel(v ScenarioView) templ.Component {
 		var templ_7745c5c3_Var42 string
 		templ_7745c5c3_Var42, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(v.Shortest)).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 291, Col: 141}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 292, Col: 141}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var42)
 		if templ_7745c5c3_Err != nil {
@@ -898,7 +898,7 @@ func schedPanel(v ScenarioView) templ.Component {
 			var templ_7745c5c3_Var43 string
 			templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(v.GoalText())
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 294, Col: 64}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 295, Col: 64}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var43))
 			if templ_7745c5c3_Err != nil {
@@ -921,7 +921,7 @@ func schedPanel(v ScenarioView) templ.Component {
 			var templ_7745c5c3_Var44 string
 			templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(len(v.Hints)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 303, Col: 125}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 304, Col: 125}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
 			if templ_7745c5c3_Err != nil {
@@ -972,7 +972,7 @@ func schedPanel(v ScenarioView) templ.Component {
 			var templ_7745c5c3_Var45 string
 			templ_7745c5c3_Var45, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/s/" + v.Fix)).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 317, Col: 42}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 318, Col: 42}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var45)
 			if templ_7745c5c3_Err != nil {
@@ -985,7 +985,7 @@ func schedPanel(v ScenarioView) templ.Component {
 			var templ_7745c5c3_Var46 string
 			templ_7745c5c3_Var46, templ_7745c5c3_Err = templ.JoinStringErrs(v.FixTitle)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 317, Col: 107}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 318, Col: 107}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var46))
 			if templ_7745c5c3_Err != nil {
@@ -1036,7 +1036,7 @@ func shareOut(box, field, label string) templ.Component {
 		var templ_7745c5c3_Var48 string
 		templ_7745c5c3_Var48, templ_7745c5c3_Err = templruntime.NewAttributeExpression(box).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 332, Col: 41}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 333, Col: 41}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var48)
 		if templ_7745c5c3_Err != nil {
@@ -1049,7 +1049,7 @@ func shareOut(box, field, label string) templ.Component {
 		var templ_7745c5c3_Var49 string
 		templ_7745c5c3_Var49, templ_7745c5c3_Err = templruntime.NewAttributeExpression(field).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 334, Col: 49}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 335, Col: 49}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var49)
 		if templ_7745c5c3_Err != nil {
@@ -1062,7 +1062,7 @@ func shareOut(box, field, label string) templ.Component {
 		var templ_7745c5c3_Var50 string
 		templ_7745c5c3_Var50, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 334, Col: 70}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 335, Col: 70}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var50)
 		if templ_7745c5c3_Err != nil {
@@ -1170,7 +1170,7 @@ func legend() templ.Component {
 			var templ_7745c5c3_Var52 string
 			templ_7745c5c3_Var52, templ_7745c5c3_Err = templruntime.NewAttributeExpression(it.Swatch).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 407, Col: 38}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 408, Col: 38}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var52)
 			if templ_7745c5c3_Err != nil {
@@ -1183,7 +1183,7 @@ func legend() templ.Component {
 			var templ_7745c5c3_Var53 string
 			templ_7745c5c3_Var53, templ_7745c5c3_Err = templ.JoinStringErrs(it.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 407, Col: 79}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/scenario.templ`, Line: 408, Col: 79}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var53))
 			if templ_7745c5c3_Err != nil {

@@ -18,7 +18,13 @@ import (
 // CHESS's iterative context bounding: a choice whose remaining candidates
 // need more preemptions is set aside with its prefix as a work item for
 // the next bound, so no execution runs twice. When no work item is left,
-// every execution was covered and the search is complete. A thread whose
+// every execution was covered and the search is complete. Work items
+// take memory in proportion to the executions run (about 46 bytes per
+// choice of their prefixes: a search of 40,000 executions of lost-update
+// 2 x 10 held 224 MiB in them, and the sandbox gives 256), so past
+// keepFrames the search stops keeping them: each bound from then on
+// starts again from the root and keeps only its current path, running
+// the lower bounds' executions again uncounted (see isFresh). A thread whose
 // operation would wait (Pending.Blocks) is not a candidate unless every
 // thread would: running it changes nothing but its place in a queue (or,
 // right after yield_now, hands the choice back to the yielder, so one of
@@ -53,34 +59,87 @@ import (
 // preemptions), which is why only a search the bound did not cut claims
 // completeness.
 func (x *explorer) dfs() {
-	d := &dfsChooser{reduce: !x.opts.NoReduction}
+	d := &dfsChooser{reduce: !x.opts.NoReduction, keepMax: x.keepFrames}
+	if d.keepMax == 0 {
+		d.keepMax = keepFrames
+	}
 	d.queue = []workItem{{}} // the root: no prefix
 	var ch counter
 	for b := 0; b <= *x.opts.Preemptions; b++ {
 		x.bound, d.bound = b, b
-		d.final = b == *x.opts.Preemptions
-		for len(d.queue) > 0 {
+		d.final = b == *x.opts.Preemptions || d.restart
+		d.cut = false
+		var before tally
+		if !d.restart {
+			before = x.tally()
+		}
+		for len(d.queue) > 0 && !d.overflow {
 			it := d.queue[0]
+			d.queue[0] = workItem{} // not kept past its turn
 			d.queue = d.queue[1:]
-			for ok := d.start(it); ok; ok = d.backtrack() {
+			d.kept -= len(it.path)
+			for ok := d.start(it); ok && !d.overflow; ok = d.backtrack() {
 				if !x.more() {
 					return
 				}
 				d.reset()
 				ch.reset(d)
-				if res, ok := x.exec(x.req, &ch, true); ok {
+				res, ok := x.exec(x.req, &ch, true)
+				d.fresh = d.isFresh(ch.preemptions)
+				if ok && d.fresh {
 					x.file(res, &ch)
 				}
 				d.analyze()
 			}
 			d.requeuePrefix()
 		}
+		if d.overflow {
+			// This bound again, from the root, uncounting what it
+			// counted so far (its executions run again).
+			x.rollback(before)
+			d.toRestart()
+			b--
+			continue
+		}
 		d.queue, d.deferred = d.deferred, nil
+		if d.restart && d.cut {
+			d.queue = []workItem{{}}
+		}
 		if len(d.queue) == 0 && !d.cut {
 			x.complete = !x.fatal
 			return
 		}
 	}
+}
+
+// keepFrames is how many choices the work items of dfs may hold (about
+// 23 MiB) before it stops keeping them.
+const keepFrames = 1 << 19
+
+// toRestart drops the work items: from now on each bound searches from
+// the root.
+func (d *dfsChooser) toRestart() {
+	d.restart, d.overflow = true, false
+	d.queue, d.deferred, d.kept = []workItem{{}}, nil, 0
+	d.stack = d.stack[:0]
+}
+
+// isFresh reports whether the execution just run counts. Until the work
+// items overflow, every execution does (none runs twice). After that,
+// bound b's search from the root runs bound b-1's executions again on its
+// way (a stateless search reaches a choice only by running a path through
+// it), and counts those that are fresh: that need all b preemptions, or
+// take a choice that only such executions asked for (a race found in one
+// of them). Without reduction this counts each execution once. With it,
+// the sleep sets of bound b (larger, by the choices it explored beyond
+// b-1) may reach a lower bound's execution by another path and count it
+// twice (on the scenarios of TestDFSRestartFindsTheSame the counts are
+// the same as with the work items kept); every class it covers counts.
+func (d *dfsChooser) isFresh(preempts int) bool {
+	if !d.restart || d.bound == 0 || preempts == d.bound {
+		return true
+	}
+	return len(d.stack) > 0 && d.stack[len(d.stack)-1].fresh
 }
 
 // workItem is a choice to explore (again) below a fixed prefix: one whose
@@ -96,6 +155,7 @@ type workItem struct {
 type frame struct {
 	n      *node
 	chosen int
+	fresh  bool // this choice or one above it is fresh (see isFresh)
 }
 
 // access is one object a step touched.
@@ -190,6 +250,8 @@ type node struct {
 	fp       footprint // of the chosen thread's step, once known
 	known    bool
 	queued   bool // waiting in a work item
+	// freshTodo: in todo only by races in fresh executions (see isFresh).
+	freshTodo []int
 }
 
 // traced is one step of the current execution.
@@ -209,14 +271,21 @@ type dfsChooser struct {
 	reduce   bool
 	queue    []workItem // for this bound
 	deferred []workItem // for the next
-	// final: this bound is the last, so what lies beyond it is only
-	// noted (cut), not kept: a long search at its last bound would
-	// otherwise hold a path for every choice it cut, and run out of
-	// memory.
+	// final: what lies beyond this bound is only noted (cut), not kept,
+	// as it is the last bound or the search restarts each bound from the
+	// root: a long search at its last bound would otherwise hold a path
+	// for every choice it cut, and run out of memory.
 	final, cut bool
-	spin       spinDetector
-	trace      []traced
-	lastN      int // the last choice of this execution
+	// kept: the choices the work items hold; past keepMax they overflow
+	// and the search restarts from the root at each bound (restart).
+	kept, keepMax     int
+	overflow, restart bool
+	fresh             bool // the execution just run counts (see isFresh)
+	spin              spinDetector
+	trace             []traced
+	analysis          analysis // reused by analyze
+	free              []*node  // for newNode (see recycle)
+	lastN             int      // the last choice of this execution
 }
 
 func (d *dfsChooser) reset() {
@@ -254,13 +323,15 @@ func (d *dfsChooser) Choose(c *engine.Choice) int {
 	if i < len(d.stack) {
 		return d.stack[i].chosen
 	}
-	n := &node{sleepers: c.Sleeping > 0, at: len(d.trace), chosen: -1}
+	n := d.newNode()
+	n.sleepers, n.at, n.chosen = c.Sleeping > 0, len(d.trace), -1
 	if i > 0 {
 		p := d.stack[i-1]
 		n.preempts = p.n.preempts + p.n.cost(p.chosen)
 		if d.reduce && !p.n.sleepers {
 			var ok bool
-			if n.sleep, ok = propagate(p.n, c.Steps); !ok {
+			if n.sleep, ok = propagate(p.n, c.Steps, n.sleep); !ok {
+				d.recycle(n)
 				return engine.Abandon
 			}
 		}
@@ -277,7 +348,7 @@ func (d *dfsChooser) Choose(c *engine.Choice) int {
 		}
 	}
 	n.chosen = d.pick(n)
-	d.stack = append(d.stack, frame{n, n.chosen})
+	d.stack = append(d.stack, frame{n: n, chosen: n.chosen, fresh: i > 0 && d.stack[i-1].fresh})
 	if n.chosen < 0 {
 		return engine.Abandon
 	}
@@ -292,6 +363,9 @@ func (d *dfsChooser) Choose(c *engine.Choice) int {
 // yielder.
 func (n *node) candidates(c *engine.Choice) {
 	n.current = enabledCurrent(c)
+	// Sized once: appending from nil grew each slice twice per choice.
+	k := len(c.Runnable)
+	n.enabled, n.pend, n.kinds = slices.Grow(n.enabled, k), slices.Grow(n.pend, k), slices.Grow(n.kinds, k)
 	add := func(r *engine.Pending) {
 		n.enabled = append(n.enabled, r.Th)
 		n.pend = append(n.pend, footprintOf(&engine.Step{Th: r.Th, Op: r.Op}))
@@ -315,13 +389,13 @@ func (n *node) candidates(c *engine.Choice) {
 	}
 }
 
-// propagate is the sleep set below p: the threads asleep at p or
-// explored there before its chosen one, as long as the steps run since
-// p's choice are independent of their next step. A step of a thread
-// still asleep means the path so far is equivalent to one explored
-// already: ok is then false.
-func propagate(p *node, steps []engine.Step) (sleep []entry, ok bool) {
-	sleep = append(append(sleep, p.sleep...), p.done...)
+// propagate is the sleep set below p, in buf's memory: the threads
+// asleep at p or explored there before its chosen one, as long as the
+// steps run since p's choice are independent of their next step. A step
+// of a thread still asleep means the path so far is equivalent to one
+// explored already: ok is then false.
+func propagate(p *node, steps []engine.Step, buf []entry) (sleep []entry, ok bool) {
+	sleep = append(append(buf[:0], p.sleep...), p.done...)
 	for i := range steps {
 		if i > 0 && has(sleep, steps[i].Th) {
 			return nil, false
@@ -406,7 +480,7 @@ func (d *dfsChooser) start(it workItem) bool {
 	n := it.n
 	n.queued, n.deferred, n.known = false, nil, false
 	n.chosen = d.pick(n)
-	d.stack = append(d.stack, frame{n, n.chosen})
+	d.stack = append(d.stack, frame{n: n, chosen: n.chosen, fresh: d.freshChoice(len(d.stack), n)})
 	if n.chosen < 0 {
 		d.defer1()
 		d.stack = d.stack[:len(d.stack)-1]
@@ -424,8 +498,26 @@ func (d *dfsChooser) defer1() {
 			d.cut = true
 			return
 		}
-		d.deferred = append(d.deferred, workItem{path: slices.Clone(d.stack[:k]), n: n})
+		d.keep(&d.deferred, k, n)
 	}
+}
+
+// keep adds a work item for n with the first k choices of the stack as
+// its prefix, unless the work items would hold more than keepMax choices:
+// then they overflow.
+func (d *dfsChooser) keep(items *[]workItem, k int, n *node) {
+	if d.kept+k > d.keepMax {
+		d.overflow = true
+		return
+	}
+	d.kept += k
+	*items = append(*items, workItem{path: slices.Clone(d.stack[:k]), n: n})
+}
+
+// freshChoice reports whether choosing n.chosen at depth k makes the path
+// fresh (see isFresh).
+func (d *dfsChooser) freshChoice(k int, n *node) bool {
+	return (k > 0 && d.stack[k-1].fresh) || slices.Contains(n.freshTodo, n.chosen)
 }
 
 // backtrack moves to the next execution: the deepest choice with a
@@ -447,12 +539,35 @@ func (d *dfsChooser) backtrack() bool {
 		n.known = false
 		if n.chosen = d.pick(n); n.chosen >= 0 {
 			f.chosen = n.chosen
+			f.fresh = d.freshChoice(len(d.stack)-1, n)
 			return true
 		}
 		d.defer1()
+		d.recycle(n)
 		d.stack = d.stack[:len(d.stack)-1]
 	}
 	return false
+}
+
+// newNode returns an empty node, recycled if one is free.
+func (d *dfsChooser) newNode() *node {
+	k := len(d.free)
+	if k == 0 {
+		return &node{}
+	}
+	n := d.free[k-1]
+	d.free = d.free[:k-1]
+	*n = node{enabled: n.enabled[:0], pend: n.pend[:0], kinds: n.kinds[:0], todo: n.todo[:0],
+		sleep: n.sleep[:0], done: n.done[:0], deferred: n.deferred[:0], freshTodo: n.freshTodo[:0]}
+	return n
+}
+
+// recycle frees a node the search is done with, once it restarts from
+// the root at each bound: until then, work items may hold any node.
+func (d *dfsChooser) recycle(n *node) {
+	if d.restart {
+		d.free = append(d.free, n)
+	}
 }
 
 // requeuePrefix queues the choices of the finished work item's prefix to
@@ -461,7 +576,7 @@ func (d *dfsChooser) requeuePrefix() {
 	for k := d.floor - 1; k >= 0; k-- {
 		if n := d.stack[k].n; !n.queued && n.pending() {
 			n.queued = true
-			d.queue = append(d.queue, workItem{path: slices.Clone(d.stack[:k]), n: n})
+			d.keep(&d.queue, k, n)
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package explore
 
-import "interleave/sandbox/trace"
+import (
+	"slices"
+
+	"interleave/sandbox/trace"
+)
 
 // analyze finds the races of the execution just run and adds their
 // reversals to the choices before them (Flanagan and Godefroid's DPOR,
@@ -28,11 +32,7 @@ func (d *dfsChooser) analyze() {
 			nth = max(nth, th+1)
 		}
 	}
-	a := &analysis{d: d, nth: nth, clocks: make([]int32, len(d.trace)*nth), zero: make([]int32, nth),
-		last: make([]int, nth), spawnedBy: map[int]int{}, objs: map[int]*objState{}, lastGlobal: -1}
-	for i := range a.last {
-		a.last[i] = -1
-	}
+	a := d.analysis.reset(d, nth, len(d.trace))
 	next := 0 // the next choice to check at its place in the trace
 	for j := 0; j <= len(d.trace); j++ {
 		for ; next < len(d.stack) && d.stack[next].n.at == j; next++ {
@@ -71,6 +71,32 @@ type analysis struct {
 	spawns     int
 	objs       map[int]*objState
 	lastGlobal int
+}
+
+// reset readies a for an execution of steps steps and nth threads,
+// keeping the memory of the last (an analysis per execution made a
+// tenth of the search's garbage).
+func (a *analysis) reset(d *dfsChooser, nth, steps int) *analysis {
+	a.d, a.nth, a.lastGlobal, a.spawns = d, nth, -1, 0
+	a.clocks = resize(a.clocks, steps*nth)
+	a.zero = resize(a.zero, nth)
+	a.last = slices.Grow(a.last[:0], nth)[:nth]
+	for i := range a.last {
+		a.last[i] = -1
+	}
+	if a.spawnedBy == nil {
+		a.spawnedBy, a.objs = map[int]int{}, map[int]*objState{}
+	}
+	clear(a.spawnedBy)
+	clear(a.objs)
+	return a
+}
+
+// resize returns s with n zeroes, reusing its memory.
+func resize(s []int32, n int) []int32 {
+	s = slices.Grow(s[:0], n)[:n]
+	clear(s)
+	return s
 }
 
 func (a *analysis) clock(j int) []int32 { return a.clocks[j*a.nth : (j+1)*a.nth] }
@@ -192,25 +218,25 @@ func (a *analysis) race(j, th int, k trace.Kind, fp *footprint) {
 		return // no race, or the earlier step was the only one that could run
 	}
 	n := a.d.stack[a.d.trace[best].node].n
+	fresh := a.d.fresh
 	add := func(t int) {
-		if !slicesContains(n.todo, t) {
+		i := slices.Index(n.freshTodo, t)
+		switch {
+		case !slices.Contains(n.todo, t):
 			n.todo = append(n.todo, t)
+			if fresh {
+				n.freshTodo = append(n.freshTodo, t)
+			}
+		case i >= 0 && !fresh:
+			// An execution that does not count asks for it too.
+			n.freshTodo = slices.Delete(n.freshTodo, i, i+1)
 		}
 	}
-	if slicesContains(n.enabled, th) {
+	if slices.Contains(n.enabled, th) {
 		add(th)
 		return
 	}
 	for _, t := range n.enabled {
 		add(t)
 	}
-}
-
-func slicesContains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -120,7 +120,7 @@ type Report struct {
 	ElapsedNs int64      `json:"elapsed_ns"`
 	Bound     int        `json:"bound"`               // dfs: the last preemption bound searched
 	Guarantee string     `json:"guarantee,omitempty"` // pct: what each execution finds, at least
-	Limit     string     `json:"limit,omitempty"`     // a per-run limit some execution hit, said once
+	Limit     string     `json:"limit,omitempty"`     // the limit that stopped the exploration, then a per-run limit some execution hit, said once
 	Stopped   string     `json:"stopped,omitempty"`   // why it ended early: budget, time, stop, limit or failure
 	Outcomes  []*Outcome `json:"outcomes"`
 }
@@ -141,7 +141,8 @@ type Outcome struct {
 
 // Progress is what an exploration has found so far.
 type Progress struct {
-	Schedules int   `json:"schedules"`
+	Schedules int   `json:"schedules"` // counted so far: dfs's restart steps it back once (see isFresh)
+	Runs      int   `json:"runs"`      // engine runs so far, what the budget counts: only grows
 	Outcomes  int   `json:"outcomes"`
 	ElapsedNs int64 `json:"elapsed_ns"`
 }
@@ -154,6 +155,10 @@ const ProgressEvery = 200 * time.Millisecond
 // ends, Explore returns what it found so far. The error is non-nil only
 // for options out of range or a strategy that does not fit the mode.
 func Explore(ctx context.Context, req engine.Request, opts Options, onProgress func(Progress)) (*Report, error) {
+	return explore(ctx, req, opts, onProgress, 0)
+}
+
+func explore(ctx context.Context, req engine.Request, opts Options, onProgress func(Progress), keepFrames int) (*Report, error) {
 	opts, err := opts.normalize()
 	if err != nil {
 		return nil, err
@@ -172,6 +177,7 @@ func Explore(ctx context.Context, req engine.Request, opts Options, onProgress f
 	}
 	req.Schedule = ""
 	x := newExplorer(ctx, req, opts, onProgress)
+	x.keepFrames = keepFrames
 	switch opts.Strategy {
 	case DFS:
 		x.dfs()

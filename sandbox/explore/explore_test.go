@@ -255,3 +255,52 @@ def main():
 		t.Errorf("Explore(peterson without turn) found no failure: %s", summary(rep))
 	}
 }
+
+// outcomeSet is the outcomes of a report without their counts.
+func outcomeSet(rep *explore.Report) []string {
+	var keys []string
+	for _, o := range rep.Outcomes {
+		keys = append(keys, fmt.Sprintf("%s %v %v %q", o.Status, o.Cells, o.Checks, o.Output))
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// A dfs whose work items overflow searches each bound again from the
+// root, keeping only its path: it finds the same outcomes, as many
+// executions of each, and is as complete.
+func TestDFSRestartFindsTheSame(t *testing.T) {
+	for _, c := range []struct {
+		id     string
+		params map[string]any
+		noRed  bool
+	}{
+		{"lost-update", map[string]any{"threads": 2, "iterations": 2}, false},
+		{"lost-update", map[string]any{"threads": 3, "iterations": 2}, false},
+		{"lost-update", map[string]any{"threads": 2, "iterations": 2}, true},
+		{"counter-mutex", map[string]any{"threads": 2, "iterations": 2}, false},
+		{"dining-philosophers", map[string]any{"philosophers": 3, "meals": 1}, false},
+		{"dining-philosophers-fixed", map[string]any{"philosophers": 3, "meals": 1}, false},
+		{"heisenbug", nil, false},
+		{"heisenbug", nil, true},
+	} {
+		t.Run(fmt.Sprintf("%s/%v/no-reduction=%v", c.id, c.params, c.noRed), func(t *testing.T) {
+			req := scenario(t, c.id, c.params)
+			opts := explore.Options{Strategy: explore.DFS, Preemptions: intp(explore.MaxPreemptions), Budget: 200000, NoReduction: c.noRed}
+			kept := run(t, req, opts)
+			for _, frames := range []int{1, 16} {
+				restarted, err := explore.ExploreKeeping(context.Background(), req, opts, frames)
+				if err != nil {
+					t.Fatalf("ExploreKeeping(%d) error = %v", frames, err)
+				}
+				if got, want := outcomeSet(restarted), outcomeSet(kept); !slices.Equal(got, want) || restarted.Complete != kept.Complete {
+					t.Errorf("ExploreKeeping(%d) = %v, complete %v; want %v, complete %v", frames, got, restarted.Complete, want, kept.Complete)
+				}
+				if restarted.Schedules != kept.Schedules {
+					t.Errorf("ExploreKeeping(%d) counted %d executions, want %d", frames, restarted.Schedules, kept.Schedules)
+				}
+				t.Logf("keeping %d: %s; keeping all: %s", frames, summary(restarted), summary(kept))
+			}
+		})
+	}
+}

@@ -45,6 +45,8 @@ type explorer struct {
 	bound     int
 	guarantee string
 	key       strings.Builder
+	// keepFrames, if not 0, replaces dfs's keepFrames (for tests).
+	keepFrames int
 }
 
 func newExplorer(ctx context.Context, req engine.Request, opts Options, onProgress func(Progress)) *explorer {
@@ -66,12 +68,13 @@ func (x *explorer) more() bool {
 	}
 	now := time.Now()
 	switch {
+	case !x.deadline.IsZero() && !now.Before(x.deadline):
+		// Before ctx: the deadline ends ctx too.
+		x.stopped = stopTime
 	case x.ctx.Err() != nil:
 		x.stopped = stopStop
 	case x.runs >= x.opts.Budget:
 		x.stopped = stopBudget
-	case !x.deadline.IsZero() && now.After(x.deadline):
-		x.stopped = stopTime
 	}
 	if x.stopped != "" {
 		return false
@@ -84,7 +87,7 @@ func (x *explorer) more() bool {
 }
 
 func (x *explorer) progress() Progress {
-	return Progress{Schedules: x.schedules, Outcomes: len(x.outcomes), ElapsedNs: time.Since(x.start).Nanoseconds()}
+	return Progress{Schedules: x.schedules, Runs: x.runs, Outcomes: len(x.outcomes), ElapsedNs: time.Since(x.start).Nanoseconds()}
 }
 
 // run runs the script once under ch (nil in the real modes) and files the
@@ -188,6 +191,34 @@ func (x *explorer) file(res *trace.Result, ch *counter) {
 	}
 }
 
+// tally is the counts of the outcomes at some point of an exploration.
+type tally struct {
+	schedules int
+	counts    map[*Outcome]int
+}
+
+func (x *explorer) tally() tally {
+	t := tally{schedules: x.schedules, counts: make(map[*Outcome]int, len(x.outcomes))}
+	for _, o := range x.outcomes {
+		t.counts[o] = o.Count
+	}
+	return t
+}
+
+// rollback uncounts the executions filed since t, for a search that will
+// run them again; outcomes found since then are dropped until found
+// again. Representatives stay: each is still a schedule of its outcome.
+func (x *explorer) rollback(t tally) {
+	x.schedules = t.schedules
+	for k, o := range x.outcomes {
+		if n, ok := t.counts[o]; ok {
+			o.Count = n
+		} else {
+			delete(x.outcomes, k)
+		}
+	}
+}
+
 func (x *explorer) report() *Report {
 	if x.cancel != nil {
 		x.cancel()
@@ -204,6 +235,10 @@ func (x *explorer) report() *Report {
 		Limit:     x.limit,
 		Stopped:   x.stopped,
 		Outcomes:  make([]*Outcome, 0, len(x.outcomes)),
+	}
+	if x.stopped == stopTime && x.opts.TimeoutNs > 0 {
+		// Which limit stopped it, first, then the per-run one, if any.
+		r.Limit = strings.TrimSpace(fmt.Sprintf("The exploration reached its time limit of %s. %s", time.Duration(x.opts.TimeoutNs), x.limit))
 	}
 	for _, o := range x.outcomes {
 		r.Outcomes = append(r.Outcomes, o)

@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { outcomeLabel, percent, verdict, verdictText, progressText } from "../static/page/explore.js";
+import { outcomeLabel, percent, verdict, verdictText, progressText, doneText } from "../static/page/explore.js";
 
 test("outcomeLabel says the final values, how it ended and how often", () => {
   const cases = [
@@ -37,12 +37,21 @@ test("verdict is a proof only when dfs was complete", () => {
     [{ strategy: "dfs", complete: false, stopped: "stop", schedules: 1200, outcomes: [ok] }, "Stopped after 1,200 executions: what was found so far."],
     [{ strategy: "dfs", complete: false, stopped: "", bound: 2, schedules: 5, outcomes: [ok] }, "Not complete after 5 executions: interleavings needing more than 2 preemptions were not tried."],
     [{ strategy: "pct", complete: false, stopped: "budget", schedules: 1, outcomes: [ok] }, "The budget ran out after 1 execution: a sample, not a proof."],
+    [{ strategy: "repeat", mode: "os", complete: false, stopped: "budget", schedules: 1000, outcomes: [ok, bad] }, "1,000 real runs in os mode: how often each ending happened on real threads, not a proof."],
+    [{ strategy: "repeat", mode: "green", complete: false, stopped: "time", schedules: 10, outcomes: [ok] }, "The time limit ran out after 10 executions: a sample, not a proof."],
   ];
   for (const [rep, want] of cases) assert.equal(verdict(rep), want, `verdict(${JSON.stringify(rep)})`);
 });
 
 test("progressText counts what was found so far", () => {
-  assert.equal(progressText({ schedules: 5120, outcomes: 1, elapsed_ns: 1.25e9 }), "Exploring… 5,120 executions, 1 outcome so far (1.3 s).");
+  assert.equal(progressText({ schedules: 5120, runs: 5121, outcomes: 1, elapsed_ns: 1.25e9 }), "Exploring… 5,121 executions, 1 outcome so far (1.3 s).");
+  assert.equal(progressText({ schedules: 83, runs: 1300, outcomes: 12, elapsed_ns: 2e9 }), "Exploring… 1,300 executions, 12 outcomes so far (2.0 s).");
+});
+
+test("doneText says how many ran when dfs counted fewer", () => {
+  const outcomes = [{ status: "ok", count: 1 }];
+  assert.equal(doneText({ schedules: 4, runs: 4, elapsed_ns: 5e6, outcomes }), "4 executions in 0.01 s, 1 outcome.");
+  assert.equal(doneText({ schedules: 78650, runs: 100000, elapsed_ns: 9.1e9, outcomes }), "78,650 executions (100,000 run) in 9.10 s, 1 outcome.");
 });
 
 test("verdictText adds pct's guarantee and a limit, once", () => {

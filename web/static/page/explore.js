@@ -55,6 +55,9 @@ export function verdict(rep) {
   const n = rep.schedules;
   if (rep.complete && !failing) return `Verified: all ${plural(n, "distinct execution")} end ok.`;
   if (rep.complete) return `Complete: every execution was covered (${plural(n, "distinct execution")}); ${failing} of ${plural(rep.outcomes.length, "outcome")} fail.`;
+  if (rep.strategy === "repeat" && (!rep.stopped || rep.stopped === "budget")) {
+    return `${plural(n, "real run")} in ${rep.mode} mode: how often each ending happened on real threads, not a proof.`;
+  }
   switch (rep.stopped) {
     case "failure": return `Found a failure after ${plural(n, "execution")}.`;
     case "stop": return `Stopped after ${plural(n, "execution")}: what was found so far.`;
@@ -75,10 +78,18 @@ export function verdictText(rep) {
   return lines.join(" ");
 }
 
-// progressText is the line that counts an exploration under way.
+// progressText is the line that counts an exploration under way: the
+// executions run, which only grow (dfs may count fewer, see doneText).
 export function progressText(m) {
   const s = (m.elapsed_ns / 1e9).toFixed(1);
-  return `Exploring… ${plural(m.schedules, "execution")}, ${plural(m.outcomes, "outcome")} so far (${s} s).`;
+  return `Exploring… ${plural(m.runs ?? m.schedules, "execution")}, ${plural(m.outcomes, "outcome")} so far (${s} s).`;
+}
+
+// doneText is the line that counts a finished exploration; a large dfs
+// runs some executions again uncounted, and says how many it ran.
+export function doneText(rep) {
+  const ran = rep.runs > rep.schedules ? ` (${NUM.format(rep.runs)} run)` : "";
+  return `${plural(rep.schedules, "execution")}${ran} in ${(rep.elapsed_ns / 1e9).toFixed(2)} s, ${plural(rep.outcomes.length, "outcome")}.`;
 }
 
 // setupExplore wires the explore panel; it gives the page exploreOptions,
@@ -97,6 +108,21 @@ export function setupExplore(p) {
   }
   strategySel.addEventListener("change", syncStrategy);
   syncStrategy();
+  // repeat runs real threads: it is offered in os and green mode only
+  // (the other strategies choose sim mode's interleavings in any mode).
+  const repeatOpt = $('option[value="repeat"]', strategySel);
+  function syncMode() {
+    if (!repeatOpt || !p.mode) return;
+    const real = p.mode() !== "sim";
+    repeatOpt.hidden = !real;
+    repeatOpt.disabled = !real;
+    if (!real && strategySel.value === "repeat") {
+      strategySel.value = "dfs";
+      syncStrategy();
+    }
+  }
+  $(".controls", root)?.addEventListener("change", syncMode);
+  syncMode();
   // exploreOptions reads the controls into the explore message's fields.
   function exploreOptions(untilFailure) {
     const num = (id) => Number.parseInt(t(id).value, 10);
@@ -119,7 +145,7 @@ export function setupExplore(p) {
   }
   function showExplored(rep) {
     clearExplored();
-    progressEl.textContent = `${plural(rep.schedules, "execution")} in ${(rep.elapsed_ns / 1e9).toFixed(2)} s, ${plural(rep.outcomes.length, "outcome")}.`;
+    progressEl.textContent = doneText(rep);
     verdictEl.textContent = verdictText(rep);
     verdictEl.dataset.complete = String(!!rep.complete);
     verdictEl.hidden = false;
@@ -155,8 +181,12 @@ export function setupExplore(p) {
         p.replaySchedule(o.schedule);
       });
     } else {
+      // A real run: its count is what the bar shows, not a schedule.
       b.disabled = true;
-      b.title = "Real threads cannot be replayed";
+      b.dataset.count = String(o.count);
+      b.title = `${plural(o.count, "real run")}; real threads cannot be replayed`;
+      b.setAttribute("aria-label", `${label}, ${plural(o.count, "real run")}.`);
+      text.textContent = `${label} (${plural(o.count, "run")})`;
     }
     li.append(b);
     return li;
