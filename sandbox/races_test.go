@@ -18,16 +18,19 @@ func TestRunReportsRaces(t *testing.T) {
 	racy := "def main():\n    c = cell(\"flag\", False)\n    spawn(lambda: c.set(True), name = \"writer\")\n    sleep(1)\n    c.get()\n"
 	tests := []struct {
 		name, src string
+		mode      trace.Mode
 		races     bool
 		status    trace.Status
 	}{
-		{"unordered set and get", racy, true, trace.StatusOK},
-		{"joined first", "def main():\n    c = cell(\"flag\", False)\n    h = spawn(lambda: c.set(True), name = \"writer\")\n    h.join()\n    c.get()\n", false, trace.StatusOK},
-		{"timed out", racy[:len(racy)-1] + "\n    h = spawn(lambda: c.set(False))\n    while True:\n        sleep(100)\n", true, trace.StatusTimeout},
+		{"unordered set and get", racy, trace.ModeSim, true, trace.StatusOK},
+		{"joined first", "def main():\n    c = cell(\"flag\", False)\n    h = spawn(lambda: c.set(True), name = \"writer\")\n    h.join()\n    c.get()\n", trace.ModeSim, false, trace.StatusOK},
+		// In os mode, where sleep takes real time: in sim mode the loop
+		// races the step limit against the wall clock.
+		{"timed out", racy[:len(racy)-1] + "\n    h = spawn(lambda: c.set(False))\n    while True:\n        sleep(100)\n", trace.ModeOS, true, trace.StatusTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, _ := r.Run(context.Background(), engine.Request{Source: tt.src, Mode: trace.ModeSim, Seed: 1}, nil)
+			res, _ := r.Run(context.Background(), engine.Request{Source: tt.src, Mode: tt.mode, Seed: 1}, nil)
 			if res.Status != tt.status {
 				t.Fatalf("Run(%q) status = %s (%s), want %s", tt.name, res.Status, res.Message, tt.status)
 			}
