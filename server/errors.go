@@ -96,9 +96,25 @@ var pickTooSoon = &userError{kind: kindPick, msg: "The run is still on its way t
 // to make.
 var interactiveNotSim = &userError{kind: kindInteractive, msg: "Only sim mode runs can be scheduled by hand: choose mode sim for You schedule."}
 
-// interactiveOff refuses an interactive run on a server whose runner
-// cannot carry picks (a cluster of runners).
-var interactiveOff = &userError{kind: kindInteractive, msg: "This server runs scripts on a cluster of runners, which cannot wait for your picks: You schedule is off here; use Run or Explore."}
+// interactiveOff refuses an interactive run on a server whose Runner is
+// not a Scheduler: one that only runs scripts to their end. (The
+// cluster's client is one: its runners carry picks.)
+var interactiveOff = &userError{kind: kindInteractive, msg: "This server cannot wait for your picks: You schedule is off here; use Run."}
+
+// exploreOff refuses an exploration on a server whose Runner is not an
+// Explorer.
+var exploreOff = &userError{kind: kindUnavailable, msg: "This server cannot explore scripts: Explore is off here; use Run."}
+
+// exploreFailed is the message for an exploration that ended without a
+// report: the error's own sentence for people when it has one (the
+// runner exploring it stopped), else that something went wrong.
+func exploreFailed(err error) ErrorMessage {
+	var said interface{ UserMessage() string }
+	if errors.As(err, &said) {
+		return ErrorMessage{Type: "error", Message: said.UserMessage()}
+	}
+	return ErrorMessage{Type: "error", Message: "Something went wrong on the server; the exploration did not finish."}
+}
 
 // pickRefused refuses a pick with a sentence that says why.
 func pickRefused(msg string) *userError { return &userError{kind: kindPick, msg: msg} }

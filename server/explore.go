@@ -11,8 +11,8 @@ import (
 )
 
 // Explorer explores a request in the sandbox: many runs of one script,
-// grouped by outcome. *sandbox.Runner is one. A Runner that is not an
-// Explorer serves runs only.
+// grouped by outcome. *sandbox.Runner and the cluster's client are
+// Explorers; a Runner that is not serves runs only.
 type Explorer interface {
 	Explore(ctx context.Context, req engine.Request, opts explore.Options, onProgress func(explore.Progress)) (*explore.Report, error)
 }
@@ -46,7 +46,7 @@ func (c *conn) startExplore(m ClientMessage) {
 	c.stopRun()
 	ex, ok := c.s.runner.(Explorer)
 	if !ok {
-		c.refuse(refuse(kindUnavailable, "This server cannot explore; use run."))
+		c.refuse(exploreOff)
 		return
 	}
 	opts, err := exploreOptions(&m)
@@ -83,8 +83,10 @@ func (s *Server) explore(ctx context.Context, ex Explorer, req engine.Request, o
 		send(mustJSON(ProgressMessage{Type: "progress", Progress: p}))
 	})
 	if err != nil {
-		log.Error("exploration failed in the sandbox", "err", err)
-		send(mustJSON(ErrorMessage{Type: "error", Message: "Something went wrong on the server; the exploration did not finish."}))
+		if !s.unavailable(err, log, send) {
+			log.Error("exploration failed in the sandbox", "err", err)
+			send(mustJSON(exploreFailed(err)))
+		}
 		return
 	}
 	log.Info("exploration ended", "schedules", rep.Schedules, "outcomes", len(rep.Outcomes),

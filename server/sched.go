@@ -11,9 +11,8 @@ import (
 )
 
 // Scheduler runs a sim-mode request whose choices a person makes (You
-// schedule). *sandbox.Runner is one; a Runner that is not (the cluster's
-// client, which cannot carry picks to its runners) refuses interactive
-// runs with a sentence.
+// schedule). *sandbox.Runner and the cluster's client are Schedulers; a
+// Runner that is not refuses interactive runs with a sentence.
 type Scheduler interface {
 	Interact(ctx context.Context, req engine.Request, onEvents func([]trace.Event), in sandbox.Interaction) (*trace.Result, error)
 }

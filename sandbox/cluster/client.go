@@ -14,7 +14,9 @@ import (
 	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"interleave/sandbox"
 	"interleave/sandbox/engine"
+	"interleave/sandbox/explore"
 	"interleave/sandbox/trace"
 	"interleave/scenarios"
 )
@@ -291,31 +293,40 @@ func (c *Client) Run(ctx context.Context, req engine.Request, onEvents func([]tr
 // every server) whenever it changes, and when a runner starts it, before
 // its first events. queued and started may be nil.
 func (c *Client) RunQueued(ctx context.Context, req engine.Request, queued func(position int), started func(), onEvents func([]trace.Event)) (*trace.Result, error) {
-	sum := newPartial(req)
+	f := c.newFollower(req)
+	f.queued, f.started, f.onEvents = queued, started, onEvents
+	return c.submit(ctx, f, work{ID: nuid.Next(), Req: req})
+}
+
+func (c *Client) newFollower(req engine.Request) *follower {
+	return &follower{c: c, sum: newPartial(req)}
+}
+
+// submit queues wk and follows it with f until its end.
+func (c *Client) submit(ctx context.Context, f *follower, wk work) (*trace.Result, error) {
 	if !c.ready.Load() || !c.nc.IsConnected() {
-		return sum.unavailable(unreachable, errors.New("not connected to nats"))
+		return f.sum.unavailable(unreachable, errors.New("not connected to nats"))
 	}
-	id := nuid.Next()
-	sub, err := c.nc.SubscribeSync(eventSubject(id))
+	sub, err := c.nc.SubscribeSync(eventSubject(wk.ID))
 	if err != nil {
-		return sum.unavailable(unreachable, fmt.Errorf("subscribe to run events: %w", err))
+		return f.sum.unavailable(unreachable, fmt.Errorf("subscribe to run events: %w", err))
 	}
 	defer sub.Unsubscribe()
 	if err := sub.SetPendingLimits(-1, 256<<20); err != nil {
-		return sum.unavailable(unreachable, fmt.Errorf("set pending limits: %w", err))
+		return f.sum.unavailable(unreachable, fmt.Errorf("set pending limits: %w", err))
 	}
-	f := &follower{c: c, id: id, sub: sub, sum: sum, queued: queued, started: started, onEvents: onEvents,
-		deadline: time.Now().Add(c.queueWait), inLine: true}
+	f.id, f.sub, f.deadline, f.inLine = wk.ID, sub, time.Now().Add(c.queueWait), true
+	wk.Deadline = f.deadline
 	c.waiting.Add(1)
 	defer f.leaveLine()
 	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
-	ack, err := c.js.Publish(pctx, SubjectRuns, mustJSON(work{ID: id, Req: req, Deadline: f.deadline}))
+	ack, err := c.js.Publish(pctx, SubjectRuns, mustJSON(wk))
 	cancel()
 	switch {
 	case err != nil && ctx.Err() != nil:
-		return sum.fail(trace.StatusStopped, "The run was stopped."), nil
+		return f.sum.fail(trace.StatusStopped, "The run was stopped."), nil
 	case err != nil:
-		return sum.unavailable(unreachable, fmt.Errorf("queue run: %w", err))
+		return f.sum.unavailable(unreachable, fmt.Errorf("queue run: %w", err))
 	}
 	f.seq = ack.Sequence
 	return f.follow(ctx)
@@ -333,6 +344,11 @@ type follower struct {
 	queued   func(position int)
 	started  func()
 	onEvents func([]trace.Event)
+	// An exploration's progress callback, and its last message once it
+	// came; an interactive run's callbacks.
+	onProgress func(explore.Progress)
+	explored   *explored
+	in         *sandbox.Interaction
 
 	inLine           bool // counted in c.waiting
 	position         int  // last told
@@ -466,6 +482,10 @@ func (f *follower) message(m *nats.Msg) (*trace.Result, error) {
 		if f.onEvents != nil {
 			f.onEvents(f.batch)
 		}
+	case kindProgress, kindExplored:
+		return f.exploration(m.Data[0], m.Data[1:])
+	case kindChoice, kindRefused, kindRestart:
+		return f.interaction(m.Data[0], m.Data[1:])
 	case kindResult:
 		var res trace.Result
 		if err := scenarios.UnmarshalJSON(m.Data[1:], &res); err != nil { // params stay exact

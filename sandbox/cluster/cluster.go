@@ -7,8 +7,11 @@
 // Subjects, all under the prefix "interleave":
 //
 //	interleave.runs              the work queue (stream INTERLEAVE_RUNS, consumer "runners")
-//	interleave.run.ID.ev         runner to server: start, heartbeats, event batches, the result
+//	interleave.run.ID.ev         runner to server: start, heartbeats, event batches, the result;
+//	                             an exploration's progress and report; an interactive run's
+//	                             choices, refused picks and restarts
 //	interleave.run.ID.cancel     server to runner: stop the run
+//	interleave.run.ID.pick       server to runner: a pick or undo of an interactive run
 //	interleave.presence          runner to servers: who is up and how many slots are free
 //
 // A run is started at most once. A runner that takes a run from the queue
@@ -28,6 +31,13 @@
 // deleted from the stream; its message carries the deadline, so a runner
 // that takes it late drops it, and its server, no longer listening, would
 // not say yes anyway.
+//
+// An exploration and an interactive run (You schedule) travel the same
+// way and take one runner slot each: the queued message says which
+// (work.Explore, work.Interact). An exploration's progress and its
+// report come back on the run's subject; an interactive run's choices
+// come back there too, and the person's picks go to the runner on the
+// run's pick subject, which only the run's runner listens to.
 package cluster
 
 import (
@@ -40,6 +50,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"interleave/sandbox/engine"
+	"interleave/sandbox/explore"
 )
 
 // Names of the stream, its consumer and the subjects.
@@ -55,7 +66,14 @@ const (
 	kindStart  byte = 'S' // a request: may this runner start the run? reply "ok" or "no"
 	kindBeat   byte = 'B' // the runner is alive
 	kindEvents byte = 'E' // a batch of events in trace's binary form
-	kindResult byte = 'R' // the result as JSON; the last message
+	kindResult byte = 'R' // the result as JSON; the last message of a run
+
+	kindProgress byte = 'P' // an exploration's progress as JSON
+	kindExplored byte = 'X' // an exploration's report or failure as JSON (explored); its last message
+
+	kindChoice  byte = 'C' // an interactive run's choice as JSON, after every event before it
+	kindRefused byte = 'F' // the child refused the last pick: the reason as text
+	kindRestart byte = 'T' // an undo restarted the run: the schedule it replays, as text
 )
 
 // Heartbeat is how often a runner tells the server its run is alive;
@@ -70,6 +88,7 @@ const (
 
 func eventSubject(id string) string  { return "interleave.run." + id + ".ev" }
 func cancelSubject(id string) string { return "interleave.run." + id + ".cancel" }
+func pickSubject(id string) string   { return "interleave.run." + id + ".pick" }
 
 // work is one queued run.
 type work struct {
@@ -79,6 +98,26 @@ type work struct {
 	// tells its client the run failed; a runner that takes the run later
 	// drops it without asking.
 	Deadline time.Time `json:"deadline,omitzero"`
+	// Explore makes the run an exploration with these options.
+	Explore *explore.Options `json:"explore,omitempty"`
+	// Interact makes the run an interactive one: its choices wait for
+	// picks from the pick subject.
+	Interact *interact `json:"interact,omitempty"`
+}
+
+// interact is what a runner needs to know of an interactive run.
+type interact struct {
+	// Idle ends the run, status stopped, when a choice waits that long
+	// for a pick (the server's -pick-timeout); the sandbox's default
+	// when zero.
+	Idle time.Duration `json:"idle_ns,omitempty"`
+}
+
+// explored is an exploration's last message: its report, or why there
+// is none (options out of range, a child that died).
+type explored struct {
+	Report *explore.Report `json:"report,omitempty"`
+	Error  string          `json:"error,omitempty"`
 }
 
 // presence is a runner's periodic announcement.

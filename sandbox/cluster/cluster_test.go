@@ -120,14 +120,20 @@ func startWebWith(t *testing.T, o cluster.Options) (string, *cluster.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(client.Close)
+	return serveWeb(t, server.Config{Health: map[string]any{"cluster": client}, Collectors: client.Collectors()}, client), client
+}
+
+// serveWeb serves a test server over runner, with cfg's health, metrics
+// and pick timeout, and returns its base URL.
+func serveWeb(t testing.TB, cfg server.Config, runner server.Runner) string {
+	t.Helper()
 	cat, err := scenarios.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Config{
-		MaxRuns: 16, PerClientRuns: 16, PerClientQueue: 64, RunsPerMinute: -1, Logger: testLog(),
-		Health: map[string]any{"cluster": client}, Collectors: client.Collectors(),
-	}, cat, client)
+	cfg.MaxRuns, cfg.PerClientRuns, cfg.PerClientQueue, cfg.RunsPerMinute, cfg.Logger = 16, 16, 64, -1, testLog()
+	srv := server.New(cfg, cat, runner)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -140,17 +146,16 @@ func startWebWith(t *testing.T, o cluster.Options) (string, *cluster.Client) {
 		if err := <-done; err != nil {
 			t.Errorf("Serve() = %v, want nil after shutdown", err)
 		}
-		client.Close()
 	})
-	return "http://" + ln.Addr().String(), client
+	return "http://" + ln.Addr().String()
 }
 
 type wsClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 }
 
-func dial(t *testing.T, base string) *wsClient {
+func dial(t testing.TB, base string) *wsClient {
 	t.Helper()
 	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws", http.Header{"Origin": {base}})
 	if err != nil {
@@ -205,7 +210,7 @@ const (
 	spinScript = "def main():\n    c = cell(\"spin\")\n    while True:\n        c.add(1)\n"
 )
 
-func status(t *testing.T, end map[string]any) string {
+func status(t testing.TB, end map[string]any) string {
 	t.Helper()
 	res, _ := end["result"].(map[string]any)
 	if end["type"] != "end" || res == nil {

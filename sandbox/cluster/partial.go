@@ -10,12 +10,13 @@ import (
 // partial follows a run's events on the server, so that a run whose runner
 // died still reports its threads and counts with the events it sent.
 type partial struct {
+	req   engine.Request
 	res   trace.Result
 	index map[int]int
 }
 
 func newPartial(req engine.Request) *partial {
-	return &partial{index: map[int]int{0: 0}, res: trace.Result{
+	return &partial{req: req, index: map[int]int{0: 0}, res: trace.Result{
 		Scenario: req.Scenario,
 		Mode:     req.Mode,
 		Procs:    req.Procs,
@@ -26,6 +27,10 @@ func newPartial(req engine.Request) *partial {
 		Cells:    []trace.CellValue{},
 	}}
 }
+
+// reset forgets the events seen: an undo restarted the run, and its
+// events come again from the start.
+func (p *partial) reset() { *p = *newPartial(p.req) }
 
 func (p *partial) observe(evs []trace.Event) {
 	for i := range evs {

@@ -14,13 +14,28 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	"interleave/sandbox"
 	"interleave/sandbox/engine"
+	"interleave/sandbox/explore"
 	"interleave/sandbox/trace"
 )
 
-// Sandbox runs one request locally; *sandbox.Runner is one.
+// Sandbox runs one request locally; *sandbox.Runner is one. A runner
+// whose Sandbox is also an Explorer takes explorations, and one that is a
+// Scheduler interactive runs; any other answers them with an error.
 type Sandbox interface {
 	Run(ctx context.Context, req engine.Request, onEvents func([]trace.Event)) (*trace.Result, error)
+}
+
+// Explorer explores a request locally; *sandbox.Runner is one.
+type Explorer interface {
+	Explore(ctx context.Context, req engine.Request, opts explore.Options, onProgress func(explore.Progress)) (*explore.Report, error)
+}
+
+// Scheduler runs a request whose choices a person makes; *sandbox.Runner
+// is one.
+type Scheduler interface {
+	Interact(ctx context.Context, req engine.Request, onEvents func([]trace.Event), in sandbox.Interaction) (*trace.Result, error)
 }
 
 // maxBatch bounds one event message, well under NATS's default payload
@@ -195,6 +210,17 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	defer cancelSub.Unsubscribe()
+	var picks <-chan trace.Pick
+	if wk.Interact != nil {
+		ch, pickSub, err := w.listenForPicks(runCtx, log, wk.ID)
+		if err != nil {
+			log.Warn("cannot listen for the run's picks; giving it back", "err", err)
+			_ = msg.Nak()
+			return
+		}
+		defer pickSub.Unsubscribe()
+		picks = ch
+	}
 	reply, err := w.askStart(ctx, wk.ID)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders) && !givenUp(msg):
@@ -215,8 +241,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	if err := msg.Ack(); err != nil {
 		log.Warn("acknowledge run", "err", err) // its server refuses a second start
 	}
-	log.Info("run started")
-	w.run(runCtx, log, wk)
+	log.Info("run started", "explore", wk.Explore != nil, "interactive", wk.Interact != nil)
+	w.run(runCtx, log, wk, picks)
 }
 
 // abandonAfter is how many times a run whose server does not answer is
@@ -245,41 +271,26 @@ func (w *Worker) askStart(ctx context.Context, id string) (*nats.Msg, error) {
 	return reply, err
 }
 
-// run executes one started run, streaming its events with heartbeats.
-func (w *Worker) run(ctx context.Context, log *slog.Logger, wk work) {
+// run executes one started run, streaming its events, an exploration's
+// progress or an interactive run's choices, with heartbeats.
+func (w *Worker) run(ctx context.Context, log *slog.Logger, wk work, picks <-chan trace.Pick) {
 	subj := eventSubject(wk.ID)
-	beatDone := make(chan struct{})
-	var beats sync.WaitGroup
-	beats.Add(1)
-	go func() {
-		defer beats.Done()
-		t := time.NewTicker(Heartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-beatDone:
-				return
-			case <-t.C:
-				_ = w.nc.Publish(subj, []byte{kindBeat})
-			}
-		}
-	}()
-	buf := make([]byte, 0, 64<<10)
-	res, err := w.sb.Run(ctx, wk.Req, func(batch []trace.Event) {
-		buf = append(buf[:0], kindEvents)
-		for i := range batch {
-			buf = batch[i].AppendBinary(buf)
-			if len(buf) >= maxBatch {
-				_ = w.nc.Publish(subj, buf)
-				buf = append(buf[:0], kindEvents)
-			}
-		}
-		if len(buf) > 1 {
-			_ = w.nc.Publish(subj, buf)
-		}
-	})
-	close(beatDone)
-	beats.Wait()
+	stopBeats := w.beat(subj)
+	if wk.Explore != nil {
+		w.explore(ctx, log, wk)
+		stopBeats()
+		return
+	}
+	var (
+		res *trace.Result
+		err error
+	)
+	if wk.Interact != nil {
+		res, err = w.interact(ctx, wk, picks)
+	} else {
+		res, err = w.sb.Run(ctx, wk.Req, w.eventSender(subj))
+	}
+	stopBeats()
 	if err != nil {
 		log.Error("run failed in the sandbox", "err", err)
 	}
@@ -291,5 +302,48 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, wk work) {
 	if err := w.nc.Publish(subj, append([]byte{kindResult}, body...)); err != nil {
 		log.Error("send result", "err", err)
 	}
-	log.Info("run ended", "status", res.Status, "events", res.Stats.Events)
+	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "interactive", wk.Interact != nil)
+}
+
+// beat sends a heartbeat on subj every Heartbeat until the returned
+// function is called.
+func (w *Worker) beat(subj string) (stop func()) {
+	done := make(chan struct{})
+	var beats sync.WaitGroup
+	beats.Go(func() {
+		t := time.NewTicker(Heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = w.nc.Publish(subj, []byte{kindBeat})
+			}
+		}
+	})
+	return func() {
+		close(done)
+		beats.Wait()
+	}
+}
+
+// eventSender publishes each batch of events on subj in messages of at
+// most maxBatch bytes, as it comes: a choice published after it follows
+// every event before it.
+func (w *Worker) eventSender(subj string) func([]trace.Event) {
+	buf := make([]byte, 0, 64<<10)
+	return func(batch []trace.Event) {
+		buf = append(buf[:0], kindEvents)
+		for i := range batch {
+			buf = batch[i].AppendBinary(buf)
+			if len(buf) >= maxBatch {
+				_ = w.nc.Publish(subj, buf)
+				buf = append(buf[:0], kindEvents)
+			}
+		}
+		if len(buf) > 1 {
+			_ = w.nc.Publish(subj, buf)
+		}
+	}
 }
