@@ -78,10 +78,12 @@ const (
 
 // Heartbeat is how often a runner tells the server its run is alive;
 // HeartbeatTimeout how long the server waits for a sign before it calls the
-// runner dead.
+// runner dead. Three missed beats: a runner's last sign is at most one
+// beat before it died and the server looks every half beat, so a dead
+// runner is noticed 1 to 1.75 s after it died, within the 2 s promised.
 const (
 	Heartbeat        = 500 * time.Millisecond
-	HeartbeatTimeout = 2 * time.Second
+	HeartbeatTimeout = 3 * Heartbeat
 	presenceEvery    = time.Second
 	presenceTTL      = 3 * presenceEvery
 )
