@@ -84,8 +84,15 @@ type runnerProc struct {
 
 func startRunner(t testing.TB, url string, slots int) *runnerProc {
 	t.Helper()
+	return startRunnerEnv(t, url, slots)
+}
+
+// startRunnerEnv starts a runner with env added to its environment.
+func startRunnerEnv(t testing.TB, url string, slots int, env ...string) *runnerProc {
+	t.Helper()
 	// A long wall clock, so that only a stop ends a run that spins.
 	cmd := exec.Command(sandboxtest.Binary(t), "runner", "-nats", url, "-max-runs", fmt.Sprint(slots), "-timeout", "60s")
+	cmd.Env = append(os.Environ(), env...)
 	r := &runnerProc{cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = r.log
 	if err := cmd.Start(); err != nil {

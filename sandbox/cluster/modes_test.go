@@ -2,11 +2,15 @@ package cluster_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
 
 	"interleave/limits"
 	"interleave/sandbox"
@@ -229,4 +233,68 @@ func testExploreKilledRunner(t *testing.T, base string, r *runnerProc) {
 	if m["type"] != "error" || !strings.Contains(fmt.Sprint(m["message"]), "runner exploring your script stopped") {
 		t.Errorf("after the runner was killed: %v, want an error saying the runner exploring the script stopped", m)
 	}
+}
+
+// deployConfig writes the NATS configuration of docs/deploy.md to a file
+// and returns its path.
+func deployConfig(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/deploy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := strings.Cut(string(doc), "## A NATS configuration")
+	_, block, _ := strings.Cut(after, "```\n")
+	conf, _, ok := strings.Cut(block, "```")
+	if !ok || !strings.Contains(conf, "permissions") {
+		t.Fatalf("docs/deploy.md has no NATS configuration with permissions under its heading")
+	}
+	path := filepath.Join(t.TempDir(), "nats.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The subject permissions that docs/deploy.md gives the web servers and
+// the runners let every kind of run through: a plain run, an
+// exploration and an interactive run with picks and an undo.
+func TestDeployPermissions(t *testing.T) {
+	t.Setenv("WEB_PASSWORD", "web-secret")
+	t.Setenv("RUNNER_PASSWORD", "runner-secret")
+	opts, err := natsserver.ProcessConfigFile(deployConfig(t))
+	if err != nil {
+		t.Fatalf("the NATS configuration of docs/deploy.md: %v", err)
+	}
+	opts.Host, opts.Port, opts.StoreDir, opts.NoLog, opts.NoSigs = "127.0.0.1", -1, t.TempDir(), true, true
+	ns, err := natsserver.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(20 * time.Second) {
+		t.Fatal("nats server not ready in 20 s")
+	}
+	t.Cleanup(ns.Shutdown)
+	url := ns.ClientURL()
+	client, err := cluster.NewClient(cluster.Options{URL: url, User: "web", Password: "web-secret"}, testLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	// A short pick timeout, so that picks that never reach the runner
+	// end the run rather than hang the test.
+	base := serveWeb(t, server.Config{PickTimeout: 10 * time.Second}, client)
+	startRunnerEnv(t, url, 1, "INTERLEAVE_NATS_USER=runner", "INTERLEAVE_NATS_PASSWORD=runner-secret")
+	waitFor(t, "the runner seen", func() bool { h := client.Health(); return h.Ready && h.Runners == 1 })
+	c := dial(t, base)
+	c.send(runMsg(tinyScript))
+	if st := status(t, c.until("end")); st != "ok" {
+		t.Errorf("a plain run under the deploy permissions: %s, want ok", st)
+	}
+	c.send(exploreLostUpdate)
+	if set, complete := outcomeSet(t, c.untilAny("explored")); len(set) == 0 || !complete {
+		t.Errorf("an exploration under the deploy permissions: %v, complete %v; want outcomes, complete", set, complete)
+	}
+	testScheduleUndo(t, base)
 }
