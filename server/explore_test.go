@@ -1,9 +1,16 @@
 package server_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"interleave/limits"
+	"interleave/sandbox"
+	"interleave/sandbox/sandboxtest"
+	"interleave/server"
 )
 
 // untilExplored reads messages up to and including "explored" (or an
@@ -118,5 +125,27 @@ func TestWebSocketExploreRefused(t *testing.T) {
 	msgs := c.untilExplored()
 	if last := msgs[len(msgs)-1]; last["type"] != "explored" || last["stopped"] != "failure" {
 		t.Errorf("explore until a failure = %v, want explored, stopped at a failure", last)
+	}
+}
+
+// A server whose runner cannot explore says so, and still runs.
+func TestExploreRefusedWithoutExplorer(t *testing.T) {
+	runner, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(t), Limits: limits.Limits{Wall: 20 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, stop := serveRunner(t, server.Config{}, onlyRuns{runner})
+	c := dial(t, &testServer{URL: url})
+	defer func() {
+		c.conn.Close()
+		stop()
+	}()
+	c.send(`{"type":"explore","scenario":"lost-update","strategy":"dfs"}`)
+	if m := c.read(); m["type"] != "error" || !strings.Contains(fmt.Sprint(m["message"]), "cannot explore scripts") {
+		t.Errorf("explore on a runner that cannot: %v, want an error saying the server cannot explore scripts", m)
+	}
+	c.send(`{"type":"run","scenario":"two-locks","mode":"sim","seed":1}`)
+	if msgs := c.untilEnd(); msgs[len(msgs)-1]["type"] != "end" {
+		t.Errorf("a plain run got %v, want an end", msgs[len(msgs)-1])
 	}
 }

@@ -1,18 +1,26 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
+	"interleave/limits"
 	"interleave/sandbox"
 	"interleave/sandbox/cluster"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/sandboxtest"
 	"interleave/sandbox/trace"
+	"interleave/server"
 )
 
 var tinyReq = engine.Request{Scenario: "script", Source: tinyScript, Mode: trace.ModeOS}
@@ -148,4 +156,98 @@ func BenchmarkEventsOverNATS(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// pickLoop has a choice at every cell operation of two threads, for as
+// many picks as a benchmark makes.
+const pickLoop = `def main():
+    c = cell("c", 0)
+    def w():
+        for i in range(1000000):
+            c.add(1)
+    a = spawn(w, name = "a")
+    b = spawn(w, name = "b")
+    a.join()
+    b.join()
+`
+
+// BenchmarkPickRoundTrip measures, over a real socket, the time from
+// sending a pick to receiving the next choice, with the child in
+// process (the comparator, as server's BenchmarkPickRoundTrip) and on a
+// runner process through NATS.
+func BenchmarkPickRoundTrip(b *testing.B) {
+	b.Run("in-process", func(b *testing.B) {
+		sb, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(b), Limits: limits.Limits{Wall: time.Minute}, Warm: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sb.Close()
+		pickRoundTrip(b, serveWeb(b, server.Config{}, sb))
+	})
+	b.Run("nats", func(b *testing.B) {
+		ns := startNATS(b, b.TempDir(), -1)
+		defer ns.Shutdown()
+		startRunner(b, ns.ClientURL(), 1)
+		client, err := cluster.NewClient(cluster.Options{URL: ns.ClientURL()}, testLog())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer client.Close()
+		for client.Health().Runners < 1 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		pickRoundTrip(b, serveWeb(b, server.Config{}, client))
+	})
+}
+
+// pickRoundTrip starts an interactive run of pickLoop on the server at
+// base and times each pick to its next choice, alternating threads.
+func pickRoundTrip(b *testing.B, base string) {
+	c := dial(b, base).conn
+	src, _ := json.Marshal(pickLoop)
+	mustWrite(b, c, `{"type":"run","mode":"sim","interactive":true,"source":`+string(src)+`}`)
+	ch := readUntil(b, c, `{"type":"choice"`)
+	var lat []time.Duration
+	for i := 0; b.Loop(); i++ {
+		var choice struct{ Runnable []struct{ Th int } }
+		if err := json.Unmarshal(ch, &choice); err != nil || len(choice.Runnable) == 0 {
+			b.Fatalf("choice %.300s: %v", ch, err)
+		}
+		pick := `{"type":"pick","th":` + strconv.Itoa(choice.Runnable[i%len(choice.Runnable)].Th) + `}`
+		start := time.Now()
+		mustWrite(b, c, pick)
+		ch = readUntil(b, c, `{"type":"choice"`)
+		lat = append(lat, time.Since(start))
+	}
+	mustWrite(b, c, `{"type":"stop"}`)
+	readUntil(b, c, `{"type":"end"`)
+	slices.Sort(lat)
+	at := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+}
+
+func mustWrite(b *testing.B, c *websocket.Conn, msg string) {
+	b.Helper()
+	if err := c.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// readUntil reads messages until one begins with prefix, and returns
+// it; an error or an unexpected end fails the benchmark.
+func readUntil(b *testing.B, c *websocket.Conn, prefix string) []byte {
+	b.Helper()
+	for {
+		_, data, err := c.ReadMessage()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if bytes.HasPrefix(data, []byte(prefix)) {
+			return data
+		}
+		if bytes.HasPrefix(data, []byte(`{"type":"error"`)) || bytes.HasPrefix(data, []byte(`{"type":"end"`)) {
+			b.Fatalf("waiting for %s, got %.300s", prefix, data)
+		}
+	}
 }
