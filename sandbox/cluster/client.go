@@ -349,6 +349,7 @@ type follower struct {
 	onProgress func(explore.Progress)
 	explored   *explored
 	in         *sandbox.Interaction
+	gotResult  bool // the runner sent a run's result
 
 	inLine           bool // counted in c.waiting
 	position         int  // last told
@@ -487,6 +488,7 @@ func (f *follower) message(m *nats.Msg) (*trace.Result, error) {
 	case kindChoice, kindRefused, kindRestart:
 		return f.interaction(m.Data[0], m.Data[1:])
 	case kindResult:
+		f.gotResult = true
 		var res trace.Result
 		if err := scenarios.UnmarshalJSON(m.Data[1:], &res); err != nil { // params stay exact
 			return f.sum.fail(trace.StatusError, "The runner sent a result that could not be read."), fmt.Errorf("decode result of run %s: %w", f.id, err)

@@ -20,9 +20,12 @@ type LostError struct {
 	Err    error
 }
 
+// Error says which runner was lost and how it was noticed.
 func (e *LostError) Error() string {
 	return fmt.Sprintf("exploration lost with runner %s: %v", e.Runner, e.Err)
 }
+
+// Unwrap returns how the loss was noticed.
 func (e *LostError) Unwrap() error { return e.Err }
 
 // UserMessage is the sentence the person is told.
@@ -51,6 +54,8 @@ func (c *Client) Explore(ctx context.Context, req engine.Request, opts explore.O
 		return x.Report, nil
 	case err != nil:
 		return nil, err
+	case f.gotResult:
+		return nil, fmt.Errorf("explore on runner %s: it answered with a run's result (%s), not a report: is it older than this server?", f.startedBy, res.Status)
 	case !f.begun && res.Status == trace.StatusStopped:
 		return &explore.Report{Strategy: opts.Strategy, Mode: string(req.Mode), Stopped: "stop", Outcomes: []*explore.Outcome{}}, nil
 	}
