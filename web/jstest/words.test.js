@@ -87,8 +87,8 @@ test("eventBySeq, spanOf and barAt", () => {
   assert.equal(eventBySeq([{ seq: 5 }, { seq: 2 }], 2).seq, 2);
   const hold = tr.allSpans().find((s) => s.kind === "hold" && s.seq1 >= 0);
   const lane = tr.threads.get(hold.th);
-  assert.equal(spanOf(lane, eventBySeq(tr.events, hold.seq1)), hold);
+  assert.deepStrictEqual(spanOf(lane, eventBySeq(tr.events, hold.seq1)), hold);
   assert.equal(spanOf(lane, tr.events.find((e) => e.k === "get")), null);
-  assert.equal(barAt(lane.rows[hold.row], (hold.t0 + hold.t1) / 2, 0), hold);
+  assert.deepStrictEqual(barAt(lane.rows[hold.row], (hold.t0 + hold.t1) / 2, 0), hold);
   assert.equal(barAt(lane.rows[hold.row], hold.t1 + 10, 0), null);
 });

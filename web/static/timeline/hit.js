@@ -23,11 +23,12 @@ export function position(tl, e) {
 // spanOf finds the span an event opened or closed, if it is not an instant.
 export function spanOf(lane, e) {
   if (lane.marks.length && e._d !== undefined) return null;
+  const seq = lane.events ? lane.events.seq : null;
   for (const row of lane.rows) {
     let i = firstEndingAt(row, e.t) - 1;
     if (i < 0) i = 0;
-    for (; i < row.length && row[i].t0 <= e.t; i++) {
-      if (row[i].seq0 === e.seq || row[i].seq1 === e.seq) return row[i];
+    for (; i < row.n && row.t0[i] <= e.t; i++) {
+      if (seq[row.e0[i]] === e.seq || (row.e1[i] >= 0 && seq[row.e1[i]] === e.seq)) return row.at(i);
     }
   }
   return null;
@@ -74,35 +75,39 @@ function pickMark(tl, L, px) {
   if (!marks.length) return null;
   let best = null;
   let bd = 7;
+  const ts = marks.t;
   if (L.dense) {
     const i = firstAt(marks, tl.tAt(px));
     for (const j of [i - 1, i]) {
       if (j < 0 || j >= marks.length) continue;
-      const d = Math.abs(tl.x(marks[j].t) - px);
+      const d = Math.abs(tl.x(ts[j]) - px);
       if (d < bd) {
         bd = d;
-        best = marks[j];
+        best = j;
       }
     }
-    return best;
+    return best === null ? null : marks.at(best);
   }
   const end = tl.tAt(px + 8);
-  for (let i = firstAt(marks, tl.tAt(px - 64)); i < marks.length && marks[i].t <= end; i++) {
-    const d = Math.abs(tl.x(marks[i].t) + marks[i]._d * STAGGER - px);
+  const stagger = marks.events.d;
+  for (let i = firstAt(marks, tl.tAt(px - 64)); i < marks.length && ts[i] <= end; i++) {
+    const d = Math.abs(tl.x(ts[i]) + stagger[marks.ev[i]] * STAGGER - px);
     if (d < bd) {
       bd = d;
-      best = marks[i];
+      best = i;
     }
   }
-  return best;
+  return best === null ? null : marks.at(best);
 }
 
+// barAt is the bar of a row (spans or segments, a store.js table) drawn
+// at time t, give or take tol, or null.
 export function barAt(row, t, tol, liveEnd = Infinity) {
   const i = firstEndingAt(row, t - tol);
-  for (let j = i; j < row.length && row[j].t0 <= t + tol; j++) {
-    const s = row[j];
-    const end = s.t1 === null ? liveEnd : s.t1;
-    if (s.t0 - tol <= t && t <= end + tol) return s;
+  for (let j = i; j < row.n && row.t0[j] <= t + tol; j++) {
+    const t1 = row.t1[j];
+    const end = Number.isNaN(t1) ? liveEnd : t1;
+    if (row.t0[j] - tol <= t && t <= end + tol) return row.at(j);
   }
   return null;
 }

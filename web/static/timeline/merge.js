@@ -1,0 +1,64 @@
+// Level of detail for bars: zoomed out, many spans of one lane fall in
+// one pixel column, and the renderer draws the column as one merged mark
+// (render.js) in the colour of the state that fills most of it. This
+// module says which state that is, looking at a bounded number of bars,
+// so a column costs the same whether it stands for two bars or twenty
+// thousand (gotraceui merges its spans the same way).
+
+import { colAt } from "./search.js";
+
+// SAMPLE is how many bars of a column are looked at, at most.
+export const SAMPLE = 16;
+
+// keyOf is what a bar's colour depends on, as a number: a span's kind, a
+// hold's mutex (its interned name), a segment's thread, a CPU.
+export function keyOf(row, i, style) {
+  switch (style) {
+    case "hold": return row.events.obj[row.e0[i]];
+    case "seg":
+    case "cpu": return row.val[i];
+  }
+  return row.kind[i];
+}
+
+// dominant is the key of the state that fills most of the time of bars
+// i to j-1 of a row (store.js table, sorted by start); open bars end at
+// liveEnd. Over SAMPLE bars, an even sample of them stands for all.
+export function dominant(row, i, j, liveEnd, style) {
+  const n = j - i;
+  if (n <= 1) return keyOf(row, i, style);
+  const step = n <= SAMPLE ? 1 : n / SAMPLE;
+  const keys = [];
+  const weights = [];
+  const T0 = row.t0;
+  const T1 = row.t1;
+  for (let f = i; f < j; f += step) {
+    const q = Math.floor(f);
+    const end = Number.isNaN(T1[q]) ? liveEnd : T1[q];
+    const key = keyOf(row, q, style);
+    // A bar of no width still counts, a little: it is there.
+    const w = Math.max(end - T0[q], 1e-9);
+    const at = keys.indexOf(key);
+    if (at < 0) {
+      keys.push(key);
+      weights.push(w);
+    } else weights[at] += w;
+  }
+  let best = 0;
+  for (let m = 1; m < keys.length; m++) if (weights[m] > weights[best]) best = m;
+  return keys[best];
+}
+
+// column describes the pixel column of a bar drawn under a pixel wide:
+// how many bars start in it and the key of its dominant state, for a
+// tooltip that says the mark is merged. k is pixels per ns, v0 the
+// view's start.
+export function column(row, i, v0, k, liveEnd, style) {
+  const T0 = row.t0;
+  const px = Math.floor((T0[i] - v0) * k);
+  const lo = v0 + px / k;
+  const hi = v0 + (px + 1) / k;
+  const a = Math.min(i, colAt(T0, lo, 0, i));
+  const b = Math.max(i + 1, colAt(T0, hi, i, row.n));
+  return { n: b - a, key: dominant(row, a, b, liveEnd, style), first: a };
+}
