@@ -1,5 +1,6 @@
 // What the timeline says in words, and the binary searches under it.
 
+import { SegRow } from "../static/timeline/store.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { laneWords, barText, tipLines, spanSentence, SPAN_LABEL } from "../static/timeline/words.js";
@@ -29,9 +30,13 @@ test("laneWords says a lane's state", () => {
 test("an OS lane names the threads it ran, three at most", () => {
   const tr = fold([]);
   for (let i = 1; i <= 4; i++) tr.thread(i, `w${i}`);
-  const segs = [1, 2, 1, 3, 4].map((th) => ({ th }));
-  assert.equal(laneWords(tr, { kind: "os", segs }), "w1, w2, w3…");
-  assert.equal(laneWords(tr, { kind: "os", segs: segs.slice(0, 2) }), "w1, w2");
+  const segsOf = (ths) => {
+    const segs = new SegRow("th");
+    ths.forEach((th, t) => segs.extend(th, t, th));
+    return segs;
+  };
+  assert.equal(laneWords(tr, { kind: "os", segs: segsOf([1, 2, 1, 3, 4]) }), "w1, w2, w3…");
+  assert.equal(laneWords(tr, { kind: "os", segs: segsOf([1, 2]) }), "w1, w2");
 });
 
 test("barText and the span labels", () => {

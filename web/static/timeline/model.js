@@ -18,42 +18,9 @@
 import { firstAt, eventBySeq } from "./search.js";
 import { EventStore, SpanRow, SegRow, MarkRow, ArrowList, Queue, UNFINISHED, CYCLE } from "./store.js";
 
-// A request opens a span that its completion closes.
-const OPENS = {
-  lock: "wait", join: "join", send: "send", recv: "recv", sleep: "sleep", work: "work",
-  cvwait: "cvwait", bwait: "barrier", semacquire: "sem", park: "park", once: "once",
-};
-const CLOSES = {
-  acquired: "wait", joined: "join", sent: "send", received: "recv", wake: "sleep", worked: "work",
-  cvwoke: "cvwait", bpassed: "barrier", semacquired: "sem", unparked: "park", oncedone: "once",
-};
+import { OPENS, CLOSES, MARK_KINDS, ARROW_KINDS, STATE_OF } from "./kinds.js";
 
-// Kinds drawn as instants (the others are drawn as spans and arrows).
-export const MARK_KINDS = new Set([
-  "spawn", "start", "end", "panic", "cutoff", "get", "set", "add", "cas", "swap",
-  "print", "check", "trylock", "close", "yield", "notify", "semrelease", "semtry", "unpark",
-]);
-
-// ranShare is the share of a finished work span in which its thread ran,
-// from 0 to 1, or null where the run did not measure it (sim mode, a span
-// still open or cut off). The worked event's v is the nanoseconds the
-// thread ran; the rest of the span it was runnable and waited: for a core
-// (os mode) or for an OS thread (green mode).
-export function ranShare(s) {
-  if (s.kind !== "work" || s.t1 === null || s.unfinished || typeof s.v1 !== "number") return null;
-  const wall = s.t1 - s.t0;
-  if (!(wall > 0)) return null;
-  return Math.min(1, Math.max(0, s.v1 / wall));
-}
-
-// waitWords names what a runnable thread waits for in a mode.
-export function waitWords(mode) {
-  return mode === "green" ? "waits for an OS thread" : "waits for a core";
-}
-
-export const ARROW_KINDS = ["spawn", "join", "handoff", "message"];
-
-const STATE_OF = { start: "running", end: "ended", panic: "panicked", cutoff: "cutoff" };
+export { MARK_KINDS, ARROW_KINDS, ranShare, waitWords } from "./kinds.js";
 
 export class Lane {
   constructor(kind, id, name, events) {
@@ -162,12 +129,12 @@ export class Trace {
     this.version++;
   }
 
-  // add folds an event in. The event object is not kept: the store copies
-  // its fields, and whatever the fold remembers (an end, a flag, an
-  // unlock) it keeps as the store's object.
+  // add folds an event in. The store copies its fields; the object itself
+  // is kept only for the few events the fold remembers (a thread's end, a
+  // flag, a mutex's last unlock).
   add(ev) {
     const ei = this.events.push(ev);
-    const e = this.events.at(ei);
+    const e = ev;
     const t = e.t;
     if (t > this.maxT) this.maxT = t;
     if (t < this.minT) this.minT = t;
@@ -295,16 +262,16 @@ export class Trace {
       if (ol.t0 === null || t < ol.t0) ol.t0 = t;
       if (t > ol.lastT) ol.lastT = t;
       ol.state = "running";
-      ol.segs.extend(e.th, t, e.th);
+      ol.segs.extend(e.th, t);
       if (blocks) ol.segs.close();
       if (e.cpu !== undefined) {
-        ol.cpu.extend(e.cpu, t, e.th);
+        ol.cpu.extend(e.cpu, t);
         if (blocks) ol.cpu.close();
       }
     }
     if (e.cpu !== undefined) {
       this.hasCPU = true;
-      lane.cpu.extend(e.cpu, t, e.th);
+      lane.cpu.extend(e.cpu, t);
       if (blocks) lane.cpu.close();
     }
   }
@@ -451,7 +418,18 @@ export class Trace {
       });
     }
     this.races = placeRaces(this.events, res.races);
+    this.trim();
     this.version++;
+  }
+
+  // trim gives the tables of a finished run back the room they grew for
+  // events that never came.
+  trim() {
+    this.events.trim();
+    for (const l of [...this.lanes, ...this.osList]) {
+      for (const t of [l.marks, l.segs, l.cpu, ...l.rows]) t.trim();
+    }
+    for (const k of ARROW_KINDS) this.arrows[k].trim();
   }
 
   // spans lists every span, for tests and for people poking at the model.

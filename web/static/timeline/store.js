@@ -32,6 +32,14 @@ export class Table {
     this.cap = cap;
   }
 
+  // trim gives back the room grown for rows that never came: a finished
+  // run's tables are their size, not the next power of two.
+  trim() {
+    if (this.cap === this.n) return;
+    for (const name of Object.keys(this.cols)) this[name] = this[name].slice(0, this.n);
+    this.cap = this.n;
+  }
+
   // add appends an empty row and returns its index.
   add() {
     if (this.n === this.cap) this.grow(this.n + 1);
@@ -324,13 +332,13 @@ export class SpanRow extends Table {
 // thread), or which CPU a thread ran on (val is the CPU), event to event.
 export class SegRow extends Table {
   constructor(key) {
-    super({ t0: Float64Array, t1: Float64Array, th: Int32Array, val: Int32Array, cnt: Int32Array, closed: Uint8Array });
+    super({ t0: Float64Array, t1: Float64Array, val: Int32Array, cnt: Int32Array, closed: Uint8Array });
     this.key = key; // "th" or "cpu"
   }
 
   // extend grows the last segment if it has the same value and is not
   // closed, or starts a new one.
-  extend(value, t, th) {
+  extend(value, t) {
     const j = this.n - 1;
     if (j >= 0 && this.val[j] === value && !this.closed[j]) {
       if (t > this.t1[j]) this.t1[j] = t;
@@ -341,7 +349,6 @@ export class SegRow extends Table {
     const i = this.add();
     this.t0[i] = t;
     this.t1[i] = t;
-    this.th[i] = th;
     this.val[i] = value;
     this.cnt[i] = 1;
     this.closed[i] = 0;
@@ -354,9 +361,8 @@ export class SegRow extends Table {
   at(i) {
     if (i < 0) i += this.n;
     if (!(i >= 0 && i < this.n)) return undefined;
-    const s = { t0: this.t0[i], t1: this.t1[i], n: this.cnt[i], th: this.th[i] };
-    if (this.key === "cpu") s.cpu = this.val[i];
-    else s.th = this.val[i];
+    const s = { t0: this.t0[i], t1: this.t1[i], n: this.cnt[i] };
+    s[this.key] = this.val[i];
     if (this.closed[i]) s.closed = true;
     return s;
   }
