@@ -5,7 +5,7 @@
 // so a column costs the same whether it stands for two bars or twenty
 // thousand (gotraceui merges its spans the same way).
 
-import { colAt } from "./search.js";
+import { colAt, firstEndingAt, nextInCol } from "./search.js";
 
 // SAMPLE is how many bars of a column are looked at, at most.
 export const SAMPLE = 16;
@@ -61,4 +61,36 @@ export function column(row, i, v0, k, liveEnd, style) {
   const a = Math.min(i, colAt(T0, lo, 0, i));
   const b = Math.max(i + 1, colAt(T0, hi, i, row.n));
   return { n: b - a, key: dominant(row, a, b, liveEnd, style), first: a };
+}
+
+// walkBars walks the bars of a row in the window of time [t0, t1] as
+// they are drawn at pixels per ns k from the view's start v0: a bar a
+// pixel and a half wide or more is bar(i, x0, x1); the bars that start in
+// a pixel column where the first is narrower are one column(px, key, n, i)
+// (n bars from the i-th, key the dominant state's), and a binary search
+// skips to the next column. A column where a wide bar ends is not drawn
+// again. The cost follows the pixels in view, not the bars.
+export function walkBars(row, t0, t1, v0, k, liveEnd, style, bar, col) {
+  const n = row.n;
+  const T0 = row.t0;
+  const T1 = row.t1;
+  let lastPx = -1e9;
+  for (let i = firstEndingAt(row, t0); i < n; i++) {
+    if (T0[i] > t1) break;
+    const end = Number.isNaN(T1[i]) ? liveEnd : T1[i];
+    const x0 = (T0[i] - v0) * k;
+    const x1 = (end - v0) * k;
+    if (x1 - x0 < 1.5) {
+      const px = Math.floor(x0);
+      const j = nextInCol(T0, v0 + (px + 1) / k, i + 1, n);
+      if (px !== lastPx) {
+        col(px, dominant(row, i, j, liveEnd, style), j - i, i);
+        lastPx = px;
+      }
+      i = j - 1;
+      continue;
+    }
+    bar(i, x0, x1);
+    lastPx = Math.floor(x1);
+  }
 }

@@ -10,12 +10,12 @@
 // the raster layer (raster.js). The DOM holds one element per lane (its
 // label and test hooks), never one per event.
 
-import { firstAt, firstEndingAt, nextInCol } from "./search.js";
+import { firstAt, nextInCol } from "./search.js";
 import { PAD, ROW0, HOLD, CPU, STAGGER, AXIS_H, rowY } from "./layout.js";
 import { glyph, cutMark, flag, holdCaps, runnableBand } from "./glyphs.js";
 import { ranShare } from "./model.js";
 import { SPAN_KINDS } from "./store.js";
-import { dominant } from "./merge.js";
+import { walkBars } from "./merge.js";
 import { drawArrows } from "./arrows.js";
 import { drawOverlays } from "./overlay.js";
 
@@ -244,49 +244,29 @@ function drawCPU(tl, g, l, y) {
 // than one bar, a darker foot that says so. A binary search skips the
 // rest of them, so a frame's cost follows the pixels, not the bars.
 function drawBars(tl, g, row, y, h, lane, style) {
-  const n = row.n;
-  if (!n) return;
+  if (!row.n) return;
   const th = tl.theme;
   const W = tl.W;
-  const t0 = tl.tAt(-4);
-  const t1 = tl.tAt(W + 4);
   const liveEnd = tl.liveEnd(lane);
   const hl = tl.hlLine;
   const R = tl.raster;
-  const v0 = tl.view.t0;
-  const k = tl.k;
   const cw = style === "seg" || style === "cpu" ? 2 : 1;
-  const T0 = row.t0;
-  const T1 = row.t1;
   const foot = R.u32(th.fg);
   const fh = Math.min(2, h / 4);
   const sel = tl.selectedSpan;
-  let lastPx = -1e9;
   let lastKey = -1;
   let lastU32 = 0;
   g.font = "10.5px system-ui, sans-serif";
   g.textBaseline = "middle";
-  for (let i = firstEndingAt(row, t0); i < n; i++) {
-    if (T0[i] > t1) break;
-    const end = Number.isNaN(T1[i]) ? liveEnd : T1[i];
-    let x0 = (T0[i] - v0) * k;
-    let x1 = (end - v0) * k;
-    if (x1 - x0 < 1.5) {
-      const px = Math.floor(x0);
-      const j = nextInCol(T0, v0 + (px + 1) / k, i + 1, n);
-      if (px !== lastPx) {
-        const key = dominant(row, i, j, liveEnd, style);
-        if (key !== lastKey) {
-          lastKey = key;
-          lastU32 = R.u32(keyColour(tl, row, key, style));
-        }
-        R.rect(px, y, cw, h, lastU32);
-        if (j - i > 1) R.rect(px, y + h - fh, cw, fh, foot);
-        lastPx = px;
-      }
-      i = j - 1;
-      continue;
+  const column = (px, key, n) => {
+    if (key !== lastKey) {
+      lastKey = key;
+      lastU32 = R.u32(keyColour(tl, row, key, style));
     }
+    R.rect(px, y, cw, h, lastU32);
+    if (n > 1) R.rect(px, y + h - fh, cw, fh, foot);
+  };
+  const bar = (i, x0, x1) => {
     const s = row.at(i);
     x0 = Math.max(-4, x0);
     x1 = Math.min(W + 4, x1);
@@ -330,8 +310,8 @@ function drawBars(tl, g, row, y, h, lane, style) {
         g.restore();
       }
     }
-    lastPx = Math.floor(x1);
-  }
+  };
+  walkBars(row, tl.tAt(-4), tl.tAt(W + 4), tl.view.t0, tl.k, liveEnd, style, bar, column);
 }
 
 // keyColour is the plain colour of a pixel column whose dominant state

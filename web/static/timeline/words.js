@@ -77,6 +77,16 @@ export function barText(trace, s, style) {
 // (a pick from hit.js), the first its title; null if nothing is.
 export function tipLines(trace, hit) {
   if (!hit) return null;
+  const lines = tipOf(trace, hit);
+  const m = hit.merged;
+  if (lines && m) {
+    const what = m.style === "seg" ? "segments" : m.style === "cpu" ? "CPU segments" : "spans";
+    lines.splice(1, 0, `${m.n} ${what} merged in this pixel, mostly ${m.name}: zoom in to tell them apart`);
+  }
+  return lines;
+}
+
+function tipOf(trace, hit) {
   if (hit.e) {
     const e = hit.e;
     const out = [`${threadName(trace, e.th)} ${describe(e)}`];
