@@ -38,7 +38,7 @@ func TestPageGetsEveryEvent(t *testing.T) {
 		if (!m.result || s === "loading" || s === "running" || s === "starting" || s === "queued") return null;
 		const ev = m.events;
 		let contiguous = true;
-		for (let i = 1; i < ev.length; i++) if (ev[i].seq !== ev[0].seq + i) { contiguous = false; break; }
+		for (let i = 1; i < ev.length; i++) if (ev.at(i).seq !== ev.at(0).seq + i) { contiguous = false; break; }
 		return { events: ev.length, total: m.result.stats.events, dropped: m.result.stats.dropped, contiguous, message: m.result.message };
 	})()`)
 	if got.Total < 300_000 {
