@@ -10,6 +10,11 @@ import { colAt, firstEndingAt, nextInCol } from "./search.js";
 // SAMPLE is how many bars of a column are looked at, at most.
 export const SAMPLE = 16;
 
+// KEYS and WEIGHTS are dominant's scratch space: a column is tallied in
+// them without allocating (at most SAMPLE + 1 distinct keys).
+const KEYS = new Int32Array(SAMPLE + 1);
+const WEIGHTS = new Float64Array(SAMPLE + 1);
+
 // keyOf is what a bar's colour depends on, as a number: a span's kind, a
 // hold's mutex (its interned name), a segment's thread, a CPU.
 export function keyOf(row, i, style) {
@@ -28,25 +33,25 @@ export function dominant(row, i, j, liveEnd, style) {
   const n = j - i;
   if (n <= 1) return keyOf(row, i, style);
   const step = n <= SAMPLE ? 1 : n / SAMPLE;
-  const keys = [];
-  const weights = [];
   const T0 = row.t0;
   const T1 = row.t1;
+  let distinct = 0;
   for (let f = i; f < j; f += step) {
     const q = Math.floor(f);
     const end = Number.isNaN(T1[q]) ? liveEnd : T1[q];
     const key = keyOf(row, q, style);
     // A bar of no width still counts, a little: it is there.
     const w = Math.max(end - T0[q], 1e-9);
-    const at = keys.indexOf(key);
-    if (at < 0) {
-      keys.push(key);
-      weights.push(w);
-    } else weights[at] += w;
+    let at = 0;
+    while (at < distinct && KEYS[at] !== key) at++;
+    if (at === distinct) {
+      KEYS[distinct] = key;
+      WEIGHTS[distinct++] = w;
+    } else WEIGHTS[at] += w;
   }
   let best = 0;
-  for (let m = 1; m < keys.length; m++) if (weights[m] > weights[best]) best = m;
-  return keys[best];
+  for (let m = 1; m < distinct; m++) if (WEIGHTS[m] > WEIGHTS[best]) best = m;
+  return KEYS[best];
 }
 
 // column describes the pixel column of a bar drawn under a pixel wide:

@@ -254,16 +254,13 @@ function drawBars(tl, g, row, y, h, lane, style) {
   const foot = R.u32(th.fg);
   const fh = Math.min(2, h / 4);
   const sel = tl.selectedSpan;
-  let lastKey = -1;
-  let lastU32 = 0;
+  const u32s = new Map(); // key -> pixel, for this row
   g.font = "10.5px system-ui, sans-serif";
   g.textBaseline = "middle";
   const column = (px, key, n) => {
-    if (key !== lastKey) {
-      lastKey = key;
-      lastU32 = R.u32(keyColour(tl, row, key, style));
-    }
-    R.rect(px, y, cw, h, lastU32);
+    let u = u32s.get(key);
+    if (u === undefined) u32s.set(key, (u = R.u32(keyColour(tl, row, key, style))));
+    R.rect(px, y, cw, h, u);
     if (n > 1) R.rect(px, y + h - fh, cw, fh, foot);
   };
   const bar = (i, x0, x1) => {
@@ -373,18 +370,29 @@ function drawMarks(tl, g, L, cy) {
   const code = (name) => ev.kindOf(name);
   const GET = code("get");
   const WRITES = new Set(["set", "add", "cas", "swap"].map(code));
+  const kinds = ev.k;
+  // An instant's colour depends on its kind (and a check's on whether it
+  // failed): one lookup per kind a frame, not one per column.
+  const CHECK = code("check");
+  const colours = new Map();
+  const colourOf = (i) => {
+    const kc = kinds[i];
+    if (kc === CHECK) return R.u32(th.markColour(ev.at(i)));
+    let u = colours.get(kc);
+    if (u === undefined) colours.set(kc, (u = R.u32(th.markColour(ev.at(i)))));
+    return u;
+  };
   const column = (px, c, reads, writes, other) => {
     const hh = Math.min(ROW0 / 2 - 1, 3 + 1.8 * Math.log2(c));
     if (reads) R.rect(px, cy - hh - 1, 1, hh, up);
     if (writes) R.rect(px, cy + 1, 1, hh, down);
-    if (other >= 0) R.rect(px, cy - 4, 1, 8, R.u32(th.markColour(ev.at(other))));
+    if (other >= 0) R.rect(px, cy - 4, 1, 8, colourOf(other));
   };
   // Jump from column to column by binary search, and look at the first
   // few events of each to tell reads from writes: the cost follows the
   // pixels, not the events.
   const ts = marks.t;
   const evs = marks.ev;
-  const kinds = ev.k;
   let i = i0;
   let px = Math.floor((ts[i0] - t0) * k);
   while (i < i1) {
