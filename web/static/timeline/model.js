@@ -125,7 +125,8 @@ export class Trace {
   }
 
   addAll(events) {
-    for (let i = 0; i < events.length; i++) this.add(events[i]);
+    // events: an array, or an EventStore (a download's, page/rest.js).
+    for (let i = 0; i < events.length; i++) this.add(events.at(i));
     this.version++;
   }
 
