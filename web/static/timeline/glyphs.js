@@ -412,6 +412,15 @@ export function legendSwatch(canvas, th, what) {
     g.stroke();
     g.setLineDash([]);
     arrowHead(g, w - 1, y, 0, arg === "message");
+  } else if (type === "merged") {
+    // Pixel columns, mostly work, each with the dark foot of a merge.
+    const kinds = ["work", "work", "wait", "work", "work", "sleep", "work", "work"];
+    for (let x = 1; x < w - 1; x++) {
+      g.fillStyle = th.spanColour(kinds[x % kinds.length]);
+      g.fillRect(x, 2, 1, h - 4);
+    }
+    g.fillStyle = th.fg;
+    g.fillRect(1, h - 4, w - 2, 2);
   } else if (type === "cut") {
     cutMark(g, th, w / 2, 1, h - 1);
   } else if (type === "flag") {
