@@ -200,7 +200,7 @@ function drawHighlights(tl, g, sy) {
       g.stroke();
     }
   }
-  if (tl.hover && tl.hover.e && tl.hover.e !== s) {
+  if (tl.hover && tl.hover.e && tl.hover.e.seq !== s?.seq) {
     const pos = position(tl, tl.hover.e);
     if (pos) {
       g.strokeStyle = th.muted;
