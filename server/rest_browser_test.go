@@ -103,8 +103,9 @@ func TestRestBenchmark(t *testing.T) {
 	if err != nil {
 		t.Fatalf("waiting for every event: %v", err)
 	}
-	t.Logf("%d of %d events in the page; %d came while the run streamed (%.0f ms, Run to end), the rest in %.0f ms after the end; JS heap %.0f MB",
-		got.Events, got.Total, got.Streamed, got.RunMs, got.RestMs, got.HeapMB)
+	mem := measureMemory(t, ctx)
+	t.Logf("%d of %d events in the page; %d came while the run streamed (%.0f ms, Run to end), the rest in %.0f ms after the end; JS heap %.0f MB (performance.memory); after a collection V8 heap %.0f MB, array buffers %.0f MB, renderer RSS %.0f MB",
+		got.Events, got.Total, got.Streamed, got.RunMs, got.RestMs, got.HeapMB, mem.HeapMB, mem.BuffersMB, mem.RendererMB)
 	if got.Events != got.Total {
 		t.Errorf("page holds %d of %d events", got.Events, got.Total)
 	}
