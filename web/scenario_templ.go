@@ -957,7 +957,7 @@ var legendItems = []legendItem{
 	{"span:park", "parked"},
 	{"mark:notify", "notify / unpark"},
 	{"span:runnable", "waits for a core (green: for an OS thread)"},
-	{"merged:", "zoomed out: spans merged, a pixel in the colour of most of them"},
+	{"merged:", "spans merged in a pixel (zoomed out)"},
 	{"arrow:spawn", "spawn"},
 	{"arrow:join", "join"},
 	{"arrow:handoff", "lock handoff"},
