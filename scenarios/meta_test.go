@@ -359,8 +359,8 @@ func TestCourseFileSizeLimit(t *testing.T) {
 		wantIDs  []string
 		wantProb []string
 	}{
-		{0, nil, []string{"fits.star: the file is 71680 bytes; the script size limit is 65536 bytes", "large.star: the file is 100001 bytes; the script size limit is 65536 bytes"}},
-		{100000, []string{"fits"}, []string{"large.star: the file is 100001 bytes; the script size limit is 100000 bytes"}},
+		{0, nil, []string{"fits.star: The script is 71680 bytes; the script size limit is 65536 bytes.", "large.star: The script is 100001 bytes; the script size limit is 65536 bytes."}},
+		{100000, []string{"fits"}, []string{"large.star: The script is 100001 bytes; the script size limit is 100000 bytes."}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.max), func(t *testing.T) {
