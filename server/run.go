@@ -28,10 +28,7 @@ func (s *Server) prepare(m ClientMessage) (engine.Request, error) {
 	case m.Mode == "green" && (m.Procs < 0 || m.Procs > limits.MaxProcs):
 		return req, refuse(kindInvalid, "Procs must be from 1 to %d, not %d.", limits.MaxProcs, m.Procs)
 	case mode == trace.ModeGreen:
-		req.Procs = m.Procs
-		if req.Procs == 0 {
-			req.Procs = limits.DefaultProcs
-		}
+		req.Procs = m.Procs // 0: the engine's default, which its result reports
 	}
 	// refuseRun refuses the run with a result the page shows in the
 	// place of the run's.
