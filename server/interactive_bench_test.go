@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -44,12 +45,22 @@ func BenchmarkRunBesideInteractive(b *testing.B) {
 	defer runner.Close()
 	url, stop := serveRunner(b, server.Config{MaxRuns: 2, RunsPerMinute: server.Unlimited, TrustProxy: true}, runner)
 	defer stop()
-	for _, held := range []int{0, 20} {
-		b.Run(fmt.Sprintf("held-%d", held), func(b *testing.B) {
+	hog, _ := json.Marshal(heapBeforeChoice)
+	for _, bc := range []struct {
+		name string
+		held int
+		run  string
+	}{
+		{"held-0", 0, ""},
+		{"held-20", 20, interactiveTwoLocks},
+		{"held-20-10MiB-heap", 20, `{"type":"run","mode":"sim","interactive":true,"source":` + string(hog) + `}`},
+	} {
+		held := bc.held
+		b.Run(bc.name, func(b *testing.B) {
 			var open []*websocket.Conn
 			for i := range held {
 				c := dialBench(b, url, fmt.Sprintf("10.1.0.%d", i+1))
-				mustWrite(b, c, interactiveTwoLocks)
+				mustWrite(b, c, bc.run)
 				readUntil(b, c, `{"type":"choice"`)
 				open = append(open, c)
 			}
@@ -87,6 +98,20 @@ func BenchmarkRunBesideInteractive(b *testing.B) {
 		})
 	}
 }
+
+// heapBeforeChoice fills about 10 MiB of heap, most of what an
+// interactive run may use, before its first choice: the most a waiting
+// child keeps.
+const heapBeforeChoice = `def main():
+    big = ["x" * 1000 + str(i) for i in range(10000)]
+    c = cell("c", len(big))
+    def w():
+        c.add(1)
+    a = spawn(w, name = "a")
+    b = spawn(w, name = "b")
+    a.join()
+    b.join()
+`
 
 // dialBench opens a socket as the client address addr.
 func dialBench(b *testing.B, url, addr string) *websocket.Conn {

@@ -221,12 +221,13 @@ func (s *Server) interact(ctx context.Context, sch Scheduler, req engine.Request
 
 // DefaultMaxInteractive is how many interactive runs a server holds at
 // once unless configured. A waiting child sleeps, so it costs memory, not
-// CPU: measured (docs/benchmarks.md) at under 2 MiB of its own (anonymous)
+// CPU: measured (docs/benchmarks.md) at 1.6 MiB of its own (anonymous)
 // memory and 6 MiB of RSS, most of it the child binary's pages, which
-// all children share. 64 of them take about 200 MiB; at worst (each
-// script's heap filled to DefaultInteractiveMemory before its first
-// choice) about 1.4 GiB, which with two runs computing at their full
-// limit still fits a 2-core, 4 GiB teacher's server.
+// all children share; a script that filled 10 MiB of heap before its
+// first choice, 17 MiB. 64 children take about 100 MiB; at worst (every
+// heap near DefaultInteractiveMemory, some 24 MiB each) about 1.5 GiB,
+// which beside two runs computing at their full limit (2 x 448 MiB of
+// cgroup) still fits a 2-core, 4 GiB teacher's server.
 const DefaultMaxInteractive = 64
 
 // DefaultInteractiveMemory is the heap an interactive run's script may
