@@ -73,6 +73,8 @@ func serve(args []string) int {
 	maxSockets := fs.Int("max-sockets", envInt("INTERLEAVE_MAX_SOCKETS", 0), "WebSockets held at once; 0 derives it from the descriptor limit (env INTERLEAVE_MAX_SOCKETS)")
 	perClientSockets := fs.Int("per-client-sockets", envInt("INTERLEAVE_PER_CLIENT_SOCKETS", 0), "WebSockets one client address may hold; 0 for a quarter of -max-sockets, at most 256 (env INTERLEAVE_PER_CLIENT_SOCKETS)")
 	pickTimeout := fs.Duration("pick-timeout", envDuration("INTERLEAVE_PICK_TIMEOUT", sandbox.DefaultPickTimeout), "how long a You schedule run waits for a pick before it ends (env INTERLEAVE_PICK_TIMEOUT)")
+	maxInteractive := fs.Int("max-interactive", envInt("INTERLEAVE_MAX_INTERACTIVE", server.DefaultMaxInteractive), "You schedule runs open at once; each keeps a sleeping child in memory while its student thinks (env INTERLEAVE_MAX_INTERACTIVE)")
+	interactiveMiB := fs.Int("interactive-memory", envInt("INTERLEAVE_INTERACTIVE_MEMORY", server.DefaultInteractiveMemory>>20), "memory of a You schedule run's script in MiB, at most -memory (env INTERLEAVE_INTERACTIVE_MEMORY)")
 	sb := sandboxFlags(fs)
 	nf := natsFlagsOf(fs)
 	queueWait := fs.Duration("queue-wait", envDuration("INTERLEAVE_QUEUE_WAIT", cluster.DefaultQueueWait), "with -nats, how long a run may wait for a runner before the student is told busy (env INTERLEAVE_QUEUE_WAIT)")
@@ -97,18 +99,20 @@ func serve(args []string) int {
 		scfgStore = st
 	}
 	scfg := server.Config{
-		MaxRuns:          *maxRuns,
-		Limits:           cfg.Limits, // the same the sandbox gets
-		MaxQueue:         *maxQueue,
-		PerClientRuns:    *perClient,
-		RunsPerMinute:    perMinute(*runRate),
-		TrustProxy:       *trustProxy,
-		Logger:           log,
-		Store:            scfgStore,
-		SharesPerMinute:  perMinute(*shareRate),
-		MaxSockets:       *maxSockets,
-		PerClientSockets: *perClientSockets,
-		PickTimeout:      *pickTimeout,
+		MaxRuns:           *maxRuns,
+		Limits:            cfg.Limits, // the same the sandbox gets
+		MaxQueue:          *maxQueue,
+		PerClientRuns:     *perClient,
+		RunsPerMinute:     perMinute(*runRate),
+		TrustProxy:        *trustProxy,
+		Logger:            log,
+		Store:             scfgStore,
+		SharesPerMinute:   perMinute(*shareRate),
+		MaxSockets:        *maxSockets,
+		PerClientSockets:  *perClientSockets,
+		PickTimeout:       *pickTimeout,
+		MaxInteractive:    *maxInteractive,
+		InteractiveMemory: int64(*interactiveMiB) << 20,
 	}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
