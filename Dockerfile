@@ -8,9 +8,11 @@ COPY . .
 # child, and the run, explore and list commands, which interleave hands to
 # it before the server's packages start. The stamp pairs the two (see
 # sandbox.SameBuild); without it, interleave does everything itself.
+# No -trimpath: it drops -ldflags from the build information, and with it
+# the stamp that SameBuild reads.
 RUN stamp=$(date +%s%N) && export CGO_ENABLED=0 \
- && go build -trimpath -ldflags="-s -w -X interleave/sandbox.buildStamp=$stamp" -o /out/interleave . \
- && go build -trimpath -tags lean -ldflags="-s -w -X interleave/sandbox.buildStamp=$stamp" -o /out/interleave-lean .
+ && go build -ldflags="-s -w -X interleave/sandbox.buildStamp=$stamp" -o /out/interleave . \
+ && go build -tags lean -ldflags="-s -w -X interleave/sandbox.buildStamp=$stamp" -o /out/interleave-lean .
 
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin interleave \

@@ -27,10 +27,10 @@ import (
 // ratio is the price of the waiting children. It also reports the
 // memory: the server's RSS and, per waiting child, its RSS and what its
 // cgroup is charged (0 where the sandbox has no memory cgroup). The
-// children are the small child binary, as a deployed server starts them.
+// children are the lean build, as a deployed server starts them.
 func BenchmarkRunBesideInteractive(b *testing.B) {
-	exe := filepath.Join(b.TempDir(), sandbox.ChildBinary)
-	build := exec.Command("go", "build", "-o", exe, "interleave/cmd/interleave-child")
+	exe := filepath.Join(b.TempDir(), sandbox.LeanBinary)
+	build := exec.Command("go", "build", "-tags", "lean", "-o", exe, "interleave")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("build the child: %v\n%s", err, out)
