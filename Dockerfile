@@ -4,16 +4,20 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-# interleave-child is the sandbox child alone: a quarter of the binary, so
-# each run's process starts faster. The stamp pairs the two (see
-# sandbox.Config.Exe); without the child, interleave re-executes itself.
-RUN stamp=$(date +%s%N) && CGO_ENABLED=0 go build -trimpath \
-      -ldflags="-s -w -X interleave/sandbox.buildStamp=$stamp" -o /out/ . ./cmd/interleave-child
+# interleave-lean is interleave without the server (-tags lean): each run's
+# child, and the run, explore and list commands, which interleave hands to
+# it before the server's packages start. The stamp pairs the two (see
+# sandbox.SameBuild); without it, interleave does everything itself.
+# No -trimpath: it drops -ldflags from the build information, and with it
+# the stamp that SameBuild reads.
+RUN stamp=$(date +%s%N) && export CGO_ENABLED=0 \
+ && go build -ldflags="-s -w -X interleave/sandbox.buildStamp=$stamp" -o /out/interleave . \
+ && go build -tags lean -ldflags="-s -w -X interleave/sandbox.buildStamp=$stamp" -o /out/interleave-lean .
 
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin interleave \
  && mkdir /data && chown 10001:10001 /data
-COPY --from=build /out/interleave /out/interleave-child /usr/local/bin/
+COPY --from=build /out/interleave /out/interleave-lean /usr/local/bin/
 USER 10001
 ENV INTERLEAVE_ADDR=0.0.0.0:8080 INTERLEAVE_DB=/data/interleave.db
 VOLUME /data

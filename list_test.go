@@ -34,7 +34,7 @@ func TestList(t *testing.T) {
 	}{
 		{"built-in text", nil, nil, 0, []string{"ID", "TOPIC", "TITLE", "lost-update", "Race conditions", "two-locks"}, nil, ""},
 		{"course beside", []string{"-scenarios", dir}, nil, 1, []string{"mine", "Week 1", "My scenario", "two-locks"}, []string{"broken", "big"}, "broken.star:1:11: "},
-		{"big file over the default limit", []string{"-scenarios", dir}, nil, 1, nil, []string{"big"}, "big.star: the file is 71680 bytes; the script size limit is 65536 bytes"},
+		{"big file over the default limit", []string{"-scenarios", dir}, nil, 1, nil, []string{"big"}, "big.star: The script is 71680 bytes; the script size limit is 65536 bytes."},
 		{"big file under -max-script", []string{"-scenarios", dir, "-max-script", "100000"}, nil, 1, []string{"big"}, nil, "broken.star:1:11"},
 		{"-max-script env twin", []string{"-scenarios", dir}, map[string]string{"INTERLEAVE_MAX_SCRIPT": "100000"}, 1, []string{"big"}, nil, "broken.star"},
 		{"-max-script zero", []string{"-max-script", "0"}, nil, 2, nil, nil, "-max-script must be positive, not 0"},

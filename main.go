@@ -1,12 +1,20 @@
 // Command interleave is a web playground for threads: it serves the
 // playground (the default), runs a scenario from the command line, lists
 // the catalogue, and, with a hidden argument, is its own sandbox child.
+//
+// Built with -tags lean (as interleave-lean) it is the same program
+// without the server: the sandbox child and the run, explore and list
+// commands, which the full binary hands to it when it finds it beside
+// itself (see package handoff), so that a command-line run does not pay
+// the start-up of the server's packages.
 package main
 
 import (
 	"fmt"
 	"os"
+	"syscall"
 
+	"interleave/handoff"
 	"interleave/sandbox"
 	"interleave/sandbox/isolate"
 )
@@ -32,7 +40,22 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == sandbox.ProbeArg {
 		os.Exit(isolate.ProbeMain(os.Args[2:]))
 	}
+	if len(os.Args) > 2 && os.Args[1] == handoff.Arg {
+		os.Exit(handedOver(os.Args[2], os.Args[3:]))
+	}
 	os.Exit(dispatch(os.Args[1:]))
+}
+
+// handedOver runs the command (args) that the binary exe handed to this
+// one, or, when exe is another build, hands it back to exe to run itself.
+func handedOver(exe string, args []string) int {
+	if !sandbox.SameBuild(exe) {
+		env := append(os.Environ(), handoff.OffEnv+"=off")
+		err := syscall.Exec(exe, append([]string{exe}, args...), env)
+		fmt.Fprintf(os.Stderr, "interleave: %s is not from the same build as %s, which could not take the command back: %v\n", os.Args[0], exe, err)
+		return 1
+	}
+	return dispatch(args)
 }
 
 func dispatch(args []string) int {

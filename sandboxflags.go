@@ -96,17 +96,3 @@ func (o *sandboxOpts) config() (sandbox.Config, error) {
 	}
 	return sandbox.Config{Level: level, Limits: lim}, nil
 }
-
-// limitsReport is the limits as /healthz shows them.
-func limitsReport(l limits.Limits) map[string]any {
-	return map[string]any{
-		"wall_seconds":         l.Wall.Seconds(),
-		"explore_wall_seconds": l.Explore.Seconds(),
-		"cpu_seconds":          l.CPUSeconds,
-		"memory_mib":           l.MemoryBytes >> 20,
-		"threads_os":           l.Threads,
-		"output_bytes":         l.Output,
-		"events":               l.Events,
-		"script_bytes":         l.Script,
-	}
-}

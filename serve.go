@@ -1,3 +1,5 @@
+//go:build !lean
+
 package main
 
 import (
@@ -11,7 +13,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"interleave/limits"
 	"interleave/sandbox"
 	"interleave/sandbox/cluster"
 	"interleave/server"
@@ -54,29 +56,6 @@ func perMinute(n int) int {
 	return n
 }
 
-// envOr returns the environment variable's value, or def when unset: every
-// serve flag has an INTERLEAVE_* twin for containers.
-func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
-
 func serve(args []string) int {
 	var scfgStore *store.Store
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -94,6 +73,8 @@ func serve(args []string) int {
 	maxSockets := fs.Int("max-sockets", envInt("INTERLEAVE_MAX_SOCKETS", 0), "WebSockets held at once; 0 derives it from the descriptor limit (env INTERLEAVE_MAX_SOCKETS)")
 	perClientSockets := fs.Int("per-client-sockets", envInt("INTERLEAVE_PER_CLIENT_SOCKETS", 0), "WebSockets one client address may hold; 0 for a quarter of -max-sockets, at most 256 (env INTERLEAVE_PER_CLIENT_SOCKETS)")
 	pickTimeout := fs.Duration("pick-timeout", envDuration("INTERLEAVE_PICK_TIMEOUT", sandbox.DefaultPickTimeout), "how long a You schedule run waits for a pick before it ends (env INTERLEAVE_PICK_TIMEOUT)")
+	maxInteractive := fs.Int("max-interactive", envInt("INTERLEAVE_MAX_INTERACTIVE", server.DefaultMaxInteractive), "You schedule runs open at once; each keeps a sleeping child in memory while its student thinks (env INTERLEAVE_MAX_INTERACTIVE)")
+	interactiveMiB := fs.Int("interactive-memory", envInt("INTERLEAVE_INTERACTIVE_MEMORY", server.DefaultInteractiveMemory>>20), "memory of a You schedule run's script in MiB, at most -memory (env INTERLEAVE_INTERACTIVE_MEMORY)")
 	sb := sandboxFlags(fs)
 	nf := natsFlagsOf(fs)
 	queueWait := fs.Duration("queue-wait", envDuration("INTERLEAVE_QUEUE_WAIT", cluster.DefaultQueueWait), "with -nats, how long a run may wait for a runner before the student is told busy (env INTERLEAVE_QUEUE_WAIT)")
@@ -118,18 +99,20 @@ func serve(args []string) int {
 		scfgStore = st
 	}
 	scfg := server.Config{
-		MaxRuns:          *maxRuns,
-		Limits:           cfg.Limits, // the same the sandbox gets
-		MaxQueue:         *maxQueue,
-		PerClientRuns:    *perClient,
-		RunsPerMinute:    perMinute(*runRate),
-		TrustProxy:       *trustProxy,
-		Logger:           log,
-		Store:            scfgStore,
-		SharesPerMinute:  perMinute(*shareRate),
-		MaxSockets:       *maxSockets,
-		PerClientSockets: *perClientSockets,
-		PickTimeout:      *pickTimeout,
+		MaxRuns:           *maxRuns,
+		Limits:            cfg.Limits, // the same the sandbox gets
+		MaxQueue:          *maxQueue,
+		PerClientRuns:     *perClient,
+		RunsPerMinute:     perMinute(*runRate),
+		TrustProxy:        *trustProxy,
+		Logger:            log,
+		Store:             scfgStore,
+		SharesPerMinute:   perMinute(*shareRate),
+		MaxSockets:        *maxSockets,
+		PerClientSockets:  *perClientSockets,
+		PickTimeout:       *pickTimeout,
+		MaxInteractive:    *maxInteractive,
+		InteractiveMemory: int64(*interactiveMiB) << 20,
 	}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -267,28 +250,16 @@ func raiseFileLimit() (uint64, error) {
 	return lim.Cur, nil
 }
 
-// closeInherited marks every descriptor above stderr close-on-exec. Go
-// opens its own that way, but one inherited from whoever started the
-// server (a shell's 9</secret) is not, and would pass to every sandbox
-// child, which could read it. It returns how many it marked.
-func closeInherited() (int, error) {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return 0, fmt.Errorf("list inherited descriptors: %w", err)
+// limitsReport is the limits as /healthz shows them.
+func limitsReport(l limits.Limits) map[string]any {
+	return map[string]any{
+		"wall_seconds":         l.Wall.Seconds(),
+		"explore_wall_seconds": l.Explore.Seconds(),
+		"cpu_seconds":          l.CPUSeconds,
+		"memory_mib":           l.MemoryBytes >> 20,
+		"threads_os":           l.Threads,
+		"output_bytes":         l.Output,
+		"events":               l.Events,
+		"script_bytes":         l.Script,
 	}
-	n := 0
-	for _, e := range ents {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd <= 2 {
-			continue
-		}
-		// The directory's own descriptor is gone by now: EBADF is expected.
-		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		if err != nil || flags&unix.FD_CLOEXEC != 0 {
-			continue
-		}
-		unix.CloseOnExec(fd)
-		n++
-	}
-	return n, nil
 }

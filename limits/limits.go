@@ -14,6 +14,7 @@ package limits
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -151,5 +152,26 @@ func (l Limits) StackBytes() int {
 // ScriptTooLarge is the one sentence that refuses a script of n bytes
 // over the size limit, wherever the limit is checked.
 func ScriptTooLarge(n, limit int) string {
-	return fmt.Sprintf("The script is %d bytes; the script size limit is %d bytes.", n, limit)
+	return scriptTooLarge(strconv.Itoa(n), limit)
 }
+
+// ScriptOverLimit is ScriptTooLarge's sentence where the script's size
+// is not known, only that it is over the limit: it is still arriving,
+// or a file was cut off at the limit while read.
+func ScriptOverLimit(limit int) string {
+	return scriptTooLarge("more than "+strconv.Itoa(limit), limit)
+}
+
+func scriptTooLarge(size string, limit int) string {
+	return fmt.Sprintf("The script is %s bytes; the script size limit is %d bytes.", size, limit)
+}
+
+// ScriptSizeError refuses a script over the size limit where the refusal
+// travels as an error rather than as a run's result: its text is
+// ScriptTooLarge's sentence, so that a caller can show it as it is.
+type ScriptSizeError struct {
+	Size, Limit int
+}
+
+// Error is the refusal's sentence.
+func (e *ScriptSizeError) Error() string { return ScriptTooLarge(e.Size, e.Limit) }

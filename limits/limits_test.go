@@ -103,8 +103,17 @@ func TestStackBytes(t *testing.T) {
 }
 
 func TestScriptTooLarge(t *testing.T) {
-	want := "The script is 100001 bytes; the script size limit is 100000 bytes."
-	if got := limits.ScriptTooLarge(100001, 100000); got != want {
-		t.Errorf("ScriptTooLarge(100001, 100000) = %q, want %q", got, want)
+	for _, tt := range []struct {
+		name, got, want string
+	}{
+		{"ScriptTooLarge(100001, 100000)", limits.ScriptTooLarge(100001, 100000), "The script is 100001 bytes; the script size limit is 100000 bytes."},
+		{"ScriptOverLimit(100000)", limits.ScriptOverLimit(100000), "The script is more than 100000 bytes; the script size limit is 100000 bytes."},
+		{"ScriptSizeError{100001, 100000}", (&limits.ScriptSizeError{Size: 100001, Limit: 100000}).Error(), limits.ScriptTooLarge(100001, 100000)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("%s = %q, want %q", tt.name, tt.got, tt.want)
+			}
+		})
 	}
 }

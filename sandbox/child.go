@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
@@ -67,6 +68,10 @@ func ChildMain() int {
 		fmt.Fprintf(os.Stderr, "interleave child: enter sandbox: %v\n", err)
 		return 2
 	}
+	// The supervisor started the runtime on one P (see spawn): the run
+	// gets the default, and its environment nothing.
+	os.Unsetenv("GOMAXPROCS")
+	runtime.SetDefaultGOMAXPROCS()
 	// Runaway recursion ends as a limit rather than eating the memory.
 	debug.SetMaxStack(spec.Limits.StackBytes())
 	out := os.NewFile(eventsFD, "events")

@@ -9,6 +9,7 @@ import (
 	"io"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/explore"
 	"interleave/sandbox/isolate"
@@ -35,7 +36,7 @@ func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.O
 	}
 	req.Limits = req.Limits.Within(r.lim)
 	if len(req.Source) > req.Limits.Script {
-		return nil, fmt.Errorf("the script is %d bytes; the script size limit is %d bytes", len(req.Source), req.Limits.Script)
+		return nil, &limits.ScriptSizeError{Size: len(req.Source), Limit: req.Limits.Script}
 	}
 	if line, col, ok := firstInvalidUTF8(req.Source); ok {
 		return nil, fmt.Errorf("line %d, column %d: the script is not valid UTF-8 text", line, col)

@@ -35,6 +35,17 @@ type Interaction struct {
 	// Idle ends the run, status stopped, when a choice waits that long
 	// for a pick; default DefaultPickTimeout.
 	Idle time.Duration
+	// Rest, if set, is called from Interact's goroutine when the child
+	// stops computing to wait for its person: at each choice and after a
+	// refused pick, before OnChoice or OnRefused. A waiting child sleeps,
+	// so a server gives back the CPU slot the run held.
+	Rest func()
+	// Compute, if set, is called before each pick or undo goes to the
+	// child, which then computes until its next choice; it may wait (for
+	// a CPU slot) and must return when ctx ends. An error drops the pick
+	// and ends the run, as closing Picks does. The idle clock, restarted when
+	// the pick came, bounds the wait as it bounds the person's.
+	Compute func(ctx context.Context) error
 }
 
 // Interact runs req, in sim mode, as Run does, except that a person makes
@@ -50,6 +61,8 @@ func (r *Runner) Interact(ctx context.Context, req engine.Request, onEvents func
 		in.Idle = DefaultPickTimeout
 	}
 	t := &talk{in: in, idle: in.Idle, done: make(chan struct{}), sent: make(chan struct{})}
+	t.ctx, t.cancel = context.WithCancel(ctx)
+	defer t.cancel()
 	return r.run(ctx, req, onEvents, t)
 }
 
@@ -63,6 +76,9 @@ type talk struct {
 	w       *watch
 	done    chan struct{} // closed when the frames have been read
 	sent    chan struct{} // closed when the writer has returned
+	// ctx ends a Compute wait: cancelled by wait, or with the run's own.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // start writes the request and then forwards picks until the run's
@@ -80,6 +96,9 @@ func (t *talk) start(c *child, req []byte) {
 				if !ok {
 					return // the child sees stdin end, and its run stops
 				}
+				if !t.compute() {
+					return // the run ends; its child is being killed
+				}
 				b, _ := json.Marshal(p) // a Pick always encodes
 				t.w.arm(t.timeout, causeTimeout)
 				if _, err := c.stdin.Write(append(b, '\n')); err != nil {
@@ -92,17 +111,39 @@ func (t *talk) start(c *child, req []byte) {
 	}()
 }
 
+// compute waits, through in.Compute, until the child may compute a pick;
+// false means the run ends instead.
+func (t *talk) compute() bool {
+	if t.in.Compute == nil {
+		return true
+	}
+	t.w.arm(t.idle, causeIdle)
+	if err := t.in.Compute(t.ctx); err != nil {
+		return false // stdin closes: the child's run stops, as when Picks closes
+	}
+	return true
+}
+
 // wait ends the writer; the child has been killed, so a write in
-// progress fails at once.
+// progress fails at once, and a Compute wait ends with t.ctx.
 func (t *talk) wait() {
+	t.cancel()
 	close(t.done)
 	<-t.sent
+}
+
+// rest tells the caller that the child waits for its person.
+func (t *talk) rest() {
+	if t.in.Rest != nil {
+		t.in.Rest()
+	}
 }
 
 // frame handles a choice, refusal or restart frame.
 func (t *talk) frame(typ byte, payload []byte, sum *summary) error {
 	if typ == trace.FrameRefused {
 		t.w.arm(t.idle, causeIdle)
+		t.rest()
 		if t.in.OnRefused != nil {
 			t.in.OnRefused(string(payload))
 		}
@@ -124,6 +165,7 @@ func (t *talk) frame(typ byte, payload []byte, sum *summary) error {
 		return fmt.Errorf("decode choice: %w", err)
 	}
 	t.w.arm(t.idle, causeIdle)
+	t.rest()
 	if t.in.OnChoice != nil {
 		t.in.OnChoice(&c)
 	}

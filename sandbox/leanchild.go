@@ -5,31 +5,41 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
+
+	"interleave/handoff"
 )
 
-// ChildBinary is the name of the small child executable
-// (cmd/interleave-child) that a Runner looks for beside its own.
-const ChildBinary = "interleave-child"
+// LeanBinary is the file name of interleave's lean build (the sandbox
+// child and the command-line runs, without the server), which a Runner
+// starts as its child when it finds it beside its own executable.
+const LeanBinary = handoff.Binary
+
+// leanTag is the build tag that makes the lean build.
+const leanTag = "lean"
 
 // buildStamp pairs binaries built together from a tree that git cannot
 // vouch for (a Docker build, uncommitted changes):
-// go build -ldflags "-X interleave/sandbox.buildStamp=$(date +%s%N)" -o DIR/ . ./cmd/interleave-child
+//
+//	stamp=$(date +%s%N)
+//	go build -ldflags "-X interleave/sandbox.buildStamp=$stamp" -o DIR/ .
+//	go build -tags lean -ldflags "-X interleave/sandbox.buildStamp=$stamp" -o DIR/interleave-lean .
 var buildStamp string
 
 // pairedSettings are the build settings two binaries must share for one
 // to run the other's children: the same source and the same way of
-// building it.
+// building it (-tags is compared without the lean tag).
 var pairedSettings = []string{"vcs.revision", "vcs.time", "vcs.modified", "-ldflags", "-tags", "CGO_ENABLED", "GOOS", "GOARCH", "GOAMD64", "GOARM64"}
 
-// leanChild returns the small child executable beside exe when it was
+// leanChild returns the lean build beside exe when it was
 // built from the same source as the running binary, or "". A child from
 // another build would speak another version of the frame protocol, or
 // run another engine, so anything short of proof means re-executing exe.
 // own and stamp describe the running binary's build.
 func leanChild(exe string, own *debug.BuildInfo, stamp string) string {
-	path := filepath.Join(filepath.Dir(exe), ChildBinary)
-	if own == nil || filepath.Base(exe) == ChildBinary {
+	path := filepath.Join(filepath.Dir(exe), LeanBinary)
+	if own == nil || filepath.Base(exe) == LeanBinary {
 		return ""
 	}
 	fi, err := os.Stat(path)
@@ -41,6 +51,18 @@ func leanChild(exe string, own *debug.BuildInfo, stamp string) string {
 		return ""
 	}
 	return path
+}
+
+// SameBuild reports whether the executable exe provably comes from the
+// same build as the running binary, as the lean build and the full one
+// do when they were built together.
+func SameBuild(exe string) bool {
+	own := ownBuild()
+	if own == nil {
+		return false
+	}
+	other, err := buildinfo.ReadFile(exe)
+	return err == nil && sameBuild(own, other, buildStamp)
 }
 
 // ownBuild is the running binary's build information, or nil.
@@ -66,10 +88,17 @@ func sameBuild(a, b *debug.BuildInfo, stamp string) bool {
 	return clean || stamped
 }
 
+// settings maps a build's settings, the lean tag left out of -tags.
 func settings(bi *debug.BuildInfo) map[string]string {
 	m := make(map[string]string, len(bi.Settings))
 	for _, s := range bi.Settings {
 		m[s.Key] = s.Value
+	}
+	if tags, ok := m["-tags"]; ok {
+		m["-tags"] = strings.Join(slices.DeleteFunc(strings.Split(tags, ","), func(t string) bool { return t == leanTag }), ",")
+		if m["-tags"] == "" {
+			delete(m, "-tags")
+		}
 	}
 	return m
 }

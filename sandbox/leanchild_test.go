@@ -25,7 +25,9 @@ func TestSameBuild(t *testing.T) {
 		stamp string
 		want  bool
 	}{
-		{"one clean commit", info("interleave", clean...), info("interleave/cmd/interleave-child", clean...), "", true},
+		{"one clean commit", info("interleave", clean...), info("interleave", clean...), "", true},
+		{"the lean build", info("interleave", clean...), info("interleave", append(clean, "-tags", "lean")...), "", true},
+		{"other tags", info("interleave", clean...), info("interleave", append(clean, "-tags", "lean,netgo")...), "", false},
 		{"another commit", info("interleave", clean...), info("x", "vcs.revision", "abd", "vcs.modified", "false", "CGO_ENABLED", "0"), "", false},
 		{"uncommitted changes", info("interleave", "vcs.revision", "abc", "vcs.modified", "true"), info("x", "vcs.revision", "abc", "vcs.modified", "true"), "", false},
 		{"no vcs, no stamp", info("interleave"), info("x"), "", false},
@@ -43,21 +45,21 @@ func TestSameBuild(t *testing.T) {
 	}
 }
 
-// TestLeanChildBeside builds interleave and interleave-child with one
-// stamp, and a child with another, and checks which one a Runner of the
-// first would start.
+// TestLeanChildBeside builds interleave and interleave-lean with one
+// stamp, and a lean build with another, and checks which one a Runner of
+// the first would start.
 func TestLeanChildBeside(t *testing.T) {
 	dir := t.TempDir()
-	build := func(out, pkg, stamp string) {
+	build := func(out, tags, stamp string) {
 		t.Helper()
-		cmd := exec.Command("go", "build", "-ldflags", "-X interleave/sandbox.buildStamp="+stamp, "-o", out, pkg)
+		cmd := exec.Command("go", "build", "-tags", tags, "-ldflags", "-X interleave/sandbox.buildStamp="+stamp, "-o", out, "interleave")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, b)
+			t.Fatalf("build %s: %v\n%s", out, err, b)
 		}
 	}
-	exe, child := filepath.Join(dir, "interleave"), filepath.Join(dir, ChildBinary)
-	build(exe, "interleave", "7")
+	exe, child := filepath.Join(dir, "interleave"), filepath.Join(dir, LeanBinary)
+	build(exe, "", "7")
 	own, err := buildinfo.ReadFile(exe)
 	if err != nil {
 		t.Fatal(err)
@@ -65,11 +67,11 @@ func TestLeanChildBeside(t *testing.T) {
 	if got := leanChild(exe, own, "7"); got != "" {
 		t.Errorf("leanChild with no child beside = %q, want none", got)
 	}
-	build(child, "interleave/cmd/interleave-child", "8")
+	build(child, "lean", "8")
 	if got := leanChild(exe, own, "7"); got != "" {
 		t.Errorf("leanChild with a child of another build = %q, want none", got)
 	}
-	build(child, "interleave/cmd/interleave-child", "7")
+	build(child, "lean", "7")
 	if got := leanChild(exe, own, "7"); got != child {
 		t.Errorf("leanChild with a child of the same build = %q, want %q", got, child)
 	}

@@ -28,7 +28,7 @@ import (
 // Config sets up a Runner. Zero values mean defaults.
 type Config struct {
 	// Exe is the binary to start as the child. By default it is the
-	// small child binary (ChildBinary) when one built from the same
+	// lean build (LeanBinary) when one built from the same
 	// source sits beside the running executable, and else the running
 	// executable itself. Tests point it at a binary built without -race.
 	Exe string

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -319,11 +318,10 @@ func readLimited(fsys fs.FS, name string, limit int) ([]byte, error) {
 	case err != nil:
 		return nil, fmt.Errorf("cannot read the file: %w", err)
 	case len(src) > limit:
-		size := "more than " + strconv.Itoa(limit)
 		if info, err := f.Stat(); err == nil {
-			size = strconv.FormatInt(info.Size(), 10)
+			return nil, errors.New(limits.ScriptTooLarge(int(info.Size()), limit))
 		}
-		return nil, fmt.Errorf("the file is %s bytes; the script size limit is %d bytes", size, limit)
+		return nil, errors.New(limits.ScriptOverLimit(limit))
 	}
 	return src, nil
 }

@@ -165,101 +165,105 @@ func (e expect) String() string {
 	return [...]string{"always ok", "always fails", "ok for 9 seeds in 10", "fails for some seed", "deadlocks for some seed", "always deadlocks", "always panics", "always cuts a thread off"}[e]
 }
 
+// small keeps the races' runs short, so the sweep stays fast.
+var small = map[string]any{"threads": 2, "iterations": 20}
+
+// taughtCases are what the notes of each scenario (with these params) promise.
+var taughtCases = []struct {
+	id     string
+	params map[string]any
+	want   expect
+}{
+	// Threads
+	{"spawn-without-join", nil, alwaysCutsOff},
+	{"join-at-end", nil, alwaysOK},
+	{"spawn-without-join", map[string]any{"count": 2, "main_count": 3}, alwaysOK},
+	{"join-too-early", nil, alwaysFails},
+	{"join-too-early", map[string]any{"early": false}, mostlyOK}, // one core: sometimes turns
+	{"print-order", nil, alwaysOK},
+	{"move-into-thread", nil, alwaysPanics},
+	{"move-into-thread", map[string]any{"copy": true}, alwaysOK},
+	// Race conditions and their fixes
+	{"lost-update", small, sometimesFails},
+	{"counter-mutex", small, alwaysOK},
+	{"counter-atomic", small, alwaysOK},
+	{"spin-lock", small, alwaysOK},
+	{"check-then-act", nil, sometimesFails},
+	{"check-then-act", map[string]any{"locked": true}, alwaysOK},
+	{"heisenbug", nil, sometimesFails},
+	{"sleep-fix", nil, sometimesFails},
+	{"sleep-fix", map[string]any{"join": true}, alwaysOK},
+	{"lock-across-sleep", map[string]any{"threads": 3, "rounds": 2}, alwaysOK},
+	{"lock-across-sleep", map[string]any{"threads": 3, "rounds": 2, "sleep_inside": false}, alwaysOK},
+	// Deadlocks and their fixes
+	{"two-locks", nil, sometimesDeadlocks},
+	{"lock-ordering", nil, alwaysOK},
+	{"relock", nil, alwaysDeadlocks},
+	{"relock", map[string]any{"fixed": true}, alwaysOK},
+	{"dining-philosophers", nil, sometimesDeadlocks},
+	{"dining-philosophers", map[string]any{"hesitate": false}, sometimesDeadlocks},
+	{"dining-philosophers-fixed", map[string]any{"meals": 2}, alwaysOK},
+	{"recv-from-each-other", nil, alwaysDeadlocks},
+	{"recv-from-each-other", map[string]any{"alice_first": true}, alwaysOK},
+	{"forgot-close", nil, alwaysDeadlocks},
+	{"forgot-close", map[string]any{"close": true}, alwaysOK},
+	// Livelock and starvation
+	{"polite-livelock", nil, sometimesFails},
+	{"polite-livelock", map[string]any{"stagger": true}, alwaysOK},
+	// starvation runs on real threads only: its bug is the time a woken thread takes to run.
+	// Message passing
+	{"one-message", nil, alwaysOK},
+	{"message-stream", nil, alwaysOK},
+	{"many-producers", nil, alwaysOK},
+	{"rendezvous", nil, alwaysOK},
+	{"rendezvous", map[string]any{"capacity": 2}, alwaysOK},
+	{"bounded-buffer", nil, alwaysOK},
+	{"worker-pool", nil, alwaysOK},
+	// Condition variables and monitors
+	{"condvar-if", nil, sometimesFails},
+	{"condvar-while", nil, alwaysOK},
+	{"lost-wakeup", nil, alwaysDeadlocks},
+	{"lost-wakeup-fixed", nil, alwaysOK},
+	{"writer-starvation", map[string]any{"rounds": 4}, sometimesFails},
+	{"writer-fair", map[string]any{"rounds": 4}, alwaysOK},
+	// Coordination
+	{"barrier-skip", nil, sometimesFails},
+	{"barrier-phases", nil, alwaysOK},
+	{"pool-unlimited", nil, sometimesFails},
+	{"semaphore-pool", nil, alwaysOK},
+	{"sleeping-barber", nil, alwaysDeadlocks},
+	{"sleeping-barber-fixed", map[string]any{"customers": 4}, alwaysOK},
+	{"unscoped-sum", nil, sometimesFails},
+	{"scoped-sum", nil, alwaysOK},
+	{"park-too-early", nil, sometimesFails},
+	{"park-handoff", nil, alwaysOK},
+	{"init-race", nil, sometimesFails},
+	{"once-init", nil, alwaysOK},
+	// Challenges: a plain run may show the bug; the person's job is to make it happen
+	{"flag-lock", nil, sometimesFails},
+	{"flag-lock-fixed", nil, alwaysOK},
+	{"lock-too-little", nil, sometimesFails},
+	{"lock-too-little-fixed", nil, alwaysOK},
+	{"last-ticket", nil, sometimesFails},
+	{"last-ticket-fixed", nil, alwaysOK},
+	{"opposite-locks", nil, sometimesDeadlocks},
+	{"opposite-locks-fixed", nil, alwaysOK},
+	{"one-channel-chat", nil, sometimesDeadlocks},
+	{"one-channel-chat-fixed", nil, alwaysOK},
+	{"handmade-barrier", nil, sometimesDeadlocks},
+	{"handmade-barrier-fixed", nil, alwaysOK},
+	{"double-checked-init", nil, sometimesFails},
+	{"double-checked-init-fixed", nil, alwaysOK},
+	{"stolen-wakeup", nil, sometimesFails},
+	{"stolen-wakeup-fixed", nil, alwaysOK},
+}
+
 // TestScenariosBehaveAsTaught checks, in sim mode over a fixed range of
 // seeds, that each scenario shows its bug and that its fix never does.
 // Params are kept small so the sweep stays fast.
 func TestScenariosBehaveAsTaught(t *testing.T) {
-	small := map[string]any{"threads": 2, "iterations": 20}
-	tests := []struct {
-		id     string
-		params map[string]any
-		want   expect
-	}{
-		// Threads
-		{"spawn-without-join", nil, alwaysCutsOff},
-		{"join-at-end", nil, alwaysOK},
-		{"spawn-without-join", map[string]any{"count": 2, "main_count": 3}, alwaysOK},
-		{"join-too-early", nil, alwaysFails},
-		{"join-too-early", map[string]any{"early": false}, mostlyOK}, // one core: sometimes turns
-		{"print-order", nil, alwaysOK},
-		{"move-into-thread", nil, alwaysPanics},
-		{"move-into-thread", map[string]any{"copy": true}, alwaysOK},
-		// Race conditions and their fixes
-		{"lost-update", small, sometimesFails},
-		{"counter-mutex", small, alwaysOK},
-		{"counter-atomic", small, alwaysOK},
-		{"spin-lock", small, alwaysOK},
-		{"check-then-act", nil, sometimesFails},
-		{"check-then-act", map[string]any{"locked": true}, alwaysOK},
-		{"heisenbug", nil, sometimesFails},
-		{"sleep-fix", nil, sometimesFails},
-		{"sleep-fix", map[string]any{"join": true}, alwaysOK},
-		{"lock-across-sleep", map[string]any{"threads": 3, "rounds": 2}, alwaysOK},
-		{"lock-across-sleep", map[string]any{"threads": 3, "rounds": 2, "sleep_inside": false}, alwaysOK},
-		// Deadlocks and their fixes
-		{"two-locks", nil, sometimesDeadlocks},
-		{"lock-ordering", nil, alwaysOK},
-		{"relock", nil, alwaysDeadlocks},
-		{"relock", map[string]any{"fixed": true}, alwaysOK},
-		{"dining-philosophers", nil, sometimesDeadlocks},
-		{"dining-philosophers", map[string]any{"hesitate": false}, sometimesDeadlocks},
-		{"dining-philosophers-fixed", map[string]any{"meals": 2}, alwaysOK},
-		{"recv-from-each-other", nil, alwaysDeadlocks},
-		{"recv-from-each-other", map[string]any{"alice_first": true}, alwaysOK},
-		{"forgot-close", nil, alwaysDeadlocks},
-		{"forgot-close", map[string]any{"close": true}, alwaysOK},
-		// Livelock and starvation
-		{"polite-livelock", nil, sometimesFails},
-		{"polite-livelock", map[string]any{"stagger": true}, alwaysOK},
-		// starvation runs on real threads only: its bug is the time a woken thread takes to run.
-		// Message passing
-		{"one-message", nil, alwaysOK},
-		{"message-stream", nil, alwaysOK},
-		{"many-producers", nil, alwaysOK},
-		{"rendezvous", nil, alwaysOK},
-		{"rendezvous", map[string]any{"capacity": 2}, alwaysOK},
-		{"bounded-buffer", nil, alwaysOK},
-		{"worker-pool", nil, alwaysOK},
-		// Condition variables and monitors
-		{"condvar-if", nil, sometimesFails},
-		{"condvar-while", nil, alwaysOK},
-		{"lost-wakeup", nil, alwaysDeadlocks},
-		{"lost-wakeup-fixed", nil, alwaysOK},
-		{"writer-starvation", map[string]any{"rounds": 4}, sometimesFails},
-		{"writer-fair", map[string]any{"rounds": 4}, alwaysOK},
-		// Coordination
-		{"barrier-skip", nil, sometimesFails},
-		{"barrier-phases", nil, alwaysOK},
-		{"pool-unlimited", nil, sometimesFails},
-		{"semaphore-pool", nil, alwaysOK},
-		{"sleeping-barber", nil, alwaysDeadlocks},
-		{"sleeping-barber-fixed", map[string]any{"customers": 4}, alwaysOK},
-		{"unscoped-sum", nil, sometimesFails},
-		{"scoped-sum", nil, alwaysOK},
-		{"park-too-early", nil, sometimesFails},
-		{"park-handoff", nil, alwaysOK},
-		{"init-race", nil, sometimesFails},
-		{"once-init", nil, alwaysOK},
-		// Challenges: a plain run may show the bug; the person's job is to make it happen
-		{"flag-lock", nil, sometimesFails},
-		{"flag-lock-fixed", nil, alwaysOK},
-		{"lock-too-little", nil, sometimesFails},
-		{"lock-too-little-fixed", nil, alwaysOK},
-		{"last-ticket", nil, sometimesFails},
-		{"last-ticket-fixed", nil, alwaysOK},
-		{"opposite-locks", nil, sometimesDeadlocks},
-		{"opposite-locks-fixed", nil, alwaysOK},
-		{"one-channel-chat", nil, sometimesDeadlocks},
-		{"one-channel-chat-fixed", nil, alwaysOK},
-		{"handmade-barrier", nil, sometimesDeadlocks},
-		{"handmade-barrier-fixed", nil, alwaysOK},
-		{"double-checked-init", nil, sometimesFails},
-		{"double-checked-init-fixed", nil, alwaysOK},
-		{"stolen-wakeup", nil, sometimesFails},
-		{"stolen-wakeup-fixed", nil, alwaysOK},
-	}
 	cat := builtin(t)
-	for _, tt := range tests {
+	for _, tt := range taughtCases {
 		name := tt.id
 		if len(tt.params) > 0 {
 			name += fmt.Sprint(tt.params)

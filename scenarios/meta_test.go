@@ -100,13 +100,34 @@ func deref(f *float64) any {
 	return *f
 }
 
+// parseErrorCase is metadata that Parse refuses, where and with what.
+type parseErrorCase struct {
+	name      string
+	src       string // followed by mainOf
+	line, col int
+	want      string // in the error's message
+}
+
+// checkParseErrors checks that Parse refuses each case's script with an
+// *Error at its line and column.
+func checkParseErrors(t *testing.T, tests []parseErrorCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("x", tt.src+mainOf)
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("Parse(%q) error = %v, want *Error", tt.src, err)
+			}
+			if se.Line != tt.line || se.Col != tt.col || !strings.Contains(se.Msg, tt.want) {
+				t.Errorf("Parse(%q) = %d:%d %q, want %d:%d containing %q", tt.src, se.Line, se.Col, se.Msg, tt.line, tt.col, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseRefusesNonLiterals(t *testing.T) {
-	tests := []struct {
-		name      string
-		src       string
-		line, col int
-		want      string
-	}{
+	tests := []parseErrorCase{
 		{"repeated string", `topic = "x" * (1024 * 1024 * 1023)`, 1, 9, "topic must be a literal string, not an expression"},
 		{"concatenation", `topic = "a" + "b"`, 1, 9, "topic must be a literal string"},
 		{"a name", "t = \"a\"\ntopic = t", 2, 9, "topic must be a literal string, not the name t"},
@@ -151,18 +172,7 @@ func TestParseRefusesNonLiterals(t *testing.T) {
 		{"doc not a string", `params = {"t": param(1, doc = 3)}`, 1, 31, "doc must be a string, not int"},
 		{"doc a list", `params = {"t": param(1, doc = ["a"])}`, 1, 31, "doc must be a string, not list"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("x", tt.src+mainOf)
-			var se *Error
-			if !errors.As(err, &se) {
-				t.Fatalf("Parse(%q) error = %v, want *Error", tt.src, err)
-			}
-			if se.Line != tt.line || se.Col != tt.col || !strings.Contains(se.Msg, tt.want) {
-				t.Errorf("Parse(%q) = %d:%d %q, want %d:%d containing %q", tt.src, se.Line, se.Col, se.Msg, tt.line, tt.col, tt.want)
-			}
-		})
-	}
+	checkParseErrors(t, tests)
 }
 
 // hostile are scripts whose metadata would take gigabytes if evaluated.
@@ -359,8 +369,8 @@ func TestCourseFileSizeLimit(t *testing.T) {
 		wantIDs  []string
 		wantProb []string
 	}{
-		{0, nil, []string{"fits.star: the file is 71680 bytes; the script size limit is 65536 bytes", "large.star: the file is 100001 bytes; the script size limit is 65536 bytes"}},
-		{100000, []string{"fits"}, []string{"large.star: the file is 100001 bytes; the script size limit is 100000 bytes"}},
+		{0, nil, []string{"fits.star: The script is 71680 bytes; the script size limit is 65536 bytes.", "large.star: The script is 100001 bytes; the script size limit is 65536 bytes."}},
+		{100000, []string{"fits"}, []string{"large.star: The script is 100001 bytes; the script size limit is 100000 bytes."}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.max), func(t *testing.T) {
@@ -418,12 +428,7 @@ func TestParseChallenge(t *testing.T) {
 	if s, _ := Parse("x", `goal = "fail"`+mainOf); s == nil || s.Goal != "fail" || s.Hints != nil {
 		t.Errorf(`Parse(goal = "fail") = %+v, want goal fail and no hints`, s)
 	}
-	tests := []struct {
-		name      string
-		src       string
-		line, col int
-		want      string
-	}{
+	tests := []parseErrorCase{
 		{"unknown goal", `goal = "win"`, 1, 8, `goal must be "deadlock" or "fail", not the string "win"`},
 		{"goal computed", `goal = "dead" + "lock"`, 1, 8, `goal must be "deadlock" or "fail"`},
 		{"hints a string", `goal = "fail"` + "\nhints = \"try\"", 2, 9, "hints must be a list of 1 to 5 literal strings"},
@@ -441,18 +446,7 @@ func TestParseChallenge(t *testing.T) {
 		{"shortest without goal", "shortest = 3", 1, 12, "shortest belongs to a challenge"},
 		{"goal without sim", "modes = [\"os\"]\ngoal = \"deadlock\"", 2, 8, `a challenge is played in sim mode: add "sim" to modes`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("x", tt.src+mainOf)
-			var se *Error
-			if !errors.As(err, &se) {
-				t.Fatalf("Parse(%q) error = %v, want *Error", tt.src, err)
-			}
-			if se.Line != tt.line || se.Col != tt.col || !strings.Contains(se.Msg, tt.want) {
-				t.Errorf("Parse(%q) = %d:%d %q, want %d:%d containing %q", tt.src, se.Line, se.Col, se.Msg, tt.line, tt.col, tt.want)
-			}
-		})
-	}
+	checkParseErrors(t, tests)
 }
 
 // TestLanguageDocListsMetadata checks that docs/language.md's table of

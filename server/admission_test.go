@@ -38,7 +38,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestAdmissionQueueOrderAndPositions(t *testing.T) {
-	a := newAdmission(1, 1, 10, 10)
+	a := newAdmission(1, 1, 10, 10, 4)
 	ctx := context.Background()
 	if err := a.acquire(ctx, "first", nil); err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestAdmissionQueueOrderAndPositions(t *testing.T) {
 }
 
 func TestAdmissionBusy(t *testing.T) {
-	a := newAdmission(1, 1, 2, 2)
+	a := newAdmission(1, 1, 2, 2, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := a.acquire(ctx, "x", nil); err != nil {
@@ -102,7 +102,7 @@ func TestAdmissionBusy(t *testing.T) {
 }
 
 func TestAdmissionOneRunPerClient(t *testing.T) {
-	a := newAdmission(2, 1, 10, 10)
+	a := newAdmission(2, 1, 10, 10, 4)
 	ctx := context.Background()
 	if err := a.acquire(ctx, "same", nil); err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestAdmissionOneRunPerClient(t *testing.T) {
 }
 
 func TestAdmissionCancelWhileWaiting(t *testing.T) {
-	a := newAdmission(1, 1, 10, 10)
+	a := newAdmission(1, 1, 10, 10, 4)
 	if err := a.acquire(context.Background(), "x", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestAdmissionCancelWhileWaiting(t *testing.T) {
 // TestAdmissionPerClientQueue: one address cannot fill the whole queue;
 // another address still gets a place in it.
 func TestAdmissionPerClientQueue(t *testing.T) {
-	a := newAdmission(1, 1, 10, 2)
+	a := newAdmission(1, 1, 10, 2, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := a.acquire(ctx, "other", nil); err != nil {
@@ -167,5 +167,60 @@ func TestAdmissionPerClientQueue(t *testing.T) {
 	cancel()
 	if err := <-third; !errors.Is(err, context.Canceled) {
 		t.Errorf("acquire(third) = %v after cancel, want it to have waited in the queue", err)
+	}
+}
+
+// An interactive run's seat: a paused run frees its CPU slot for others
+// but keeps its client's slot and its place; a resume waits in the queue
+// like any run, and survives close (the run may finish in the grace).
+func TestAdmissionInteractiveSeat(t *testing.T) {
+	a := newAdmission(1, 1, 10, 10, 1)
+	ctx := context.Background()
+	if err := a.acquireInteractive(ctx, "i", nil); err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name string
+		got  error
+		want error
+	}{
+		{"second place, same client", a.acquireInteractive(ctx, "i", nil), errClientInteractive},
+		{"second place, another client", a.acquireInteractive(ctx, "j", nil), errInteractiveFull},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if !errors.Is(c.got, c.want) {
+				t.Errorf("acquireInteractive = %v, want %v", c.got, c.want)
+			}
+		})
+	}
+	a.pause()
+	if live, paused := a.interactiveStats(); live != 1 || paused != 1 {
+		t.Errorf("interactiveStats() = %d, %d after pause, want 1, 1", live, paused)
+	}
+	if err := a.acquire(ctx, "other", nil); err != nil {
+		t.Fatalf("acquire beside a paused run = %v, want the free slot", err)
+	}
+	resumed := make(chan error, 1)
+	pos := &positionLog{}
+	go func() { resumed <- a.resume(ctx, "i", pos.notify) }()
+	waitFor(t, "the resume to queue", func() bool { _, w := a.stats(); return w == 1 })
+	a.close()
+	if _, w := a.stats(); w != 1 {
+		t.Errorf("close dropped the waiting resume: %d waiting, want 1", w)
+	}
+	a.release("other")
+	if err := <-resumed; err != nil {
+		t.Fatalf("resume = %v, want the slot freed by other", err)
+	}
+	if got := pos.get(); len(got) != 1 || got[0] != 1 {
+		t.Errorf("resume positions = %v, want [1]", got)
+	}
+	a.leaveInteractive("i", true)
+	if r, _ := a.stats(); r != 0 {
+		t.Errorf("%d slots held after the run left, want 0", r)
+	}
+	if live, paused := a.interactiveStats(); live != 0 || paused != 0 {
+		t.Errorf("interactiveStats() = %d, %d after leave, want 0, 0", live, paused)
 	}
 }

@@ -44,6 +44,13 @@ func withDefaults(cfg Config) Config {
 	if cfg.PerClientRuns <= 0 {
 		cfg.PerClientRuns = 1
 	}
+	if cfg.MaxInteractive <= 0 {
+		cfg.MaxInteractive = DefaultMaxInteractive
+	}
+	if cfg.InteractiveMemory <= 0 {
+		cfg.InteractiveMemory = DefaultInteractiveMemory
+	}
+	cfg.InteractiveMemory = min(cfg.InteractiveMemory, cfg.Limits.MemoryBytes)
 	if cfg.PerClientQueue <= 0 {
 		cfg.PerClientQueue = max(4, 2*cfg.PerClientRuns)
 	}

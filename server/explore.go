@@ -71,7 +71,7 @@ func (s *Server) explore(ctx context.Context, ex Explorer, req engine.Request, o
 	id := runID()
 	log = log.With("explore", id, "scenario", req.Scenario, "strategy", opts.Strategy)
 	queued := time.Now()
-	if !s.waitForSlot(ctx, client, log, send) {
+	if !s.waitForSlot(ctx, client, log, send, nil) {
 		return
 	}
 	defer s.admit.release(client)

@@ -59,7 +59,10 @@ func newMetrics(s *Server) *metrics {
 	}
 	m.reg.MustRegister(
 		m.runs, m.wait, m.duration, m.childStart, m.events, m.dropped, m.shed, m.busy, m.rateLimited,
-		gauge("interleave_runs_running", "Runs whose child is running.", func() float64 { r, _ := s.admit.stats(); return float64(r) }),
+		gauge("interleave_runs_running", "Runs holding a CPU slot: computing, not waiting for a pick.", func() float64 { r, _ := s.admit.stats(); return float64(r) }),
+		gauge("interleave_interactive_runs", "You schedule runs open, computing or waiting for a pick.", func() float64 { l, _ := s.admit.interactiveStats(); return float64(l) }),
+		gauge("interleave_interactive_waiting", "You schedule runs whose child waits for its person's pick.", func() float64 { _, w := s.admit.interactiveStats(); return float64(w) }),
+		gauge("interleave_interactive_max", "You schedule runs allowed at once.", func() float64 { return float64(s.admit.maxInteractive) }),
 		gauge("interleave_run_queue_length", "Runs waiting for a slot.", func() float64 { _, w := s.admit.stats(); return float64(w) }),
 		gauge("interleave_run_slots", "Runs allowed at once.", func() float64 { return float64(s.admit.slots) }),
 		gauge("interleave_websockets_open", "Open WebSocket connections.", func() float64 { return float64(s.sockets.Load()) }),

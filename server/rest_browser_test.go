@@ -38,7 +38,7 @@ func TestPageGetsEveryEvent(t *testing.T) {
 		if (!m.result || s === "loading" || s === "running" || s === "starting" || s === "queued") return null;
 		const ev = m.events;
 		let contiguous = true;
-		for (let i = 1; i < ev.length; i++) if (ev[i].seq !== ev[0].seq + i) { contiguous = false; break; }
+		for (let i = 1; i < ev.length; i++) if (ev.at(i).seq !== ev.at(0).seq + i) { contiguous = false; break; }
 		return { events: ev.length, total: m.result.stats.events, dropped: m.result.stats.dropped, contiguous, message: m.result.message };
 	})()`)
 	if got.Total < 300_000 {
@@ -103,8 +103,9 @@ func TestRestBenchmark(t *testing.T) {
 	if err != nil {
 		t.Fatalf("waiting for every event: %v", err)
 	}
-	t.Logf("%d of %d events in the page; %d came while the run streamed (%.0f ms, Run to end), the rest in %.0f ms after the end; JS heap %.0f MB",
-		got.Events, got.Total, got.Streamed, got.RunMs, got.RestMs, got.HeapMB)
+	mem := measureMemory(t, ctx)
+	t.Logf("%d of %d events in the page; %d came while the run streamed (%.0f ms, Run to end), the rest in %.0f ms after the end; JS heap %.0f MB (performance.memory); after a collection V8 heap %.0f MB, array buffers %.0f MB, renderer RSS %.0f MB",
+		got.Events, got.Total, got.Streamed, got.RunMs, got.RestMs, got.HeapMB, mem.HeapMB, mem.BuffersMB, mem.RendererMB)
 	if got.Events != got.Total {
 		t.Errorf("page holds %d of %d events", got.Events, got.Total)
 	}

@@ -28,10 +28,7 @@ func (s *Server) prepare(m ClientMessage) (engine.Request, error) {
 	case m.Mode == "green" && (m.Procs < 0 || m.Procs > limits.MaxProcs):
 		return req, refuse(kindInvalid, "Procs must be from 1 to %d, not %d.", limits.MaxProcs, m.Procs)
 	case mode == trace.ModeGreen:
-		req.Procs = m.Procs
-		if req.Procs == 0 {
-			req.Procs = limits.DefaultProcs
-		}
+		req.Procs = m.Procs // 0: the engine's default, which its result reports
 	}
 	// refuseRun refuses the run with a result the page shows in the
 	// place of the run's.
@@ -108,7 +105,7 @@ type outbox interface {
 // run goes on at full speed, and its end still arrives; a client that
 // takes nothing at all is dropped by the writer's deadline instead.
 func (s *Server) execute(ctx context.Context, req engine.Request, client string, log *slog.Logger, out outbox) {
-	s.stream(ctx, req, client, log, out, false, func(ctx context.Context, begin func(), onEvents func([]trace.Event)) (*trace.Result, error) {
+	s.stream(ctx, req, client, log, out, nil, func(ctx context.Context, begin func(), onEvents func([]trace.Event)) (*trace.Result, error) {
 		return s.runOn(ctx, req, out.enqueue, begin, onEvents)
 	})
 }
@@ -119,15 +116,17 @@ func (s *Server) execute(ctx context.Context, req engine.Request, client string,
 type runFunc func(ctx context.Context, begin func(), onEvents func([]trace.Event)) (*trace.Result, error)
 
 // stream waits for a run slot, holds it while run runs, and streams the
-// run's messages to out: started, events, end. An interactive run sheds
-// no events (every event before a choice must reach the page) and keeps
-// no recording of them, as an undo starts them again.
-func (s *Server) stream(ctx context.Context, req engine.Request, client string, log *slog.Logger, out outbox, interactive bool, run runFunc) {
+// run's messages to out: started, events, end. An interactive run (st
+// not nil) holds its seat instead, sheds no events (every event before
+// a choice must reach the page) and keeps no recording of them, as an
+// undo starts them again.
+func (s *Server) stream(ctx context.Context, req engine.Request, client string, log *slog.Logger, out outbox, st *seat, run runFunc) {
 	send := out.enqueue
 	id := runID()
 	log = log.With("run", id, "scenario", req.Scenario, "mode", req.Mode)
 	queued := time.Now()
-	if !s.waitForSlot(ctx, client, log, send) {
+	interactive := st != nil
+	if !s.waitForSlot(ctx, client, log, send, st) {
 		if ctx.Err() != nil {
 			// Stopped, or replaced by the client's next run, while it
 			// waited: the page waits for every run's end, started or not.
@@ -135,7 +134,11 @@ func (s *Server) stream(ctx context.Context, req engine.Request, client string, 
 		}
 		return
 	}
-	defer s.admit.release(client)
+	if interactive {
+		defer st.leave()
+	} else {
+		defer s.admit.release(client)
+	}
 	var start time.Time
 	begin := func() {
 		start = time.Now()
@@ -234,13 +237,27 @@ func (s *Server) runOn(ctx context.Context, req engine.Request, send func([]byte
 
 // waitForSlot waits in the admission queue for a run slot, telling the
 // client its position; when it is refused it says why and returns false.
-// The caller releases the slot with s.admit.release(client).
-func (s *Server) waitForSlot(ctx context.Context, client string, log *slog.Logger, send func([]byte)) bool {
-	err := s.admit.acquire(ctx, client, func(pos int) {
-		send(mustJSON(QueuedMessage{Type: "queued", Position: pos}))
-	})
+// The caller releases the slot with s.admit.release(client), or an
+// interactive run (st) its seat with st.leave.
+func (s *Server) waitForSlot(ctx context.Context, client string, log *slog.Logger, send func([]byte), st *seat) bool {
+	var err error
+	if st != nil {
+		err = st.enter(ctx)
+	} else {
+		err = s.admit.acquire(ctx, client, func(pos int) {
+			send(mustJSON(QueuedMessage{Type: "queued", Position: pos}))
+		})
+	}
 	var refusal *userError
 	switch {
+	case errors.Is(err, errInteractiveFull):
+		s.metrics.busy.Inc()
+		log.Info("interactive run refused: places full", "max", s.admit.maxInteractive)
+		refusal = &userError{kind: kindBusy, msg: fmt.Sprintf("The server is busy: %d You schedule runs are open, the most it keeps at once. Try again in a few minutes, or use Run or Explore meanwhile.", s.admit.maxInteractive)}
+	case errors.Is(err, errClientInteractive):
+		s.metrics.busy.Inc()
+		log.Info("interactive run refused: client has its share open", "max", s.admit.perClient)
+		refusal = &userError{kind: kindBusy, msg: clientInteractiveMessage(s.admit.perClient)}
 	case errors.Is(err, errBusy):
 		s.metrics.busy.Inc()
 		_, waiting := s.admit.stats()
@@ -260,6 +277,15 @@ func (s *Server) waitForSlot(ctx context.Context, client string, log *slog.Logge
 		return false
 	}
 	return true
+}
+
+// clientInteractiveMessage says why a client's You schedule run was
+// refused: its address holds its share already (another tab, say).
+func clientInteractiveMessage(most int) string {
+	if most == 1 {
+		return "Your address has a You schedule run open already, the most one address may have: finish or stop that one (another tab?) first."
+	}
+	return fmt.Sprintf("Your address has %d You schedule runs open already, the most one address may have: finish or stop one of them first.", most)
 }
 
 func runID() string {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 
@@ -104,6 +105,9 @@ func (c *conn) startInteractive(m ClientMessage, req engine.Request) {
 		c.refuse(interactiveOff)
 		return
 	}
+	// A waiting child keeps its memory: the interactive limit, lower
+	// than a run's, is what makes DefaultMaxInteractive of them fit.
+	req.Limits.MemoryBytes = c.s.cfg.InteractiveMemory
 	p := newPicker()
 	c.mu.Lock()
 	c.picks = p
@@ -120,10 +124,73 @@ func (c *conn) startInteractive(m ClientMessage, req engine.Request) {
 	})
 }
 
-// interact waits for a run slot and holds it while the person picks:
-// events, choices and restarts stream to out until the run ends.
+// seat is an interactive run's hold on the admission: its client's slot
+// and an interactive place for the whole run, one of the CPU slots only
+// while its child computes (the prefix's replay up to the first choice,
+// and from each pick or undo to the next choice).
+type seat struct {
+	a      *admission
+	client string
+	notify func(position int)
+
+	mu      sync.Mutex
+	running bool // holds a CPU slot
+}
+
+// enter waits for the run's place and first slot, as a plain run waits.
+func (st *seat) enter(ctx context.Context) error {
+	if err := st.a.acquireInteractive(ctx, st.client, st.notify); err != nil {
+		return err
+	}
+	st.running = true
+	return nil
+}
+
+// rest gives the CPU slot back: the child waits for its person.
+func (st *seat) rest() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.running {
+		st.running = false
+		st.a.pause()
+	}
+}
+
+// compute waits for a CPU slot before a pick goes to the child; the
+// client hears its queue positions, as for a run, if it must wait.
+func (st *seat) compute(ctx context.Context) error {
+	st.mu.Lock()
+	running := st.running
+	st.mu.Unlock()
+	if running {
+		return nil
+	}
+	if err := st.a.resume(ctx, st.client, st.notify); err != nil {
+		return fmt.Errorf("wait for a slot to compute a pick: %w", err)
+	}
+	st.mu.Lock()
+	st.running = true
+	st.mu.Unlock()
+	return nil
+}
+
+// leave ends the run's hold: its place, its client's slot, and its CPU
+// slot if it has one.
+func (st *seat) leave() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.a.leaveInteractive(st.client, st.running)
+	st.running = false
+}
+
+// interact waits for a run slot, holds the client's slot while the person
+// picks and a CPU slot while the child computes: events, choices and
+// restarts stream to out until the run ends.
 func (s *Server) interact(ctx context.Context, sch Scheduler, req engine.Request, p *picker, client string, log *slog.Logger, out outbox) {
 	send := out.enqueue
+	st := &seat{a: s.admit, client: client, notify: func(pos int) {
+		send(mustJSON(QueuedMessage{Type: "queued", Position: pos}))
+	}}
 	in := sandbox.Interaction{
 		Picks: p.picks,
 		Idle:  s.cfg.PickTimeout,
@@ -139,8 +206,10 @@ func (s *Server) interact(ctx context.Context, sch Scheduler, req engine.Request
 		OnRestart: func(schedule string) {
 			send(mustJSON(RestartMessage{Type: "restart", Schedule: schedule}))
 		},
+		Rest:    st.rest,
+		Compute: st.compute,
 	}
-	s.stream(ctx, req, client, log, out, true, func(ctx context.Context, begin func(), onEvents func([]trace.Event)) (*trace.Result, error) {
+	s.stream(ctx, req, client, log, out, st, func(ctx context.Context, begin func(), onEvents func([]trace.Event)) (*trace.Result, error) {
 		begin()
 		return sch.Interact(ctx, req, func(b []trace.Event) {
 			p.observe(b)
@@ -148,3 +217,20 @@ func (s *Server) interact(ctx context.Context, sch Scheduler, req engine.Request
 		}, in)
 	})
 }
+
+// DefaultMaxInteractive is how many interactive runs a server holds at
+// once unless configured. A waiting child sleeps, so it costs memory, not
+// CPU: measured (docs/benchmarks.md) at 1.6 MiB of its own (anonymous)
+// memory and 6 MiB of RSS, most of it the child binary's pages, which
+// all children share; a script that filled 10 MiB of heap before its
+// first choice, 17 MiB. 64 children take about 100 MiB; at worst (every
+// heap near DefaultInteractiveMemory, some 24 MiB each) about 1.5 GiB,
+// which beside two runs computing at their full limit (2 x 448 MiB of
+// cgroup) still fits a 2-core, 4 GiB teacher's server.
+const DefaultMaxInteractive = 64
+
+// DefaultInteractiveMemory is the heap an interactive run's script may
+// use unless configured: its child waits in memory for minutes, and a
+// script small enough to schedule by hand needs far less (the built-in
+// challenges under 1 MiB).
+const DefaultInteractiveMemory = 16 << 20

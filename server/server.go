@@ -101,6 +101,15 @@ type Config struct {
 	// PickTimeout is how long an interactive run waits for a pick or an
 	// undo before it ends, status stopped; default 10 minutes.
 	PickTimeout time.Duration
+	// MaxInteractive is how many interactive (You schedule) runs the
+	// server holds at once; default DefaultMaxInteractive. Each keeps a
+	// child in memory while its person thinks, but a CPU slot only while
+	// the child computes; one address may hold PerClientRuns of them.
+	MaxInteractive int
+	// InteractiveMemory is the memory limit, in bytes, of an interactive
+	// run's script, at most Limits.MemoryBytes; default
+	// DefaultInteractiveMemory.
+	InteractiveMemory int64
 }
 
 // Unlimited is the value of a per-minute rate in Config that sets no
@@ -152,7 +161,7 @@ func New(cfg Config, cat *scenarios.Catalogue, runner Runner) *Server {
 		catalogue: cat,
 		runner:    runner,
 		log:       cfg.Logger,
-		admit:     newAdmission(cfg.MaxRuns, cfg.PerClientRuns, cfg.MaxQueue, cfg.PerClientQueue),
+		admit:     newAdmission(cfg.MaxRuns, cfg.PerClientRuns, cfg.MaxQueue, cfg.PerClientQueue, cfg.MaxInteractive),
 		conns:     map[*conn]struct{}{},
 		store:     cfg.Store,
 		// Misses (ids that do not exist) are limited, so ids cannot be scanned.
@@ -307,6 +316,8 @@ func (s *Server) handleHealth(c echo.Context) error {
 		"sockets":    held,
 		"maxSockets": s.cfg.MaxSockets,
 	}
+	live, paused := s.admit.interactiveStats()
+	h["interactive"], h["interactiveWaiting"], h["maxInteractive"] = live, paused, s.admit.maxInteractive
 	for k, v := range s.cfg.Health {
 		h[k] = v
 	}

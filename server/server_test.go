@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -342,6 +343,22 @@ func TestConfiguredScriptLimitEndToEnd(t *testing.T) {
 				t.Errorf("run of %d bytes = %v %q, want %s %q", tt.size, res["status"], res["message"], tt.wantStatus, tt.wantMsg)
 			}
 		})
+	}
+}
+
+// TestMessageOverReadLimit checks that a message over the socket's read
+// limit closes it with code 1009, which the page turns into a sentence
+// (closeSentence in web/static/page/run.js).
+func TestMessageOverReadLimit(t *testing.T) {
+	ts := startServerWith(t, server.Config{MaxRuns: 1, RunsPerMinute: server.Unlimited, Limits: limits.Limits{Script: 1000}})
+	c := dial(t, ts)
+	src, _ := json.Marshal(strings.Repeat("#", 600<<10))
+	c.send(`{"type":"run","mode":"sim","source":` + string(src) + `}`)
+	_ = c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, b, err := c.conn.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
+		t.Errorf("read after a 600 KiB message = %q, %v, want a close with code %d", b, err, websocket.CloseMessageTooBig)
 	}
 }
 

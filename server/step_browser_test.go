@@ -77,7 +77,7 @@ func firstIndex(t *testing.T, ctx context.Context, js string) (int, stepEvent) {
 	if i < 0 {
 		t.Fatalf("no event where %s", js)
 	}
-	e := evaluate[stepEvent](t, ctx, fmt.Sprintf(`window.interleave.model.events[%d]`, i))
+	e := evaluate[stepEvent](t, ctx, fmt.Sprintf(`window.interleave.model.events.at(%d)`, i))
 	return i, e
 }
 
@@ -152,7 +152,7 @@ func TestStepLostUpdate(t *testing.T) {
 	// By thread: the next event of the chosen thread is the thread's.
 	within(t, ctx, 5*time.Second, chromedp.KeyEvent(">"))
 	v = readStepView(t, ctx)
-	e := evaluate[stepEvent](t, ctx, fmt.Sprintf(`window.interleave.model.events[%d]`, v.Cursor))
+	e := evaluate[stepEvent](t, ctx, fmt.Sprintf(`window.interleave.model.events.at(%d)`, v.Cursor))
 	if v.Cursor <= i || e.Th != set.Th {
 		t.Errorf("after >: cursor %d on thread %d, want after %d on thread %d", v.Cursor, e.Th, i, set.Th)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 
+	"interleave/limits"
 	"interleave/sandbox/trace"
 )
 
@@ -161,7 +162,7 @@ func (s *Server) decodeRun(dec *json.Decoder, br *budgetReader, rec *recordedRun
 			}
 			rec.Result = res.Result
 		case "source":
-			br.limit(int64(s.cfg.Limits.Script)*jsonEscape+1024, refuse(kindTooLarge, "The run's script is larger than the limit of %d bytes.", s.cfg.Limits.Script))
+			br.limit(int64(s.cfg.Limits.Script)*jsonEscape+1024, refuse(kindTooLarge, "%s", limits.ScriptOverLimit(s.cfg.Limits.Script)))
 			if err := dec.Decode(&rec.Source); err != nil {
 				return err
 			}

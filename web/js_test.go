@@ -44,3 +44,27 @@ func tail(b []byte, n int) []byte {
 	}
 	return b
 }
+
+// maxModuleLines is the most lines one of the page's modules may have: a
+// module that outgrows it holds more than one concern.
+const maxModuleLines = 500
+
+// TestModuleSize holds every module of the page to maxModuleLines.
+func TestModuleSize(t *testing.T) {
+	err := filepath.WalkDir("static", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".js") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if n := strings.Count(string(b), "\n"); n > maxModuleLines {
+			t.Errorf("%s has %d lines, want at most %d: split it by concern", path, n, maxModuleLines)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walk static: %v", err)
+	}
+}

@@ -77,97 +77,99 @@ func counts(res *trace.Result) map[string]int {
 	return m
 }
 
+// happensBeforeCases are TestHappensBefore's event lists.
+var happensBeforeCases = []struct {
+	name string
+	evs  []trace.Event
+	race bool
+}{
+	{"spawn orders the parent's past before the child", events(
+		ev{0, trace.Set, "x", i64(1), 1, 1},
+		ev{0, trace.Spawn, "t1", i64(1), 0, 2},
+		ev{1, trace.Start, "t1", none, 0, 2},
+		ev{1, trace.Get, "x", i64(1), 1, 3},
+	), false},
+	{"without a join the child's write is unordered", events(
+		ev{0, trace.Spawn, "t1", i64(1), 0, 2},
+		ev{1, trace.Start, "t1", none, 0, 2},
+		ev{1, trace.Set, "x", i64(1), 1, 3},
+		ev{0, trace.Get, "x", i64(1), 1, 4},
+	), true},
+	{"join orders the child's life before joined", events(
+		ev{0, trace.Spawn, "t1", i64(1), 0, 2},
+		ev{1, trace.Start, "t1", none, 0, 2},
+		ev{1, trace.Set, "x", i64(1), 1, 3},
+		ev{1, trace.End, "", none, 0, 0},
+		ev{0, trace.Join, "t1", none, 0, 4},
+		ev{0, trace.Joined, "t1", none, 0, 4},
+		ev{0, trace.Get, "x", i64(1), 1, 5},
+	), false},
+	{"unlock orders before the next acquired", afterUnlock(ev{2, trace.Acquired, "m", none, 0, 5}), false},
+	{"a successful trylock acquires", afterUnlock(ev{2, trace.TryLock, "m", yes, 0, 5}), false},
+	{"a failed trylock does not", afterUnlock(ev{2, trace.TryLock, "m", no, 0, 5}), true},
+	{"another mutex orders nothing", afterUnlock(ev{2, trace.Acquired, "n", none, 0, 5}), true},
+	{"sent orders before its received", spawned(
+		ev{1, trace.Set, "x", i64(1), 1, 6},
+		ev{1, trace.Sent, "ch", i64(7), 1, 7},
+		ev{2, trace.Received, "ch", i64(7), 1, 5},
+		ev{2, trace.Get, "x", i64(1), 1, 6},
+	), false},
+	{"a received recorded before its sent still waits for it", spawned(
+		ev{1, trace.Set, "x", i64(1), 1, 6},
+		ev{2, trace.Received, "ch", i64(7), 1, 5},
+		ev{2, trace.Get, "x", i64(1), 1, 6},
+		ev{1, trace.Sent, "ch", i64(7), 1, 7},
+	), false},
+	{"another message orders nothing", spawned(
+		ev{0, trace.Sent, "ch", i64(6), 1, 4},
+		ev{1, trace.Set, "x", i64(1), 1, 6},
+		ev{1, trace.Sent, "ch", i64(7), 2, 7},
+		ev{2, trace.Received, "ch", i64(6), 1, 5},
+		ev{2, trace.Get, "x", i64(1), 1, 6},
+	), true},
+	{"close orders before the received that finds it closed", spawned(
+		ev{1, trace.Set, "x", i64(1), 1, 6},
+		ev{1, trace.Close, "ch", none, 0, 7},
+		ev{2, trace.Received, "ch", trace.Null(), 0, 5},
+		ev{2, trace.Get, "x", i64(1), 1, 6},
+	), false},
+	{"atomic read-modify-writes synchronise", spawned(
+		ev{1, trace.Set, "x", i64(1), 1, 6},
+		ev{1, trace.Add, "flag", i64(0), 1, 7},
+		ev{2, trace.Add, "flag", i64(1), 2, 8},
+		ev{2, trace.Get, "x", i64(1), 1, 9},
+	), false},
+	{"a get acquires nothing", spawned(
+		ev{1, trace.Set, "x", i64(1), 1, 6},
+		ev{1, trace.Add, "flag", i64(0), 1, 7},
+		ev{2, trace.Get, "flag", i64(1), 1, 8},
+		ev{2, trace.Get, "x", i64(1), 1, 9},
+	), true},
+	{"a spin lock: cas acquires what set released", spawned(
+		ev{1, trace.Cas, "lock", yes, 1, 5},
+		ev{1, trace.Set, "x", i64(1), 1, 6},
+		ev{1, trace.Set, "lock", i64(0), 2, 7},
+		ev{2, trace.Cas, "lock", no, 1, 5},
+		ev{2, trace.Cas, "lock", yes, 3, 5},
+		ev{2, trace.Get, "x", i64(1), 1, 6},
+		ev{2, trace.Set, "x", i64(2), 2, 7},
+	), false},
+	{"a get beside an atomic add is no data race", spawned(
+		ev{1, trace.Add, "n", i64(0), 1, 5},
+		ev{2, trace.Get, "n", i64(1), 1, 6},
+	), false},
+	{"two sets race", spawned(
+		ev{1, trace.Set, "x", i64(1), 1, 5},
+		ev{2, trace.Set, "x", i64(2), 2, 6},
+	), true},
+	{"two gets do not", spawned(
+		ev{1, trace.Get, "x", i64(0), 0, 5},
+		ev{2, trace.Get, "x", i64(0), 0, 6},
+	), false},
+}
+
 func TestHappensBefore(t *testing.T) {
-	tests := []struct {
-		name string
-		evs  []trace.Event
-		race bool
-	}{
-		{"spawn orders the parent's past before the child", events(
-			ev{0, trace.Set, "x", i64(1), 1, 1},
-			ev{0, trace.Spawn, "t1", i64(1), 0, 2},
-			ev{1, trace.Start, "t1", none, 0, 2},
-			ev{1, trace.Get, "x", i64(1), 1, 3},
-		), false},
-		{"without a join the child's write is unordered", events(
-			ev{0, trace.Spawn, "t1", i64(1), 0, 2},
-			ev{1, trace.Start, "t1", none, 0, 2},
-			ev{1, trace.Set, "x", i64(1), 1, 3},
-			ev{0, trace.Get, "x", i64(1), 1, 4},
-		), true},
-		{"join orders the child's life before joined", events(
-			ev{0, trace.Spawn, "t1", i64(1), 0, 2},
-			ev{1, trace.Start, "t1", none, 0, 2},
-			ev{1, trace.Set, "x", i64(1), 1, 3},
-			ev{1, trace.End, "", none, 0, 0},
-			ev{0, trace.Join, "t1", none, 0, 4},
-			ev{0, trace.Joined, "t1", none, 0, 4},
-			ev{0, trace.Get, "x", i64(1), 1, 5},
-		), false},
-		{"unlock orders before the next acquired", afterUnlock(ev{2, trace.Acquired, "m", none, 0, 5}), false},
-		{"a successful trylock acquires", afterUnlock(ev{2, trace.TryLock, "m", yes, 0, 5}), false},
-		{"a failed trylock does not", afterUnlock(ev{2, trace.TryLock, "m", no, 0, 5}), true},
-		{"another mutex orders nothing", afterUnlock(ev{2, trace.Acquired, "n", none, 0, 5}), true},
-		{"sent orders before its received", spawned(
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{1, trace.Sent, "ch", i64(7), 1, 7},
-			ev{2, trace.Received, "ch", i64(7), 1, 5},
-			ev{2, trace.Get, "x", i64(1), 1, 6},
-		), false},
-		{"a received recorded before its sent still waits for it", spawned(
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{2, trace.Received, "ch", i64(7), 1, 5},
-			ev{2, trace.Get, "x", i64(1), 1, 6},
-			ev{1, trace.Sent, "ch", i64(7), 1, 7},
-		), false},
-		{"another message orders nothing", spawned(
-			ev{0, trace.Sent, "ch", i64(6), 1, 4},
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{1, trace.Sent, "ch", i64(7), 2, 7},
-			ev{2, trace.Received, "ch", i64(6), 1, 5},
-			ev{2, trace.Get, "x", i64(1), 1, 6},
-		), true},
-		{"close orders before the received that finds it closed", spawned(
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{1, trace.Close, "ch", none, 0, 7},
-			ev{2, trace.Received, "ch", trace.Null(), 0, 5},
-			ev{2, trace.Get, "x", i64(1), 1, 6},
-		), false},
-		{"atomic read-modify-writes synchronise", spawned(
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{1, trace.Add, "flag", i64(0), 1, 7},
-			ev{2, trace.Add, "flag", i64(1), 2, 8},
-			ev{2, trace.Get, "x", i64(1), 1, 9},
-		), false},
-		{"a get acquires nothing", spawned(
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{1, trace.Add, "flag", i64(0), 1, 7},
-			ev{2, trace.Get, "flag", i64(1), 1, 8},
-			ev{2, trace.Get, "x", i64(1), 1, 9},
-		), true},
-		{"a spin lock: cas acquires what set released", spawned(
-			ev{1, trace.Cas, "lock", yes, 1, 5},
-			ev{1, trace.Set, "x", i64(1), 1, 6},
-			ev{1, trace.Set, "lock", i64(0), 2, 7},
-			ev{2, trace.Cas, "lock", no, 1, 5},
-			ev{2, trace.Cas, "lock", yes, 3, 5},
-			ev{2, trace.Get, "x", i64(1), 1, 6},
-			ev{2, trace.Set, "x", i64(2), 2, 7},
-		), false},
-		{"a get beside an atomic add is no data race", spawned(
-			ev{1, trace.Add, "n", i64(0), 1, 5},
-			ev{2, trace.Get, "n", i64(1), 1, 6},
-		), false},
-		{"two sets race", spawned(
-			ev{1, trace.Set, "x", i64(1), 1, 5},
-			ev{2, trace.Set, "x", i64(2), 2, 6},
-		), true},
-		{"two gets do not", spawned(
-			ev{1, trace.Get, "x", i64(0), 0, 5},
-			ev{2, trace.Get, "x", i64(0), 0, 6},
-		), false},
-	}
-	for _, tt := range tests {
+	for _, tt := range happensBeforeCases {
 		t.Run(tt.name, func(t *testing.T) {
 			res := analyse(tt.evs, trace.StatusOK)
 			if got := counts(res)[trace.RaceData] > 0; got != tt.race {

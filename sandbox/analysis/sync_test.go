@@ -6,16 +6,12 @@ import (
 	"interleave/sandbox/trace"
 )
 
-// TestSyncEdges runs a plain write handed from one thread to another by
-// each coordination primitive: the primitive orders the write before the
-// read, so no data race may be reported; with the primitive removed
-// (sleep instead) the race must be.
-func TestSyncEdges(t *testing.T) {
-	tests := []struct {
-		name, src string
-		race      bool
-	}{
-		{"park", `
+// syncEdgeCases are TestSyncEdges' scripts.
+var syncEdgeCases = []struct {
+	name, src string
+	race      bool
+}{
+	{"park", `
 def main():
     box = cell("box")
     def reader():
@@ -26,7 +22,7 @@ def main():
     h.unpark()
     h.join()
 `, false},
-		{"semaphore", `
+	{"semaphore", `
 def main():
     box = cell("box")
     s = semaphore("s", 0, bounded = False)
@@ -38,7 +34,7 @@ def main():
     s.release()
     h.join()
 `, false},
-		{"barrier", `
+	{"barrier", `
 def main():
     box = cell("box")
     b = barrier("b", 2)
@@ -50,7 +46,7 @@ def main():
     b.wait()
     h.join()
 `, false},
-		{"once", `
+	{"once", `
 def main():
     box = cell("box")
     o = once("o")
@@ -64,7 +60,7 @@ def main():
     for h in hs:
         h.join()
 `, false},
-		{"condvar without mutex edge", `
+	{"condvar without mutex edge", `
 def main():
     box = cell("box")
     m = mutex("m")
@@ -82,7 +78,7 @@ def main():
     m.unlock()
     h.join()
 `, false},
-		{"sleep only", `
+	{"sleep only", `
 def main():
     box = cell("box")
     def reader():
@@ -92,8 +88,14 @@ def main():
     box.set(1)
     h.join()
 `, true},
-	}
-	for _, tt := range tests {
+}
+
+// TestSyncEdges runs a plain write handed from one thread to another by
+// each coordination primitive: the primitive orders the write before the
+// read, so no data race may be reported; with the primitive removed
+// (sleep instead) the race must be.
+func TestSyncEdges(t *testing.T) {
+	for _, tt := range syncEdgeCases {
 		t.Run(tt.name, func(t *testing.T) {
 			res := runScenario(t, tt.name, tt.src, trace.ModeSim, 1, nil)
 			if got := has(res, trace.RaceData, "box"); got != tt.race {

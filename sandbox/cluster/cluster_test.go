@@ -271,109 +271,121 @@ func TestCluster(t *testing.T) {
 	base, client := startWeb(t, url)
 	waitFor(t, "two runners seen", func() bool { h := client.Health(); return h.Ready && h.Runners == 2 })
 
-	t.Run("hundred runs", func(t *testing.T) {
-		var wg sync.WaitGroup
-		errs := make(chan string, 100)
-		for range 4 {
-			c := dial(t, base)
-			wg.Go(func() {
-				for range 25 {
-					c.send(runMsg(tinyScript))
-					if m := c.until("end"); m["type"] != "end" {
-						errs <- fmt.Sprint(m)
-						continue
-					} else if st := fmt.Sprint(m["result"].(map[string]any)["status"]); st != "ok" {
-						errs <- st + ": " + fmt.Sprint(m["result"].(map[string]any)["message"])
-					}
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for e := range errs {
-			t.Errorf("run did not succeed: %s", e)
-		}
-		for i, r := range runners {
-			if n := r.log.count("run ended"); n == 0 {
-				t.Errorf("runner %d ran none of the 100 runs", i)
-			}
-		}
-		_, body := get(t, base+"/healthz")
-		if !strings.Contains(body, `"runners":2`) || !strings.Contains(body, `"free_slots"`) {
-			t.Errorf("/healthz = %s, want the cluster with 2 runners", body)
-		}
-		_, body = get(t, base+"/metrics")
-		if !strings.Contains(body, "interleave_cluster_runners 2") || !strings.Contains(body, "interleave_cluster_queue_length") {
-			t.Errorf("/metrics lacks the cluster's gauges")
-		}
-	})
+	t.Run("hundred runs", func(t *testing.T) { testHundredRuns(t, base, runners) })
 
-	t.Run("stop reaches the runner", func(t *testing.T) {
-		c := dial(t, base)
-		c.send(runMsg(spinScript))
-		c.until("events")
-		var r *runnerProc
-		waitFor(t, "a runner with a running child", func() bool {
-			for _, rp := range runners {
-				if runnerChildren(rp.cmd.Process.Pid) > 2 { // two warm ones and the run's
-					r = rp
-					return true
-				}
-			}
-			return false
-		})
-		c.send(`{"type":"stop"}`)
-		if st := status(t, c.until("end")); st != "stopped" {
-			t.Errorf("status after stop = %s, want stopped", st)
-		}
-		waitFor(t, "the stopped run's child gone", func() bool { return runnerChildren(r.cmd.Process.Pid) <= 2 })
-	})
+	t.Run("stop reaches the runner", func(t *testing.T) { testStopReaches(t, base, runners) })
 
-	t.Run("killed runner", func(t *testing.T) {
-		before := []int{runners[0].log.count("run started"), runners[1].log.count("run started")}
-		c := dial(t, base)
-		c.send(runMsg(spinScript))
-		c.until("events")
-		victim := -1
-		waitFor(t, "the runner that took the run", func() bool {
-			for i, r := range runners {
-				if r.log.count("run started") > before[i] {
-					victim = i
-					return true
-				}
-			}
-			return false
-		})
-		if err := runners[victim].cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		end := c.until("end")
-		if st := status(t, end); st != "error" {
-			t.Fatalf("status after the runner was killed = %s, want error", st)
-		}
-		res := end["result"].(map[string]any)
-		if msg := fmt.Sprint(res["message"]); !strings.Contains(msg, "runner stopped") {
-			t.Errorf("message = %q, want it to say the runner stopped", msg)
-		}
-		if n := res["stats"].(map[string]any)["events"].(float64); n == 0 {
-			t.Errorf("result counts no events, want the partial timeline's")
-		}
-		other := runners[1-victim]
-		n0 := other.log.count("run ended")
-		for range 4 {
-			c.send(runMsg(tinyScript))
-			if st := status(t, c.until("end")); st != "ok" {
-				t.Errorf("run after the kill: status %s, want ok", st)
-			}
-		}
-		if n := other.log.count("run ended"); n < n0+4 {
-			t.Errorf("the surviving runner ended %d runs after the kill, want 4", n-n0)
-		}
-	})
+	t.Run("killed runner", func(t *testing.T) { testKilledRunner(t, base, runners) })
 
 	t.Run("nats restart", func(t *testing.T) {
 		testRestart(t, &ns, dir, port, client, runners)
 	})
+}
+
+// testHundredRuns sends 100 runs over four sockets: each ends ok, both
+// runners take some, and /healthz and /metrics show the cluster.
+func testHundredRuns(t *testing.T, base string, runners []*runnerProc) {
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for range 4 {
+		c := dial(t, base)
+		wg.Go(func() {
+			for range 25 {
+				c.send(runMsg(tinyScript))
+				if m := c.until("end"); m["type"] != "end" {
+					errs <- fmt.Sprint(m)
+					continue
+				} else if st := fmt.Sprint(m["result"].(map[string]any)["status"]); st != "ok" {
+					errs <- st + ": " + fmt.Sprint(m["result"].(map[string]any)["message"])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("run did not succeed: %s", e)
+	}
+	for i, r := range runners {
+		if n := r.log.count("run ended"); n == 0 {
+			t.Errorf("runner %d ran none of the 100 runs", i)
+		}
+	}
+	_, body := get(t, base+"/healthz")
+	if !strings.Contains(body, `"runners":2`) || !strings.Contains(body, `"free_slots"`) {
+		t.Errorf("/healthz = %s, want the cluster with 2 runners", body)
+	}
+	_, body = get(t, base+"/metrics")
+	if !strings.Contains(body, "interleave_cluster_runners 2") || !strings.Contains(body, "interleave_cluster_queue_length") {
+		t.Errorf("/metrics lacks the cluster's gauges")
+	}
+}
+
+// testStopReaches checks that a stop on the web server ends the run on
+// its runner, whose child goes.
+func testStopReaches(t *testing.T, base string, runners []*runnerProc) {
+	c := dial(t, base)
+	c.send(runMsg(spinScript))
+	c.until("events")
+	var r *runnerProc
+	waitFor(t, "a runner with a running child", func() bool {
+		for _, rp := range runners {
+			if runnerChildren(rp.cmd.Process.Pid) > 2 { // two warm ones and the run's
+				r = rp
+				return true
+			}
+		}
+		return false
+	})
+	c.send(`{"type":"stop"}`)
+	if st := status(t, c.until("end")); st != "stopped" {
+		t.Errorf("status after stop = %s, want stopped", st)
+	}
+	waitFor(t, "the stopped run's child gone", func() bool { return runnerChildren(r.cmd.Process.Pid) <= 2 })
+}
+
+// testKilledRunner kills the runner under a run: the run ends in an
+// error with its partial timeline, and the other runner takes the next.
+func testKilledRunner(t *testing.T, base string, runners []*runnerProc) {
+	before := []int{runners[0].log.count("run started"), runners[1].log.count("run started")}
+	c := dial(t, base)
+	c.send(runMsg(spinScript))
+	c.until("events")
+	victim := -1
+	waitFor(t, "the runner that took the run", func() bool {
+		for i, r := range runners {
+			if r.log.count("run started") > before[i] {
+				victim = i
+				return true
+			}
+		}
+		return false
+	})
+	if err := runners[victim].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	end := c.until("end")
+	if st := status(t, end); st != "error" {
+		t.Fatalf("status after the runner was killed = %s, want error", st)
+	}
+	res := end["result"].(map[string]any)
+	if msg := fmt.Sprint(res["message"]); !strings.Contains(msg, "runner stopped") {
+		t.Errorf("message = %q, want it to say the runner stopped", msg)
+	}
+	if n := res["stats"].(map[string]any)["events"].(float64); n == 0 {
+		t.Errorf("result counts no events, want the partial timeline's")
+	}
+	other := runners[1-victim]
+	n0 := other.log.count("run ended")
+	for range 4 {
+		c.send(runMsg(tinyScript))
+		if st := status(t, c.until("end")); st != "ok" {
+			t.Errorf("run after the kill: status %s, want ok", st)
+		}
+	}
+	if n := other.log.count("run ended"); n < n0+4 {
+		t.Errorf("the surviving runner ended %d runs after the kill, want 4", n-n0)
+	}
 }
 
 // testRestart stops the runners, queues runs, restarts NATS while they

@@ -23,7 +23,7 @@ func newPartial(req engine.Request) *partial {
 		Seed:     req.Seed,
 		Params:   req.Params,
 		Checks:   []trace.CheckResult{},
-		Threads:  []trace.Thread{{ID: 0, Name: "main", Parent: -1, State: "running"}},
+		Threads:  []trace.Thread{{ID: 0, Name: "main", Parent: -1, State: trace.ThreadRunning}},
 		Cells:    []trace.CellValue{},
 	}}
 }
@@ -39,7 +39,7 @@ func (p *partial) observe(evs []trace.Event) {
 		if e.K == trace.Spawn && e.V.Kind == trace.VInt {
 			if _, ok := p.index[int(e.V.Int)]; !ok {
 				p.index[int(e.V.Int)] = len(p.res.Threads)
-				p.res.Threads = append(p.res.Threads, trace.Thread{ID: int(e.V.Int), Name: e.Obj, Parent: e.Th, State: "running"})
+				p.res.Threads = append(p.res.Threads, trace.Thread{ID: int(e.V.Int), Name: e.Obj, Parent: e.Th, State: trace.ThreadRunning})
 			}
 		}
 		if j, ok := p.index[e.Th]; ok {

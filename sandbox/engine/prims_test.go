@@ -6,9 +6,9 @@ import (
 	"interleave/sandbox/trace"
 )
 
-func TestCondvar(t *testing.T) {
-	runCases(t, []runCase{
-		{name: "wait and notify_one", want: trace.StatusOK, src: mainOf(`
+// condvarCases are TestCondvar's runs.
+var condvarCases = []runCase{
+	{name: "wait and notify_one", want: trace.StatusOK, src: mainOf(`
     m = mutex("m")
     cv = condvar("cv")
     box = cell("box", 0)
@@ -26,7 +26,7 @@ func TestCondvar(t *testing.T) {
     m.unlock()
     check(h.join() == 42, "consumer saw 42")
 `)},
-		{name: "wait_while and notify_all", want: trace.StatusOK, src: mainOf(`
+	{name: "wait_while and notify_all", want: trace.StatusOK, src: mainOf(`
     m = mutex("m")
     cv = condvar("cv")
     go = cell("go", 0)
@@ -46,18 +46,18 @@ func TestCondvar(t *testing.T) {
         h.join()
     check(done.get() == 3, "all three woke")
 `)},
-		{name: "wait_timeout times out", want: trace.StatusOK, src: mainOf(`
+	{name: "wait_timeout times out", want: trace.StatusOK, src: mainOf(`
     m = mutex("m")
     cv = condvar("cv")
     m.lock()
     check(cv.wait_timeout(m, 2) == True, "timed out")
     m.unlock()
 `), check: func(t *testing.T, res *trace.Result, evs []trace.Event) {
-			if e, ok := find(evs, trace.CvWoke, "cv"); !ok || e.V.Str != "timeout" {
-				t.Errorf("cvwoke = %+v, want V timeout", e)
-			}
-		}},
-		{name: "wait_timeout notified", want: trace.StatusOK, src: mainOf(`
+		if e, ok := find(evs, trace.CvWoke, "cv"); !ok || e.V.Str != "timeout" {
+			t.Errorf("cvwoke = %+v, want V timeout", e)
+		}
+	}},
+	{name: "wait_timeout notified", want: trace.StatusOK, src: mainOf(`
     m = mutex("m")
     cv = condvar("cv")
     def notifier():
@@ -70,12 +70,12 @@ func TestCondvar(t *testing.T) {
     m.unlock()
     h.join()
 `)},
-		{name: "wait without the mutex", want: trace.StatusError, msg: "condvar cv: thread main waits with mutex m, which it does not hold", src: mainOf(`
+	{name: "wait without the mutex", want: trace.StatusError, msg: "condvar cv: thread main waits with mutex m, which it does not hold", src: mainOf(`
     m = mutex("m")
     cv = condvar("cv")
     cv.wait(m)
 `)},
-		{name: "spurious wake-up breaks if", modes: []trace.Mode{trace.ModeSim}, want: trace.StatusOK, src: mainOf(`
+	{name: "spurious wake-up breaks if", modes: []trace.Mode{trace.ModeSim}, want: trace.StatusOK, src: mainOf(`
     m = mutex("m")
     cv = condvar("cv", spurious = True)
     woke = 0
@@ -86,7 +86,10 @@ func TestCondvar(t *testing.T) {
     m.unlock()
     check(woke > 0, "some waits woke early with no notify")
 `)},
-	})
+}
+
+func TestCondvar(t *testing.T) {
+	runCases(t, condvarCases)
 }
 
 func TestRWLock(t *testing.T) {

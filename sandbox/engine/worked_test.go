@@ -7,6 +7,17 @@ import (
 	"interleave/sandbox/trace"
 )
 
+// busyEight is eight threads each doing 20 ms of work in 2 ms pieces:
+// more than two cores can run at once.
+var busyEight = mainOf(`
+    def busy():
+        for _ in range(10):
+            work(2000)
+    hs = [spawn(busy) for _ in range(8)]
+    for h in hs:
+        h.join()
+`)
+
 // TestWorkedRan checks what a worked event says about a work span: in the
 // real modes how long the thread ran, never more than the span's wall
 // time; with more busy threads than cores some spans must have waited.
@@ -17,14 +28,7 @@ func TestWorkedRan(t *testing.T) {
 			if mode == trace.ModeOS && runtime.NumCPU() >= threads {
 				t.Skipf("%d cores: %d busy threads need not wait for one", runtime.NumCPU(), threads)
 			}
-			res, evs := collect(t, Request{Source: mainOf(`
-    def busy():
-        for _ in range(10):
-            work(2000)
-    hs = [spawn(busy) for _ in range(8)]
-    for h in hs:
-        h.join()
-`), Mode: mode, Procs: 2})
+			res, evs := collect(t, Request{Source: busyEight, Mode: mode, Procs: 2})
 			if res.Status != trace.StatusOK {
 				t.Fatalf("Run = %v (%s)", res.Status, res.Message)
 			}
@@ -74,14 +78,7 @@ func TestRunnableWhen(t *testing.T) {
 			if cores >= threads {
 				t.Skipf("%d cores: %d busy threads need not wait for one", cores, threads)
 			}
-			res, evs := collect(t, Request{Source: mainOf(`
-    def busy():
-        for _ in range(10):
-            work(2000)
-    hs = [spawn(busy) for _ in range(8)]
-    for h in hs:
-        h.join()
-`), Mode: mode, Procs: procs})
+			res, evs := collect(t, Request{Source: busyEight, Mode: mode, Procs: procs})
 			if res.Status != trace.StatusOK {
 				t.Fatalf("Run = %v (%s)", res.Status, res.Message)
 			}

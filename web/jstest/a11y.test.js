@@ -19,14 +19,14 @@ test("stepEvent walks one thread's events in order, and stops at its ends", () =
   for (let e = stepEvent(tr, beta[0], 1); e; e = stepEvent(tr, e, 1)) walked.push(e);
   assert.deepEqual(seqs(walked), seqs(beta));
   assert.equal(stepEvent(tr, beta[0], -1), null);
-  assert.equal(stepEvent(tr, beta.at(-1), -1), beta.at(-2));
+  assert.deepEqual(stepEvent(tr, beta.at(-1), -1), beta.at(-2));
 });
 
 test("edgeEvent is a thread's first or last event", () => {
   const tr = twoLocks();
   const alpha = tr.events.filter((e) => e.th === 1);
-  assert.equal(edgeEvent(tr, 1, -1), alpha[0]);
-  assert.equal(edgeEvent(tr, 1, 1), alpha.at(-1));
+  assert.deepEqual(edgeEvent(tr, 1, -1), alpha[0]);
+  assert.deepEqual(edgeEvent(tr, 1, 1), alpha.at(-1));
   assert.equal(edgeEvent(tr, 9, 1), null);
 });
 
@@ -34,7 +34,7 @@ test("inView starts at the view's first event going right, its last going left",
   const tr = twoLocks();
   assert.equal(inView(tr, { t0: 4500, t1: 7500 }, 1).t, 5000);
   assert.equal(inView(tr, { t0: 4500, t1: 7500 }, -1).t, 7000);
-  assert.equal(inView(tr, { t0: 1e12, t1: 2e12 }, 1), tr.events.at(-1));
+  assert.deepEqual(inView(tr, { t0: 1e12, t1: 2e12 }, 1), tr.events.at(-1));
   assert.equal(inView(fold([]), { t0: 0, t1: 1 }, 1), null);
 });
 
@@ -45,7 +45,7 @@ test("crossLane goes to the nearest event in time on the next lane", () => {
   assert.equal(below.th, 1);
   const alpha = tr.events.filter((e) => e.th === 1);
   const nearest = alpha.reduce((a, b) => (Math.abs(b.t - spawn.t) < Math.abs(a.t - spawn.t) ? b : a));
-  assert.equal(below, nearest);
+  assert.deepEqual(below, nearest);
   assert.equal(crossLane(tr, tr.lanes, spawn, -1), null);
   assert.equal(crossLane(tr, tr.lanes, below, 1).th, 2);
 });

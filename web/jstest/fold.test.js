@@ -34,13 +34,13 @@ for (const name of names) {
   test(`fold ${name}: sorted rows and arrows`, () => {
     const t = fold(structuredClone(readFixture(name).events));
     for (const l of t.lanes) {
-      for (let i = 1; i < l.marks.length; i++) assert.ok(l.marks[i - 1].t <= l.marks[i].t, `${l.name} marks`);
+      for (let i = 1; i < l.marks.length; i++) assert.ok(l.marks.at(i - 1).t <= l.marks.at(i).t, `${l.name} marks`);
       for (const row of l.rows) {
-        for (let i = 1; i < row.length; i++) assert.ok(row[i - 1].t0 <= row[i].t0, `${l.name} row`);
+        for (let i = 1; i < row.length; i++) assert.ok(row.at(i - 1).t0 <= row.at(i).t0, `${l.name} row`);
       }
     }
     for (const arr of Object.values(t.arrows)) {
-      for (let i = 1; i < arr.length; i++) assert.ok(arr[i - 1].tb <= arr[i].tb, "arrows by tb");
+      for (let i = 1; i < arr.length; i++) assert.ok(arr.at(i - 1).tb <= arr.at(i).tb, "arrows by tb");
     }
   });
 }

@@ -7,6 +7,7 @@ import { paramValue, settingsQuery, keptSchedule, scheduleTitle, MAX_SCHEDULE } 
 import { explain, waitWords, cycleWords, bannerText, countsText, capitalize } from "../static/page/results.js";
 import { chipText } from "../static/page/editing.js";
 import { fileStem } from "../static/page/sharing.js";
+import { closeSentence, TOO_BIG } from "../static/page/run.js";
 import { fold } from "../static/timeline/shape.js";
 import { readFixture } from "./fixtures.js";
 
@@ -81,4 +82,16 @@ test("chipText and fileStem", () => {
   assert.equal(chipText(12, 1), "Line 12: 1 event ringed");
   assert.equal(chipText(12, 3), "Line 12: 3 events ringed");
   assert.equal(fileStem("p-ab/c d"), "p-ab-c-d");
+});
+
+test("closeSentence says why the socket closed under a run", () => {
+  const cases = [
+    [TOO_BIG, "", 700000, "The script is 700000 bytes, more than the script size limit allows: the server refused it and closed the connection. Shorten it and run again."],
+    [TOO_BIG, "", 0, "The script is more than the script size limit allows: the server refused it and closed the connection. Shorten it and run again."],
+    [1001, "The server is shutting down.", 10, "The server is shutting down."],
+    [1006, "", 10, "The connection to the server was lost."],
+  ];
+  for (const [code, reason, bytes, want] of cases) {
+    assert.equal(closeSentence(code, reason, bytes), want, `closeSentence(${code}, ${JSON.stringify(reason)}, ${bytes})`);
+  }
 });

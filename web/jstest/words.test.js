@@ -1,5 +1,6 @@
 // What the timeline says in words, and the binary searches under it.
 
+import { SegRow } from "../static/timeline/store.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { laneWords, barText, tipLines, spanSentence, SPAN_LABEL } from "../static/timeline/words.js";
@@ -29,9 +30,13 @@ test("laneWords says a lane's state", () => {
 test("an OS lane names the threads it ran, three at most", () => {
   const tr = fold([]);
   for (let i = 1; i <= 4; i++) tr.thread(i, `w${i}`);
-  const segs = [1, 2, 1, 3, 4].map((th) => ({ th }));
-  assert.equal(laneWords(tr, { kind: "os", segs }), "w1, w2, w3…");
-  assert.equal(laneWords(tr, { kind: "os", segs: segs.slice(0, 2) }), "w1, w2");
+  const segsOf = (ths) => {
+    const segs = new SegRow("th");
+    ths.forEach((th, t) => segs.extend(th, t, th));
+    return segs;
+  };
+  assert.equal(laneWords(tr, { kind: "os", segs: segsOf([1, 2, 1, 3, 4]) }), "w1, w2, w3…");
+  assert.equal(laneWords(tr, { kind: "os", segs: segsOf([1, 2]) }), "w1, w2");
 });
 
 test("barText and the span labels", () => {
@@ -87,8 +92,8 @@ test("eventBySeq, spanOf and barAt", () => {
   assert.equal(eventBySeq([{ seq: 5 }, { seq: 2 }], 2).seq, 2);
   const hold = tr.allSpans().find((s) => s.kind === "hold" && s.seq1 >= 0);
   const lane = tr.threads.get(hold.th);
-  assert.equal(spanOf(lane, eventBySeq(tr.events, hold.seq1)), hold);
+  assert.deepStrictEqual(spanOf(lane, eventBySeq(tr.events, hold.seq1)), hold);
   assert.equal(spanOf(lane, tr.events.find((e) => e.k === "get")), null);
-  assert.equal(barAt(lane.rows[hold.row], (hold.t0 + hold.t1) / 2, 0), hold);
+  assert.deepStrictEqual(barAt(lane.rows[hold.row], (hold.t0 + hold.t1) / 2, 0), hold);
   assert.equal(barAt(lane.rows[hold.row], hold.t1 + 10, 0), null);
 });

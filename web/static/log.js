@@ -81,7 +81,7 @@ export class EventLog {
     const n = this.rows.length;
     if (!n) return;
     i = Math.max(0, Math.min(n - 1, i));
-    this.cursor = this.trace.events[this.rows[i]].seq;
+    this.cursor = this.trace.events.at(this.rows[i]).seq;
     this.tail = false;
     const s = this.scroller;
     const y = i * ROW_H;
@@ -108,7 +108,7 @@ export class EventLog {
     let hi = this.rows.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (ev[this.rows[mid]].seq < seq) lo = mid + 1;
+      if (seqAt(ev, this.rows[mid]) < seq) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -176,7 +176,10 @@ export class EventLog {
   // sync takes the events that arrived since the last call.
   sync() {
     const ev = this.trace.events;
-    for (let i = this.scanned; i < ev.length; i++) if (this.matches(ev[i])) this.rows.push(i);
+    const f = this.filter;
+    const all = f.th === null && !f.kinds && !f.problems && !f.line;
+    // Unfiltered, every event is a row: no need to look at them.
+    for (let i = this.scanned; i < ev.length; i++) if (all || this.matches(ev.at(i))) this.rows.push(i);
     this.scanned = ev.length;
     if (this.threadsShown !== this.trace.lanes.length || this.trace.result) this.fillThreads();
     this.invalidate();
@@ -228,8 +231,8 @@ export class EventLog {
     const ev = this.trace.events;
     // The Tab stop: the cursor's row if it is drawn, else the first drawn.
     const at = this.cursor === null ? -1 : this.indexOf(this.cursor);
-    const stop = at >= first && at < last && ev[this.rows[at]].seq === this.cursor ? at : first;
-    for (let i = first; i < last; i++) frag.appendChild(this.row(ev[this.rows[i]], i, i === stop));
+    const stop = at >= first && at < last && seqAt(ev, this.rows[at]) === this.cursor ? at : first;
+    for (let i = first; i < last; i++) frag.appendChild(this.row(ev.at(this.rows[i]), i, i === stop));
     frag.appendChild(pad((n - last) * ROW_H));
     const focused = body.contains(document.activeElement);
     body.replaceChildren(frag);
@@ -266,7 +269,7 @@ export class EventLog {
     this.cursor = seq;
     const ev = this.trace.events;
     const lo = this.indexOf(seq);
-    if (lo < this.rows.length && ev[this.rows[lo]].seq === seq) {
+    if (lo < this.rows.length && seqAt(ev, this.rows[lo]) === seq) {
       const s = this.scroller;
       const y = lo * ROW_H;
       if (y < s.scrollTop || y > s.scrollTop + s.clientHeight - 2 * ROW_H) s.scrollTop = Math.max(0, y - s.clientHeight / 3);
@@ -274,4 +277,10 @@ export class EventLog {
     }
     this.invalidate();
   }
+}
+
+// seqAt is the seq of event i of the run's events: a column of the
+// timeline's EventStore, or a field of an array's object.
+function seqAt(ev, i) {
+  return ev.cols ? ev.seq[i] : ev[i].seq;
 }

@@ -10,6 +10,25 @@ import { RestError, fetchRest, restored } from "./rest.js";
 
 const NUM = new Intl.NumberFormat();
 
+// TOO_BIG is the close code (1009) a WebSocket peer sends when a message
+// is over its read limit; the server's limit fits any script within the
+// script size limit, so it is the script that is too large.
+export const TOO_BIG = 1009;
+
+// closeSentence says why the socket closed under a run: the server's own
+// sentence if it gave one (it is shutting down), a script over the size
+// limit if the message was too big (the page does not know the limit:
+// the server refuses before reading the whole message), else a lost
+// connection.
+export function closeSentence(code, reason, scriptBytes) {
+  if (reason) return reason;
+  if (code === TOO_BIG) {
+    const size = scriptBytes > 0 ? `${scriptBytes} bytes, ` : "";
+    return `The script is ${size}more than the script size limit allows: the server refused it and closed the connection. Shorten it and run again.`;
+  }
+  return "The connection to the server was lost.";
+}
+
 // setupRun gives the page run, stop, reset, feed, finish and runs.
 export function setupRun(p) {
   const { data, el, trace, timeline, log, editor } = p;
@@ -32,9 +51,9 @@ export function setupRun(p) {
       if (pending) { ws.send(JSON.stringify(pending)); pending = null; }
     });
     ws.addEventListener("message", (e) => onMessage(JSON.parse(e.data)));
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (e) => {
       superseded = 0;
-      if (live) finish({ status: "error", message: "The connection to the server was lost." });
+      if (live) finish({ status: "error", message: closeSentence(e.code, e.reason, new TextEncoder().encode(runSource).length) });
       exploring = false;
     });
     return ws;
@@ -55,7 +74,9 @@ export function setupRun(p) {
     el.summaryEl.textContent = "Starting…";
     handOver(el.runBtn, el.stopBtn);
     const msg = request("run", m);
-    if (msg.mode === "green") msg.procs = Number.parseInt(p.procs(), 10) || 2;
+    // Without a number of procs the engine takes its default.
+    const procs = Number.parseInt(p.procs(), 10);
+    if (msg.mode === "green" && procs > 0) msg.procs = procs;
     if (msg.mode === "sim") {
       msg.seed = Number.parseInt(p.seed(), 10) || 0;
       if (p.exact()) msg.schedule = p.schedule();

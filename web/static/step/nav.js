@@ -5,13 +5,14 @@
 // stepWhere moves from cursor i in direction dir (1 or -1) to the next
 // event that satisfies ok, or stays at i if there is none.
 export function stepWhere(events, i, dir, ok = () => true) {
-  for (let j = i + dir; j >= 0 && j < events.length; j += dir) if (ok(events[j])) return j;
+  for (let j = i + dir; j >= 0 && j < events.length; j += dir) if (ok(events.at(j))) return j;
   return i;
 }
 
 // indexBySeq finds the index of the event with seq in events (which
 // arrive in seq order; a walk if they do not), or -1.
 export function indexBySeq(events, seq) {
+  if (events.indexOfSeq) return events.indexOfSeq(seq);
   let lo = 0;
   let hi = events.length;
   while (lo < hi) {
@@ -48,7 +49,7 @@ export function findingIndexes(events, races = [], cycle = []) {
 // it: the waiter's last event of that kind on that object.
 function lastRequest(events, c) {
   for (let j = events.length - 1; j >= 0; j--) {
-    const e = events[j];
+    const e = events.at(j);
     if (e.th === c.th && e.k === c.op && (!c.obj || e.obj === c.obj)) return j;
   }
   return -1;

@@ -116,7 +116,7 @@ export function setupStep(p) {
     if (!st) return;
     cur = Math.max(-1, Math.min(i, st.length - 1));
     shown = st.stateAt(cur);
-    const e = cur >= 0 ? st.events[cur] : null;
+    const e = cur >= 0 ? st.events.at(cur) : null;
     timeline.cursor = e;
     if (e && reveal) timeline.reveal(e);
     timeline.invalidate();

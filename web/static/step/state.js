@@ -83,7 +83,7 @@ export class Index {
   add(events, end = events.length) {
     end = Math.min(end, events.length);
     for (let i = this.n; i < end; i++) {
-      const e = events[i];
+      const e = events.at(i);
       if (e.ver !== undefined && CELL_KINDS.has(e.k)) this.versioned = true;
       switch (e.k) {
         case "get": this.value(e.obj, e.ver ?? 0, e.v); break;
@@ -258,7 +258,7 @@ export function apply(s, e, i, ix) {
 
 // replay applies events[from..to] (inclusive) to s.
 export function replay(s, events, from, to, ix) {
-  for (let i = from; i <= to; i++) apply(s, events[i], i, ix);
+  for (let i = from; i <= to; i++) apply(s, events.at(i), i, ix);
   return s;
 }
 

@@ -27,22 +27,22 @@ export function drawArrows(tl, g, sy) {
     const seen = new Set();
     const list = [];
     const many = kind === "handoff" || kind === "message";
-    for (let i = firstAt(arr, v0, "tb"); i < arr.length; i++) {
-      const a = arr[i];
-      if (a.tb > v1 + maxDur) break;
-      if (a.ta > v1) continue;
-      const A = tl.laneAt.get(a.from.th);
-      const B = tl.laneAt.get(a.to.th);
+    const { tb, ta, fth, tth, ft, tt } = arr;
+    for (let i = firstAt(arr, v0, "tb"); i < arr.n; i++) {
+      if (tb[i] > v1 + maxDur) break;
+      if (ta[i] > v1) continue;
+      const A = tl.laneAt.get(fth[i]);
+      const B = tl.laneAt.get(tth[i]);
       if (!A || !B || A === B) continue;
-      const x1 = tl.x(a.from.t);
-      const x2 = tl.x(a.to.t);
+      const x1 = tl.x(ft[i]);
+      const x2 = tl.x(tt[i]);
       const y1 = laneY(A, sy);
       const yb = laneY(B, sy);
       if ((y1 < -20 && yb < -20) || (y1 > H + 20 && yb > H + 20)) continue;
-      const key = (((x1 | 0) + 4096) * 16384 + ((x2 | 0) + 4096)) * 65536 + ((a.from.th & 255) << 8) + (a.to.th & 255);
+      const key = (((x1 | 0) + 4096) * 16384 + ((x2 | 0) + 4096)) * 65536 + ((fth[i] & 255) << 8) + (tth[i] & 255);
       if (seen.has(key)) continue;
       seen.add(key);
-      list.push(a, x1, y1, x2, yb);
+      list.push(i, x1, y1, x2, yb);
       if (many && list.length > ARROW_PLAIN * 5) break;
     }
     const n = list.length / 5;
@@ -68,13 +68,13 @@ export function drawArrows(tl, g, sy) {
     let colour = "";
     g.beginPath();
     for (let i = 0; i < list.length; i += 5) {
-      const a = list[i];
+      const obj = arr.objAt(list[i]);
       const x1 = list[i + 1];
       const y1 = list[i + 2];
       const x2 = list[i + 3];
       const yb = list[i + 4];
       if (kind === "handoff") {
-        const c = tl.mutexColour(a.obj);
+        const c = tl.mutexColour(obj);
         if (c !== colour) {
           g.stroke();
           g.strokeStyle = c;
@@ -87,7 +87,7 @@ export function drawArrows(tl, g, sy) {
       const my = (y1 + y2) / 2;
       g.moveTo(x1, y1);
       g.bezierCurveTo(x1, my, x2, my, x2, y2);
-      heads.push(x2, y2, dir, kind === "handoff" ? tl.mutexColour(a.obj) : "", kind);
+      heads.push(x2, y2, dir, kind === "handoff" ? tl.mutexColour(obj) : "", kind);
     }
     g.stroke();
   }

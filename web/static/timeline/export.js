@@ -10,7 +10,9 @@
 // width of the view, not the number of events.
 
 import { ARROW_KINDS, ranShare } from "./model.js";
-import { firstAt, firstEndingAt } from "./search.js";
+import { firstAt, firstEndingAt, nextInCol } from "./search.js";
+import { dominant } from "./merge.js";
+import { SPAN_KINDS } from "./store.js";
 import { esc } from "../format.js";
 import { PAD, ROW0, HOLD, AXIS_H, STAGGER, ARROW_FULL, ARROW_PLAIN } from "./layout.js";
 import { SPAN_LABEL } from "./words.js";
@@ -119,16 +121,25 @@ export function timelineSVG(tl, opts = {}) {
     const liveEnd = tl.liveEnd(lane);
     let lastPx = -1e9;
     for (let i = firstEndingAt(row, t0); i < row.length; i++) {
-      const s = row[i];
+      if (row.t0[i] > t1) break;
+      const s = row.at(i);
       if (s.t0 > t1) break;
       const end = s.t1 === null ? liveEnd : s.t1;
       let x0 = X(s.t0);
       let x1 = X(end);
       const colour = style === "hold" ? tl.mutexColour(s.obj) : style === "seg" ? th.colourOf(s.th) : th.spanColour(s.kind);
       if (x1 - x0 < 1.5) {
+        // One mark per pixel column, in the colour of the state that
+        // fills most of it, as on the canvas (merge.js).
         const px = Math.floor(x0);
-        if (px !== lastPx) put(`<rect x="${px}" y="${n(y)}" width="1" height="${n(h)}" fill="${colour}"/>`);
+        const j = nextInCol(row.t0, v0 + (px + 1) / k, i + 1, row.n);
+        if (px !== lastPx) {
+          const key = dominant(row, i, j, liveEnd, style);
+          const c = style === "hold" ? tl.mutexColour(tr.events.strings.list[key]) : style === "seg" ? th.colourOf(key) : th.spanColour(SPAN_KINDS[key]);
+          put(`<rect x="${px}" y="${n(y)}" width="1" height="${n(h)}" fill="${c}"/>`);
+        }
         lastPx = px;
+        i = j - 1;
         continue;
       }
       x0 = Math.max(-4, x0);
@@ -178,13 +189,16 @@ export function timelineSVG(tl, opts = {}) {
     const i0 = firstAt(ms, t0);
     const i1 = firstAt(ms, t1);
     if (i1 - i0 <= W / 5) {
-      for (let i = i0; i < i1; i++) put(glyph(th, ms[i], X(ms[i].t) + (ms[i]._d || 0) * STAGGER, cy));
+      for (let i = i0; i < i1; i++) {
+        const e = ms.at(i);
+        put(glyph(th, e, X(e.t) + (e._d || 0) * STAGGER, cy));
+      }
       return;
     }
     // Dense: one column per pixel, reads above the line and writes below.
     const cols = new Map();
     for (let i = i0; i < i1; i++) {
-      const e = ms[i];
+      const e = ms.at(i);
       const px = Math.floor(X(e.t));
       let c = cols.get(px);
       if (!c) cols.set(px, (c = { n: 0, r: 0, w: 0, other: null }));
@@ -214,8 +228,8 @@ export function timelineSVG(tl, opts = {}) {
       const list = [];
       const seen = new Set();
       for (let i = firstAt(arr, v0 - 30 / k, "tb"); i < arr.length; i++) {
-        const a = arr[i];
-        if (a.tb > t1 + tr.maxDur[kind]) break;
+        if (arr.tb[i] > t1 + tr.maxDur[kind]) break;
+        const a = arr.at(i);
         if (a.ta > t1) continue;
         const A = tl.laneAt.get(a.from.th);
         const B = tl.laneAt.get(a.to.th);

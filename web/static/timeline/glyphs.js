@@ -3,6 +3,8 @@
 // own shape or pattern: colour is never the only thing that tells kinds
 // apart.
 
+import { runnableGaps } from "./runnable.js";
+
 // Theme reads the timeline's colours from CSS custom properties, so the
 // light and dark palettes live in style.css next to the page's.
 export class Theme {
@@ -351,38 +353,6 @@ export function holdCaps(g, th, x0, y, w, h) {
   g.fillRect(x0 + w - 3 * c, y + h - 1, 3 * c, 1);
 }
 
-// runnableGaps hatches, over the page's background and the bar's whole
-// height, the stretches of a work span in which its thread was runnable
-// but not running (waits, [t0, t1] each), where they fell: x maps a time
-// to a pixel, and the bar runs from x0 to x1. A stretch under a pixel
-// still takes one, so that a short wait is not lost at a wide zoom.
-export function runnableGaps(g, th, waits, x, x0, x1, y, h) {
-  const pat = th.pattern(g, "runnable");
-  for (const [t0, t1] of waits) {
-    const a = Math.max(x0, x(t0));
-    const b = Math.min(x1, Math.max(x(t1), a + 1));
-    if (b <= a) continue;
-    g.fillStyle = th.bg;
-    g.fillRect(a, y, b - a, h);
-    g.fillStyle = pat;
-    g.fillRect(a, y, b - a, h);
-  }
-}
-
-// runnableBand marks the share of a work span in which its thread was
-// runnable but not running, for recordings made before runnable events
-// said when: the top of the bar, hatched over the page's background, so
-// that the solid part left below is as tall as the share the thread ran
-// (ran, from 0 to 1), the band running the whole span.
-export function runnableBand(g, th, x0, y, w, h, ran) {
-  const hw = Math.round((1 - ran) * h);
-  if (hw < 1) return;
-  g.fillStyle = th.bg;
-  g.fillRect(x0, y, w, hw);
-  g.fillStyle = th.pattern(g, "runnable");
-  g.fillRect(x0, y, w, hw);
-}
-
 // legendSwatch paints a legend entry with the code that paints the lanes.
 export function legendSwatch(canvas, th, what) {
   const dpr = window.devicePixelRatio || 1;
@@ -430,6 +400,15 @@ export function legendSwatch(canvas, th, what) {
     g.stroke();
     g.setLineDash([]);
     arrowHead(g, w - 1, y, 0, arg === "message");
+  } else if (type === "merged") {
+    // Pixel columns, mostly work, each with the dark foot of a merge.
+    const kinds = ["work", "work", "wait", "work", "work", "sleep", "work", "work"];
+    for (let x = 1; x < w - 1; x++) {
+      g.fillStyle = th.spanColour(kinds[x % kinds.length]);
+      g.fillRect(x, 2, 1, h - 4);
+    }
+    g.fillStyle = th.fg;
+    g.fillRect(1, h - 4, w - 2, 2);
   } else if (type === "cut") {
     cutMark(g, th, w / 2, 1, h - 1);
   } else if (type === "flag") {

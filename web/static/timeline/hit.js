@@ -5,6 +5,8 @@
 import { firstAt, firstEndingAt } from "./search.js";
 import { PAD, ROW0, HOLD, CPU, STAGGER } from "./layout.js";
 import { tipLines } from "./words.js";
+import { column } from "./merge.js";
+import { SPAN_KINDS } from "./store.js";
 
 // position says where an event is drawn, in canvas x and content y.
 export function position(tl, e) {
@@ -23,11 +25,12 @@ export function position(tl, e) {
 // spanOf finds the span an event opened or closed, if it is not an instant.
 export function spanOf(lane, e) {
   if (lane.marks.length && e._d !== undefined) return null;
+  const seq = lane.events ? lane.events.seq : null;
   for (const row of lane.rows) {
     let i = firstEndingAt(row, e.t) - 1;
     if (i < 0) i = 0;
-    for (; i < row.length && row[i].t0 <= e.t; i++) {
-      if (row[i].seq0 === e.seq || row[i].seq1 === e.seq) return row[i];
+    for (; i < row.n && row.t0[i] <= e.t; i++) {
+      if (seq[row.e0[i]] === e.seq || (row.e1[i] >= 0 && seq[row.e1[i]] === e.seq)) return row.at(i);
     }
   }
   return null;
@@ -44,29 +47,50 @@ export function pick(tl, px, py) {
   const t = tl.tAt(px);
   const tol = 3 / tl.k;
   if (tl.showCPU && lane.cpu.length && ly >= L.h - PAD - CPU - 1) {
-    const seg = barAt(lane.cpu, t, tol);
-    if (seg) return { L, cpu: seg };
+    const hit = hitBar(tl, L, lane.cpu, t, tol, Infinity, "cpu");
+    if (hit) return hit;
   }
-  if (lane.kind === "os") {
-    const seg = barAt(lane.segs, t, tol);
-    return seg ? { L, seg } : { L };
-  }
+  if (lane.kind === "os") return hitBar(tl, L, lane.segs, t, tol, Infinity, "seg") || { L };
   for (const f of lane.flags) {
     if (Math.abs(tl.x(f.t) - px) <= 6) return { L, e: f };
   }
   if (ly < PAD + ROW0 + 1) {
     const e = pickMark(tl, L, px);
     if (e) return { L, e };
-    const s = barAt(lane.rows[0], t, tol, tl.liveEnd(lane));
-    if (s) return { L, span: s };
-    return { L };
+    return hitBar(tl, L, lane.rows[0], t, tol, tl.liveEnd(lane), "span") || { L };
   }
   const r = Math.floor((ly - PAD - ROW0) / HOLD) + 1;
-  if (r >= 1 && r < lane.rows.length) {
-    const s = barAt(lane.rows[r], t, tol, tl.liveEnd(lane));
-    if (s) return { L, span: s };
-  }
+  if (r >= 1 && r < lane.rows.length) return hitBar(tl, L, lane.rows[r], t, tol, tl.liveEnd(lane), "hold") || { L };
   return { L };
+}
+
+// HIT_FIELD names what a pick of a bar of each style holds.
+const HIT_FIELD = { span: "span", hold: "span", seg: "seg", cpu: "cpu" };
+
+// hitBar picks the bar of a row under time t. A bar drawn under a pixel
+// wide is drawn merged with the others that start in its pixel column
+// (render.js): the pick then says how many, and which state the column
+// shows (merged: {n, key, style}).
+function hitBar(tl, L, row, t, tol, liveEnd, style) {
+  const j = barIndexAt(row, t, tol, liveEnd);
+  if (j < 0) return null;
+  const hit = { L, [HIT_FIELD[style]]: row.at(j) };
+  const end = Number.isNaN(row.t1[j]) ? liveEnd : row.t1[j];
+  if ((end - row.t0[j]) * tl.k < 1.5) {
+    const c = column(row, j, tl.view.t0, tl.k, liveEnd, style);
+    if (c.n > 1) hit.merged = { n: c.n, key: c.key, style, name: keyName(tl.trace, row, c.key, style) };
+  }
+  return hit;
+}
+
+// keyName says in a word the state a merged column shows.
+function keyName(trace, row, key, style) {
+  switch (style) {
+    case "hold": return `holds ${row.events.strings.list[key]}`;
+    case "seg": return trace.threads.get(key)?.name ?? `#${key}`;
+    case "cpu": return `CPU ${key}`;
+  }
+  return SPAN_KINDS[key];
 }
 
 function pickMark(tl, L, px) {
@@ -74,37 +98,47 @@ function pickMark(tl, L, px) {
   if (!marks.length) return null;
   let best = null;
   let bd = 7;
+  const ts = marks.t;
   if (L.dense) {
     const i = firstAt(marks, tl.tAt(px));
     for (const j of [i - 1, i]) {
       if (j < 0 || j >= marks.length) continue;
-      const d = Math.abs(tl.x(marks[j].t) - px);
+      const d = Math.abs(tl.x(ts[j]) - px);
       if (d < bd) {
         bd = d;
-        best = marks[j];
+        best = j;
       }
     }
-    return best;
+    return best === null ? null : marks.at(best);
   }
   const end = tl.tAt(px + 8);
-  for (let i = firstAt(marks, tl.tAt(px - 64)); i < marks.length && marks[i].t <= end; i++) {
-    const d = Math.abs(tl.x(marks[i].t) + marks[i]._d * STAGGER - px);
+  const stagger = marks.events.d;
+  for (let i = firstAt(marks, tl.tAt(px - 64)); i < marks.length && ts[i] <= end; i++) {
+    const d = Math.abs(tl.x(ts[i]) + stagger[marks.ev[i]] * STAGGER - px);
     if (d < bd) {
       bd = d;
-      best = marks[i];
+      best = i;
     }
   }
-  return best;
+  return best === null ? null : marks.at(best);
 }
 
+// barAt is the bar of a row (spans or segments, a store.js table) drawn
+// at time t, give or take tol, or null.
 export function barAt(row, t, tol, liveEnd = Infinity) {
+  const j = barIndexAt(row, t, tol, liveEnd);
+  return j < 0 ? null : row.at(j);
+}
+
+// barIndexAt is barAt's index in the row, or -1.
+export function barIndexAt(row, t, tol, liveEnd = Infinity) {
   const i = firstEndingAt(row, t - tol);
-  for (let j = i; j < row.length && row[j].t0 <= t + tol; j++) {
-    const s = row[j];
-    const end = s.t1 === null ? liveEnd : s.t1;
-    if (s.t0 - tol <= t && t <= end + tol) return s;
+  for (let j = i; j < row.n && row.t0[j] <= t + tol; j++) {
+    const t1 = row.t1[j];
+    const end = Number.isNaN(t1) ? liveEnd : t1;
+    if (row.t0[j] - tol <= t && t <= end + tol) return j;
   }
-  return null;
+  return -1;
 }
 
 

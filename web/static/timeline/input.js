@@ -101,8 +101,10 @@ export function bind(tl) {
 function onHover(tl, x, y, ev) {
   const hit = pick(tl, x, y);
   const e = hit?.e ?? null;
-  const prev = tl.hover?.e ?? tl.hover?.span ?? null;
-  const now = e ?? hit?.span ?? null;
+  // Events and spans are made afresh by each pick: compare their seqs.
+  const key = (h) => (h?.e ? `e${h.e.seq}` : h?.span ? `s${h.span.seq0}` : null);
+  const prev = key(tl.hover);
+  const now = key(hit);
   tl.hover = hit && (hit.e || hit.span || hit.seg || hit.cpu) ? hit : null;
   if (hit && (hit.e || hit.span || hit.seg || hit.cpu)) showTip(tl, hit, ev.clientX, ev.clientY);
   else hideTip(tl);

@@ -123,11 +123,14 @@ export function followLive(view, trace, W) {
 // wide at least px away from its nearest neighbours on its lane at other
 // times (marks: the lane's instants, sorted), or null if it has none.
 export function separatingWidth(marks, e, W, px) {
+  // marks: a lane's MarkRow (store.js), or in tests an array of events.
+  const tOf = marks.cols ? (j) => marks.t[j] : (j) => marks[j].t;
+  const same = marks.cols ? (j) => marks.events.seq[marks.ev[j]] === e.seq : (j) => marks[j] === e;
   let i = firstAt(marks, e.t);
-  while (i < marks.length && marks[i] !== e && marks[i].t === e.t) i++;
+  while (i < marks.length && !same(i) && tOf(i) === e.t) i++;
   let gap = Infinity;
-  for (let j = i - 1; j >= 0; j--) if (marks[j].t !== e.t) { gap = Math.min(gap, e.t - marks[j].t); break; }
-  for (let j = i + 1; j < marks.length; j++) if (marks[j].t !== e.t) { gap = Math.min(gap, marks[j].t - e.t); break; }
+  for (let j = i - 1; j >= 0; j--) if (tOf(j) !== e.t) { gap = Math.min(gap, e.t - tOf(j)); break; }
+  for (let j = i + 1; j < marks.length; j++) if (tOf(j) !== e.t) { gap = Math.min(gap, tOf(j) - e.t); break; }
   if (!Number.isFinite(gap)) return null;
   return Math.max(20, (W * gap) / px);
 }

@@ -3,7 +3,7 @@
 // nothing of the page, so it can be fed from the socket, from a test or
 // from a benchmark alike.
 //
-// Every array a renderer searches is kept sorted by time, so drawing a
+// Every table a renderer searches is kept sorted by time, so drawing a
 // window of time is a binary search and a walk, whatever the run's size:
 //   lane.marks        instants (get, set, print, check, spawn...) by t
 //   lane.rows[0]      waits, sleeps and work, one at a time, by t0
@@ -11,44 +11,29 @@
 //                     spans of one row never overlap and are sorted by t0
 //                     and by t1 at once
 //   trace.arrows[k]   arrows of kind k by their later end (tb)
+// They are struct-of-arrays tables (store.js), not arrays of objects: the
+// events are trace.events, an EventStore, and the rest refer to them by
+// index.
 
-import { firstAt, insertSorted, eventBySeq } from "./search.js";
-import { addWait } from "./runnable.js";
+import { firstAt, eventBySeq } from "./search.js";
+import { EventStore, SpanRow, SegRow, MarkRow, ArrowList, Queue, UNFINISHED, CYCLE } from "./store.js";
 
-// A request opens a span that its completion closes.
-const OPENS = {
-  lock: "wait", join: "join", send: "send", recv: "recv", sleep: "sleep", work: "work",
-  cvwait: "cvwait", bwait: "barrier", semacquire: "sem", park: "park", once: "once",
-};
-const CLOSES = {
-  acquired: "wait", joined: "join", sent: "send", received: "recv", wake: "sleep", worked: "work",
-  cvwoke: "cvwait", bpassed: "barrier", semacquired: "sem", unparked: "park", oncedone: "once",
-};
+import { OPENS, CLOSES, MARK_KINDS, ARROW_KINDS, STATE_OF } from "./kinds.js";
 
-// Kinds drawn as instants (the others are drawn as spans and arrows).
-export const MARK_KINDS = new Set([
-  "spawn", "start", "end", "panic", "cutoff", "get", "set", "add", "cas", "swap",
-  "print", "check", "trylock", "close", "yield", "notify", "semrelease", "semtry", "unpark",
-]);
-
-// What a work span's thread did while it waited to run: runnable.js.
-export { ranShare, waitWords } from "./runnable.js";
-
-export const ARROW_KINDS = ["spawn", "join", "handoff", "message"];
-
-const STATE_OF = { start: "running", end: "ended", panic: "panicked", cutoff: "cutoff" };
+export { MARK_KINDS, ARROW_KINDS, ranShare, waitWords } from "./kinds.js";
 
 export class Lane {
-  constructor(kind, id, name) {
+  constructor(kind, id, name, events) {
     this.kind = kind; // "thread" or "os"
     this.id = id;
     this.name = name;
     this.parent = -1;
     this.state = "new";
-    this.marks = [];
-    this.rows = [[]];
-    this.segs = []; // os lanes: which scenario thread ran, {th, t0, t1, n}
-    this.cpu = []; // {cpu, t0, t1}
+    this.events = events;
+    this.marks = new MarkRow(events);
+    this.rows = [new SpanRow(events, 0)];
+    this.segs = new SegRow("th"); // os lanes: which scenario thread ran, {th, t0, t1, n}
+    this.cpu = new SegRow("cpu"); // {cpu, t0, t1}
     this.flags = []; // failed checks and panics
     this.count = 0; // events
     this.spanCount = 0;
@@ -56,8 +41,8 @@ export class Lane {
     this.lastT = -Infinity;
     this.endEvent = null; // end, panic or cutoff
     this.cut = null; // the cutoff event
-    this.open = new Map(); // span kind -> open span of row 0
-    this.holds = new Map(); // mutex -> open hold
+    this.open = new Map(); // span kind -> event that opened it (row 0)
+    this.holds = new Map(); // mutex -> [row, event that opened the hold]
     this.tids = new Set();
     this.deadlocked = false;
   }
@@ -67,19 +52,11 @@ export class Lane {
   }
 }
 
-// extendSeg grows the last segment of a row if it has the same value and
-// is not closed, or starts a new one.
-function extendSeg(segs, key, value, t, th) {
-  const last = segs[segs.length - 1];
-  if (last && last[key] === value && !last.closed) {
-    if (t > last.t1) last.t1 = t;
-    if (t < last.t0) last.t0 = t;
-    last.n++;
-    return;
-  }
-  const seg = { t0: t, t1: t, n: 1, th };
-  seg[key] = value;
-  segs.push(seg);
+// spanIndex finds the span of a row that event ei opened (rows are
+// short-lived where they change: the open span is at or near the end).
+function spanIndex(row, ei) {
+  for (let i = row.n - 1; i >= 0; i--) if (row.e0[i] === ei) return i;
+  return -1;
 }
 
 export class Trace {
@@ -90,12 +67,13 @@ export class Trace {
 
   reset(meta = {}) {
     this.mode = meta.mode || "";
-    this.events = [];
+    this.events = new EventStore();
     this.threads = new Map(); // id -> Lane
     this.lanes = []; // thread lanes, main first, then by id
     this.osLanes = new Map(); // tid -> Lane
     this.osList = []; // os lanes in order of first appearance
-    this.arrows = { spawn: [], join: [], handoff: [], message: [] };
+    this.arrows = {};
+    for (const k of ARROW_KINDS) this.arrows[k] = new ArrowList(k, this.events.strings);
     this.maxDur = { spawn: 0, join: 0, handoff: 0, message: 0 };
     this.spawnOf = new Map();
     this.startOf = new Map();
@@ -127,7 +105,7 @@ export class Trace {
   thread(id, name) {
     let l = this.threads.get(id);
     if (!l) {
-      l = new Lane("thread", id, name || (id === 0 ? "main" : `thread ${id}`));
+      l = new Lane("thread", id, name || (id === 0 ? "main" : `thread ${id}`), this.events);
       this.threads.set(id, l);
       const i = firstAt(this.lanes, id, "id");
       this.lanes.splice(i, 0, l);
@@ -140,7 +118,7 @@ export class Trace {
   osLane(tid) {
     let l = this.osLanes.get(tid);
     if (!l) {
-      l = new Lane("os", tid, `OS thread ${tid}`);
+      l = new Lane("os", tid, `OS thread ${tid}`, this.events);
       this.osLanes.set(tid, l);
       this.osList.push(l);
     }
@@ -148,12 +126,17 @@ export class Trace {
   }
 
   addAll(events) {
-    for (let i = 0; i < events.length; i++) this.add(events[i]);
+    // events: an array, or an EventStore (a download's, page/rest.js).
+    for (let i = 0; i < events.length; i++) this.add(events.at(i));
     this.version++;
   }
 
-  add(e) {
-    this.events.push(e);
+  // add folds an event in. The store copies its fields; the object itself
+  // is kept only for the few events the fold remembers (a thread's end, a
+  // flag, a mutex's last unlock).
+  add(ev) {
+    const ei = this.events.push(ev);
+    const e = ev;
     const t = e.t;
     if (t > this.maxT) this.maxT = t;
     if (t < this.minT) this.minT = t;
@@ -168,20 +151,18 @@ export class Trace {
     const k = e.k;
     if (MARK_KINDS.has(k)) {
       const marks = lane.marks;
-      const prev = marks[marks.length - 1];
-      if (!prev || prev.t <= t) {
-        // _d staggers instants that share one time, so each can be seen.
-        e._d = prev && prev.t === t ? prev._d + 1 : 0;
-        marks.push(e);
-      } else {
-        e._d = 0;
-        insertSorted(marks, e, "t");
-      }
+      const n = marks.n;
+      const d = this.events.d;
+      // d staggers instants that share one time, so each can be seen.
+      if (n === 0 || marks.t[n - 1] <= t) d[ei] = n && marks.t[n - 1] === t ? d[marks.ev[n - 1]] + 1 : 0;
+      else d[ei] = 0;
+      e._d = d[ei];
+      marks.put(ei);
     }
     const opens = OPENS[k];
-    if (opens) this.openSpan(lane, opens, e);
+    if (opens) this.openSpan(lane, opens, ei);
     const closes = CLOSES[k];
-    if (closes) this.closeSpan(lane, closes, e);
+    if (closes) this.closeSpan(lane, closes, ei);
 
     switch (k) {
       case "spawn":
@@ -237,9 +218,12 @@ export class Trace {
       case "unlock": {
         const h = lane.holds.get(e.obj);
         if (h) {
-          h.t1 = t;
-          h.seq1 = e.seq;
-          h.line1 = e.line;
+          const row = lane.rows[h[0]];
+          const i = spanIndex(row, h[1]);
+          if (i >= 0) {
+            row.t1[i] = t;
+            row.e1[i] = ei;
+          }
           lane.holds.delete(e.obj);
         }
         this.lastUnlock.set(e.obj, e);
@@ -247,15 +231,18 @@ export class Trace {
       }
       case "sent": {
         const ch = this.chan(e.obj);
-        const i = ch.sent.push(e) - 1;
-        if (i < ch.recv.length) this.message(ch, i);
+        ch.nSent++;
+        if (ch.recv.length) this.message(ch, this.sentFrom(lane, e), ch.recv.shift());
+        else ch.sent.push(this.sentFrom(lane, e));
         break;
       }
       case "received": {
         const ch = this.chan(e.obj);
-        if ((e.v === null || e.v === undefined) && ch.closed && ch.recv.length >= ch.sent.length) break; // closed and drained
-        const i = ch.recv.push(e) - 1;
-        if (i < ch.sent.length) this.message(ch, i);
+        if ((e.v === null || e.v === undefined) && ch.closed && ch.nRecv >= ch.nSent) break; // closed and drained
+        ch.nRecv++;
+        const to = { th: e.th, t: e.t, seq: e.seq };
+        if (ch.sent.length) this.message(ch, ch.sent.shift(), to);
+        else ch.recv.push(to);
         break;
       }
       case "close":
@@ -264,10 +251,12 @@ export class Trace {
       case "check":
         if (e.obj === "failed") this.flag(lane, e);
         break;
-      case "runnable":
+      case "runnable": {
         this.timedWaits = true;
-        addWait(lane.open.get("work"), e);
+        const w = lane.open.get("work");
+        if (w !== undefined && typeof e.v === "number") lane.rows[0].addWait(w, e.t, e.v);
         break;
+      }
     }
     // Which OS thread and CPU ran the thread: segments from event to event
     // while it runs. A blocking request (a wait, a sleep) ends its segments:
@@ -281,49 +270,45 @@ export class Trace {
       if (ol.t0 === null || t < ol.t0) ol.t0 = t;
       if (t > ol.lastT) ol.lastT = t;
       ol.state = "running";
-      extendSeg(ol.segs, "th", e.th, t, e.th);
-      if (blocks) ol.segs[ol.segs.length - 1].closed = true;
+      ol.segs.extend(e.th, t);
+      if (blocks) ol.segs.close();
       if (e.cpu !== undefined) {
-        extendSeg(ol.cpu, "cpu", e.cpu, t, e.th);
-        if (blocks) ol.cpu[ol.cpu.length - 1].closed = true;
+        ol.cpu.extend(e.cpu, t);
+        if (blocks) ol.cpu.close();
       }
     }
     if (e.cpu !== undefined) {
       this.hasCPU = true;
-      extendSeg(lane.cpu, "cpu", e.cpu, t, e.th);
-      if (blocks) lane.cpu[lane.cpu.length - 1].closed = true;
+      lane.cpu.extend(e.cpu, t);
+      if (blocks) lane.cpu.close();
     }
   }
 
-  openSpan(lane, kind, e, row = 0) {
-    const s = {
-      kind, obj: e.obj, th: e.th, t0: e.t, t1: null, seq0: e.seq, seq1: -1,
-      line: e.line, v: e.v, row, unfinished: false,
-    };
-    if (row === 0) lane.open.set(kind, s);
-    insertSorted(lane.rows[row], s, "t0");
+  openSpan(lane, kind, ei, row = 0) {
+    if (row === 0) lane.open.set(kind, ei);
+    lane.rows[row].open(kind, ei);
     lane.spanCount++;
     this.spanCount++;
-    return s;
   }
 
-  closeSpan(lane, kind, e) {
-    const s = lane.open.get(kind);
-    if (!s) return null;
+  closeSpan(lane, kind, ei) {
+    const e0 = lane.open.get(kind);
+    if (e0 === undefined) return;
     lane.open.delete(kind);
-    s.t1 = e.t;
-    s.seq1 = e.seq;
-    s.v1 = e.v;
-    if (s.t1 <= s.t0) {
+    const row = lane.rows[0];
+    const i = spanIndex(row, e0);
+    if (i < 0) return;
+    const t1 = this.events.t[ei];
+    if (t1 <= row.t0[i]) {
       // No time passed: nothing to draw, and an empty span would only hide
-      // the instants around it. The last span of its row is this one.
-      const row = lane.rows[0];
-      const i = row.lastIndexOf(s);
-      if (i >= 0) row.splice(i, 1);
+      // the instants around it.
+      row.removeAt(i);
       lane.spanCount--;
       this.spanCount--;
+      return;
     }
-    return s;
+    row.t1[i] = t1;
+    row.e1[i] = ei;
   }
 
   acquire(lane, e) {
@@ -333,12 +318,12 @@ export class Trace {
     let row = 1;
     for (; row < lane.rows.length; row++) {
       const r = lane.rows[row];
-      const last = r[r.length - 1];
-      if (!last || last.t1 !== null) break;
+      if (!r.n || !Number.isNaN(r.t1[r.n - 1])) break;
     }
-    if (row === lane.rows.length) lane.rows.push([]);
-    const h = this.openSpan(lane, "hold", e, row);
-    lane.holds.set(e.obj, h);
+    if (row === lane.rows.length) lane.rows.push(new SpanRow(this.events, row));
+    const ei = this.events.n - 1;
+    this.openSpan(lane, "hold", ei, row);
+    lane.holds.set(e.obj, [row, ei]);
   }
 
   endThread(lane, e) {
@@ -347,15 +332,15 @@ export class Trace {
     if (e.k === "cutoff") lane.cut = e;
     if (e.k === "panic") this.flag(lane, e);
     // Whatever was open stays open: it ends here, unfinished.
-    for (const s of lane.open.values()) {
-      s.t1 = Math.max(e.t, s.t0);
-      s.unfinished = true;
-    }
+    const unfinish = (row, e0) => {
+      const i = spanIndex(row, e0);
+      if (i < 0) return;
+      row.t1[i] = Math.max(e.t, row.t0[i]);
+      row.fl[i] |= UNFINISHED;
+    };
+    for (const e0 of lane.open.values()) unfinish(lane.rows[0], e0);
     lane.open.clear();
-    for (const h of lane.holds.values()) {
-      h.t1 = Math.max(e.t, h.t0);
-      h.unfinished = true;
-    }
+    for (const [r, e0] of lane.holds.values()) unfinish(lane.rows[r], e0);
     lane.holds.clear();
     this.endOf.set(e.th, e);
     const waiting = this.pendingJoins.get(e.th);
@@ -373,41 +358,32 @@ export class Trace {
   chan(name) {
     let c = this.chans.get(name);
     if (!c) {
-      c = { sent: [], recv: [], closed: false };
+      // sent and recv queue what is not yet paired: {th, t, seq} each.
+      c = { name, sent: new Queue(), recv: new Queue(), nSent: 0, nRecv: 0, closed: false };
       this.chans.set(name, c);
     }
     return c;
   }
 
-  // message links the i-th value sent on a channel to the i-th received,
-  // from the moment the sender asked to send.
-  message(ch, i) {
-    const sent = ch.sent[i];
-    const recv = ch.recv[i];
-    const lane = this.threads.get(sent.th);
-    let from = sent;
-    if (lane) {
-      const row = lane.rows[0];
-      for (let j = row.length - 1; j >= 0 && j >= row.length - 4; j--) {
-        if (row[j].kind === "send" && row[j].seq1 === sent.seq) {
-          from = { th: sent.th, t: row[j].t0, seq: sent.seq };
-          break;
-        }
-      }
+  // sentFrom is where a message's arrow starts: the moment the sender
+  // asked to send (its send span), or the sent event.
+  sentFrom(lane, e) {
+    const row = lane.rows[0];
+    const ev = this.events;
+    for (let j = row.n - 1; j >= 0 && j >= row.n - 4; j--) {
+      if (row.kindAt(j) === "send" && row.e1[j] >= 0 && ev.seq[row.e1[j]] === e.seq) return { th: e.th, t: row.t0[j], seq: e.seq };
     }
-    this.arrow("message", from, recv, sent.obj);
+    return { th: e.th, t: e.t, seq: e.seq };
+  }
+
+  // message links the i-th value sent on a channel to the i-th received.
+  message(ch, from, to) {
+    this.arrow("message", from, to, ch.name);
   }
 
   arrow(kind, from, to, obj) {
-    const a = {
-      kind, obj,
-      from: { th: from.th, t: from.t, seq: from.seq },
-      to: { th: to.th, t: to.t, seq: to.seq },
-      ta: Math.min(from.t, to.t),
-      tb: Math.max(from.t, to.t),
-    };
-    insertSorted(this.arrows[kind], a, "tb");
-    const d = a.tb - a.ta;
+    this.arrows[kind].put(from, to, obj);
+    const d = Math.abs(from.t - to.t);
     if (d > this.maxDur[kind]) this.maxDur[kind] = d;
   }
 
@@ -441,8 +417,6 @@ export class Trace {
         const h = lastSpan(holder.rows[r], (s) => s.obj === edge.obj && (s.unfinished || s.t1 === null));
         if (h) hold = h;
       }
-      if (wait) wait.cycle = true;
-      if (hold) hold.cycle = true;
       this.cycle.push({
         ...edge,
         t: wait ? wait.t0 : (waiter.tEnd ?? this.maxT),
@@ -452,7 +426,18 @@ export class Trace {
       });
     }
     this.races = placeRaces(this.events, res.races);
+    this.trim();
     this.version++;
+  }
+
+  // trim gives the tables of a finished run back the room they grew for
+  // events that never came.
+  trim() {
+    this.events.trim();
+    for (const l of [...this.lanes, ...this.osList]) {
+      for (const t of [l.marks, l.segs, l.cpu, ...l.rows]) t.trim();
+    }
+    for (const k of ARROW_KINDS) this.arrows[k].trim();
   }
 
   // spans lists every span, for tests and for people poking at the model.
@@ -491,7 +476,16 @@ export function raceAccesses(r) {
   return [r.a, r.b, r.c].filter((a) => a && a.seq !== undefined);
 }
 
+// lastSpan is the last span of a row that ok accepts, marked as part of
+// the deadlock's cycle in the row.
 function lastSpan(row, ok) {
-  for (let i = row.length - 1; i >= 0; i--) if (ok(row[i])) return row[i];
+  for (let i = row.n - 1; i >= 0; i--) {
+    const s = row.at(i);
+    if (ok(s)) {
+      row.fl[i] |= CYCLE;
+      s.cycle = true;
+      return s;
+    }
+  }
   return null;
 }

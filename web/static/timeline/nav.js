@@ -3,8 +3,18 @@
 // reached without a pointer. Pure functions of the model and the view;
 // the page binds them to keys (page/controls.js).
 
+// The run's events are an EventStore (store.js) or, in tests, an array:
+// at(i) reads either, and thAt and tAt read a store's columns without
+// making objects.
+const thAt = (ev, i) => (ev.cols ? ev.th[i] : ev[i].th);
+const tAt = (ev, i) => (ev.cols ? ev.t[i] : ev[i].t);
+
 // indexOf is the index of an event in the run's events (sorted by seq).
 function indexOf(events, e) {
+  if (events.indexOfSeq) {
+    const i = events.indexOfSeq(e.seq);
+    return i < 0 ? events.length : i;
+  }
   let lo = 0;
   let hi = events.length;
   while (lo < hi) {
@@ -20,7 +30,7 @@ function indexOf(events, e) {
 export function stepEvent(trace, e, dir) {
   const ev = trace.events;
   for (let i = indexOf(ev, e) + dir; i >= 0 && i < ev.length; i += dir) {
-    if (ev[i].th === e.th) return ev[i];
+    if (thAt(ev, i) === e.th) return ev.at(i);
   }
   return null;
 }
@@ -30,8 +40,8 @@ export function edgeEvent(trace, th, dir) {
   const ev = trace.events;
   const n = ev.length;
   for (let j = 0; j < n; j++) {
-    const x = ev[dir < 0 ? j : n - 1 - j];
-    if (x.th === th) return x;
+    const i = dir < 0 ? j : n - 1 - j;
+    if (thAt(ev, i) === th) return ev.at(i);
   }
   return null;
 }
@@ -41,10 +51,14 @@ export function edgeEvent(trace, th, dir) {
 // end (dir -1).
 export function inView(trace, view, dir) {
   const ev = trace.events;
-  if (!ev.length) return null;
-  if (dir > 0) return ev.find((x) => x.t >= view.t0) ?? ev[ev.length - 1];
-  for (let i = ev.length - 1; i >= 0; i--) if (ev[i].t <= view.t1) return ev[i];
-  return ev[0];
+  const n = ev.length;
+  if (!n) return null;
+  if (dir > 0) {
+    for (let i = 0; i < n; i++) if (tAt(ev, i) >= view.t0) return ev.at(i);
+    return ev.at(n - 1);
+  }
+  for (let i = n - 1; i >= 0; i--) if (tAt(ev, i) <= view.t1) return ev.at(i);
+  return ev.at(0);
 }
 
 // crossLane is the event nearest in time to e on the lane above (dir -1)
@@ -53,14 +67,15 @@ export function inView(trace, view, dir) {
 export function crossLane(trace, lanes, e, dir) {
   let at = lanes.findIndex((l) => l.id === e.th);
   if (at < 0) return null;
+  const ev = trace.events;
   for (at += dir; at >= 0 && at < lanes.length; at += dir) {
     const th = lanes[at].id;
-    let best = null;
-    for (const x of trace.events) {
-      if (x.th !== th) continue;
-      if (!best || Math.abs(x.t - e.t) < Math.abs(best.t - e.t)) best = x;
+    let best = -1;
+    for (let i = 0; i < ev.length; i++) {
+      if (thAt(ev, i) !== th) continue;
+      if (best < 0 || Math.abs(tAt(ev, i) - e.t) < Math.abs(tAt(ev, best) - e.t)) best = i;
     }
-    if (best) return best;
+    if (best >= 0) return ev.at(best);
   }
   return null;
 }

@@ -161,8 +161,8 @@ function drawHighlights(tl, g, sy) {
       let lastPx = -1;
       g.beginPath();
       for (let i = i0; i < i1 && budget > 0; i++) {
-        const e = marks[i];
-        if (e.line !== tl.hlLine) continue;
+        if (marks.events.line[marks.ev[i]] !== tl.hlLine) continue;
+        const e = marks.at(i);
         if (L.dense) {
           const px = Math.floor(tl.x(e.t));
           if (px === lastPx) continue;
@@ -200,7 +200,7 @@ function drawHighlights(tl, g, sy) {
       g.stroke();
     }
   }
-  if (tl.hover && tl.hover.e && tl.hover.e !== s) {
+  if (tl.hover && tl.hover.e && tl.hover.e.seq !== s?.seq) {
     const pos = position(tl, tl.hover.e);
     if (pos) {
       g.strokeStyle = th.muted;

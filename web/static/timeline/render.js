@@ -10,10 +10,13 @@
 // the raster layer (raster.js). The DOM holds one element per lane (its
 // label and test hooks), never one per event.
 
-import { firstAt, firstEndingAt, nextAt } from "./search.js";
+import { firstAt, nextInCol } from "./search.js";
 import { PAD, ROW0, HOLD, CPU, STAGGER, AXIS_H, rowY } from "./layout.js";
-import { glyph, cutMark, flag, holdCaps, runnableBand, runnableGaps } from "./glyphs.js";
+import { glyph, cutMark, flag, holdCaps } from "./glyphs.js";
+import { runnableBand, runnableGaps } from "./runnable.js";
 import { ranShare } from "./model.js";
+import { SPAN_KINDS } from "./store.js";
+import { walkBars } from "./merge.js";
 import { drawArrows } from "./arrows.js";
 import { drawOverlays } from "./overlay.js";
 
@@ -60,7 +63,7 @@ export function labelLanes(tl) {
     setData(el, "name", l.name);
     setData(el, "state", l.deadlocked ? "deadlocked" : l.state);
     setData(el, "drawn", l.count);
-    setData(el, "spans", l.kind === "os" ? l.segs.length : l.spanCount);
+    setData(el, "spans", l.kind === "os" ? l.segs.n : l.spanCount);
     setData(el, "instants", l.marks.length);
     setData(el, "flags", l.flags.length);
     el.title = `${l.name}: ${sub}`;
@@ -221,60 +224,48 @@ function drawThreadLane(tl, g, L, top) {
     if (x < -12 || x > W + 12) continue;
     flag(g, th, x, top + 2, top + L.h - 2, f.k === "panic" ? "!" : "✗");
   }
-  if (tl.showCPU && l.cpu.length) drawCPU(tl, g, l, top + L.h - PAD - CPU);
+  if (tl.showCPU && l.cpu.n) drawCPU(tl, g, l, top + L.h - PAD - CPU);
 }
 
 function drawOSLane(tl, g, L, top) {
   const l = L.lane;
   drawBars(tl, g, l.segs, top + PAD + 2, ROW0 - 4, l, "seg");
-  if (tl.showCPU && l.cpu.length) drawCPU(tl, g, l, top + L.h - PAD - CPU);
+  if (tl.showCPU && l.cpu.n) drawCPU(tl, g, l, top + L.h - PAD - CPU);
 }
 
 function drawCPU(tl, g, l, y) {
   drawBars(tl, g, l.cpu, y, CPU, l, "cpu");
 }
 
-// drawBars draws one row of non-overlapping bars sorted by start: spans,
-// holds, OS-thread segments or CPU segments. Bars under a pixel wide
-// share one pixel column, and a binary search skips the rest of them.
+// drawBars draws one row of non-overlapping bars sorted by start (a
+// store.js table): spans, holds, OS-thread segments or CPU segments.
+// Where bars are under a pixel wide, one pixel column stands for all the
+// bars that start in it (level of detail): it takes the colour of the
+// state that fills most of the column (merge.js) and, if it merges more
+// than one bar, a darker foot that says so. A binary search skips the
+// rest of them, so a frame's cost follows the pixels, not the bars.
 function drawBars(tl, g, row, y, h, lane, style) {
-  if (!row.length) return;
+  if (!row.n) return;
   const th = tl.theme;
   const W = tl.W;
-  const t0 = tl.tAt(-4);
-  const t1 = tl.tAt(W + 4);
   const liveEnd = tl.liveEnd(lane);
   const hl = tl.hlLine;
   const R = tl.raster;
-  const v0 = tl.view.t0;
-  const k = tl.k;
   const cw = style === "seg" || style === "cpu" ? 2 : 1;
-  let lastPx = -1e9;
-  let lastCss = "";
-  let lastU32 = 0;
+  const foot = R.u32(th.fg);
+  const fh = Math.min(2, h / 4);
+  const sel = tl.selectedSpan;
+  const u32s = new Map(); // key -> pixel, for this row
   g.font = "10.5px system-ui, sans-serif";
   g.textBaseline = "middle";
-  for (let i = firstEndingAt(row, t0); i < row.length; i++) {
-    const s = row[i];
-    if (s.t0 > t1) break;
-    const end = s.t1 === null ? liveEnd : s.t1;
-    let x0 = (s.t0 - v0) * k;
-    let x1 = (end - v0) * k;
-    if (x1 - x0 < 1.5) {
-      const px = Math.floor(x0);
-      if (px !== lastPx) {
-        const css = barColour(tl, s, style);
-        if (css !== lastCss) {
-          lastCss = css;
-          lastU32 = R.u32(css);
-        }
-        R.rect(px, y, cw, h, lastU32);
-        lastPx = px;
-      }
-      const j = nextAt(row, v0 + (px + 1) / k, i + 1, row.length, "t0") - 1;
-      if (j > i) i = j - 1;
-      continue;
-    }
+  const column = (px, key, n) => {
+    let u = u32s.get(key);
+    if (u === undefined) u32s.set(key, (u = R.u32(keyColour(tl, row, key, style))));
+    R.rect(px, y, cw, h, u);
+    if (n > 1) R.rect(px, y + h - fh, cw, fh, foot);
+  };
+  const bar = (i, x0, x1) => {
+    const s = row.at(i);
     x0 = Math.max(-4, x0);
     x1 = Math.min(W + 4, x1);
     const w = x1 - x0;
@@ -284,7 +275,7 @@ function drawBars(tl, g, row, y, h, lane, style) {
     g.fillRect(x0, y, w, h);
     if (style === "hold") holdCaps(g, th, x0, y, w, h);
     const ran = style === "span" ? ranShare(s) : null;
-    if (style === "span" && s.waits) runnableGaps(g, th, s.waits, (t) => (t - v0) * k, x0, x1, y, h);
+    if (style === "span" && s.waits) runnableGaps(g, th, s.waits, (t) => (t - tl.view.t0) * tl.k, x0, x1, y, h);
     else if (ran !== null && !tl.trace.timedWaits) runnableBand(g, th, x0, y, w, h, ran);
     if (style === "span" && s.kind !== "work") {
       g.strokeStyle = th.spanColour(s.kind);
@@ -300,7 +291,7 @@ function drawBars(tl, g, row, y, h, lane, style) {
       g.lineWidth = 2;
       g.strokeRect(x0 + 1, y + 1, w - 2, h - 2);
     }
-    if (tl.selectedSpan === s) {
+    if (sel && (style === "span" || style === "hold") && sel.seq0 === s.seq0 && sel.th === s.th) {
       g.strokeStyle = th.fg;
       g.lineWidth = 2;
       g.strokeRect(x0 - 1, y - 1, w + 2, h + 2);
@@ -318,18 +309,20 @@ function drawBars(tl, g, row, y, h, lane, style) {
         g.restore();
       }
     }
-    lastPx = Math.floor(x1);
-  }
+  };
+  walkBars(row, tl.tAt(-4), tl.tAt(W + 4), tl.view.t0, tl.k, liveEnd, style, bar, column);
 }
 
-// barColour is a bar's plain colour, for bars drawn a pixel wide.
-function barColour(tl, s, style) {
+// keyColour is the plain colour of a pixel column whose dominant state
+// is key (see merge.js): a span's kind, a hold's mutex, a segment's
+// thread or CPU.
+function keyColour(tl, row, key, style) {
   switch (style) {
-    case "hold": return tl.mutexColour(s.obj);
-    case "seg": return tl.theme.colourOf(s.th);
-    case "cpu": return tl.theme.colourOf(s.cpu + 3);
+    case "hold": return tl.mutexColour(row.events.strings.list[key]);
+    case "seg": return tl.theme.colourOf(key);
+    case "cpu": return tl.theme.colourOf(key + 3);
   }
-  return tl.theme.spanColour(s.kind);
+  return tl.theme.spanColour(SPAN_KINDS[key]);
 }
 
 function barFill(tl, g, s, style) {
@@ -355,7 +348,7 @@ function measureText(tl, g, text) {
 
 function drawMarks(tl, g, L, cy) {
   const marks = L.lane.marks;
-  if (!marks.length) return;
+  if (!marks.n) return;
   const th = tl.theme;
   const W = tl.W;
   const i0 = firstAt(marks, tl.tAt(-12));
@@ -363,10 +356,8 @@ function drawMarks(tl, g, L, cy) {
   const n = i1 - i0;
   L.dense = n > W / 5;
   if (!L.dense) {
-    for (let i = i0; i < i1; i++) {
-      const e = marks[i];
-      glyph(g, th, e, tl.x(e.t) + e._d * STAGGER, cy);
-    }
+    const d = marks.events.d;
+    for (let i = i0; i < i1; i++) glyph(g, th, marks.at(i), tl.x(marks.t[i]) + d[marks.ev[i]] * STAGGER, cy);
     return;
   }
   // Dense: a column per pixel, as tall as the log of its count. Reads
@@ -377,59 +368,52 @@ function drawMarks(tl, g, L, cy) {
   const down = R.u32(th.k.write);
   const t0 = tl.view.t0;
   const k = tl.k;
+  const ev = marks.events;
+  const code = (name) => ev.kindOf(name);
+  const GET = code("get");
+  const WRITES = new Set(["set", "add", "cas", "swap"].map(code));
+  const kinds = ev.k;
+  // An instant's colour depends on its kind (and a check's on whether it
+  // failed): one lookup per kind a frame, not one per column.
+  const CHECK = code("check");
+  const colours = new Map();
+  const colourOf = (i) => {
+    const kc = kinds[i];
+    if (kc === CHECK) return R.u32(th.markColour(ev.at(i)));
+    let u = colours.get(kc);
+    if (u === undefined) colours.set(kc, (u = R.u32(th.markColour(ev.at(i)))));
+    return u;
+  };
   const column = (px, c, reads, writes, other) => {
     const hh = Math.min(ROW0 / 2 - 1, 3 + 1.8 * Math.log2(c));
     if (reads) R.rect(px, cy - hh - 1, 1, hh, up);
     if (writes) R.rect(px, cy + 1, 1, hh, down);
-    if (other) R.rect(px, cy - 4, 1, 8, R.u32(th.markColour(other)));
+    if (other >= 0) R.rect(px, cy - 4, 1, 8, colourOf(other));
   };
-  const isWrite = (kind) => kind === "set" || kind === "add" || kind === "cas" || kind === "swap";
-  if (n <= 48 * W) {
-    // One sweep over the events in view, a column at a time.
-    let px = Math.floor((marks[i0].t - t0) * k);
-    let c = 0;
-    let reads = 0;
-    let writes = 0;
-    let other = null;
-    for (let i = i0; i < i1; i++) {
-      const e = marks[i];
-      const x = Math.floor((e.t - t0) * k);
-      if (x !== px) {
-        if (c) column(px, c, reads, writes, other);
-        px = x;
-        c = reads = writes = 0;
-        other = null;
-      }
-      c++;
-      const kind = e.k;
-      if (kind === "get") reads++;
-      else if (isWrite(kind)) writes++;
-      else other = e;
-    }
-    if (c) column(px, c, reads, writes, other);
-    return;
-  }
-  // Denser still: jump from column to column by binary search, and look
-  // at the first few events of each to tell reads from writes.
+  // Jump from column to column by binary search, and look at the first
+  // few events of each to tell reads from writes: the cost follows the
+  // pixels, not the events.
+  const ts = marks.t;
+  const evs = marks.ev;
   let i = i0;
-  let px = Math.floor((marks[i0].t - t0) * k);
+  let px = Math.floor((ts[i0] - t0) * k);
   while (i < i1) {
-    const j = nextAt(marks, t0 + (px + 1) / k, i, i1, "t");
+    const j = nextInCol(ts, t0 + (px + 1) / k, i, i1);
     const c = j - i;
     if (c > 0) {
       let reads = 0;
       let writes = 0;
-      let other = null;
+      let other = -1;
       const m = Math.min(j, i + 12);
       for (let q = i; q < m; q++) {
-        const kind = marks[q].k;
-        if (kind === "get") reads++;
-        else if (isWrite(kind)) writes++;
-        else other = marks[q];
+        const kind = kinds[evs[q]];
+        if (kind === GET) reads++;
+        else if (WRITES.has(kind)) writes++;
+        else other = evs[q];
       }
-      column(px, c, reads, writes, other || (!reads && !writes ? marks[i] : null));
+      column(px, c, reads, writes, other >= 0 ? other : !reads && !writes ? evs[i] : -1);
     }
     i = j;
-    if (i < i1) px = Math.max(px + 1, Math.floor((marks[i].t - t0) * k));
+    if (i < i1) px = Math.max(px + 1, Math.floor((ts[i] - t0) * k));
   }
 }

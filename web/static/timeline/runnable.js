@@ -1,32 +1,37 @@
-// A work span's thread, in the real modes, could be runnable but not
+// A work span's thread, in the real modes, can be runnable but not
 // running: waiting for a core (os mode) or for an OS thread (green mode).
-// The worked event says how long of the span it ran; runnable events say
-// when it waited (docs/protocol.md). The model (model.js) keeps the waits
-// on the span; the renderers hatch them.
+// Runnable events say when (the model keeps them on the span's row, see
+// SpanRow.addWait); older recordings say only how long (ranShare). These
+// draw either on a work bar.
 
-// ranShare is the share of a finished work span in which its thread ran,
-// from 0 to 1, or null where the run did not measure it (sim mode, a span
-// still open or cut off). The worked event's v is the nanoseconds the
-// thread ran; the rest of the span it was runnable and waited: for a core
-// (os mode) or for an OS thread (green mode).
-export function ranShare(s) {
-  if (s.kind !== "work" || s.t1 === null || s.unfinished || typeof s.v1 !== "number") return null;
-  const wall = s.t1 - s.t0;
-  if (!(wall > 0)) return null;
-  return Math.min(1, Math.max(0, s.v1 / wall));
+// runnableGaps hatches, over the page's background and the bar's whole
+// height, the stretches of a work span in which its thread was runnable
+// but not running (waits, [t0, t1] each), where they fell: x maps a time
+// to a pixel, and the bar runs from x0 to x1. A stretch under a pixel
+// still takes one, so that a short wait is not lost at a wide zoom.
+export function runnableGaps(g, th, waits, x, x0, x1, y, h) {
+  const pat = th.pattern(g, "runnable");
+  for (const [t0, t1] of waits) {
+    const a = Math.max(x0, x(t0));
+    const b = Math.min(x1, Math.max(x(t1), a + 1));
+    if (b <= a) continue;
+    g.fillStyle = th.bg;
+    g.fillRect(a, y, b - a, h);
+    g.fillStyle = pat;
+    g.fillRect(a, y, b - a, h);
+  }
 }
 
-// waitWords names what a runnable thread waits for in a mode.
-export function waitWords(mode) {
-  return mode === "green" ? "waits for an OS thread" : "waits for a core";
-}
-
-// addWait adds the wait a runnable event reports to the work span open on
-// its lane (none: ignored): v ns up to the event, held within the span and
-// after the wait before it, as in Go's trace.Fold (converting the event
-// clock from TSC ticks can put the two a microsecond apart).
-export function addWait(w, e) {
-  if (!w || typeof e.v !== "number") return;
-  const from = Math.max(e.t - e.v, w.t0, w.waits ? w.waits[w.waits.length - 1][1] : -Infinity);
-  if (from < e.t) (w.waits ??= []).push([from, e.t]);
+// runnableBand marks the share of a work span in which its thread was
+// runnable but not running, for recordings made before runnable events
+// said when: the top of the bar, hatched over the page's background, so
+// that the solid part left below is as tall as the share the thread ran
+// (ran, from 0 to 1), the band running the whole span.
+export function runnableBand(g, th, x0, y, w, h, ran) {
+  const hw = Math.round((1 - ran) * h);
+  if (hw < 1) return;
+  g.fillStyle = th.bg;
+  g.fillRect(x0, y, w, hw);
+  g.fillStyle = th.pattern(g, "runnable");
+  g.fillRect(x0, y, w, hw);
 }

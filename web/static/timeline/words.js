@@ -41,10 +41,12 @@ export function laneWords(trace, l) {
   if (l.kind === "os") {
     const names = [];
     const seen = new Set();
-    for (const s of l.segs) {
-      if (seen.has(s.th)) continue;
-      seen.add(s.th);
-      names.push(trace.threads.get(s.th)?.name ?? `#${s.th}`);
+    const ths = l.segs.val;
+    for (let i = 0; i < l.segs.n; i++) {
+      const th = ths[i];
+      if (seen.has(th)) continue;
+      seen.add(th);
+      names.push(trace.threads.get(th)?.name ?? `#${th}`);
       if (names.length > 3) break;
     }
     return names.length > 3 ? `${names.slice(0, 3).join(", ")}…` : names.join(", ");
@@ -75,6 +77,16 @@ export function barText(trace, s, style) {
 // (a pick from hit.js), the first its title; null if nothing is.
 export function tipLines(trace, hit) {
   if (!hit) return null;
+  const lines = tipOf(trace, hit);
+  const m = hit.merged;
+  if (lines && m) {
+    const what = m.style === "seg" ? "segments" : m.style === "cpu" ? "CPU segments" : "spans";
+    lines.splice(1, 0, `${m.n} ${what} merged in this pixel, mostly ${m.name}: zoom in to tell them apart`);
+  }
+  return lines;
+}
+
+function tipOf(trace, hit) {
   if (hit.e) {
     const e = hit.e;
     const out = [`${threadName(trace, e.th)} ${describe(e)}`];
@@ -123,16 +135,21 @@ function countWords(n, what) {
 export function threadSummary(trace, l) {
   const parts = [`${l.name}: ${laneWords(trace, l).replace(/^[⟳✂!✗] /, "")}`, countWords(l.count, "event")];
   const kinds = new Map();
-  for (const e of l.marks) if (INSTANT_WORDS[e.k]) kinds.set(e.k, (kinds.get(e.k) || 0) + 1);
+  for (let i = 0; i < l.marks.n; i++) {
+    const k = l.events.kindAt(l.marks.ev[i]);
+    if (INSTANT_WORDS[k]) kinds.set(k, (kinds.get(k) || 0) + 1);
+  }
   for (const [k, n] of kinds) parts.push(countWords(n, INSTANT_WORDS[k]));
   const end = liveEnd(trace, l);
   const holds = new Map();
   for (let r = 1; r < l.rows.length; r++) {
-    for (const s of l.rows[r]) {
-      const h = holds.get(s.obj) || { n: 0, t: 0 };
+    const row = l.rows[r];
+    for (let i = 0; i < row.n; i++) {
+      const obj = l.events.objAt(row.e0[i]);
+      const h = holds.get(obj) || { n: 0, t: 0 };
       h.n++;
-      h.t += (s.t1 === null ? end : s.t1) - s.t0;
-      holds.set(s.obj, h);
+      h.t += (Number.isNaN(row.t1[i]) ? end : row.t1[i]) - row.t0[i];
+      holds.set(obj, h);
     }
   }
   for (const [m, h] of holds) parts.push(`holds lock ${m} ${h.n === 1 ? "once" : `${h.n} times`}, ${fmtTime(h.t)} in all`);
