@@ -139,7 +139,10 @@ func serveWeb(t testing.TB, cfg server.Config, runner server.Runner) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.MaxRuns, cfg.PerClientRuns, cfg.PerClientQueue, cfg.RunsPerMinute, cfg.Logger = 16, 16, 64, -1, testLog()
+	if cfg.MaxRuns == 0 {
+		cfg.MaxRuns = 16
+	}
+	cfg.PerClientRuns, cfg.PerClientQueue, cfg.RunsPerMinute, cfg.Logger = 16, 64, -1, testLog()
 	srv := server.New(cfg, cat, runner)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

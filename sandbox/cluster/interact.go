@@ -18,7 +18,9 @@ import (
 // *sandbox.Runner.Interact runs one locally: its events go to onEvents
 // and its choices, refused picks and restarts to in's callbacks, all from
 // the calling goroutine, and the picks and undos read from in.Picks go to
-// the run's runner. in.Idle travels with the run: the runner's sandbox
+// the run's runner. in.Rest is called at each choice and refused pick,
+// and in.Compute before each pick goes out, as a local run calls them.
+// in.Idle travels with the run: the runner's sandbox
 // ends a choice that waits that long. A runner that stops ends the run
 // with status error and the events it sent; the error is as Run's.
 func (c *Client) Interact(ctx context.Context, req engine.Request, onEvents func([]trace.Event), in sandbox.Interaction) (*trace.Result, error) {
@@ -27,31 +29,41 @@ func (c *Client) Interact(ctx context.Context, req engine.Request, onEvents func
 	f := c.newFollower(req)
 	f.onEvents, f.in = onEvents, &in
 	id := nuid.Next()
-	done := make(chan struct{})
+	fctx, stopForwarding := context.WithCancel(ctx)
 	var fw sync.WaitGroup
-	fw.Go(func() { c.forwardPicks(id, in.Picks, cancel, done) })
+	fw.Go(func() { c.forwardPicks(fctx, id, in, cancel) })
 	defer func() {
-		close(done)
+		stopForwarding() // ends a Compute wait too
 		fw.Wait()
 	}()
 	return c.submit(ctx, f, work{ID: id, Req: req, Interact: &interact{Idle: in.Idle}})
 }
 
-// forwardPicks publishes each pick on the run's pick subject until done;
-// closing picks stops the run, as it does a local one.
-func (c *Client) forwardPicks(id string, picks <-chan trace.Pick, cancel func(), done <-chan struct{}) {
+// forwardPicks publishes each pick on the run's pick subject until ctx
+// ends. Before each it waits, through in.Compute, until the run may
+// compute (a CPU slot of the server's); an error there, or closing
+// in.Picks, ends the run, as either does a local one. The runner's idle
+// clock runs from the choice, so it bounds that wait and the person's
+// together.
+func (c *Client) forwardPicks(ctx context.Context, id string, in sandbox.Interaction, endRun func()) {
 	subj := pickSubject(id)
 	for {
 		select {
-		case p, ok := <-picks:
+		case p, ok := <-in.Picks:
 			if !ok {
-				cancel()
+				endRun()
 				return
+			}
+			if in.Compute != nil {
+				if err := in.Compute(ctx); err != nil {
+					endRun()
+					return
+				}
 			}
 			if err := c.nc.Publish(subj, mustJSON(p)); err != nil {
 				c.log.Warn("cannot send a pick to the runner", "run", id, "err", err)
 			}
-		case <-done:
+		case <-ctx.Done():
 			return
 		}
 	}
@@ -109,10 +121,16 @@ func (f *follower) interaction(kind byte, body []byte) (*trace.Result, error) {
 			_ = f.c.nc.Publish(cancelSubject(f.id), nil)
 			return f.sum.fail(trace.StatusError, "The runner sent a choice that could not be read."), fmt.Errorf("decode choice of run %s: %w", f.id, err)
 		}
+		if f.in.Rest != nil { // the child waits for its person
+			f.in.Rest()
+		}
 		if f.in.OnChoice != nil {
 			f.in.OnChoice(&ch)
 		}
 	case kindRefused:
+		if f.in.Rest != nil {
+			f.in.Rest()
+		}
 		if f.in.OnRefused != nil {
 			f.in.OnRefused(string(body))
 		}

@@ -112,6 +112,22 @@ func TestClusterExploreAndSchedule(t *testing.T) {
 			t.Errorf("an unanswered choice ended %s %q, want stopped saying no pick for 300ms", st, msg)
 		}
 	})
+	t.Run("a choice holds no slot", func(t *testing.T) {
+		web := serveWeb(t, server.Config{MaxRuns: 1}, client)
+		a, b := dial(t, web), dial(t, web)
+		a.send(interactiveLocks)
+		if m := a.untilAny("choice"); m["type"] != "choice" {
+			t.Fatalf("got %v, want the first choice", m)
+		}
+		b.send(runMsg(tinyScript)) // the one slot is free while a waits
+		if st := status(t, b.until("end")); st != "ok" {
+			t.Errorf("a run beside a waiting choice: %s, want ok", st)
+		}
+		a.send(`{"type":"pick","th":0}`)
+		if m := a.untilAny("choice"); m["type"] != "choice" {
+			t.Errorf("after a pick got %v, want the next choice", m)
+		}
+	})
 	t.Run("killed runners", func(t *testing.T) {
 		victim := testScheduleKilledRunner(t, base, runners)
 		testExploreKilledRunner(t, base, runners[1-victim])
