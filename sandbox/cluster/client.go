@@ -125,26 +125,36 @@ func (c *Client) Close() {
 
 // EnsureQueue creates the stream and its consumer if they do not exist:
 // a work queue, kept on disk, in which each run is taken by one runner.
+// What exists is taken as it is, not updated: several servers and
+// runners ensure the queue at once as they connect, and an update of the
+// stream racing another's creation of the consumer trips the NATS
+// server's own race detector.
 func EnsureQueue(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:      Stream,
-		Subjects:  []string{SubjectRuns},
-		Retention: jetstream.WorkQueuePolicy,
-		Storage:   jetstream.FileStorage,
-		MaxAge:    time.Hour, // a run nobody took in an hour has long been given up
-	})
+	st, err := js.Stream(ctx, Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{
+			Name:      Stream,
+			Subjects:  []string{SubjectRuns},
+			Retention: jetstream.WorkQueuePolicy,
+			Storage:   jetstream.FileStorage,
+			MaxAge:    time.Hour, // a run nobody took in an hour has long been given up
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", Stream, err)
 	}
-	_, err = st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:   Consumer,
-		AckPolicy: jetstream.AckExplicitPolicy,
-		// A runner acknowledges a run as it starts it, within
-		// milliseconds of taking it; one that died first gives it up
-		// to another runner after this.
-		AckWait:    4 * time.Second,
-		MaxWaiting: 4096,
-	})
+	_, err = st.Consumer(ctx, Consumer)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		_, err = st.CreateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable:   Consumer,
+			AckPolicy: jetstream.AckExplicitPolicy,
+			// A runner acknowledges a run as it starts it, within
+			// milliseconds of taking it; one that died first gives it
+			// up to another runner after this.
+			AckWait:    4 * time.Second,
+			MaxWaiting: 4096,
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s: %w", Consumer, err)
 	}
