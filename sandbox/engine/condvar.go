@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -141,7 +142,7 @@ func (c *condvarObj) doWait(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.CvWait, c.name, trace.Str(m.name)))
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +163,7 @@ func (c *condvarObj) doWaitWhile(th *starlark.Thread, b *starlark.Builtin, args 
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.CvWait, c.name, trace.Str(m.name)))
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +196,7 @@ func (c *condvarObj) doWaitTimeout(th *starlark.Thread, b *starlark.Builtin, arg
 	if !ok || !(ms >= 0 && ms <= maxSleepMs) {
 		return nil, argError("wait_timeout: ms must be a number from 0 to %d, not %s", maxSleepMs, msv)
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.CvWait, c.name, trace.Str(m.name)))
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +212,7 @@ func (c *condvarObj) doNotify(th *starlark.Thread, b *starlark.Builtin, args sta
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.Notify, c.name, trace.Str(strings.TrimPrefix(b.Name(), "notify_"))))
 	if err != nil {
 		return nil, err
 	}
