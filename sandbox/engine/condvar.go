@@ -83,6 +83,12 @@ func (c *condvarObj) waitOnce(t *thread, m *mutexObj, ns int64, line int) (bool,
 		return false, err
 	}
 	t.rec(trace.CvWait, c.name, trace.Str(m.name), line)
+	if r.sim != nil {
+		// Once woken, the thread's next step takes m back: a choice
+		// says so, not that it will wait again.
+		t.next = syncAt(trace.CvWoke, c.name, trace.Str(m.name))
+		t.next.Line = line
+	}
 	w := &cvWaiter{t: t}
 	how := "notified"
 	switch {

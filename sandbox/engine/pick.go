@@ -235,6 +235,8 @@ func syncVerb(op Op) string {
 	switch op.K {
 	case trace.CvWait:
 		return fmt.Sprintf("wait on %s, letting go of %s", obj, op.V.Str)
+	case trace.CvWoke:
+		return fmt.Sprintf("wake up from %s and lock %s again", obj, op.V.Str)
 	case trace.Notify:
 		if op.V.Str == "all" {
 			return "notify every thread waiting on " + obj

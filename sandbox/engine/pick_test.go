@@ -220,11 +220,13 @@ func TestOpText(t *testing.T) {
 
 // TestPickTextsOfSyncSteps plays stolen-wakeup's first picks: ann locks
 // m, finds no item and is about to wait on the condvar, and main is about
-// to notify it. Both say so, not "run its next lines of code".
+// to notify it; once notified, it is about to lock m again. Each says
+// so, not "run its next lines of code".
 func TestPickTextsOfSyncSteps(t *testing.T) {
 	var evs []trace.Event
-	// ann runs to its wait; main spawns bob, locks m, adds the item.
-	p := &scriptedPerson{picks: picks(1, 1, 1, 1, 0, 0, 0, 0), events: &evs}
+	// ann runs to its wait; main spawns bob, locks m, adds the item,
+	// notifies and unlocks m: ann, woken, would take m back.
+	p := &scriptedPerson{picks: picks(1, 1, 1, 1, 0, 0, 0, 0, 0), events: &evs}
 	pc, err := NewPickChooser("", p)
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +239,8 @@ func TestPickTextsOfSyncSteps(t *testing.T) {
 			texts = append(texts, r.Text)
 		}
 	}
-	for _, want := range []string{"ann will wait on ready, letting go of m (line 82)", "main will notify one thread waiting on ready (line 94)"} {
+	for _, want := range []string{"ann will wait on ready, letting go of m (line 82)", "main will notify one thread waiting on ready (line 94)",
+		"ann will wake up from ready and lock m again (line 82)"} {
 		if !slices.Contains(texts, want) {
 			t.Errorf("choices' texts = %q, want one to be %q", texts, want)
 		}
