@@ -115,13 +115,16 @@ export function setupSchedule(p) {
     p.stepAtEnd?.();
     sync();
     restoreFocus();
-    if (reveal) {
-      // On a laptop the panel starts below the first screen: bring it
-      // up once, at the run's first choice, not at every pick.
-      reveal = false;
-      const r = panel.getBoundingClientRect();
-      if (r.bottom > innerHeight || r.top < 0) panel.scrollIntoView({ block: "nearest" });
-    }
+    revealOnce();
+  }
+  // revealOnce brings the panel into view at a run's first choice (or
+  // its end, for a link that replays a whole solution): on a laptop it
+  // starts below the first screen. Not at every pick.
+  function revealOnce() {
+    if (!reveal) return;
+    reveal = false;
+    const r = panel.getBoundingClientRect();
+    if (r.bottom > innerHeight || r.top < 0) panel.scrollIntoView({ block: "nearest" });
   }
   function send(m) {
     if (!m) return;
@@ -200,6 +203,7 @@ export function setupSchedule(p) {
     } else say(res.message || "The run could not start.");
     sync();
     restoreFocus();
+    revealOnce();
   }
   // Hints, one at a time.
   hintBtn?.addEventListener("click", () => {
