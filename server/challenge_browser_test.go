@@ -109,6 +109,14 @@ func TestBrowserYouScheduleDeadlock(t *testing.T) {
 
 	v = pickSixOfOppositeLocks(t, ctx)
 	screenshot(t, ctx, "you-schedule-picking")
+	// At a choice the state panel shows the state so far: who holds
+	// which lock, which the lanes cannot show while time stands still.
+	objects := evaluate[string](t, ctx, `document.querySelector('[data-testid="step"]').hidden ? "" : document.querySelector('[data-testid="step-objects"]').textContent`)
+	for _, want := range []string{"first: held by alpha", "second: held by beta"} {
+		if !strings.Contains(objects, want) {
+			t.Errorf("at the sixth choice the state panel's objects = %q, want %q", objects, want)
+		}
+	}
 	if !v.Undo || v.Redo {
 		t.Fatalf("after 6 picks: undo %v, redo %v; want undo only", v.Undo, v.Redo)
 	}
@@ -135,6 +143,12 @@ func TestBrowserYouScheduleDeadlock(t *testing.T) {
 	v = waitSteps(t, ctx, 7, true)
 	if want := "Solved in 7 steps; the shortest known solution takes 7."; !strings.HasPrefix(v.Solved, want) {
 		t.Errorf("solved line = %q, want it to start %q", v.Solved, want)
+	}
+	if want := "Next, the fix: every thread takes the locks in one order. Try You schedule there: no schedule leads to a deadlock."; !strings.HasSuffix(strings.Join(strings.Fields(v.Solved), " "), want) {
+		t.Errorf("solved line = %q, want it to end %q", v.Solved, want)
+	}
+	if evaluate[bool](t, ctx, `!document.querySelector('[data-testid="sched-prompt"]').hidden`) {
+		t.Errorf("after the end the panel still asks for a pick, want its prompt hidden")
 	}
 	u, err := url.Parse(v.URL)
 	if err != nil {
@@ -242,4 +256,36 @@ func TestBrowserYouScheduleKeyboard(t *testing.T) {
 	}
 	waitSteps(t, ctx, 7, true)
 	auditLooks(t, ctx, axe, "opposite-locks solved")
+}
+
+// On a fix's page the picks panel names the challenge it fixes and says
+// its goal is out of reach; a run picked to its end says the fix held.
+func TestBrowserYouScheduleFixHeld(t *testing.T) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	viewport(t, ctx, 390, 844)
+	within(t, ctx, 30*time.Second, chromedp.Navigate(ts.URL+"/s/opposite-locks-fixed"))
+	click(t, ctx, `[data-testid="you-schedule"]`)
+	waitSteps(t, ctx, 0, false)
+	fixes := evaluate[string](t, ctx, `document.querySelector('[data-testid="sched-fixes"]').textContent`)
+	if want := "no schedule leads to a deadlock here"; !strings.Contains(fixes, want) || !strings.Contains(fixes, "Challenge: two locks, taken in opposite orders") {
+		t.Errorf("fix page's panel says %q, want the challenge's title and %q", fixes, want)
+	}
+	// Each thread until it blocks, alpha first: the run ends, ok.
+	for _, id := range []string{"pick-until-0", "pick-until-1", "pick-until-2", "pick-until-1", "pick-until-0"} {
+		if evaluate[string](t, ctx, `document.querySelector('[data-testid="status"]').textContent`) == "ok" {
+			break
+		}
+		sel := fmt.Sprintf(`[data-testid=%q]`, id)
+		if !evaluate[bool](t, ctx, fmt.Sprintf(`!!document.querySelector(%q)`, sel)) {
+			continue
+		}
+		click(t, ctx, sel)
+		waitFor[bool](t, ctx, "the next choice or the end", `["picking", "ok"].includes(document.querySelector('[data-testid="status"]').textContent) && !document.querySelector('.sched-pick[aria-disabled]')`)
+	}
+	waitFor[bool](t, ctx, "the run's end", `document.querySelector('[data-testid="status"]').textContent === "ok"`)
+	v := readSchedView(t, ctx)
+	if want := "The run ended normally, without a deadlock: the fix held."; !strings.HasPrefix(v.Msg, want) || v.Solved != "" {
+		t.Errorf("at the end: message %q, solved %q; want %q and no solved line", v.Msg, v.Solved, want)
+	}
 }

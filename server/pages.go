@@ -79,6 +79,9 @@ func (s *Server) scenarioView(sc *scenarios.Scenario, q url.Values) web.Scenario
 	}
 	if cat, ok := s.catalogue.Get(sc.ID); ok && cat.Source == sc.Source {
 		v.Home = "/s/" + sc.ID
+		if ch, ok := s.challengeFixedBy(sc.ID); ok {
+			v.Fixes, v.FixesTitle, v.FixesGoal = ch.ID, ch.Title, ch.Goal
+		}
 	}
 	if v.Mode == "" || !slices.Contains(sc.Modes, v.Mode) {
 		v.Mode = sc.Modes[0]
@@ -286,4 +289,15 @@ func wantsJSON(c echo.Context) bool {
 	// person looking at a page: it gets the sentence as JSON.
 	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/ws" ||
 		strings.Contains(r.Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON)
+}
+
+// challengeFixedBy is the challenge whose fix is scenario id, so that a
+// fix's page can say which goal it keeps out of reach.
+func (s *Server) challengeFixedBy(id string) (*scenarios.Scenario, bool) {
+	for _, sc := range s.catalogue.All() {
+		if sc.Fix == id && sc.Goal != "" {
+			return sc, true
+		}
+	}
+	return nil, false
 }

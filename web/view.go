@@ -62,6 +62,37 @@ type ScenarioView struct {
 	Shortest int
 	Fix      string
 	FixTitle string
+	// On a fix's page, the challenge it fixes and that challenge's goal,
+	// which no schedule reaches here; all empty elsewhere.
+	Fixes      string
+	FixesTitle string
+	FixesGoal  string
+}
+
+// goalNoun is what a goal asks for, for the sentences below.
+func goalNoun(goal string) string {
+	switch goal {
+	case "deadlock":
+		return "a deadlock"
+	case "fail":
+		return "a failed check"
+	}
+	return ""
+}
+
+// FixTryText follows the solved line's link to the fix: what the person
+// will find there.
+func (v ScenarioView) FixTryText() string {
+	if n := goalNoun(v.Goal); n != "" {
+		return "Try You schedule there: no schedule leads to " + n + "."
+	}
+	return ""
+}
+
+// FixesText says on a fix's page that the challenge's goal cannot be
+// reached here.
+func (v ScenarioView) FixesText() string {
+	return "no schedule leads to " + goalNoun(v.FixesGoal) + " here. Pick the threads and see."
 }
 
 // GoalText states a challenge's goal for the picks panel.

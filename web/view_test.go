@@ -88,3 +88,30 @@ func TestMarkdownLine(t *testing.T) {
 		}
 	}
 }
+
+func TestChallengeSentences(t *testing.T) {
+	cases := []struct {
+		name string
+		v    ScenarioView
+		try  string // FixTryText
+		held string // FixesText
+	}{
+		{"deadlock challenge", ScenarioView{Goal: "deadlock"}, "Try You schedule there: no schedule leads to a deadlock.", ""},
+		{"failing challenge", ScenarioView{Goal: "fail"}, "Try You schedule there: no schedule leads to a failed check.", ""},
+		{"fix of a deadlock", ScenarioView{FixesGoal: "deadlock"}, "", "no schedule leads to a deadlock here. Pick the threads and see."},
+		{"fix of a failed check", ScenarioView{FixesGoal: "fail"}, "", "no schedule leads to a failed check here. Pick the threads and see."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.v.FixTryText(); got != tc.try {
+				t.Errorf("FixTryText(%+v) = %q, want %q", tc.v, got, tc.try)
+			}
+			if tc.held == "" {
+				return
+			}
+			if got := tc.v.FixesText(); got != tc.held {
+				t.Errorf("FixesText(%+v) = %q, want %q", tc.v, got, tc.held)
+			}
+		})
+	}
+}

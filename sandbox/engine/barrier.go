@@ -45,7 +45,7 @@ func (br *barrierObj) doWait(th *starlark.Thread, b *starlark.Builtin, args star
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.BarrierWait, br.name, trace.Value{}))
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -82,6 +83,12 @@ func (c *condvarObj) waitOnce(t *thread, m *mutexObj, ns int64, line int) (bool,
 		return false, err
 	}
 	t.rec(trace.CvWait, c.name, trace.Str(m.name), line)
+	if r.sim != nil {
+		// Once woken, the thread's next step takes m back: a choice
+		// says so, not that it will wait again.
+		t.next = syncAt(trace.CvWoke, c.name, trace.Str(m.name))
+		t.next.Line = line
+	}
 	w := &cvWaiter{t: t}
 	how := "notified"
 	switch {
@@ -141,7 +148,7 @@ func (c *condvarObj) doWait(th *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.CvWait, c.name, trace.Str(m.name)))
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +169,7 @@ func (c *condvarObj) doWaitWhile(th *starlark.Thread, b *starlark.Builtin, args 
 	if err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.CvWait, c.name, trace.Str(m.name)))
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +202,7 @@ func (c *condvarObj) doWaitTimeout(th *starlark.Thread, b *starlark.Builtin, arg
 	if !ok || !(ms >= 0 && ms <= maxSleepMs) {
 		return nil, argError("wait_timeout: ms must be a number from 0 to %d, not %s", maxSleepMs, msv)
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.CvWait, c.name, trace.Str(m.name)))
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +218,7 @@ func (c *condvarObj) doNotify(th *starlark.Thread, b *starlark.Builtin, args sta
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.Notify, c.name, trace.Str(strings.TrimPrefix(b.Name(), "notify_"))))
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func (o *onceObj) doCall(th *starlark.Thread, b *starlark.Builtin, args starlark
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &fn); err != nil {
 		return nil, wrapArg(err)
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.Once, o.name, trace.Value{}))
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func parkBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.Park, "", trace.Value{}))
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (h *handle) doUnpark(th *starlark.Thread, b *starlark.Builtin, args starlar
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.Unpark, h.t.name, trace.Value{}))
 	if err != nil {
 		return nil, err
 	}

@@ -189,11 +189,11 @@ func opVerb(op Op) string {
 	case trace.Start:
 		return "start"
 	case trace.Lock:
-		return "lock " + obj
+		return "lock " + obj + rwFor(op.V)
 	case trace.Unlock:
 		return "unlock " + obj
 	case trace.TryLock:
-		return "try to lock " + obj
+		return "try to lock " + obj + rwFor(op.V)
 	case trace.Get:
 		return "read " + obj
 	case trace.Set:
@@ -225,8 +225,52 @@ func opVerb(op Op) string {
 	case trace.Sleep:
 		return "sleep for " + v + " s"
 	}
+	return syncVerb(op)
+}
+
+// syncVerb says what a condvar, barrier, semaphore, park or once step
+// does, for opVerb.
+func syncVerb(op Op) string {
+	obj := op.Obj
+	switch op.K {
+	case trace.CvWait:
+		return fmt.Sprintf("wait on %s, letting go of %s", obj, op.V.Str)
+	case trace.CvWoke:
+		return fmt.Sprintf("wake up from %s and lock %s again", obj, op.V.Str)
+	case trace.Notify:
+		if op.V.Str == "all" {
+			return "notify every thread waiting on " + obj
+		}
+		return "notify one thread waiting on " + obj
+	case trace.BarrierWait:
+		return "wait at " + obj
+	case trace.SemAcquire:
+		return "acquire a permit of " + obj
+	case trace.SemRelease:
+		return "release a permit of " + obj
+	case trace.SemTry:
+		return "try to acquire a permit of " + obj
+	case trace.Park:
+		return "park until it is unparked"
+	case trace.Unpark:
+		return "unpark " + obj
+	case trace.Once:
+		return "call once " + obj
+	}
 	if obj != "" {
 		return op.K.String() + " " + obj
 	}
 	return op.K.String()
+}
+
+// rwFor says which side of a readers-writer lock a lock step takes; ""
+// for a mutex.
+func rwFor(v trace.Value) string {
+	switch v.Str {
+	case "read":
+		return " for reading"
+	case "write":
+		return " for writing"
+	}
+	return ""
 }

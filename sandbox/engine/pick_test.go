@@ -191,6 +191,18 @@ func TestOpText(t *testing.T) {
 		{Pending{Name: "beta", Op: Op{K: trace.Start, Obj: "beta"}}, "beta will start"},
 		{Pending{Name: "main", Op: Op{}}, "main will run its next lines of code"},
 		{Pending{Name: "main", Op: Op{K: trace.Join, Obj: "alpha", Line: 9}}, "main will join alpha (line 9)"},
+		{Pending{Name: "ann", Op: syncAt(trace.CvWait, "ready", trace.Str("m"))}, "ann will wait on ready, letting go of m"},
+		{Pending{Name: "main", Op: syncAt(trace.Notify, "ready", trace.Str("all"))}, "main will notify every thread waiting on ready"},
+		{Pending{Name: "w", Op: syncAt(trace.Lock, "table", trace.Str("write"))}, "w will lock table for writing"},
+		{Pending{Name: "r", Op: syncAt(trace.TryLock, "table", trace.Str("read"))}, "r will try to lock table for reading"},
+		{Pending{Name: "w", Op: syncAt(trace.Unlock, "table", trace.Value{})}, "w will unlock table"},
+		{Pending{Name: "w", Op: syncAt(trace.BarrierWait, "gate", trace.Value{})}, "w will wait at gate"},
+		{Pending{Name: "w", Op: syncAt(trace.SemAcquire, "slots", trace.Value{})}, "w will acquire a permit of slots"},
+		{Pending{Name: "w", Op: syncAt(trace.SemRelease, "slots", trace.Value{})}, "w will release a permit of slots"},
+		{Pending{Name: "w", Op: syncAt(trace.SemTry, "slots", trace.Value{})}, "w will try to acquire a permit of slots"},
+		{Pending{Name: "w", Op: syncAt(trace.Park, "", trace.Value{})}, "w will park until it is unparked"},
+		{Pending{Name: "main", Op: syncAt(trace.Unpark, "w", trace.Value{})}, "main will unpark w"},
+		{Pending{Name: "w", Op: syncAt(trace.Once, "config", trace.Value{})}, "w will call once config"},
 	}
 	for _, tc := range cases {
 		if got := opText(tc.p); got != tc.want {
@@ -203,5 +215,34 @@ func TestOpText(t *testing.T) {
 		d.Runnable[0].Next.K != "set" || d.Runnable[0].Next.V == nil || *d.Runnable[0].Next.V != trace.Int(42) ||
 		d.Runnable[1].Next.K != "" || d.Runnable[1].Next.V != nil {
 		t.Errorf("Describe() = %+v, want n 3, current 1, a set of 42 and a start with no value", d)
+	}
+}
+
+// TestPickTextsOfSyncSteps plays stolen-wakeup's first picks: ann locks
+// m, finds no item and is about to wait on the condvar, and main is about
+// to notify it; once notified, it is about to lock m again. Each says
+// so, not "run its next lines of code".
+func TestPickTextsOfSyncSteps(t *testing.T) {
+	var evs []trace.Event
+	// ann runs to its wait; main spawns bob, locks m, adds the item,
+	// notifies and unlocks m: ann, woken, would take m back.
+	p := &scriptedPerson{picks: picks(1, 1, 1, 1, 0, 0, 0, 0, 0), events: &evs}
+	pc, err := NewPickChooser("", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	RunWith(context.Background(), Request{Source: lib(t, "stolen-wakeup.star"), Mode: trace.ModeSim}, Options{Chooser: pc},
+		func(b []trace.Event) { evs = append(evs, b...) })
+	var texts []string
+	for _, c := range p.asked {
+		for _, r := range c.Runnable {
+			texts = append(texts, r.Text)
+		}
+	}
+	for _, want := range []string{"ann will wait on ready, letting go of m (line 82)", "main will notify one thread waiting on ready (line 94)",
+		"ann will wake up from ready and lock m again (line 82)"} {
+		if !slices.Contains(texts, want) {
+			t.Errorf("choices' texts = %q, want one to be %q", texts, want)
+		}
 	}
 }

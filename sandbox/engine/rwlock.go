@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -81,7 +82,7 @@ func (l *rwlockObj) doLock(th *starlark.Thread, b *starlark.Builtin, args starla
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.Lock, l.name, trace.Str(b.Name())))
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func (l *rwlockObj) doUnlock(th *starlark.Thread, b *starlark.Builtin, args star
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.Unlock, l.name, trace.Value{}))
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +148,7 @@ func (l *rwlockObj) doTry(th *starlark.Thread, b *starlark.Builtin, args starlar
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.TryLock, l.name, trace.Str(strings.TrimPrefix(b.Name(), "try_"))))
 	if err != nil {
 		return nil, err
 	}

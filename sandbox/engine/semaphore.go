@@ -55,7 +55,7 @@ func (s *semaphoreObj) doAcquire(th *starlark.Thread, b *starlark.Builtin, args 
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.SemAcquire, s.name, trace.Value{}))
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (s *semaphoreObj) doRelease(th *starlark.Thread, b *starlark.Builtin, args 
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.SemRelease, s.name, trace.Value{}))
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (s *semaphoreObj) doTry(th *starlark.Thread, b *starlark.Builtin, args star
 	if err := noArgs(b, args, kwargs); err != nil {
 		return nil, err
 	}
-	t, err := begin(th, syncOp)
+	t, err := begin(th, syncAt(trace.SemTry, s.name, trace.Value{}))
 	if err != nil {
 		return nil, err
 	}

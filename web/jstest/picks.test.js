@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   scheduleEntries, scheduleString, choicesIn, lastPick, dropLast, reached,
-  stepsText, solvedText, endedText, youQuery, Picks,
+  stepsText, solvedText, endedText, fixHeldText, youQuery, Picks,
 } from "../static/step/picks.js";
 
 test("schedules read, count and shorten as the engine writes them", () => {
@@ -49,6 +49,10 @@ test("the panel's words", () => {
   assert.match(endedText("", "ok"), /press You schedule/);
   assert.equal(endedText("deadlock", "stopped", "stopped: no pick for 10m0s; the run waited for you and was ended."),
     "stopped: no pick for 10m0s; the run waited for you and was ended. Undo to go on from one step back, or press You schedule to start again.");
+  // On a fix's page the challenge's goal is out of reach: the end says so.
+  assert.equal(fixHeldText("deadlock", "ok"), "The run ended normally, without a deadlock: the fix held. Undo to go back a step and try another pick.");
+  assert.equal(fixHeldText("fail", "deadlock"), "The run ended with status deadlock, without a failed check: the fix held. Undo to go back a step and try another pick.");
+  assert.match(fixHeldText("fail", "failed"), /the fix did not keep a failed check out/);
   const q = youQuery(new URLSearchParams("mode=sim&seed=0"), "0*2.1");
   assert.equal(q.toString(), "mode=sim&seed=0&schedule=0*2.1&you=1");
   assert.equal(youQuery(new URLSearchParams("schedule=1"), "").toString(), "you=1");

@@ -8,7 +8,7 @@
 // resumes the run there, or replays a solution. The state between the
 // server's messages is step/picks.js's.
 
-import { Picks, reached, stepsText, solvedText, endedText, choicesIn } from "../step/picks.js";
+import { Picks, reached, stepsText, solvedText, endedText, fixHeldText, choicesIn } from "../step/picks.js";
 import { esc } from "../format.js";
 
 // setupSchedule wires the panel and gives the page youSchedule (start an
@@ -27,11 +27,14 @@ export function setupSchedule(p) {
   const redoBtn = t("sched-redo");
   const hintBtn = t("sched-hint");
   const solved = t("sched-solved");
+  const prompt = t("sched-prompt");
   const labels = $(".tl-labels", root);
   const goal = panel.dataset.goal || "";
   const shortest = Number(panel.dataset.shortest) || 0;
+  const fixesGoal = panel.dataset.fixesGoal || ""; // on a fix's page
   const picks = new Picks();
   let active = false; // the panel belongs to the run on show
+  let reveal = false; // scroll the panel into view at the next choice
   // refocus: the control that had the focus when a pick, an undo or You
   // schedule went out; the focus goes back to it (or the first pick)
   // when the next choice comes, so the keyboard never falls to the body.
@@ -58,9 +61,11 @@ export function setupSchedule(p) {
       sim.dispatchEvent(new Event("change", { bubbles: true }));
     }
     active = true;
+    reveal = !keepRedo;
     noteFocus();
     picks.start(prefix, keepRedo);
     panel.hidden = false;
+    if (prompt) prompt.hidden = true;
     solved.hidden = true;
     say(prefix ? "Replaying the picks so far…" : "Starting: the first choice comes when two threads could run.");
     list.replaceChildren();
@@ -106,8 +111,20 @@ export function setupSchedule(p) {
     p.el.summaryEl.textContent = `Your pick: ${n} threads can run next.`;
     p.setStatus("picking");
     say("");
+    if (prompt) prompt.hidden = false;
+    p.stepAtEnd?.();
     sync();
     restoreFocus();
+    revealOnce();
+  }
+  // revealOnce brings the panel into view at a run's first choice (or
+  // its end, for a link that replays a whole solution): on a laptop it
+  // starts below the first screen. Not at every pick.
+  function revealOnce() {
+    if (!reveal) return;
+    reveal = false;
+    const r = panel.getBoundingClientRect();
+    if (r.bottom > innerHeight || r.top < 0) panel.scrollIntoView({ block: "nearest" });
   }
   function send(m) {
     if (!m) return;
@@ -147,6 +164,7 @@ export function setupSchedule(p) {
     active = false;
     p.setYou(false);
     list.replaceChildren();
+    if (prompt) prompt.hidden = true;
     say("");
     sync();
   }
@@ -154,6 +172,7 @@ export function setupSchedule(p) {
     if (!active) return;
     picks.onRestart(m);
     list.replaceChildren();
+    if (prompt) prompt.hidden = true;
     sync();
   }
   function schedError(text) {
@@ -169,6 +188,7 @@ export function setupSchedule(p) {
     if (!active) return;
     picks.onEnd(res);
     list.replaceChildren();
+    if (prompt) prompt.hidden = true;
     // The link replays the whole run: a solution, or where it went wrong.
     p.el.exactBox.checked = !!p.schedule();
     p.syncURL();
@@ -176,11 +196,14 @@ export function setupSchedule(p) {
       solved.querySelector(".sched-solved-text").textContent = solvedText(choicesIn(res.schedule || ""), shortest);
       solved.hidden = false;
       say("");
+    } else if (!goal && fixesGoal && res.status !== "error" && res.status !== "stopped") {
+      say(fixHeldText(fixesGoal, res.status));
     } else if (res.status !== "error") {
       say(endedText(goal, res.status, res.message));
     } else say(res.message || "The run could not start.");
     sync();
     restoreFocus();
+    revealOnce();
   }
   // Hints, one at a time.
   hintBtn?.addEventListener("click", () => {

@@ -49,7 +49,8 @@ const HTML = `
 <kbd>Home</kbd> <kbd>End</kbd> · click an event to put the cursor on it</p>`;
 
 // setupStep builds the panel under the lanes and gives the page
-// stepReset (a new run), stepReady (its events are all in) and step (the
+// stepReset (a new run), stepReady (its events are all in), stepAtEnd
+// (the events so far, at a choice of a You schedule run) and step (the
 // panel's API, for tests).
 export function setupStep(p) {
   const { root, $, trace, timeline, editor } = p;
@@ -108,6 +109,15 @@ export function setupStep(p) {
     panel.dataset.events = String(events.length);
     panel.dataset.findings = String(found.length);
     moveTo(-1, false);
+  }
+
+  // stepAtEnd readies stepping over the events so far and puts the
+  // cursor on the last: at a You schedule choice, the state panel says
+  // who holds what and who waits, which the lanes cannot show while
+  // virtual time stands still.
+  function stepAtEnd() {
+    stepReady();
+    if (st) moveTo(st.length - 1, false);
   }
 
   // moveTo puts the cursor on event i (-1: before the first) and shows
@@ -243,7 +253,7 @@ export function setupStep(p) {
       };
     },
   };
-  return { stepReset, stepReady, step: api };
+  return { stepReset, stepReady, stepAtEnd, step: api };
 }
 
 const TERMINAL = new Set(["ended", "panicked", "cutoff"]);

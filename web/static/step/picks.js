@@ -87,6 +87,16 @@ export function endedText(goal, status, message = "") {
   return `The run ${how}, without ${g.noun}. Undo to go back a step and pick another thread.`;
 }
 
+// fixHeldText says how a You schedule run on a fix's page ended, beside
+// the goal of the challenge it fixes, which it should not reach.
+export function fixHeldText(fixesGoal, status) {
+  const g = GOALS[fixesGoal];
+  const how = status === "ok" ? "ended normally" : `ended with status ${status}`;
+  if (!g) return `The run ${how}.`;
+  if (g.status === status) return `The run ${how}: the fix did not keep ${g.noun} out. Undo to look at the last steps.`;
+  return `The run ${how}, without ${g.noun}: the fix held. Undo to go back a step and try another pick.`;
+}
+
 // youQuery marks a link's query as an interactive run with its schedule
 // so far: opening it resumes there.
 export function youQuery(q, schedule) {
