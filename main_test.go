@@ -89,6 +89,38 @@ func TestRunScenarioSeed(t *testing.T) {
 	}
 }
 
+// Without -mode a scenario runs in its own default mode, the first of
+// its modes, as its page opens: condvar-if in sim at its seed, where it
+// fails; a script that names no modes in os.
+func TestRunDefaultMode(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "plain.star")
+	if err := os.WriteFile(script, []byte("def main():\n    pass\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		arg        string
+		mode       trace.Mode
+		wantStatus trace.Status
+	}{
+		{"condvar-if", trace.ModeSim, trace.StatusFailed},
+		{"lost-update", trace.ModeOS, ""},
+		{script, trace.ModeOS, trace.StatusOK},
+	}
+	for _, tt := range tests {
+		out, stderr, code := interleave(t, "run", "-format", "json", tt.arg)
+		if code != 0 {
+			t.Fatalf("interleave run %s exit code = %d; stderr: %s", tt.arg, code, stderr)
+		}
+		var res trace.Result
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("interleave run %s printed invalid JSON: %v", tt.arg, err)
+		}
+		if res.Mode != tt.mode || (tt.wantStatus != "" && res.Status != tt.wantStatus) {
+			t.Errorf("interleave run %s = mode %s, status %s; want mode %s, status %q", tt.arg, res.Mode, res.Status, tt.mode, tt.wantStatus)
+		}
+	}
+}
+
 func TestRunFormats(t *testing.T) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "hello.star")

@@ -69,7 +69,7 @@ func (p paramFlags) Set(s string) error {
 func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	mode := fs.String("mode", "os", "threading mode: os (1:1), green (M:N) or sim (deterministic)")
+	mode := fs.String("mode", "", "threading mode: os (1:1), green (M:N) or sim (deterministic); by default the scenario's own, as its page opens (os for a script that names none)")
 	procs := fs.Int("procs", limits.DefaultProcs, fmt.Sprintf("OS threads in green mode, 1 to %d", limits.MaxProcs))
 	seed := fs.Int64("seed", 0, "scheduler seed in sim mode")
 	schedule := fs.String("schedule", "", "replay this schedule in sim mode")
@@ -79,10 +79,22 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if !parseOneScript(fs, "run", args, stderr) {
 		return 2
 	}
-	m, err := trace.ParseMode(*mode)
+	var m trace.Mode
+	if *mode != "" {
+		var err error
+		if m, err = trace.ParseMode(*mode); err != nil {
+			fmt.Fprintf(stderr, "interleave run: %v\n", err)
+			return 2
+		}
+	}
+	req := engine.Request{Seed: *seed, Schedule: *schedule, Params: params}
+	sc, err := loadScript(fs.Arg(0), cf, &req)
 	if err != nil {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
+	}
+	if m == "" {
+		m = defaultMode(sc)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -90,14 +102,9 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "interleave run: %v\n", err)
 		return 2
 	}
-	req := engine.Request{Mode: m, Seed: *seed, Schedule: *schedule, Params: params}
+	req.Mode = m
 	if m == trace.ModeGreen {
 		req.Procs = *procs
-	}
-	sc, err := loadScript(fs.Arg(0), cf, &req)
-	if err != nil {
-		fmt.Fprintf(stderr, "interleave run: %v\n", err)
-		return 2
 	}
 	if sc != nil && !slices.Contains(sc.Modes, string(m)) {
 		fmt.Fprintf(stderr, "interleave run: note: %s is meant for %s mode, not %s; running it anyway\n", req.Scenario, strings.Join(sc.Modes, " and "), m)
@@ -126,6 +133,18 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// defaultMode is the mode a scenario's page opens in, the first it
+// names, so that a run from the command line shows what the page shows;
+// os for a script whose metadata names none or could not be read.
+func defaultMode(sc *scenarios.Scenario) trace.Mode {
+	if sc != nil && len(sc.Modes) > 0 {
+		if m, err := trace.ParseMode(sc.Modes[0]); err == nil {
+			return m
+		}
+	}
+	return trace.ModeOS
 }
 
 // checkRunFlags refuses a format run does not write and flags (set names

@@ -109,36 +109,7 @@ func TestBrowserYouScheduleDeadlock(t *testing.T) {
 
 	v = pickSixOfOppositeLocks(t, ctx)
 	screenshot(t, ctx, "you-schedule-picking")
-	// At a choice the state panel shows the state so far: who holds
-	// which lock, which the lanes cannot show while time stands still.
-	objects := evaluate[string](t, ctx, `document.querySelector('[data-testid="step"]').hidden ? "" : document.querySelector('[data-testid="step-objects"]').textContent`)
-	for _, want := range []string{"first: held by alpha", "second: held by beta"} {
-		if !strings.Contains(objects, want) {
-			t.Errorf("at the sixth choice the state panel's objects = %q, want %q", objects, want)
-		}
-	}
-	if !v.Undo || v.Redo {
-		t.Fatalf("after 6 picks: undo %v, redo %v; want undo only", v.Undo, v.Redo)
-	}
-	// Every event up to a choice is in the page before the choice.
-	const events = `window.interleave.model.events.length`
-	at6 := evaluate[int](t, ctx, events)
-	click(t, ctx, `[data-testid="sched-undo"]`)
-	v = waitSteps(t, ctx, 5, false)
-	if !v.Redo {
-		t.Fatalf("after undo: redo enabled = false, want true")
-	}
-	if at5 := evaluate[int](t, ctx, events); at5 >= at6 || at5 == 0 {
-		t.Errorf("after undo the timeline has %d events, want fewer than the %d before and more than 0: the run replays without the undone pick", at5, at6)
-	}
-	click(t, ctx, `[data-testid="sched-redo"]`)
-	v = waitSteps(t, ctx, 6, false)
-	if v.Redo {
-		t.Errorf("after redo: redo still enabled, want it off")
-	}
-	if again := evaluate[int](t, ctx, events); again != at6 {
-		t.Errorf("after redo the timeline has %d events, want the %d it had before the undo", again, at6)
-	}
+	undoRedoAtSix(t, ctx, v)
 	click(t, ctx, `[data-testid="pick-1"]`)
 	v = waitSteps(t, ctx, 7, true)
 	if want := "Solved in 7 steps; the shortest known solution takes 7."; !strings.HasPrefix(v.Solved, want) {
@@ -180,6 +151,42 @@ func TestBrowserYouScheduleDeadlock(t *testing.T) {
 	banner := evaluate[string](t, fresh, `document.querySelector('[data-testid="cycle-banner"]').textContent`)
 	if !strings.Contains(banner, "alpha") || !strings.Contains(banner, "beta") {
 		t.Errorf("the link's page: deadlock banner = %q, want the cycle of alpha and beta", banner)
+	}
+}
+
+// undoRedoAtSix checks the sixth choice of opposite-locks (v): the state
+// panel shows who holds which lock, which the lanes cannot show while
+// time stands still; undo replays the run without the last pick, and
+// redo brings back the same events.
+func undoRedoAtSix(t *testing.T, ctx context.Context, v schedView) {
+	t.Helper()
+	objects := evaluate[string](t, ctx, `document.querySelector('[data-testid="step"]').hidden ? "" : document.querySelector('[data-testid="step-objects"]').textContent`)
+	for _, want := range []string{"first: held by alpha", "second: held by beta"} {
+		if !strings.Contains(objects, want) {
+			t.Errorf("at the sixth choice the state panel's objects = %q, want %q", objects, want)
+		}
+	}
+	if !v.Undo || v.Redo {
+		t.Fatalf("after 6 picks: undo %v, redo %v; want undo only", v.Undo, v.Redo)
+	}
+	// Every event up to a choice is in the page before the choice.
+	const events = `window.interleave.model.events.length`
+	at6 := evaluate[int](t, ctx, events)
+	click(t, ctx, `[data-testid="sched-undo"]`)
+	v = waitSteps(t, ctx, 5, false)
+	if !v.Redo {
+		t.Fatalf("after undo: redo enabled = false, want true")
+	}
+	if at5 := evaluate[int](t, ctx, events); at5 >= at6 || at5 == 0 {
+		t.Errorf("after undo the timeline has %d events, want fewer than the %d before and more than 0: the run replays without the undone pick", at5, at6)
+	}
+	click(t, ctx, `[data-testid="sched-redo"]`)
+	v = waitSteps(t, ctx, 6, false)
+	if v.Redo {
+		t.Errorf("after redo: redo still enabled, want it off")
+	}
+	if again := evaluate[int](t, ctx, events); again != at6 {
+		t.Errorf("after redo the timeline has %d events, want the %d it had before the undo", again, at6)
 	}
 }
 
