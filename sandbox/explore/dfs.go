@@ -355,12 +355,18 @@ func (d *dfsChooser) Choose(c *engine.Choice) int {
 	return n.chosen
 }
 
-// candidates fills in who may run at n. A thread whose operation would
-// wait is not enabled: running it only makes it wait, and it can try
-// again once it could go on, so it is a candidate only when every thread
-// would wait (then one of them must, and the run ends in a deadlock), or
-// right after yield_now, where running it hands the choice back to the
-// yielder.
+// candidates fills in who may run at n, the running thread first. A
+// thread whose lock, send, receive or other wait would wait now is a
+// candidate too: running it is not a no-op, since it takes its place in
+// the object's queue (a mutex's waiters, a channel's senders or
+// receivers), and the order of a queue decides who goes on first later.
+// Leaving such threads out made dfs call a search complete that had
+// missed executions (the stolen-wakeup challenge's failure). Only a join
+// that would wait is left out: every joiner goes on when the thread
+// ends, whatever their order, so running it only makes it wait; it is a
+// candidate when every thread would wait (then one must, and the run
+// ends in a deadlock), or right after yield_now, where running it hands
+// the choice back to the yielder.
 func (n *node) candidates(c *engine.Choice) {
 	n.current = enabledCurrent(c)
 	// Sized once: appending from nil grew each slice twice per choice.
@@ -376,13 +382,14 @@ func (n *node) candidates(c *engine.Choice) {
 			add(&c.Runnable[i])
 		}
 	}
+	idle := func(r *engine.Pending) bool { return r.Blocks && r.Op.K == trace.Join }
 	for i := range c.Runnable {
-		if r := &c.Runnable[i]; r.Th != n.current && !r.Blocks {
+		if r := &c.Runnable[i]; r.Th != n.current && !idle(r) {
 			add(r)
 		}
 	}
 	for i := range c.Runnable {
-		if r := &c.Runnable[i]; len(n.enabled) == 0 || (c.Yield && r.Blocks) {
+		if r := &c.Runnable[i]; r.Th != n.current && idle(r) && (len(n.enabled) == 0 || c.Yield) {
 			add(r)
 			break
 		}

@@ -304,3 +304,41 @@ func TestDFSRestartFindsTheSame(t *testing.T) {
 		})
 	}
 }
+
+// A thread whose lock would wait takes its place in the mutex's queue
+// when it tries, and the queue's order decides who gets the mutex next:
+// dfs must try such a thread, not skip it as a no-op. The stolen-wakeup
+// challenge fails only when a consumer queues for the mutex before the
+// woken one; dfs used to call its search complete with every execution
+// ok, a false proof. Now it finds the failure, and any search it calls
+// complete agrees with the search without reduction on which endings
+// exist.
+func TestQueuedWaitersAreExplored(t *testing.T) {
+	rep := run(t, scenario(t, "stolen-wakeup", nil), explore.Options{Strategy: explore.DFS, Budget: 100000, Preemptions: intp(10)})
+	failed := slices.ContainsFunc(rep.Outcomes, func(o *explore.Outcome) bool { return o.Status == trace.StatusFailed })
+	if !failed {
+		t.Fatalf("dfs of stolen-wakeup found no failing ending: %s", summary(rep))
+	}
+	// Three threads queueing for one mutex, the last to arrive printing
+	// who it followed: every order of arrival is an ending of its own.
+	src := `
+def main():
+    m = mutex("m")
+    order = cell("order", "")
+    def take(name):
+        m.lock()
+        order.set(order.get() + name)
+        m.unlock()
+    m.lock()
+    hs = [spawn(take, n) for n in ["a", "b", "c"]]
+    m.unlock()
+    for h in hs:
+        h.join()
+`
+	req := engine.Request{Scenario: "queue", Source: src, Mode: trace.ModeSim}
+	with := run(t, req, explore.Options{Strategy: explore.DFS, Budget: 100000, Preemptions: intp(8)})
+	without := run(t, req, explore.Options{Strategy: explore.DFS, Budget: 100000, Preemptions: intp(8), NoReduction: true})
+	if got, want := cellValues(with, "order"), cellValues(without, "order"); !with.Complete || !slices.Equal(got, want) || len(want) != 6 {
+		t.Errorf("dfs with reduction: orders %v (%s); without: %v (%s); want the same 6, complete", got, summary(with), want, summary(without))
+	}
+}
