@@ -49,7 +49,7 @@ func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.O
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	c, err := r.spawnWith(r.exploreSpec(wall))
+	c, err := r.spawnWith(r.exploreSpec(wall, req.Mode == trace.ModeOS))
 	if err != nil {
 		return nil, fmt.Errorf("start explore: %w", err)
 	}
@@ -81,12 +81,20 @@ func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.O
 // of the given wall time, so that the wall time is what ends it: twice as
 // many seconds (sim mode keeps one core busy, the collector part of
 // another; repeat in os mode runs threads on both), and never less than
-// a run's.
-func (r *Runner) exploreSpec(wall time.Duration) isolate.Spec {
+// a run's. Repeat in os mode starts a run's OS threads while the last
+// run's may still be exiting (a thread's goroutine ends before the kernel
+// lets its task go), so the cgroup's pids limit, which is not the
+// script's (the engine counts those), has room for two runs' threads: at
+// one run's, a script at the thread limit took the process past it within
+// seconds, and the Go runtime aborts when it cannot make a thread.
+func (r *Runner) exploreSpec(wall time.Duration, osThreads bool) isolate.Spec {
 	spec := r.box.Spec()
 	if spec.Rlimits {
 		secs := int((2*wall + time.Second - 1) / time.Second)
 		spec.Limits.CPUSeconds = max(spec.Limits.CPUSeconds, secs)
+	}
+	if osThreads {
+		spec.Limits.Threads *= 2
 	}
 	return spec
 }

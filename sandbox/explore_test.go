@@ -122,3 +122,38 @@ func TestExploreOwnTimeLimit(t *testing.T) {
 		t.Errorf("%d children left, want 0", n)
 	}
 }
+
+// Repeat in os mode starts a run's OS threads while the last run's may
+// still be exiting: a script at the thread limit must not take the
+// exploring process past its cgroup's pids limit, where the Go runtime
+// aborts and the person gets no report.
+func TestExploreRepeatAtThreadLimit(t *testing.T) {
+	exe := sandboxtest.Binary(t)
+	r, err := sandbox.New(sandbox.Config{Exe: exe, Limits: limits.Limits{Explore: 5 * time.Second}})
+	if err != nil {
+		t.Fatalf("sandbox.New() error = %v", err)
+	}
+	defer r.Close()
+	src := `
+def w(c):
+    x = [0] * 100000
+    c.add(1)
+
+def main():
+    c = cell("c")
+    hs = [spawn(w, c) for i in range(60)]
+    for h in hs:
+        h.join()
+`
+	req := engine.Request{Scenario: "bomb", Source: src, Mode: trace.ModeOS}
+	rep, err := r.Explore(context.Background(), req, explore.Options{Strategy: explore.Repeat, Budget: 3000}, nil)
+	if err != nil {
+		t.Fatalf("Explore(repeat, 60 OS threads a run) error = %v, want a report", err)
+	}
+	if rep.Runs == 0 || (rep.Stopped != "time" && rep.Stopped != "budget") {
+		t.Errorf("Explore(repeat, 60 OS threads a run) = %d runs, stopped %q (%s); want runs, stopped by its time or budget", rep.Runs, rep.Stopped, rep.Limit)
+	}
+	if n := sandboxtest.Children(t, exe); n != 0 {
+		t.Errorf("%d children left, want 0", n)
+	}
+}
