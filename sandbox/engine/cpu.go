@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 
 	"interleave/sandbox/trace"
 )
@@ -53,17 +54,33 @@ const (
 
 var cpuMethod, tidMethod int
 
-func init() {
-	if configureCPU(os.Getenv("INTERLEAVE_CPU_PATH")) != nil {
-		_ = configureCPU("auto")
-	}
+// cpuChosen makes the paths be chosen once, by the first run of a real
+// mode rather than at start-up: a sim run, and every process that only
+// links the engine (the CLI, the server), never reads them, and the probe
+// costs a registration and system calls in each.
+var cpuChosen sync.Once
+
+// chooseCPUPaths picks the paths INTERLEAVE_CPU_PATH allows, once.
+func chooseCPUPaths() {
+	cpuChosen.Do(func() {
+		if applyCPUPaths(os.Getenv("INTERLEAVE_CPU_PATH")) != nil {
+			_ = applyCPUPaths("auto")
+		}
+	})
 }
 
 // cpuLevels are the values of INTERLEAVE_CPU_PATH.
 var cpuLevels = []string{"auto", "rdtscp", "plain", "syscall"}
 
-// configureCPU picks the CPU and thread paths that level allows.
+// configureCPU picks the CPU and thread paths that level allows, in
+// place of the environment's choice.
 func configureCPU(level string) error {
+	cpuChosen.Do(func() {})
+	return applyCPUPaths(level)
+}
+
+// applyCPUPaths picks the CPU and thread paths that level allows.
+func applyCPUPaths(level string) error {
 	rdpid, rdtscp, fsbase, kernel := cpuHasRDPID, cpuHasRDTSCP, cpuHasFSGSBASE, true
 	switch level {
 	case "", "auto":

@@ -177,6 +177,9 @@ func (r *run) execute(ctx context.Context, emit func([]trace.Event), res *trace.
 	defer restore()
 
 	r.budget.Store(int64(r.lim.Steps))
+	if r.sim == nil {
+		chooseCPUPaths()
+	}
 	r.rec = newRecorder(r.lim.Events, emit)
 	r.start = nanotime()
 	if r.opts.NoEvents {

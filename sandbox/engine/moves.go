@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -150,18 +149,40 @@ func (m *moveTable) noteGlobals(g starlark.StringDict) {
 	}
 }
 
-var frozenRe = regexp.MustCompile(`cannot (.+?) frozen (list|hash table)`)
+// frozenMatch finds Starlark's "cannot VERB frozen list" or "... frozen
+// hash table" in msg, as the regular expression
+// `cannot (.+?) frozen (list|hash table)` would, without linking regexp
+// into every process that links the engine.
+func frozenMatch(msg string) (verb, typ string, ok bool) {
+	for from := 0; ; {
+		i := strings.Index(msg[from:], "cannot ")
+		if i < 0 {
+			return "", "", false
+		}
+		start := from + i + len("cannot ")
+		for j := start + 1; j < len(msg) && msg[j-1] != '\n'; j++ {
+			rest := msg[j:]
+			switch {
+			case strings.HasPrefix(rest, " frozen list"):
+				return msg[start:j], "list", true
+			case strings.HasPrefix(rest, " frozen hash table"):
+				return msg[start:j], "hash table", true
+			}
+		}
+		from = start
+	}
+}
 
 // explain rewrites a frozen-value error: "cannot append to list: it was
 // moved into thread worker-1 by spawn (like Rust's move); copy it first
 // with list(x)".
 func (m *moveTable) explain(sc *script, ee *starlark.EvalError) string {
-	sm := frozenRe.FindStringSubmatch(ee.Msg)
-	if sm == nil {
+	verb, found, ok := frozenMatch(ee.Msg)
+	if !ok {
 		return ee.Msg
 	}
-	verb, typ := sm[1], "list"
-	if sm[2] == "hash table" {
+	typ := "list"
+	if found == "hash table" {
 		typ = "dict"
 	}
 	line, col := innermost(ee.CallStack)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestCurrentCPU(t *testing.T) {
+	chooseCPUPaths()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for range 100 {
@@ -24,6 +25,7 @@ func TestCurrentCPU(t *testing.T) {
 var sinkInt int
 
 func BenchmarkOSInfo(b *testing.B) {
+	chooseCPUPaths()
 	b.Run("nanotime", func(b *testing.B) {
 		for range b.N {
 			sinkInt += int(nanotime())
@@ -70,6 +72,7 @@ func BenchmarkOSInfo(b *testing.B) {
 // TestOSTid checks the green-mode tid cache against gettid on threads
 // that cannot move.
 func TestOSTid(t *testing.T) {
+	chooseCPUPaths()
 	r := &run{}
 	for range 3 {
 		done := make(chan [2]int)
