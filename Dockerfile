@@ -17,7 +17,10 @@ RUN stamp=$(date +%s%N) && export CGO_ENABLED=0 \
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin interleave \
  && mkdir /data && chown 10001:10001 /data
-COPY --from=build /out/interleave /out/interleave-lean /usr/local/bin/
+# The command is the lean build: `interleave run` starts only what a run
+# uses, and `interleave serve` (the default) runs the full build beside it.
+COPY --from=build /out/interleave /out/interleave-lean /usr/local/lib/interleave/
+RUN ln -s /usr/local/lib/interleave/interleave-lean /usr/local/bin/interleave
 USER 10001
 ENV INTERLEAVE_ADDR=0.0.0.0:8080 INTERLEAVE_DB=/data/interleave.db
 VOLUME /data

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -80,5 +81,49 @@ func TestHandoffOtherBuild(t *testing.T) {
 	out, err := exec.Command(exe, "run", "-mode", "sim", script).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "empty (sim mode, seed 0): ok") {
 		t.Errorf("interleave run beside another build's lean binary: %v\n%s", err, out)
+	}
+}
+
+// TestLeanFrontDoor installs the lean build as interleave, as the image
+// does (a link to it, the full build beside it): a run stays in the lean
+// build, serve goes to the full one, and a full build from another build
+// is refused with a sentence.
+func TestLeanFrontDoor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds both binaries")
+	}
+	build := func(t *testing.T, dir, stamp string, lean bool) {
+		t.Helper()
+		args := []string{"build", "-ldflags", "-X interleave/sandbox.buildStamp=" + stamp, "-o", filepath.Join(dir, handoff.Full)}
+		if lean {
+			args = []string{"build", "-tags", "lean", "-ldflags", "-X interleave/sandbox.buildStamp=" + stamp, "-o", filepath.Join(dir, handoff.Binary)}
+		}
+		cmd := exec.Command("go", append(args, "interleave")...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %v: %v\n%s", args, err, b)
+		}
+	}
+	lib := t.TempDir()
+	build(t, lib, "front", false)
+	build(t, lib, "front", true)
+	bin := filepath.Join(t.TempDir(), "interleave")
+	if err := os.Symlink(filepath.Join(lib, handoff.Binary), bin); err != nil {
+		t.Fatal(err)
+	}
+	script := writeFile(t, t.TempDir(), "empty.star", "def main():\n    pass\n")
+	out, err := exec.Command(bin, "run", "-mode", "sim", script).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "empty (sim mode, seed 0): ok") {
+		t.Errorf("interleave run through the lean front door: %v\n%s", err, out)
+	}
+	out, _ = exec.Command(bin, "serve", "-h").CombinedOutput()
+	if !strings.Contains(string(out), "-addr") {
+		t.Errorf("interleave serve -h through the lean front door printed %q, want the full build's flags", out)
+	}
+	build(t, lib, "another", false)
+	out, err = exec.Command(bin, "serve", "-h").CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "the full build") {
+		t.Errorf("interleave serve beside another build's full binary: %v, %q; want exit status 2 and a sentence", err, out)
 	}
 }

@@ -17,6 +17,11 @@ package handoff
 // executable: go build -tags lean -o DIR/interleave-lean .
 const Binary = "interleave-lean"
 
+// Full is the full build's file name, which the lean build runs, when it
+// sits beside it, for the commands it leaves out (serve, runner): an image
+// can then install the lean build as its interleave command.
+const Full = "interleave"
+
 // Arg is the lean binary's hidden first argument when the full binary
 // hands it a command; the full binary's path and its arguments follow.
 const Arg = "__interleave_cli"
