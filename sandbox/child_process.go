@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"interleave/limits"
 	"interleave/sandbox/isolate"
 )
 
@@ -28,10 +29,13 @@ type child struct {
 
 // spawn starts a child in the box. It enters its sandbox at once and then
 // waits on stdin, so it can be started ahead of its request.
-func (r *Runner) spawn() (*child, error) { return r.spawnWith(r.box.Spec()) }
+func (r *Runner) spawn() (*child, error) {
+	spec := r.box.Spec()
+	return r.spawnWith(spec, spec.Limits)
+}
 
 // spawnWith starts a child told to enter spec.
-func (r *Runner) spawnWith(spec isolate.Spec) (*child, error) {
+func (r *Runner) spawnWith(spec isolate.Spec, cgroup limits.Limits) (*child, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("create event pipe: %w", err)
@@ -56,7 +60,7 @@ func (r *Runner) spawnWith(spec isolate.Spec) (*child, error) {
 		Pdeathsig: syscall.SIGKILL, // and dies with the server
 	}
 	id := "run-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(int(runSeq.Add(1)))
-	if c.box, err = r.box.Prepare(cmd, id); err != nil {
+	if c.box, err = r.box.Prepare(cmd, id, cgroup); err != nil {
 		pr.Close()
 		pw.Close()
 		return nil, fmt.Errorf("prepare sandbox: %w", err)
@@ -71,7 +75,7 @@ func (r *Runner) spawnWith(spec isolate.Spec) (*child, error) {
 		if r.box.StartFailed(err) {
 			next := r.box.Spec() // without the namespaces that were not probed
 			next.Limits = spec.Limits
-			return r.spawnWith(next)
+			return r.spawnWith(next, cgroup)
 		}
 		return nil, fmt.Errorf("start child: %w", err)
 	}

@@ -81,22 +81,25 @@ func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.O
 // of the given wall time, so that the wall time is what ends it: twice as
 // many seconds (sim mode keeps one core busy, the collector part of
 // another; repeat in os mode runs threads on both), and never less than
-// a run's. Repeat in os mode starts a run's OS threads while the last
-// run's may still be exiting (a thread's goroutine ends before the kernel
-// lets its task go), so the cgroup's pids limit, which is not the
-// script's (the engine counts those), has room for two runs' threads: at
-// one run's, a script at the thread limit took the process past it within
-// seconds, and the Go runtime aborts when it cannot make a thread.
-func (r *Runner) exploreSpec(wall time.Duration, osThreads bool) isolate.Spec {
+// a run's. It also returns the limits that size the child's cgroup. Repeat
+// in os mode starts a run's OS threads while the last run's may still be
+// exiting (a thread's goroutine ends before the kernel lets its task go,
+// and the Go runtime keeps idle threads of its own), so the cgroup's pids
+// limit has room for two runs' threads; the script's own limit, which the
+// engine counts, stays a run's. At one run's room, a script at the thread
+// limit took the process past it within seconds, and the Go runtime aborts
+// when it cannot make a thread.
+func (r *Runner) exploreSpec(wall time.Duration, osThreads bool) (isolate.Spec, limits.Limits) {
 	spec := r.box.Spec()
 	if spec.Rlimits {
 		secs := int((2*wall + time.Second - 1) / time.Second)
 		spec.Limits.CPUSeconds = max(spec.Limits.CPUSeconds, secs)
 	}
+	cgroup := spec.Limits
 	if osThreads {
-		spec.Limits.Threads *= 2
+		cgroup.Threads *= 2
 	}
-	return spec
+	return spec, cgroup
 }
 
 // readExplore decodes an exploring child's frames until it closes the

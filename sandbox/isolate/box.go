@@ -159,13 +159,15 @@ type Run struct {
 }
 
 // Prepare sets the child's process attributes (namespaces, cgroup) on cmd,
-// and may add descriptors to its ExtraFiles. id names the run's cgroup.
-// The child's spec argument is the Run's Spec.
-func (b *Box) Prepare(cmd *exec.Cmd, id string) (*Run, error) {
+// and may add descriptors to its ExtraFiles. id names the run's cgroup,
+// which lim sizes (the box's limits, or room for a process that runs
+// many). The child's spec argument is the Run's Spec.
+func (b *Box) Prepare(cmd *exec.Cmd, id string, lim limits.Limits) (*Run, error) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
-	r := &Run{limit: b.lim.MemoryBytes, spec: b.Spec()}
+	lim = lim.WithDefaults()
+	r := &Run{limit: lim.MemoryBytes, spec: b.Spec()}
 	b.mu.Lock()
 	ns := b.layers.Namespaces
 	b.mu.Unlock()
@@ -173,7 +175,7 @@ func (b *Box) Prepare(cmd *exec.Cmd, id string) (*Run, error) {
 		applyNamespaces(cmd.SysProcAttr)
 	}
 	if b.cgroups != nil {
-		cg, err := b.cgroups.newRun(id, b.lim)
+		cg, err := b.cgroups.newRun(id, lim)
 		if err != nil {
 			return nil, err
 		}
@@ -258,7 +260,7 @@ func (b *Box) Probe(exe, probeArg string, extra ...string) (ProbeReport, error) 
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	r, err := b.Prepare(cmd, fmt.Sprintf("probe-%d", time.Now().UnixNano()))
+	r, err := b.Prepare(cmd, fmt.Sprintf("probe-%d", time.Now().UnixNano()), b.lim)
 	if err != nil {
 		return rep, err
 	}
