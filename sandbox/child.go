@@ -19,6 +19,7 @@ import (
 
 	"interleave/limits"
 	"interleave/sandbox/engine"
+	"interleave/sandbox/explore"
 	"interleave/sandbox/isolate"
 	"interleave/sandbox/trace"
 )
@@ -68,10 +69,9 @@ func ChildMain() int {
 		fmt.Fprintf(os.Stderr, "interleave child: enter sandbox: %v\n", err)
 		return 2
 	}
-	// The supervisor started the runtime on one P (see spawn): the run
-	// gets the default, and its environment nothing.
+	// The supervisor started the runtime on one P (see spawn); the
+	// script's environment gets nothing of it.
 	os.Unsetenv("GOMAXPROCS")
-	runtime.SetDefaultGOMAXPROCS()
 	// Runaway recursion ends as a limit rather than eating the memory.
 	debug.SetMaxStack(spec.Limits.StackBytes())
 	out := os.NewFile(eventsFD, "events")
@@ -94,6 +94,9 @@ func ChildMain() int {
 		fmt.Fprintf(os.Stderr, "interleave child: read request: %v\n", err)
 		return 2
 	}
+	if realThreads(req) {
+		runtime.SetDefaultGOMAXPROCS()
+	}
 	run := runChild
 	switch {
 	case req.Explore != nil:
@@ -108,6 +111,20 @@ func ChildMain() int {
 		return 3
 	}
 	return 0
+}
+
+// realThreads reports whether the request runs on real threads (os or
+// green mode, an exploration that repeats them), which get the default
+// number of Ps. Sim runs, explorations in sim mode and interactive runs
+// execute one interpreter at a time and stay on the one P the child
+// started with: with two, every hand-off between script threads made
+// the runtime wake the idle P, which found nothing to do (sim runs per
+// second x1.7-1.9, BenchmarkSimLostUpdate, docs/benchmarks.md).
+func realThreads(req childRequest) bool {
+	if req.Explore != nil {
+		return req.Explore.Strategy == explore.Repeat || (req.Mode != "" && req.Mode != trace.ModeSim)
+	}
+	return req.Mode != trace.ModeSim
 }
 
 // runChild runs the request and streams its frames to w. A write error

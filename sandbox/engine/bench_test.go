@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -79,19 +80,26 @@ func BenchmarkRecorder(b *testing.B) {
 }
 
 // BenchmarkSimLostUpdate measures whole sim runs of the two-thread
-// lost-update scenario with 10 iterations.
+// lost-update scenario with 10 iterations, on one P as the sandbox child
+// runs sim mode (procs=1), and on two as it did before (procs=2, the
+// comparator).
 func BenchmarkSimLostUpdate(b *testing.B) {
 	src := lib(b, "lost-update.star")
 	params := map[string]any{"threads": 2, "iterations": 10}
-	b.ReportAllocs()
-	start := time.Now()
-	for i := range b.N {
-		res := Run(context.Background(), Request{Source: src, Mode: trace.ModeSim, Seed: int64(i), Params: params}, func([]trace.Event) {})
-		if res.Status != trace.StatusOK && res.Status != trace.StatusFailed {
-			b.Fatalf("Run = %v (%s)", res.Status, res.Message)
-		}
+	for _, procs := range []int{1, 2} {
+		b.Run(fmt.Sprintf("procs=%d", procs), func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			b.ReportAllocs()
+			start := time.Now()
+			for i := range b.N {
+				res := Run(context.Background(), Request{Source: src, Mode: trace.ModeSim, Seed: int64(i), Params: params}, func([]trace.Event) {})
+				if res.Status != trace.StatusOK && res.Status != trace.StatusFailed {
+					b.Fatalf("Run = %v (%s)", res.Status, res.Message)
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "runs/s")
+		})
 	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "runs/s")
 }
 
 // BenchmarkRunOverhead measures a whole run of an empty main: setup,
