@@ -371,8 +371,10 @@ const gapNs = 20_000
 // draw when the thread waited and not only how long; it costs a clock
 // read every 256 rounds and an event a stall, and a thread is set aside
 // at most a few hundred times a second. The ranNs reported is, in os
-// mode, the OS thread's CPU time (CLOCK_THREAD_CPUTIME_ID), exact; in
-// green mode the goroutine may change OS threads, so it is that count.
+// mode, the OS thread's CPU time (CLOCK_THREAD_CPUTIME_ID), exact, but
+// never more than the wall time less the stalls (a virtual machine's
+// guest clock counts the time its CPU was taken by the host); in green
+// mode the goroutine may change OS threads, so it is that count.
 // The span runs from t.spanNs, when its work event was stamped, to
 // t.spanAt, the stamp busy leaves for its worked event: a wait between
 // the event and the loop (a call's prologue, where Go preempts) is
@@ -421,7 +423,10 @@ func (t *thread) busy(ns int64, line int) error {
 	cpu1 := threadCPUTime()
 	now, at := t.r.clocks()
 	stall(now, at)
-	t.ranNs, t.spanAt = min(max(cpu1-cpu0, 0), last-start), at
+	// On a virtual machine the thread's CPU clock also counts the time
+	// the host took its virtual CPU away, which the loop saw as stalls:
+	// the thread did not run then either.
+	t.ranNs, t.spanAt = min(max(cpu1-cpu0, 0), last-start-stalled), at
 	return nil
 }
 
