@@ -307,7 +307,11 @@ func startServer(bin string, extra []string, logs bool) (*exec.Cmd, string, erro
 	return nil, "", fmt.Errorf("server at %s did not come up", addr)
 }
 
-func main() {
+func main() { os.Exit(load()) }
+
+// load runs the command and returns its exit code, so that the server it
+// started is stopped (deferred) before the process exits.
+func load() int {
 	url := flag.String("url", "", "WebSocket URL of a running server, e.g. ws://127.0.0.1:8080/ws")
 	bin := flag.String("bin", "", "start this interleave binary as the server instead of -url")
 	serverArgs := flag.String("server-args", "", "extra serve flags for -bin, space-separated")
@@ -326,7 +330,7 @@ func main() {
 		cmd, u, err := startServer(*bin, strings.Fields(*serverArgs), *logs)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "load:", err)
-			os.Exit(1)
+			return 1
 		}
 		defer func() {
 			_ = cmd.Process.Signal(os.Interrupt)
@@ -336,15 +340,16 @@ func main() {
 	}
 	if cfg.URL == "" {
 		fmt.Fprintln(os.Stderr, "load: give -url or -bin")
-		os.Exit(2)
+		return 2
 	}
 	rep, err := Load(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
-		os.Exit(1)
+		return 1
 	}
 	fmt.Print(rep)
 	if rep.Failed > 0 {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
