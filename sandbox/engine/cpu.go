@@ -29,8 +29,8 @@ import (
 //   - gettid: the system call.
 //
 // Every path reports the same truth as the system calls would at that
-// instant. The environment variable INTERLEAVE_CPU_PATH, read once when the
-// process starts, takes fewer paths, to measure a machine without these
+// instant. The environment variable INTERLEAVE_CPU_PATH, read once by the
+// process's first run in os or green mode, takes fewer paths, to measure a machine without these
 // instructions on one that has them:
 //
 //	auto (or unset)  the best available
