@@ -85,7 +85,10 @@ const (
 	Heartbeat        = 500 * time.Millisecond
 	HeartbeatTimeout = 3 * Heartbeat
 	presenceEvery    = time.Second
-	presenceTTL      = 3 * presenceEvery
+	// stopGrace is the silence a stopped run's runner gets beyond
+	// HeartbeatTimeout to send its result.
+	stopGrace   = 3 * time.Second
+	presenceTTL = 3 * presenceEvery
 )
 
 func eventSubject(id string) string  { return "interleave.run." + id + ".ev" }
