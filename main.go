@@ -37,6 +37,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == sandbox.ChildArg {
 		os.Exit(sandbox.ChildMain())
 	}
+	if len(os.Args) > 1 && os.Args[1] == sandbox.SpawnerArg {
+		os.Exit(sandbox.SpawnerMain())
+	}
 	if len(os.Args) > 1 && os.Args[1] == sandbox.ProbeArg {
 		os.Exit(isolate.ProbeMain(os.Args[2:]))
 	}

@@ -217,6 +217,8 @@ func serveRunner(log *slog.Logger, scfg *server.Config, sbCfg sandbox.Config, na
 	// Keep a child started and waiting for each run slot, so that a run
 	// does not wait for a process to start.
 	sbCfg.Warm = scfg.MaxRuns
+	// And start them from a spawner, not by forking the server's heap.
+	sbCfg.Spawner = true
 	runner, err := sandbox.New(sbCfg)
 	if err != nil {
 		return nil, nil, err

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"syscall"
 	"time"
@@ -118,8 +117,15 @@ func childDeath(stderr string, box isolate.Cause, waitErr, readErr error, cpu ti
 	return causeDied
 }
 
+// exitStatus is how a reaped child ended: an *exec.ExitError, or the
+// spawner's exitError.
+type exitStatus interface {
+	Sys() any
+	ExitCode() int
+}
+
 func signaled(err error, sig syscall.Signal) bool {
-	var ee *exec.ExitError
+	var ee exitStatus
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			return ws.Signal() == sig
@@ -129,7 +135,7 @@ func signaled(err error, sig syscall.Signal) bool {
 }
 
 func exitCause(err error) string {
-	var ee *exec.ExitError
+	var ee exitStatus
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			// Only what was observed: a kill the cgroup's memory counters

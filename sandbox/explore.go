@@ -59,7 +59,7 @@ func (r *Runner) Explore(ctx context.Context, req engine.Request, opts explore.O
 	// Asked to stop, the child reports what it found; the wall clock
 	// gives it a grace period past its own time limit.
 	stopWatch := context.AfterFunc(ctx, func() {
-		_ = c.cmd.Process.Signal(stopSignal)
+		_ = c.proc.signal(stopSignal, false)
 		time.AfterFunc(stopGrace, c.kill)
 	})
 	hardStop := time.AfterFunc(wall+stopGrace, c.kill)

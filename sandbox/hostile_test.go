@@ -120,16 +120,20 @@ func clippedEvents(t *testing.T, res *trace.Result, evs []trace.Event) {
 // hostileRunner runs with small limits. The wall clock is short only for
 // the scripts meant to reach it, so that the others never depend on how
 // busy the machine is.
-func hostileRunner(t *testing.T, timeout time.Duration) *sandbox.Runner {
+// With spawner its children are started as the server's are, by a
+// spawner process; without, the Runner forks them itself.
+func hostileRunner(t *testing.T, timeout time.Duration, spawner bool) *sandbox.Runner {
 	t.Helper()
 	r, err := sandbox.New(sandbox.Config{
 		Exe: sandboxtest.Binary(t),
 		Limits: limits.Limits{Wall: timeout, CPUSeconds: 3, MemoryBytes: 64 << 20, Threads: 64,
 			Steps: 3_000_000, Events: 100_000},
+		Spawner: spawner,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Close)
 	return r
 }
 
@@ -165,8 +169,12 @@ func settle(want int) int {
 }
 
 func TestHostile(t *testing.T) {
-	quick, patient := hostileRunner(t, 2*time.Second), hostileRunner(t, time.Minute)
+	// The quick runner forks its children, the patient one has them
+	// started by its spawner, as a server does.
+	quick, patient := hostileRunner(t, 2*time.Second, false), hostileRunner(t, time.Minute, true)
 	exe := sandboxtest.Binary(t)
+	// A first run starts the spawner, whose reader lasts as long as it.
+	runHostile(t, quick, patient, hostile{name: "a plain run before", src: "def main():\n    pass\n", wantStatus: trace.StatusOK})
 	before := runtime.NumGoroutine()
 	for _, h := range hostiles {
 		t.Run(h.name, func(t *testing.T) {
@@ -187,8 +195,11 @@ func TestHostileAllAtOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("50 hostile runs at once take a while")
 	}
-	r := hostileRunner(t, 2*time.Second)
+	r := hostileRunner(t, 2*time.Second, true)
 	exe := sandboxtest.Binary(t)
+	if res, _ := r.Run(context.Background(), engine.Request{Source: "def main():\n    pass\n", Mode: trace.ModeSim}, nil); res.Status != trace.StatusOK {
+		t.Fatalf("a first plain run = %s %q, want ok", res.Status, res.Message)
+	}
 	before := runtime.NumGoroutine()
 	var wg sync.WaitGroup
 	for i := range 50 {

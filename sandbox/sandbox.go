@@ -48,6 +48,11 @@ type Config struct {
 	// which would otherwise start two processes). It applies when Exe is
 	// empty and the level is not Strict, which must prove its layers first.
 	NoProbe bool
+	// Spawner starts the children from a small spawner process rather
+	// than by forking this one (see spawner.go): what a long-lived server
+	// with a large heap wants, not a one-run command, which would pay a
+	// second process start.
+	Spawner bool
 }
 
 // maxFrame caps one frame from the child, so a corrupt or hostile child
@@ -60,7 +65,8 @@ type Runner struct {
 	lim limits.Limits // filled in full
 	box *isolate.Box
 
-	removeCopy func() // removes a copy of the executable made for the children, if any
+	removeCopy func()   // removes a copy of the executable made for the children, if any
+	spawner    *spawner // starts the children, if set; else the Runner forks them
 
 	warm      chan *child   // started children waiting for a request
 	done      chan struct{} // closed by Close
@@ -120,6 +126,9 @@ func New(cfg Config) (*Runner, error) {
 		return nil, fmt.Errorf("set up sandbox: %w", err)
 	}
 	r := &Runner{exe: exe, lim: cfg.Limits, box: box, removeCopy: removeCopy}
+	if cfg.Spawner {
+		r.spawner = newSpawner(exe)
+	}
 	if cfg.Warm > 0 {
 		// fill blocks holding one more started child than the channel.
 		r.warm = make(chan *child, max(cfg.Warm-1, 0))

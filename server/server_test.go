@@ -57,7 +57,7 @@ func startServerWith(t testing.TB, cfg server.Config) *testServer {
 	if cfg.Limits.Wall == 0 {
 		cfg.Limits.Wall = 20 * time.Second
 	}
-	runner, err := sandbox.New(sandbox.Config{Exe: exe, Limits: cfg.Limits})
+	runner, err := sandbox.New(sandbox.Config{Exe: exe, Limits: cfg.Limits, Spawner: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,6 +59,9 @@ func Children(t testing.TB, path string) int {
 			continue
 		}
 		if exe == path {
+			if spawner(e.Name()) {
+				continue
+			}
 			if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && zombie(st) {
 				continue
 			}
@@ -66,6 +69,20 @@ func Children(t testing.TB, path string) int {
 		}
 	}
 	return n
+}
+
+// spawnerArg is sandbox.SpawnerArg, which this package cannot import.
+const spawnerArg = "__interleave_spawner"
+
+// spawner reports whether the process pid is a Runner's spawner, which
+// starts children but is not one.
+func spawner(pid string) bool {
+	cmdline, err := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+	if err != nil {
+		return false
+	}
+	args := bytes.Split(cmdline, []byte{0})
+	return len(args) > 1 && string(args[1]) == spawnerArg
 }
 
 // zombie reports whether a /proc/PID/stat line is of an exited process
