@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 	"github.com/gorilla/websocket"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
+	"interleave/sandbox"
 	"interleave/sandbox/cluster"
 	"interleave/sandbox/engine"
 	"interleave/sandbox/sandboxtest"
@@ -245,8 +247,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // runnerChildren counts the sandbox children of a runner process.
 func runnerChildren(pid int) int {
 	ents, _ := os.ReadDir("/proc")
-	n := 0
+	parent := map[int]int{}
+	spawners := map[int]bool{}
 	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
 		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
 		if err != nil {
 			continue
@@ -257,7 +264,22 @@ func runnerChildren(pid int) int {
 		}
 		var state string
 		var ppid int
-		if _, err := fmt.Sscan(string(st[i+2:]), &state, &ppid); err == nil && ppid == pid && state != "Z" {
+		if _, err := fmt.Sscan(string(st[i+2:]), &state, &ppid); err != nil || state == "Z" {
+			continue
+		}
+		parent[p] = ppid
+		if cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil {
+			args := bytes.Split(cmdline, []byte{0})
+			spawners[p] = len(args) > 1 && string(args[1]) == sandbox.SpawnerArg
+		}
+	}
+	// A runner's children are started by its spawner.
+	n := 0
+	for p, pp := range parent {
+		if spawners[p] {
+			continue
+		}
+		if pp == pid || (spawners[pp] && parent[pp] == pid) {
 			n++
 		}
 	}
