@@ -968,7 +968,7 @@ func schedPanel(v ScenarioView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 93, "<p class=\"sched-steps\" data-testid=\"sched-steps\"></p><p class=\"sched-prompt\" id=\"sched-prompt\" data-testid=\"sched-prompt\">Pick the thread that runs next, with its button or its name beside its lane.</p><ul class=\"sched-picks\" data-testid=\"sched-picks\" aria-labelledby=\"sched-prompt\"></ul><div class=\"sched-bar\" role=\"group\" aria-label=\"Undo, redo and hints\"><button type=\"button\" data-testid=\"sched-undo\" disabled title=\"Go back one step: the run replays without your last pick\">Undo</button> <button type=\"button\" data-testid=\"sched-redo\" disabled title=\"Make the pick you undid again\">Redo</button> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 93, "<p class=\"sched-steps\" data-testid=\"sched-steps\"></p><p class=\"sched-prompt\" id=\"sched-prompt\" data-testid=\"sched-prompt\">Pick the thread that runs next: its button, its name beside its lane, or its next line in the script (a line that several threads run next picks the first lane of them).</p><ul class=\"sched-picks\" data-testid=\"sched-picks\" aria-labelledby=\"sched-prompt\"></ul><div class=\"sched-bar\" role=\"group\" aria-label=\"Undo, redo and hints\"><button type=\"button\" data-testid=\"sched-undo\" disabled title=\"Go back one step: the run replays without your last pick\">Undo</button> <button type=\"button\" data-testid=\"sched-redo\" disabled title=\"Make the pick you undid again\">Redo</button> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import {
   scheduleEntries, scheduleString, choicesIn, lastPick, dropLast, reached,
   stepsText, solvedText, endedText, fixHeldText, youQuery, Picks,
+  pickLines, threadAtLine, pickLineTitle,
 } from "../static/step/picks.js";
 
 test("schedules read, count and shorten as the engine writes them", () => {
@@ -137,4 +138,29 @@ test("a refused pick or undo leaves the choice and the undone picks as they were
   assert.equal(p.choice.n, 0, "the choice is back");
   assert.equal(p.canRedo, true, "the undone pick is still there to redo");
   assert.deepEqual(p.redo(), { type: "pick", th: 0 });
+});
+
+test("a click on a line picks the first thread, in lane order, that runs it next", () => {
+  const r = (th, line, name = `t${th}`) => ({ th, name, blocks: false, next: { k: "lock", obj: "m", line }, text: "" });
+  // The server's order is not the lanes': the lanes go by thread id.
+  const runnable = [r(2, 62, "beta"), r(0, 69, "main"), r(1, 62, "alpha"), { th: 3, name: "t3", next: { k: "end", line: 0 } }];
+  assert.equal(threadAtLine(runnable, 62), 1, "alpha and beta wait at 62: alpha's lane comes first");
+  assert.equal(threadAtLine(runnable, 69), 0);
+  assert.equal(threadAtLine(runnable, 63), -1, "no thread runs 63 next");
+  assert.equal(threadAtLine(runnable, 0), -1, "a thread with no line is picked by its button only");
+  assert.equal(threadAtLine([], 62), -1);
+  const lines = pickLines(runnable);
+  assert.deepEqual([...lines.keys()].sort(), [62, 69]);
+  assert.deepEqual(lines.get(62), [{ th: 1, name: "alpha" }, { th: 2, name: "beta" }]);
+  assert.equal(pickLineTitle(lines.get(69)), "main runs this line next: click to pick main");
+  assert.equal(pickLineTitle(lines.get(62)), "alpha and beta run this line next: a click picks alpha, the first lane of them; pick another with its button");
+  assert.match(pickLineTitle([{ th: 1, name: "a" }, { th: 2, name: "b" }, { th: 5, name: "c" }]), /^a, b and c run this line next: a click picks a,/);
+
+  const p = new Picks();
+  p.start();
+  assert.equal(p.atLine(62), -1, "no choice pending: a line click picks nothing");
+  p.onChoice({ type: "choice", n: 3, current: 0, schedule: "0*3", runnable });
+  assert.equal(p.atLine(62), 1);
+  assert.deepEqual(p.pick(p.atLine(62)), { type: "pick", th: 1 });
+  assert.equal(p.atLine(62), -1, "the pick is under way: the next choice decides");
 });

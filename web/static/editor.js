@@ -29,6 +29,7 @@ export class Editor {
     this.lines = 0;
     this.stepLines = new Map(); // line -> [{th, name, colour}]: a step cursor's
     this.stepBands = [];
+    this.picks = new Map(); // line -> {ths, title}: at a You schedule choice, the lines a click picks a thread at
     this.head = ""; // the folded lines, each with its newline
     this.off = 0; // how many lines are folded
     this.foldBar = document.createElement("button");
@@ -162,6 +163,11 @@ export class Editor {
       }
       if (i === this.marked || this.markedSet?.has(i)) cls.push("mark");
       if (i === this.hovered) cls.push("hover");
+      const pick = this.picks.get(i);
+      if (pick) {
+        cls.push("pick");
+        title = title || pick.title;
+      }
       const at = this.stepLines.get(i);
       if (at) {
         cls.push("step");
@@ -173,7 +179,8 @@ export class Editor {
         title = title || `${c} event${c === 1 ? "" : "s"}: click to highlight them`;
       }
       const style = at ? ` style="--th: ${at[0].colour}"` : "";
-      parts.push(`<span data-line="${i}"${style}${cls.length ? ` class="${cls.join(" ")}"` : ""}${title ? ` title="${title.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)}"` : ""}>${i}</span>`);
+      const ths = pick ? ` data-pick="${pick.ths.join(" ")}"` : "";
+      parts.push(`<span data-line="${i}"${ths}${style}${cls.length ? ` class="${cls.join(" ")}"` : ""}${title ? ` title="${title.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)}"` : ""}>${i}</span>`);
     }
     this.gutter.innerHTML = parts.join("");
     this.sync();
@@ -287,6 +294,16 @@ export class Editor {
     const attr = at.filter((x) => x.line).map((x) => `${x.th}:${x.line}`).join(" ");
     if (attr) this.pane.dataset.threadLines = attr;
     else delete this.pane.dataset.threadLines;
+    this.render();
+  }
+
+  // pickLines marks the lines a click on which picks a thread, at a
+  // choice of You schedule: at is Map(line -> {ths, title}), ths the
+  // threads whose next line it is, the one a click picks first (an
+  // empty map clears them).
+  pickLines(at) {
+    if (!this.picks.size && !at.size) return;
+    this.picks = at;
     this.render();
   }
 

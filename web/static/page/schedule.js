@@ -2,13 +2,16 @@
 // sim run. The panel (web/scenario.templ's schedPanel) gets one button
 // per runnable thread, labelled with the server's sentence for what that
 // thread will do, and one that runs it until it blocks; a click on a
-// thread's name beside its lane picks it too. Undo goes back one choice
+// thread's name beside its lane picks it too, and so does a click on its
+// next line in the script (where several threads would run that line
+// next, the first of them in lane order: the line's title says which).
+// Undo goes back one choice
 // (the server replays the rest), redo makes an undone pick again. The
 // page's URL carries the schedule so far with you=1, so that the link
 // resumes the run there, or replays a solution. The state between the
 // server's messages is step/picks.js's.
 
-import { Picks, reached, stepsText, solvedText, endedText, fixHeldText, choicesIn } from "../step/picks.js";
+import { Picks, reached, stepsText, solvedText, endedText, fixHeldText, choicesIn, pickLines, pickLineTitle } from "../step/picks.js";
 import { esc } from "../format.js";
 
 // setupSchedule wires the panel and gives the page youSchedule (start an
@@ -85,6 +88,12 @@ export function setupSchedule(p) {
     for (const el of labels?.querySelectorAll('[data-testid="lane"]') || []) {
       el.classList.toggle("pickable", picks.runnable(Number(el.dataset.thread)));
     }
+    // The lines a click picks a thread at, while a choice waits.
+    const lines = new Map();
+    if (active && picks.choice) {
+      for (const [line, xs] of pickLines(picks.choice.runnable)) lines.set(line, { ths: xs.map((x) => x.th), title: pickLineTitle(xs) });
+    }
+    p.editor.pickLines(lines);
   }
   // A pick's buttons: the thread's sentence, and "until it blocks".
   function pickItem(r, current) {
@@ -147,6 +156,15 @@ export function setupSchedule(p) {
     const lane = ev.target.closest('[data-testid="lane"]');
     if (active && lane && picks.runnable(Number(lane.dataset.thread))) send(picks.pick(Number(lane.dataset.thread)));
   });
+  // A click on a line in the script (its number or its text) that a
+  // runnable thread runs next picks that thread, while a choice waits;
+  // any other click on a line rings its events, as ever.
+  const onLine = p.editor.onLine;
+  p.editor.onLine = (n, from) => {
+    const th = active ? picks.atLine(n) : -1;
+    if (th >= 0) send(picks.pick(th));
+    else onLine?.(n, from);
+  };
   undoBtn.addEventListener("click", () => {
     const m = picks.undo();
     if (m && !m.restart) say("Going back one step…");

@@ -106,6 +106,38 @@ export function youQuery(q, schedule) {
   return q;
 }
 
+// pickLines maps each script line that is the next line of a runnable
+// thread (its `next.line` in the choice) to those threads in lane order
+// (the lanes go by thread id, main first), so that a click on the line
+// picks the first of them: [{th, name}].
+export function pickLines(runnable = []) {
+  const out = new Map();
+  for (const r of [...runnable].sort((a, b) => a.th - b.th)) {
+    const line = r.next?.line;
+    if (!line) continue;
+    if (!out.has(line)) out.set(line, []);
+    out.get(line).push({ th: r.th, name: r.name ?? `thread ${r.th}` });
+  }
+  return out;
+}
+
+// threadAtLine is the thread a click on script line `line` picks at a
+// choice: the first in lane order of the runnable threads whose next
+// operation is on that line, or -1 when none is.
+export function threadAtLine(runnable, line) {
+  const xs = pickLines(runnable).get(line);
+  return xs ? xs[0].th : -1;
+}
+
+// pickLineTitle says what a click on a line of pickLines does.
+export function pickLineTitle(xs) {
+  const [first, ...rest] = xs;
+  if (!rest.length) return `${first.name} runs this line next: click to pick ${first.name}`;
+  const names = xs.map((x) => x.name);
+  const all = `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  return `${all} run this line next: a click picks ${first.name}, the first lane of them; pick another with its button`;
+}
+
 // Picks is the panel's state between messages: the choice waiting for a
 // pick (null while a pick or an undo is under way, or once the run has
 // ended), the undone picks that redo sends again, and the run's end. Its
@@ -149,6 +181,11 @@ export class Picks {
   }
   runnable(th) {
     return !!this.choice && this.choice.runnable.some((r) => r.th === th);
+  }
+  // atLine is the thread a click on a script line picks now (see
+  // threadAtLine), or -1: none waits there, or no choice is pending.
+  atLine(line) {
+    return this.choice ? threadAtLine(this.choice.runnable, line) : -1;
   }
   // pick runs thread th to the next choice, or with until "blocks" until
   // it blocks. A pick other than the next undone one forgets the undone.
