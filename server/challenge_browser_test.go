@@ -65,26 +65,82 @@ func waitSteps(t *testing.T, ctx context.Context, n int, ended bool) schedView {
 
 // pickSixOfOppositeLocks makes the first six picks of opposite-locks'
 // shortest solution: main spawns both threads, alpha takes `first`, beta
-// takes `second` (beta is picked the first time by its lane's name); a
-// pick of alpha then deadlocks.
+// takes `second` (beta is picked the first time by its lane's name, alpha
+// once by a click on its next line in the script); a pick of alpha then
+// deadlocks.
 func pickSixOfOppositeLocks(t *testing.T, ctx context.Context) schedView {
 	t.Helper()
 	var v schedView
-	picks := []string{"pick-0", "pick-0", "pick-1", "pick-1", "lane-2", "pick-2"}
+	picks := []string{"pick-0", "pick-0", "pick-1", "line-1", "lane-2", "pick-2"}
 	for i, id := range picks {
 		sel := fmt.Sprintf(`[data-testid=%q]`, id)
 		if th, ok := strings.CutPrefix(id, "lane-"); ok {
 			sel = fmt.Sprintf(`.tl-labels [data-testid="lane"][data-thread=%q]`, th)
 			waitFor[bool](t, ctx, "beta's lane offered as a pick", fmt.Sprintf(`!!document.querySelector('%s.pickable')`, sel))
 		}
+		lineTh, byLine := strings.CutPrefix(id, "line-")
+		if byLine {
+			sel, _ = pickLine(t, ctx, lineTh, "alpha")
+		}
+		before := v.URL
 		click(t, ctx, sel)
 		v = waitSteps(t, ctx, i+1, false)
+		if byLine {
+			checkLinePick(t, before, v.URL, lineTh)
+		}
 	}
 	return v
 }
 
+// pickLine is the selector of the line number in the script a click on
+// which picks thread th (called name) at the choice on show: a line th
+// runs next, th the first in lane order of the threads that do. Its
+// title says so, and is returned too.
+func pickLine(t *testing.T, ctx context.Context, th, name string) (string, string) {
+	t.Helper()
+	sel := fmt.Sprintf(`.gutter span[data-pick=%q], .gutter span[data-pick^="%s "]`, th, th)
+	title := waitFor[string](t, ctx, name+"'s next line offered as a pick", fmt.Sprintf(`document.querySelector(%q)?.title || ""`, sel))
+	if !strings.Contains(title, "pick "+name) && !strings.Contains(title, "picks "+name) {
+		t.Errorf("the title of %s's next line = %q, want it to say a click picks %s", name, title, name)
+	}
+	return sel, title
+}
+
+// checkLinePick checks that a click on a line picked thread th: the
+// link's schedule holds one more choice, of th.
+func checkLinePick(t *testing.T, before, after, th string) {
+	t.Helper()
+	// choices reads a schedule in the engine's form (id*count joined by
+	// "."): how many choices it makes and the last one's thread.
+	choices := func(u string) (n int, last string) {
+		p, err := url.Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := p.Query().Get("schedule")
+		for _, part := range strings.Split(s, ".") {
+			if part == "" {
+				continue
+			}
+			id, count, ok := strings.Cut(part, "*")
+			c := 1
+			if ok {
+				fmt.Sscan(count, &c)
+			}
+			n, last = n+c, id
+		}
+		return n, last
+	}
+	n0, _ := choices(before)
+	n1, last := choices(after)
+	if n1 != n0+1 || last != th {
+		t.Errorf("after a click on a line the link is %s (was %s), want its schedule to make one more choice, of thread %s", after, before, th)
+	}
+}
+
 // A person plays the opposite-locks challenge on a phone-sized page with
-// buttons only: picks threads (once by their lane's name) until the two
+// buttons only: picks threads (once by their lane's name, twice by a
+// click on a thread's next line in the script) until the two
 // threads deadlock, undoing and redoing a pick on the way; the solved
 // line counts the steps against the shortest known; undo after the end
 // goes one step back and redo solves it again; the page's link, opened
@@ -110,7 +166,13 @@ func TestBrowserYouScheduleDeadlock(t *testing.T) {
 	v = pickSixOfOppositeLocks(t, ctx)
 	screenshot(t, ctx, "you-schedule-picking")
 	undoRedoAtSix(t, ctx, v)
-	click(t, ctx, `[data-testid="pick-1"]`)
+	// Alpha and beta both run line 63 next: a click on it picks alpha, the
+	// first lane of the two, as its title says (the link checks the pick).
+	sel, title := pickLine(t, ctx, "1", "alpha")
+	if want := "alpha and beta run this line next"; !strings.HasPrefix(title, want) {
+		t.Errorf("the title of the line both threads run next = %q, want it to start %q", title, want)
+	}
+	click(t, ctx, sel)
 	v = waitSteps(t, ctx, 7, true)
 	if want := "Solved in 7 steps; the shortest known solution takes 7."; !strings.HasPrefix(v.Solved, want) {
 		t.Errorf("solved line = %q, want it to start %q", v.Solved, want)
