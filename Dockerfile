@@ -15,6 +15,10 @@ RUN stamp=$(date +%s%N) && export CGO_ENABLED=0 \
  && go build -tags lean -ldflags="-s -w -X interleave/sandbox.buildStamp=$stamp" -o /out/interleave-lean .
 
 FROM debian:bookworm-slim
+# tini is pid 1: it reaps what the server does not, such as the children
+# of a spawner that was killed (they die with it, and pid 1 adopts them).
+RUN apt-get update && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin interleave \
  && mkdir /data && chown 10001:10001 /data
 # The command is the lean build: `interleave run` starts only what a run
@@ -25,5 +29,5 @@ USER 10001
 ENV INTERLEAVE_ADDR=0.0.0.0:8080 INTERLEAVE_DB=/data/interleave.db
 VOLUME /data
 EXPOSE 8080
-ENTRYPOINT ["/usr/local/bin/interleave"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/interleave"]
 CMD ["serve"]

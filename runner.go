@@ -57,7 +57,7 @@ func runnerCmd(args []string) int {
 		return 2
 	}
 	cfg.Warm = *maxRuns
-	cfg.Spawner = true
+	cfg.Spawner, cfg.Logger = true, log
 	box, err := sandbox.New(cfg)
 	if err != nil {
 		log.Error("cannot set up the sandbox", "err", err)

@@ -218,7 +218,7 @@ func serveRunner(log *slog.Logger, scfg *server.Config, sbCfg sandbox.Config, na
 	// does not wait for a process to start.
 	sbCfg.Warm = scfg.MaxRuns
 	// And start them from a spawner, not by forking the server's heap.
-	sbCfg.Spawner = true
+	sbCfg.Spawner, sbCfg.Logger = true, log
 	runner, err := sandbox.New(sbCfg)
 	if err != nil {
 		return nil, nil, err

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -53,6 +54,9 @@ type Config struct {
 	// with a large heap wants, not a one-run command, which would pay a
 	// second process start.
 	Spawner bool
+	// Logger is told when the spawner ends or is killed; nil is
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // maxFrame caps one frame from the child, so a corrupt or hostile child
@@ -127,7 +131,7 @@ func New(cfg Config) (*Runner, error) {
 	}
 	r := &Runner{exe: exe, lim: cfg.Limits, box: box, removeCopy: removeCopy}
 	if cfg.Spawner {
-		r.spawner = newSpawner(exe)
+		r.spawner = newSpawner(exe, cfg.Logger)
 	}
 	if cfg.Warm > 0 {
 		// fill blocks holding one more started child than the channel.

@@ -1,12 +1,15 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -29,10 +32,12 @@ import (
 // die with it.
 type spawner struct {
 	exe string
+	log *slog.Logger
 
 	mu         sync.Mutex
-	sock       *os.File // the Runner's end, nil until started or after the spawner died
-	closed     bool     // by close: no spawner starts again
+	sock       *os.File    // the Runner's end, nil until started or after the spawner died
+	proc       *os.Process // the spawner, while sock is set
+	closed     bool        // by close: no spawner starts again
 	nextID     uint64
 	running    map[uint64]*spawned
 	readerDone chan struct{}
@@ -43,6 +48,7 @@ type spawner struct {
 // spawned is a child started by the spawner.
 type spawned struct {
 	s       *spawner
+	sock    *os.File // the socket of the spawner that starts it
 	id      uint64
 	pid     int
 	started chan report   // the start report, once
@@ -51,9 +57,20 @@ type spawned struct {
 	stderr  chan struct{} // closed when the child's stderr reached EOF
 }
 
+// spawnerGrace is how long the spawner may take to take an order, to
+// report a start, or to report a killed child's end. A spawner that is
+// stopped or stuck past it is killed: its children die with it, every
+// run waiting on it ends with an error, and the next run starts a new
+// one. Without it a stopped spawner would hold every run past its wall
+// clock and the server's slots with them.
+const spawnerGrace = 5 * time.Second
+
 // newSpawner returns a spawner of children of exe; it starts on first use.
-func newSpawner(exe string) *spawner {
-	return &spawner{exe: exe, running: map[uint64]*spawned{}}
+func newSpawner(exe string, log *slog.Logger) *spawner {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &spawner{exe: exe, log: log, running: map[uint64]*spawned{}}
 }
 
 // ensure starts the spawner process if it is not running. s.mu is held.
@@ -89,7 +106,7 @@ func (s *spawner) ensure() error {
 		ours.Close()
 		return fmt.Errorf("start spawner: %w", err)
 	}
-	s.sock = ours
+	s.sock, s.proc = ours, cmd.Process
 	s.readerDone = make(chan struct{})
 	go s.read(ours, cmd, s.readerDone)
 	return nil
@@ -127,13 +144,18 @@ func (s *spawner) read(sock *os.File, cmd *exec.Cmd, done chan struct{}) {
 	}
 	s.mu.Lock()
 	if s.sock == sock {
-		s.sock = nil
+		s.sock, s.proc = nil, nil
 	}
 	orphans := s.running
 	s.running = map[uint64]*spawned{}
+	closed := s.closed
 	s.mu.Unlock()
 	sock.Close()
-	_ = cmd.Wait()
+	err := cmd.Wait()
+	if !closed {
+		s.log.Warn("the spawner process ended; the runs it started end with an error, and the next run starts a new spawner",
+			"pid", cmd.Process.Pid, "exit", fmt.Sprint(err), "runs", len(orphans))
+	}
 	for _, p := range orphans {
 		p.end = report{ID: p.id, Exited: true, Err: "the spawner process that started it ended"}
 		select {
@@ -170,7 +192,14 @@ func (s *spawner) start(cmd *exec.Cmd, stdin *os.File, stderr io.Writer) (*spawn
 		er.Close()
 		return nil, err
 	}
-	rep := <-p.started
+	var rep report
+	select {
+	case rep = <-p.started:
+	case <-time.After(2 * spawnerGrace):
+		// Starting a child takes milliseconds; the spawner is stuck.
+		s.kill(p.sock, "it did not report a start in "+(2*spawnerGrace).String())
+		rep = <-p.started
+	}
 	if rep.Err != "" {
 		er.Close()
 		if !rep.Exited {
@@ -196,9 +225,9 @@ func (s *spawner) send(o order, fds []int) (*spawned, error) {
 	}
 	s.nextID++
 	o.ID = s.nextID
-	p := &spawned{s: s, id: o.ID, started: make(chan report, 1), exited: make(chan struct{}), stderr: make(chan struct{})}
-	s.running[o.ID] = p
 	sock := s.sock
+	p := &spawned{s: s, sock: sock, id: o.ID, started: make(chan report, 1), exited: make(chan struct{}), stderr: make(chan struct{})}
+	s.running[o.ID] = p
 	s.mu.Unlock()
 	if err := s.write(sock, o, fds); err != nil {
 		s.forget(p)
@@ -213,6 +242,9 @@ func (s *spawner) write(sock *os.File, o order, fds []int) error {
 	if err != nil {
 		return fmt.Errorf("encode spawner order: %w", err)
 	}
+	if len(b) > maxOrder {
+		return fmt.Errorf("send spawner order: %d bytes, over the %d the spawner reads", len(b), maxOrder)
+	}
 	var oob []byte
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
@@ -223,11 +255,16 @@ func (s *spawner) write(sock *os.File, o order, fds []int) error {
 	}
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
+	// A spawner that takes no order for this long is stopped or stuck.
+	_ = sock.SetWriteDeadline(time.Now().Add(spawnerGrace))
 	var serr error
 	err = rc.Write(func(fd uintptr) bool {
 		serr = unix.Sendmsg(int(fd), b, oob, nil, 0)
 		return serr != unix.EAGAIN
 	})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.kill(sock, "it took no order in "+spawnerGrace.String())
+	}
 	if err == nil {
 		err = serr
 	}
@@ -235,6 +272,18 @@ func (s *spawner) write(sock *os.File, o order, fds []int) error {
 		return fmt.Errorf("send spawner order: %w", err)
 	}
 	return nil
+}
+
+// kill kills the spawner that reads sock, if it still runs, saying why
+// in the log. Its reader then ends every run it started.
+func (s *spawner) kill(sock *os.File, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sock != sock || s.proc == nil {
+		return
+	}
+	s.log.Warn("killing the spawner process: "+why, "pid", s.proc.Pid)
+	_ = s.proc.Kill()
 }
 
 // forget drops a child that never started.
@@ -255,10 +304,49 @@ func (p *spawned) signal(sig syscall.Signal, group bool) error {
 	p.s.mu.Lock()
 	sock := p.s.sock
 	p.s.mu.Unlock()
-	if sock == nil {
+	if sock == nil || sock != p.sock {
 		return os.ErrProcessDone
 	}
-	return p.s.write(sock, order{Op: "signal", ID: p.id, Signal: sig, Group: group}, nil)
+	if err := p.s.write(sock, order{Op: "signal", ID: p.id, Signal: sig, Group: group}, nil); err != nil {
+		return err
+	}
+	if sig == syscall.SIGKILL {
+		time.AfterFunc(spawnerGrace, p.checkKilled)
+	}
+	return nil
+}
+
+// checkKilled runs a grace after the child was ordered killed. If the
+// spawner has not reported its end by then, the spawner is stopped or
+// stuck, unless the child itself is in an uninterruptible sleep, where
+// no signal reaches it yet: then it looks again later.
+func (p *spawned) checkKilled() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	if procState(p.pid) == 'D' {
+		time.AfterFunc(spawnerGrace, p.checkKilled)
+		return
+	}
+	p.s.kill(p.sock, "it did not report a killed child's end in "+spawnerGrace.String())
+}
+
+// procState returns the state letter of process pid from /proc, or 0 if
+// it cannot be read.
+func procState(pid int) byte {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The state follows the command name, which is in parentheses and
+	// may itself hold spaces or parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0
+	}
+	return b[i+2]
 }
 
 // wait blocks until the child is reaped and its stderr read, and returns

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -64,20 +65,30 @@ func SpawnerMain() int {
 	s := &spawnerProcess{fd: spawnerFD, children: map[uint64]*os.Process{}}
 	buf, oob := make([]byte, maxOrder), make([]byte, unix.CmsgSpace(64*4))
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(s.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		n, oobn, flags, _, err := unix.Recvmsg(s.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil || n == 0 {
-			// The Runner closed its end or died: so do its children.
+			// The Runner closed its end or died: so do its children,
+			// reaped here rather than left to whoever adopts them (a
+			// server that is pid 1 in a container would not reap them).
 			s.killAll()
+			s.awaitReaped(2 * time.Second)
 			return 0
 		}
 		fds, err := attachedFDs(oob[:oobn])
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "interleave spawner: %v\n", err)
 			s.killAll()
+			s.awaitReaped(2 * time.Second)
 			return 1
+		}
+		if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+			// The Runner refuses orders this large; drop this one only.
+			closeFDs(fds)
+			fmt.Fprintf(os.Stderr, "interleave spawner: an order over %d bytes or with too many descriptors was dropped\n", maxOrder)
+			continue
 		}
 		var o order
 		if err := json.Unmarshal(buf[:n], &o); err != nil {
@@ -105,6 +116,7 @@ type spawnerProcess struct {
 	sendMu   sync.Mutex
 	mu       sync.Mutex
 	children map[uint64]*os.Process
+	reaping  sync.WaitGroup // one for each child not reaped yet
 }
 
 // start starts the child o describes with the descriptors fds, which it
@@ -152,15 +164,28 @@ func (s *spawnerProcess) start(o order, fds []int) {
 		return
 	}
 	s.send(report{ID: o.ID, Pid: cmd.Process.Pid})
+	s.reaping.Add(1)
 	go s.reap(o.ID, cmd)
 }
 
 // reap waits for the child id and reports how it ended.
 func (s *spawnerProcess) reap(id uint64, cmd *exec.Cmd) {
-	_ = cmd.Wait()
+	// Wait for the end without reaping first: until it is reaped the
+	// child's pid, and its process group's id, cannot be another
+	// process's, so a signal order taken meanwhile reaches no stranger.
+	// Only once it is out of the map is it reaped.
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, cmd.Process.Pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
 	s.mu.Lock()
 	delete(s.children, id)
 	s.mu.Unlock()
+	_ = cmd.Wait()
+	s.reaping.Done()
 	rep := report{ID: id, Exited: true}
 	if ps := cmd.ProcessState; ps != nil {
 		if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
@@ -193,6 +218,20 @@ func (s *spawnerProcess) killAll() {
 	for _, p := range s.children {
 		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
 		_ = p.Kill()
+	}
+}
+
+// awaitReaped waits until every child has been reaped, or for d at
+// most: a child stuck in the kernel is not worth more.
+func (s *spawnerProcess) awaitReaped(d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		s.reaping.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
 	}
 }
 

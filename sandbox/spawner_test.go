@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -141,5 +142,46 @@ func TestSpawnerDeathEndsItsRuns(t *testing.T) {
 	res, _ = collect(t, r, context.Background(), engine.Request{Source: "def main():\n    pass\n", Mode: trace.ModeSim})
 	if res.Status != trace.StatusOK {
 		t.Errorf("the run after = %s %q, want ok from a new spawner", res.Status, res.Message)
+	}
+}
+
+// A stopped spawner does not hold a run past its wall clock: once the
+// spawner has not reported the killed child's end for its grace, it is
+// killed, the run ends, and the next run starts a new spawner.
+func TestStoppedSpawnerIsKilled(t *testing.T) {
+	r, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(t), Limits: limits.Limits{Wall: 2 * time.Second}, Spawner: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var stopped []int
+	src := "def main():\n    c = cell(\"c\")\n    while True:\n        c.add(1)\n        sleep(5)\n"
+	res, _ := r.Run(ctx, engine.Request{Source: src, Mode: trace.ModeOS}, func([]trace.Event) {
+		if stopped != nil {
+			return
+		}
+		stopped = spawners(t)
+		for _, pid := range stopped {
+			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+				t.Errorf("stop spawner %d: %v", pid, err)
+			}
+		}
+	})
+	if len(stopped) == 0 {
+		t.Fatalf("the run ended (%s %q) with no spawner stopped", res.Status, res.Message)
+	}
+	if ctx.Err() != nil || res.Status == trace.StatusOK {
+		t.Errorf("Run() with its spawner stopped = %s %q (context %v), want it ended without the context", res.Status, res.Message, ctx.Err())
+	}
+	res, _ = collect(t, r, context.Background(), engine.Request{Source: "def main():\n    pass\n", Mode: trace.ModeSim})
+	if res.Status != trace.StatusOK {
+		t.Errorf("the run after = %s %q, want ok from a new spawner", res.Status, res.Message)
+	}
+	for _, pid := range spawners(t) {
+		if slices.Contains(stopped, pid) {
+			t.Errorf("the stopped spawner %d still runs", pid)
+		}
 	}
 }
