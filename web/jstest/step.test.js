@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { Stepper, fullReplay } from "../static/step/state.js";
 import { stepWhere, findingIndexes, nextFinding, objectsOf, indexBySeq } from "../static/step/nav.js";
 import { threadStateText, cellText, lockText, chanText, eventSentence, capacities } from "../static/step/words.js";
+import { EventStore } from "../static/timeline/store.js";
 import { fixtureNames, readFixture } from "./fixtures.js";
 
 const at = (name) => {
@@ -189,4 +190,32 @@ test("checkpoints built a slice at a time equal those built at once", () => {
   assert.equal(sliced.index.n, ev.length);
   assert.deepEqual(sliced.checks.map((c) => c.i), whole.checks.map((c) => c.i));
   for (const i of [0, 17, 99, ev.length - 1]) assert.deepEqual(sliced.stateAt(i), fullReplay(ev, i));
+});
+
+test("the page's EventStore: the same states, steps and objects as the events as objects", () => {
+  const ev = bigRun();
+  const store = new EventStore();
+  for (const e of ev) store.push(e);
+  let r = 777;
+  const rand = () => (r = (Math.imul(r, 1103515245) + 12345) >>> 0) % ev.length;
+  const st = new Stepper(store, 16, 0);
+  st.build();
+  for (const i of [-1, 0, 15, 16, ev.length - 1, ...Array.from({ length: 40 }, rand)]) {
+    const want = fullReplay(ev, i);
+    const got = st.stateAt(i);
+    assert.deepEqual(got, want, `stateAt(${i})`);
+    for (const name of got.chans.keys()) assert.deepEqual(st.contents(got, name), st.contents(want, name));
+  }
+  const th = ev[ev.length - 1].th;
+  const obj = ev.find((e) => e.obj !== undefined && e.k === "get").obj;
+  for (const i of [0, 100, ev.length - 2]) {
+    for (const dir of [1, -1]) {
+      assert.equal(stepWhere(store, i, dir), stepWhere(ev, i, dir));
+      assert.equal(stepWhere(store, i, dir, (e) => e.th === th), stepWhere(ev, i, dir, (e) => e.th === th), `thread ${th} from ${i}`);
+      assert.equal(stepWhere(store, i, dir, (e) => e.obj === obj), stepWhere(ev, i, dir, (e) => e.obj === obj), `${obj} from ${i}`);
+    }
+  }
+  assert.deepEqual(objectsOf(store), objectsOf(ev));
+  assert.deepEqual(objectsOf(store, 5), objectsOf(ev, 5));
+  assert.ok(objectsOf(ev).length > 5);
 });

@@ -1,11 +1,17 @@
 // Moving a step cursor: by one event, by one event of a thread, to the
 // next event on an object, to the next finding. Cursors are indexes into
-// the run's events; no DOM.
+// the run's events (an array of objects, or the page's EventStore); no
+// DOM.
+
+import { reader } from "./state.js";
 
 // stepWhere moves from cursor i in direction dir (1 or -1) to the next
-// event that satisfies ok, or stays at i if there is none.
+// event that satisfies ok, or stays at i if there is none. ok may get
+// one object reused for every event (state.js's reader): it must not
+// keep it.
 export function stepWhere(events, i, dir, ok = () => true) {
-  for (let j = i + dir; j >= 0 && j < events.length; j += dir) if (ok(events.at(j))) return j;
+  const read = reader(events);
+  for (let j = i + dir; j >= 0 && j < events.length; j += dir) if (ok(read(j))) return j;
   return i;
 }
 
@@ -70,6 +76,19 @@ export function nextFinding(found, i, dir) {
 // channels), by name, sorted, with the kind of each.
 export function objectsOf(events, limit = Infinity) {
   const kinds = new Map();
+  if (events.strings) {
+    // An EventStore: its columns, each object's name looked at once.
+    const seen = new Uint8Array(events.strings.list.length);
+    for (let i = 0; i < events.length && kinds.size < limit; i++) {
+      const o = events.obj[i];
+      if (o < 0 || seen[o]) continue;
+      const k = KIND_OF[events.kinds[events.k[i]]];
+      if (!k) continue;
+      seen[o] = 1;
+      kinds.set(events.strings.list[o], k);
+    }
+    return [...kinds].map(([name, kind]) => ({ name, kind })).sort((a, b) => a.name.localeCompare(b.name));
+  }
   for (const e of events) {
     if (e.obj === undefined || e.obj === null || kinds.has(e.obj)) continue;
     const k = KIND_OF[e.k];

@@ -14,6 +14,12 @@
 // snapshots: the value each cell version holds (a `get` of version n
 // tells it, an `add` that wrote n tells n - 1), and each channel's sent
 // messages in order, so a snapshot holds counts, not copies of queues.
+//
+// Events are an array of event objects, or the page's EventStore
+// (timeline/store.js), typed-array tables whose at(i) makes a new object
+// at every call. From a store the replay reads each event into one
+// scratch object instead (readInto), reused for every event: nothing
+// here keeps an event object past its apply.
 
 export const EVERY = 2048;
 
@@ -67,6 +73,14 @@ function fresh(s, map, key, o) {
   return o;
 }
 
+// reader gives read(i), event i of events: the array's own object, or a
+// store's event read into the one scratch object.
+export function reader(events) {
+  if (typeof events.readInto !== "function") return (i) => events.at(i);
+  const e = { th: 0, k: "", obj: undefined, v: undefined, ver: undefined, line: undefined };
+  return (i) => events.readInto(i, e);
+}
+
 // Index holds what each event tells for good, whatever the cursor: cell
 // versions' values and channels' sent messages.
 const CELL_KINDS = new Set(["get", "set", "add", "cas", "swap"]);
@@ -80,10 +94,10 @@ export class Index {
   }
 
   // add indexes events from the first not yet indexed, up to end.
-  add(events, end = events.length) {
+  add(events, end = events.length, read = reader(events)) {
     end = Math.min(end, events.length);
     for (let i = this.n; i < end; i++) {
-      const e = events.at(i);
+      const e = read(i);
       if (e.ver !== undefined && CELL_KINDS.has(e.k)) this.versioned = true;
       switch (e.k) {
         case "get": this.value(e.obj, e.ver ?? 0, e.v); break;
@@ -256,9 +270,10 @@ export function apply(s, e, i, ix) {
   }
 }
 
-// replay applies events[from..to] (inclusive) to s.
-export function replay(s, events, from, to, ix) {
-  for (let i = from; i <= to; i++) apply(s, events.at(i), i, ix);
+// replay applies events[from..to] (inclusive) to s; read is
+// reader(events), made once by a caller that replays often.
+export function replay(s, events, from, to, ix, read = reader(events)) {
+  for (let i = from; i <= to; i++) apply(s, read(i), i, ix);
   return s;
 }
 
@@ -295,6 +310,7 @@ export class Stepper {
   // 1 / perObject entries per event, whatever the run.
   constructor(events = [], every = EVERY, perObject = 0.5) {
     this.events = events;
+    this.read = reader(events);
     this.every = every;
     this.perObject = perObject;
     this.index = new Index();
@@ -308,7 +324,7 @@ export class Stepper {
   // build makes every checkpoint the events so far allow (after a run
   // ends, so that the first step is as quick as the others).
   build() {
-    this.index.add(this.events);
+    this.index.add(this.events, this.events.length, this.read);
     this.ensure(this.events.length);
   }
 
@@ -317,7 +333,7 @@ export class Stepper {
   buildSome(n = 100000) {
     const len = this.events.length;
     if (this.index.n < len) {
-      this.index.add(this.events, this.index.n + n);
+      this.index.add(this.events, this.index.n + n, this.read);
       return false;
     }
     const last = this.checks[this.checks.length - 1].i;
@@ -339,7 +355,7 @@ export class Stepper {
       const gap = this.gap(last.s);
       if (last.i + gap > i) return;
       s ??= cloneState(last.s);
-      replay(s, this.events, last.i, last.i + gap - 1, this.index);
+      replay(s, this.events, last.i, last.i + gap - 1, this.index, this.read);
       last = { i: last.i + gap, s: cloneState(s) };
       this.checks.push(last);
     }
@@ -350,10 +366,10 @@ export class Stepper {
     const n = this.events.length;
     if (i >= n) i = n - 1;
     if (i < -1) i = -1;
-    if (this.index.n < n) this.index.add(this.events);
+    if (this.index.n < n) this.index.add(this.events, n, this.read);
     this.ensure(i + 1);
     const c = this.checks[lastAtOrBefore(this.checks, i + 1)];
-    return replay(cloneState(c.s), this.events, c.i, i, this.index);
+    return replay(cloneState(c.s), this.events, c.i, i, this.index, this.read);
   }
 
   // contents lists what channel c holds in state s: sent, not received.

@@ -259,6 +259,22 @@ export class EventStore extends Table {
     return e;
   }
 
+  // readInto fills e with the fields of event i the step cursor reads
+  // (th, k, obj, v, ver, line; those the event lacks undefined) and
+  // returns it: one object reused for every event, where at(i) makes a
+  // new one each time.
+  readInto(i, e) {
+    e.th = this.th[i];
+    e.k = this.kinds[this.k[i]];
+    const o = this.obj[i];
+    e.obj = o === NONE ? undefined : this.strings.list[o];
+    e.v = this.vk[i] === V_NONE ? undefined : this.valueAt(i);
+    const os = this.os[i];
+    e.ver = os & 4 ? this.ver[i] : undefined;
+    e.line = os & 8 ? this.line[i] : undefined;
+    return e;
+  }
+
   // indexOfSeq is the index of the event with seq, or -1.
   indexOfSeq(seq) {
     const col = this.seq;
