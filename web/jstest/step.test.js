@@ -192,6 +192,25 @@ test("checkpoints built a slice at a time equal those built at once", () => {
   for (const i of [0, 17, 99, ev.length - 1]) assert.deepEqual(sliced.stateAt(i), fullReplay(ev, i));
 });
 
+test("checkpoints built in tasks of a few milliseconds, however far apart the checkpoints are", () => {
+  const ev = bigRun();
+  const whole = new Stepper(ev, 4, 0);
+  whole.build();
+  const timed = new Stepper(ev, 4, 0);
+  let tasks = 1;
+  while (!timed.buildFor(0, 7)) tasks++;
+  assert.ok(tasks > 10, `${tasks} tasks`);
+  assert.deepEqual(timed.checks.map((c) => c.i), whole.checks.map((c) => c.i));
+  // Checkpoints further apart than a piece's events: each piece still
+  // builds one.
+  const wide = new Stepper(ev, 4, 50);
+  let pieces = 0;
+  while (!wide.buildSome(7)) assert.ok(++pieces < ev.length, "buildSome makes no progress");
+  const all = new Stepper(ev, 4, 50);
+  all.build();
+  assert.deepEqual(wide.checks.map((c) => c.i), all.checks.map((c) => c.i));
+});
+
 test("the page's EventStore: the same states, steps and objects as the events as objects", () => {
   const ev = bigRun();
   const store = new EventStore();

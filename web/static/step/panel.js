@@ -91,11 +91,11 @@ export function setupStep(p) {
   function stepReady() {
     const events = trace.events;
     const mine = (st = new Stepper(events));
-    // The checkpoints are built after the frame that shows the result, a
-    // slice at a time so that the page stays responsive; a step before
-    // then builds what it needs.
+    // The checkpoints are built after the frame that shows the result, in
+    // tasks of about 10 ms so that the page stays responsive; a step
+    // before then builds what it needs.
     const slice = () => {
-      if (st === mine && !mine.buildSome()) setTimeout(slice, 0);
+      if (st === mine && !mine.buildFor(10)) setTimeout(slice, 0);
     };
     setTimeout(slice, 0);
     found = findingIndexes(events, trace.result?.races || [], trace.cycle || []);

@@ -315,6 +315,10 @@ export class Stepper {
     this.perObject = perObject;
     this.index = new Index();
     this.checks = [{ i: 0, s: emptyState() }]; // s: the state before events[i]
+    // tail: the state the last checkpoint was copied from, which the next
+    // checkpoint's replay goes on with (null: none yet), so that a
+    // checkpoint costs one copy of the state however it is built.
+    this.tail = null;
   }
 
   get length() {
@@ -328,18 +332,31 @@ export class Stepper {
     this.ensure(this.events.length);
   }
 
-  // buildSome does a slice of build's work, about n events of it, and
-  // says whether all is built: a page builds in slices between frames.
+  // buildSome does a piece of build's work, about n events of it (at
+  // least one checkpoint, however far apart they are), and says whether
+  // all is built.
   buildSome(n = 100000) {
     const len = this.events.length;
     if (this.index.n < len) {
       this.index.add(this.events, this.index.n + n, this.read);
       return false;
     }
-    const last = this.checks[this.checks.length - 1].i;
-    this.ensure(Math.min(len, last + n));
+    const last = this.checks[this.checks.length - 1];
+    this.ensure(Math.min(len, last.i + Math.max(n, this.gap(last.s))));
     const top = this.checks[this.checks.length - 1];
     return top.i + this.gap(top.s) > len;
+  }
+
+  // buildFor does build's work for about ms milliseconds, in pieces of
+  // about n events, and says whether all is built: the page builds after
+  // a run ends in short tasks, free to answer a click between two, on a
+  // slow machine as on a fast one.
+  buildFor(ms = 10, n = 8192) {
+    const t0 = performance.now();
+    for (;;) {
+      if (this.buildSome(n)) return true;
+      if (performance.now() - t0 >= ms) return false;
+    }
   }
 
   // gap is the number of events from a checkpoint of state s to the next.
@@ -350,11 +367,10 @@ export class Stepper {
   // ensure builds checkpoints until the next would be past event i.
   ensure(i) {
     let last = this.checks[this.checks.length - 1];
-    let s = null;
     for (;;) {
       const gap = this.gap(last.s);
       if (last.i + gap > i) return;
-      s ??= cloneState(last.s);
+      const s = (this.tail ??= cloneState(last.s));
       replay(s, this.events, last.i, last.i + gap - 1, this.index, this.read);
       last = { i: last.i + gap, s: cloneState(s) };
       this.checks.push(last);
