@@ -87,7 +87,7 @@ const CELL_KINDS = new Set(["get", "set", "add", "cas", "swap"]);
 
 export class Index {
   constructor() {
-    this.values = new Map(); // cell -> Map(version -> value)
+    this.values = new Map(); // cell -> [value by version] (a hole: not known)
     this.sent = new Map(); // channel -> [{v, ver, th, i}] in event order
     this.n = 0; // events indexed
     this.versioned = false; // whether cell events carry versions
@@ -115,9 +115,9 @@ export class Index {
   }
 
   value(cell, ver, v) {
-    let m = this.values.get(cell);
-    if (!m) this.values.set(cell, (m = new Map()));
-    if (!m.has(ver)) m.set(ver, v);
+    let a = this.values.get(cell);
+    if (!a) this.values.set(cell, (a = []));
+    if (!(ver in a)) a[ver] = v;
   }
 }
 
@@ -156,9 +156,10 @@ function chan(s, name) {
 function seeVersion(c, ver, ix) {
   if (ver < c.ver) return;
   c.ver = ver;
-  const m = ix.values.get(c.name);
-  c.known = !!m && m.has(ver);
-  c.value = c.known ? m.get(ver) : undefined;
+  const a = ix.values.get(c.name);
+  const v = a?.[ver];
+  c.known = v !== undefined || (!!a && ver in a);
+  c.value = v;
 }
 
 // write applies a write to a cell: with a version, its value comes from
