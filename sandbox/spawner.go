@@ -57,13 +57,21 @@ type spawned struct {
 	stderr  chan struct{} // closed when the child's stderr reached EOF
 }
 
-// spawnerGrace is how long the spawner may take to take an order, to
-// report a start, or to report a killed child's end. A spawner that is
-// stopped or stuck past it is killed: its children die with it, every
-// run waiting on it ends with an error, and the next run starts a new
-// one. Without it a stopped spawner would hold every run past its wall
-// clock and the server's slots with them.
-const spawnerGrace = 5 * time.Second
+// A spawner that owes an answer (the start of a child, or the end of a
+// child it was told to kill) is looked at every spawnerGrace. One that is
+// stopped (SIGSTOP, or a terminal's tostop) is killed at the first look;
+// one that owes an answer for spawnerPatience is killed too, unless the
+// child it owes the end of is in an uninterruptible sleep, which no
+// signal ends. Killing it kills its children, ends every run waiting on
+// it with an error, and the next run starts a new one. Without this a
+// stopped spawner would hold every run past its wall clock, and the
+// server's slots with them. The patience is long because a child with a
+// gigabyte and a thousand threads can take seconds to die on a busy
+// machine, and killing the spawner kills every other run too.
+const (
+	spawnerGrace    = 5 * time.Second
+	spawnerPatience = time.Minute
+)
 
 // newSpawner returns a spawner of children of exe; it starts on first use.
 func newSpawner(exe string, log *slog.Logger) *spawner {
@@ -192,14 +200,7 @@ func (s *spawner) start(cmd *exec.Cmd, stdin *os.File, stderr io.Writer) (*spawn
 		er.Close()
 		return nil, err
 	}
-	var rep report
-	select {
-	case rep = <-p.started:
-	case <-time.After(2 * spawnerGrace):
-		// Starting a child takes milliseconds; the spawner is stuck.
-		s.kill(p.sock, "it did not report a start in "+(2*spawnerGrace).String())
-		rep = <-p.started
-	}
+	rep := p.awaitStart()
 	if rep.Err != "" {
 		er.Close()
 		if !rep.Exited {
@@ -256,14 +257,14 @@ func (s *spawner) write(sock *os.File, o order, fds []int) error {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
 	// A spawner that takes no order for this long is stopped or stuck.
-	_ = sock.SetWriteDeadline(time.Now().Add(spawnerGrace))
+	_ = sock.SetWriteDeadline(time.Now().Add(spawnerPatience))
 	var serr error
 	err = rc.Write(func(fd uintptr) bool {
 		serr = unix.Sendmsg(int(fd), b, oob, nil, 0)
 		return serr != unix.EAGAIN
 	})
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		s.kill(sock, "it took no order in "+spawnerGrace.String())
+		s.kill(sock, "it took no order in "+spawnerPatience.String())
 	}
 	if err == nil {
 		err = serr
@@ -311,26 +312,60 @@ func (p *spawned) signal(sig syscall.Signal, group bool) error {
 		return err
 	}
 	if sig == syscall.SIGKILL {
-		time.AfterFunc(spawnerGrace, p.checkKilled)
+		go p.awaitKilled()
 	}
 	return nil
 }
 
-// checkKilled runs a grace after the child was ordered killed. If the
-// spawner has not reported its end by then, the spawner is stopped or
-// stuck, unless the child itself is in an uninterruptible sleep, where
-// no signal reaches it yet: then it looks again later.
-func (p *spawned) checkKilled() {
-	select {
-	case <-p.exited:
-		return
-	default:
+// awaitStart waits for the spawner's report of the child's start; a
+// stopped or stuck spawner is killed, and its end is the report.
+func (p *spawned) awaitStart() report {
+	t := time.NewTicker(spawnerGrace)
+	defer t.Stop()
+	since := time.Now()
+	for {
+		select {
+		case rep := <-p.started:
+			return rep
+		case <-t.C:
+			p.s.lookAt(p.sock, 0, since, "a start")
+		}
 	}
-	if procState(p.pid) == 'D' {
-		time.AfterFunc(spawnerGrace, p.checkKilled)
+}
+
+// awaitKilled waits, after the child was ordered killed, for the
+// spawner's report of its end; a stopped or stuck spawner is killed.
+func (p *spawned) awaitKilled() {
+	t := time.NewTicker(spawnerGrace)
+	defer t.Stop()
+	since := time.Now()
+	for {
+		select {
+		case <-p.exited:
+			return
+		case <-t.C:
+			p.s.lookAt(p.sock, p.pid, since, "a killed child's end")
+		}
+	}
+}
+
+// lookAt kills the spawner reading sock if it is stopped, or if it has
+// owed what since then for spawnerPatience while the child pid (0 for
+// none) is not in an uninterruptible sleep.
+func (s *spawner) lookAt(sock *os.File, pid int, since time.Time, what string) {
+	s.mu.Lock()
+	proc := s.proc
+	current := s.sock == sock
+	s.mu.Unlock()
+	if !current || proc == nil {
 		return
 	}
-	p.s.kill(p.sock, "it did not report a killed child's end in "+spawnerGrace.String())
+	switch st := procState(proc.Pid); {
+	case st == 'T' || st == 't':
+		s.kill(sock, "it is stopped and owes "+what)
+	case time.Since(since) >= spawnerPatience && (pid == 0 || procState(pid) != 'D'):
+		s.kill(sock, "it has owed "+what+" for "+spawnerPatience.String())
+	}
 }
 
 // procState returns the state letter of process pid from /proc, or 0 if
