@@ -189,8 +189,8 @@ func (r *Runner) run(ctx context.Context, req engine.Request, onEvents func([]tr
 	if t != nil {
 		t.wait()
 	}
-	sum.res.Stats.WallNs = time.Since(start).Nanoseconds()
-	sum.res.Stats.CPUNs = c.cpuTime().Nanoseconds() // for runs that end without the child's own result
+	sum.tally.Stats().WallNs = time.Since(start).Nanoseconds()
+	sum.tally.Stats().CPUNs = c.cpuTime().Nanoseconds() // for runs that end without the child's own result
 	return r.ending(ctx, c, sum, fired, readErr, t, req.Limits.Wall)
 }
 
@@ -222,7 +222,7 @@ func (r *Runner) ending(ctx context.Context, c *child, sum *summary, fired cause
 	switch {
 	case sum.final != nil:
 		res := sum.final
-		res.Stats.WallNs = sum.res.Stats.WallNs
+		res.Stats.WallNs = sum.tally.Stats().WallNs
 		sum.an.Finish(res)
 		return res, nil
 	case fired != 0 && ctx.Err() == nil:
@@ -319,8 +319,7 @@ var runSeq atomic.Int64
 // and counts. It also feeds the analysis, which sees the child's whole
 // stream here, before any client that reads slowly has events dropped.
 type summary struct {
-	res   trace.Result
-	index map[int]int
+	tally trace.Tally
 	final *trace.Result
 	an    *analysis.Analyzer
 	req   engine.Request
@@ -330,40 +329,12 @@ type summary struct {
 func (s *summary) reset() { *s = *newSummary(s.req) }
 
 func newSummary(req engine.Request) *summary {
-	s := &summary{req: req, index: map[int]int{0: 0}, an: analysis.New()}
-	s.res = trace.Result{
-		Scenario: req.Scenario,
-		Mode:     req.Mode,
-		Procs:    req.Procs,
-		Seed:     req.Seed,
-		Params:   req.Params,
-		Checks:   []trace.CheckResult{},
-		Threads:  []trace.Thread{{ID: 0, Name: "main", Parent: -1, State: trace.ThreadRunning}},
-		Cells:    []trace.CellValue{},
-	}
-	return s
+	return &summary{req: req, tally: trace.NewTally(req.Head()), an: analysis.New()}
 }
 
 func (s *summary) observe(evs []trace.Event) {
 	s.an.Add(evs)
-	for i := range evs {
-		e := &evs[i]
-		s.res.Stats.Events++
-		if e.K == trace.Spawn && e.V.Kind == trace.VInt {
-			id := int(e.V.Int)
-			if _, ok := s.index[id]; !ok {
-				s.index[id] = len(s.res.Threads)
-				s.res.Threads = append(s.res.Threads, trace.Thread{ID: id, Name: e.Obj, Parent: e.Th, State: trace.ThreadRunning})
-			}
-		}
-		if j, ok := s.index[e.Th]; ok {
-			t := &s.res.Threads[j]
-			t.Events++
-			if st, ok := trace.EndState(e.K); ok {
-				t.State = st
-			}
-		}
-	}
+	s.tally.Observe(evs)
 }
 
 // failWith is the result of a run that ended for the reason why.
@@ -372,8 +343,7 @@ func (s *summary) failWith(why cause, f causeFacts) *trace.Result {
 }
 
 func (s *summary) fail(status trace.Status, msg string) *trace.Result {
-	r := s.res
-	r.Status, r.Message = status, msg
+	r := s.tally.Result(status, msg)
 	s.an.Finish(&r)
 	return &r
 }

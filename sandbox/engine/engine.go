@@ -44,6 +44,11 @@ type Request struct {
 	Limits limits.Limits `json:"limits"`
 }
 
+// Head is the part of a result that says which run it is of.
+func (r Request) Head() trace.Result {
+	return trace.Result{Scenario: r.Scenario, Mode: r.Mode, Procs: r.Procs, Seed: r.Seed, Params: r.Params}
+}
+
 // unwindWait bounds how long Run waits, once the run has ended, for its
 // threads to unwind so that the result sees their final counts. A thread
 // still stuck past it is recorded as cut off, and its recorder is not reused.
