@@ -1,14 +1,46 @@
-// A benchmark of the step cursor's state (not a test: run it by hand,
-// `node web/jstest/step-bench.js [events] [cells]`): a synthetic run of 16
-// workers locking, reading and writing cells with versions, sending and
-// receiving, is stepped at random positions; it prints the time to
-// build the checkpoints once and the time of stateAt per position.
+// A benchmark of the step cursor (not a test: run it by hand, `node
+// --expose-gc web/jstest/step-bench.js [events] [cells] [--vs dir]
+// [--objects] [--rounds n]`): a synthetic run of 16 workers locking,
+// reading and writing cells with versions, adding, sending and receiving
+// is stepped at random positions. It prints what the step panel does
+// synchronously when a run ends (objectsOf, for its object chooser); the
+// time to build the checkpoints at once, and in the tasks the page builds
+// them in after a run ends (the page answers no click during one); the
+// time of stateAt per position, in wall time and in the process's CPU
+// time (on a loaded machine the two differ: the CPU time is what the
+// stepper itself costs); a step to the next event of a thread that has
+// none left (a walk to the end); and the heap.
+//
+// The events are in an EventStore, the typed-array tables the page keeps
+// a run's events in (trace.events); with --objects, in an array of
+// objects too, for comparison. With --vs, another web/static tree (say
+// the one before a change, `mkdir /tmp/before && git archive HEAD~1
+// web/static | tar -x -C /tmp/before`, then --vs
+// /tmp/before/web/static; --vs may come more than once) has its
+// step/state.js and step/nav.js measured on the same events in the same
+// process, the trees taking turns for --rounds rounds (default 1; 2 or
+// more shows the spread).
 
-import { Stepper } from "../static/step/state.js";
+import { EventStore } from "../static/timeline/store.js";
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
 
-const N = Number(process.argv[2] || 1_000_000);
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const vs = [];
+for (let d; (d = flag("--vs")) !== undefined;) vs.push(d);
+const rounds = Number(flag("--rounds") || 1);
+const objects = args.includes("--objects");
+const pos = args.filter((a) => !a.startsWith("--"));
+const N = Number(pos[0] || 1_000_000);
 const W = 16;
-const CELLS = Number(process.argv[3] || 8);
+const CELLS = Number(pos[1] || 8);
 
 function synth(n) {
   const ev = [];
@@ -61,43 +93,112 @@ function synth(n) {
 }
 
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+const ms = (x, d = 1) => x.toFixed(d);
+const gc = () => globalThis.gc?.();
+// cpu is the process's CPU time so far, in ms.
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const heap = () => {
+  gc();
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
+};
 
-const ev = synth(N);
-console.log(`${ev.length} events, ${CELLS} cells, node ${process.version}`);
-let t0 = performance.now();
-new Stepper(ev).stateAt(ev.length - 1);
-console.log(`first stateAt at the end, checkpoints built lazily: ${(performance.now() - t0).toFixed(1)} ms`);
-const st = new Stepper(ev);
-t0 = performance.now();
-st.build();
-console.log(`build (index and ${st.checks.length} checkpoints, every ${st.every} or more): ${(performance.now() - t0).toFixed(1)} ms`);
-const sliced = new Stepper(ev);
-const slices = [];
-for (let done = false; !done;) {
-  const a = performance.now();
-  done = sliced.buildSome();
-  slices.push(performance.now() - a);
+// measure steps through events with one tree's state.js and nav.js and
+// prints what it took.
+function measure(name, { Stepper, objectsOf, stepWhere }, events) {
+  const out = [];
+  const say = (s) => out.push(`  ${s}`);
+  // timed runs f once and says its wall and CPU time.
+  const timed = (f) => {
+    gc();
+    const c0 = cpu();
+    const t0 = performance.now();
+    const x = f();
+    return [x, `${ms(performance.now() - t0)} ms (CPU ${ms(cpu() - c0)} ms)`];
+  };
+  const [found, tf] = timed(() => objectsOf(events, 200));
+  say(`objectsOf (the object chooser's, when a run ends): ${tf}, ${found.length} objects`);
+  say(`stepWhere over every event (the next event of a thread that has none left): ${timed(() => stepWhere(events, 0, 1, (e) => e.th === -1))[1]}`);
+  say(`first stateAt at the end, checkpoints built lazily: ${timed(() => new Stepper(events).stateAt(events.length - 1))[1]}`);
+  const st = new Stepper(events);
+  const [, tb] = timed(() => st.build());
+  say(`build at once (index and ${st.checks.length} checkpoints, every ${st.every} or more): ${tb}`);
+  gc();
+  // The page's ways (step/panel.js), each task set off by setTimeout(0)
+  // after the run's end: buildSome() (100,000 events a task) before
+  // buildFor, buildFor(10) (about 10 ms a task) since.
+  const tasks = (what, f) => {
+    const sliced = new Stepper(events);
+    const slices = [];
+    const c0 = cpu();
+    const t0 = performance.now();
+    for (let done = false; !done;) {
+      const a = performance.now();
+      done = f(sliced);
+      slices.push(performance.now() - a);
+    }
+    const total = performance.now() - t0;
+    const c = cpu() - c0;
+    slices.sort((a, b) => a - b);
+    const long = slices.filter((x) => x > 50).length;
+    say(`build in ${slices.length} tasks of ${what}: total ${ms(total)} ms (CPU ${ms(c)} ms), task p50 ${ms(pct(slices, 50))} ms, max ${ms(slices[slices.length - 1])} ms, ${long} over 50 ms`);
+    gc();
+  };
+  tasks("100,000 events (buildSome)", (st) => st.buildSome());
+  if (Stepper.prototype.buildFor) tasks("about 10 ms (buildFor)", (st) => st.buildFor(10));
+  const times = [];
+  const cpus = [];
+  let r = 99;
+  for (let k = 0; k < 2000; k++) {
+    r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+    const i = r % events.length;
+    const c = cpu();
+    const a = performance.now();
+    st.stateAt(i);
+    times.push(performance.now() - a);
+    cpus.push(cpu() - c);
+  }
+  times.sort((a, b) => a - b);
+  cpus.sort((a, b) => a - b);
+  const three = (xs) => `p50 ${ms(pct(xs, 50), 3)} ms, p99 ${ms(pct(xs, 99), 3)} ms, max ${ms(xs[xs.length - 1], 3)} ms`;
+  say(`stateAt at 2,000 random positions: wall ${three(times)}; CPU ${three(cpus)}`);
+  const steps = [];
+  for (let i = events.length - 1000; i < events.length; i++) {
+    const a = performance.now();
+    st.stateAt(i);
+    steps.push(performance.now() - a);
+  }
+  steps.sort((a, b) => a - b);
+  say(`stateAt stepping one event at a time (1,000 steps): p50 ${ms(pct(steps, 50), 3)} ms, max ${ms(steps[steps.length - 1], 3)} ms`);
+  say(`heap (V8 and array buffers) with the events and one built Stepper: ${ms(heap(), 0)} MiB`);
+  console.log(`${name}:\n${out.join("\n")}`);
 }
-slices.sort((a, b) => a - b);
-console.log(`build in ${slices.length} slices of 100,000 events, as the page does: p50 ${pct(slices, 50).toFixed(1)} ms, max ${slices[slices.length - 1].toFixed(1)} ms`);
-const times = [];
-let r = 99;
-for (let k = 0; k < 2000; k++) {
-  r = (Math.imul(r, 1103515245) + 12345) >>> 0;
-  const i = r % ev.length;
-  const a = performance.now();
-  st.stateAt(i);
-  times.push(performance.now() - a);
+
+let ev = synth(N);
+const store = new EventStore();
+for (const e of ev) store.push(e);
+store.trim();
+if (!objects) ev = null; // the heap then holds the store's events only
+console.log(`${store.length} events, ${CELLS} cells, node ${process.version}`);
+
+// tree imports the step cursor's modules of a web/static tree.
+async function tree(dir) {
+  const url = (f) => pathToFileURL(resolve(dir, f)).href;
+  const state = await import(url("step/state.js"));
+  const nav = await import(url("step/nav.js"));
+  return { Stepper: state.Stepper, objectsOf: nav.objectsOf, stepWhere: nav.stepWhere };
 }
-times.sort((a, b) => a - b);
-console.log(`stateAt at 2,000 random positions: p50 ${pct(times, 50).toFixed(3)} ms, p99 ${pct(times, 99).toFixed(3)} ms, max ${times[times.length - 1].toFixed(3)} ms`);
-const steps = [];
-for (let i = ev.length - 1000; i < ev.length; i++) {
-  const a = performance.now();
-  st.stateAt(i);
-  steps.push(performance.now() - a);
+const here = new URL("../static/", import.meta.url).pathname;
+const trees = [];
+for (const d of vs) trees.push([d, await tree(d)]);
+trees.push(["this tree", await tree(here)]);
+for (let round = 1; round <= rounds; round++) {
+  if (rounds > 1) console.log(`round ${round}, load average ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  for (const [name, mods] of trees) {
+    measure(`${name}, EventStore`, mods, store);
+    if (objects) measure(`${name}, array of objects`, mods, ev);
+  }
 }
-steps.sort((a, b) => a - b);
-console.log(`stateAt stepping one event at a time (1,000 steps): p50 ${pct(steps, 50).toFixed(3)} ms, max ${steps[steps.length - 1].toFixed(3)} ms`);
-globalThis.gc?.();
-console.log(`heap used with the events and the built checkpoints: ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
