@@ -26,17 +26,20 @@ func BenchmarkStartup(b *testing.B) {
 		warm  int
 		mode  trace.Mode
 		pause time.Duration // between runs, untimed: an idle server
+		spawn bool          // children forked by a spawner, as serve does
 	}{
-		{"plain", isolate.Off, 0, trace.ModeOS, 0},
-		{"all-layers", isolate.Auto, 0, trace.ModeOS, 0},
-		{"all-layers-warm", isolate.Auto, 2, trace.ModeOS, 0},
-		{"all-layers-warm-idle", isolate.Auto, 2, trace.ModeOS, 100 * time.Millisecond},
-		{"all-layers-warm-idle-sim", isolate.Auto, 2, trace.ModeSim, 100 * time.Millisecond},
-		{"plain-warm-idle-sim", isolate.Off, 2, trace.ModeSim, 100 * time.Millisecond},
+		{"plain", isolate.Off, 0, trace.ModeOS, 0, false},
+		{"all-layers", isolate.Auto, 0, trace.ModeOS, 0, false},
+		{"all-layers-spawner", isolate.Auto, 0, trace.ModeOS, 0, true},
+		{"all-layers-warm", isolate.Auto, 2, trace.ModeOS, 0, false},
+		{"all-layers-warm-idle", isolate.Auto, 2, trace.ModeOS, 100 * time.Millisecond, false},
+		{"all-layers-warm-idle-sim", isolate.Auto, 2, trace.ModeSim, 100 * time.Millisecond, false},
+		{"all-layers-warm-idle-sim-spawner", isolate.Auto, 2, trace.ModeSim, 100 * time.Millisecond, true},
+		{"plain-warm-idle-sim", isolate.Off, 2, trace.ModeSim, 100 * time.Millisecond, false},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			r, err := sandbox.New(sandbox.Config{Exe: exe, Level: tc.level, Warm: tc.warm})
+			r, err := sandbox.New(sandbox.Config{Exe: exe, Level: tc.level, Warm: tc.warm, Spawner: tc.spawn})
 			if err != nil {
 				b.Fatal(err)
 			}

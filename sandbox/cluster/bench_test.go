@@ -25,6 +25,36 @@ import (
 
 var tinyReq = engine.Request{Scenario: "script", Source: tinyScript, Mode: trace.ModeOS}
 
+// runnerClient starts an embedded NATS server and one runner process of
+// slots slots, and returns a cluster client that has seen the runner.
+func runnerClient(b *testing.B, slots int) *cluster.Client {
+	b.Helper()
+	ns := startNATS(b, b.TempDir(), -1)
+	b.Cleanup(ns.Shutdown)
+	startRunner(b, ns.ClientURL(), slots)
+	client, err := cluster.NewClient(cluster.Options{URL: ns.ClientURL()}, testLog())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(client.Close)
+	for client.Health().Runners < 1 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return client
+}
+
+// warmSandbox returns a local sandbox with warm children and a minute's
+// wall clock: the in-process comparator of a runner with as many slots.
+func warmSandbox(b *testing.B, warm int) *sandbox.Runner {
+	b.Helper()
+	sb, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(b), Limits: limits.Limits{Wall: time.Minute}, Warm: warm})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(sb.Close)
+	return sb
+}
+
 // BenchmarkClusterRuns measures tiny runs per second through NATS with
 // one and with two runner processes of two slots each.
 func BenchmarkClusterRuns(b *testing.B) {
@@ -57,12 +87,17 @@ func BenchmarkClusterRuns(b *testing.B) {
 	}
 }
 
-// firstEvent returns the p50 time from Run to the first event batch.
+// firstEvent returns the p50 time from Run to the first event batch,
+// with a pause between runs so that a warm child is waiting for each, as
+// on an idle server: what differs is then the path, not the refill.
 func firstEvent(b *testing.B, r interface {
 	Run(context.Context, engine.Request, func([]trace.Event)) (*trace.Result, error)
 }) time.Duration {
 	var lat []time.Duration
 	for range b.N {
+		b.StopTimer()
+		time.Sleep(100 * time.Millisecond)
+		b.StartTimer()
 		start := time.Now()
 		var first time.Duration
 		if _, err := r.Run(context.Background(), tinyReq, func([]trace.Event) {
@@ -83,25 +118,12 @@ func firstEvent(b *testing.B, r interface {
 // a warm sandbox).
 func BenchmarkFirstEvent(b *testing.B) {
 	b.Run("in-process", func(b *testing.B) {
-		sb, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(b), Warm: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer sb.Close()
+		sb := warmSandbox(b, 2)
+		b.ResetTimer()
 		b.ReportMetric(float64(firstEvent(b, sb).Microseconds()), "p50-µs")
 	})
 	b.Run("nats", func(b *testing.B) {
-		ns := startNATS(b, b.TempDir(), -1)
-		defer ns.Shutdown()
-		startRunner(b, ns.ClientURL(), 2)
-		client, err := cluster.NewClient(cluster.Options{URL: ns.ClientURL()}, testLog())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer client.Close()
-		for client.Health().Runners < 1 {
-			time.Sleep(20 * time.Millisecond)
-		}
+		client := runnerClient(b, 2)
 		b.ResetTimer()
 		b.ReportMetric(float64(firstEvent(b, client).Microseconds()), "p50-µs")
 	})
@@ -176,28 +198,8 @@ const pickLoop = `def main():
 // process (the comparator, as server's BenchmarkPickRoundTrip) and on a
 // runner process through NATS.
 func BenchmarkPickRoundTrip(b *testing.B) {
-	b.Run("in-process", func(b *testing.B) {
-		sb, err := sandbox.New(sandbox.Config{Exe: sandboxtest.Binary(b), Limits: limits.Limits{Wall: time.Minute}, Warm: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer sb.Close()
-		pickRoundTrip(b, serveWeb(b, server.Config{}, sb))
-	})
-	b.Run("nats", func(b *testing.B) {
-		ns := startNATS(b, b.TempDir(), -1)
-		defer ns.Shutdown()
-		startRunner(b, ns.ClientURL(), 1)
-		client, err := cluster.NewClient(cluster.Options{URL: ns.ClientURL()}, testLog())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer client.Close()
-		for client.Health().Runners < 1 {
-			time.Sleep(20 * time.Millisecond)
-		}
-		pickRoundTrip(b, serveWeb(b, server.Config{}, client))
-	})
+	b.Run("in-process", func(b *testing.B) { pickRoundTrip(b, serveWeb(b, server.Config{}, warmSandbox(b, 1))) })
+	b.Run("nats", func(b *testing.B) { pickRoundTrip(b, serveWeb(b, server.Config{}, runnerClient(b, 1))) })
 }
 
 // pickRoundTrip starts an interactive run of pickLoop on the server at
@@ -250,4 +252,44 @@ func readUntil(b *testing.B, c *websocket.Conn, prefix string) []byte {
 			b.Fatalf("waiting for %s, got %.300s", prefix, data)
 		}
 	}
+}
+
+// floodScript emits 300,001 events as fast as a thread can read a cell.
+const floodScript = "def main():\n    c = cell(\"c\")\n    for i in range(300000):\n        c.get()\n"
+
+// BenchmarkEventsToBrowser measures events per second from a real child
+// to a WebSocket client, with the child in the server's own sandbox (the
+// comparator) and on a runner process through NATS, so the whole path a
+// page sees is timed: child, supervisor, NATS, server, socket.
+func BenchmarkEventsToBrowser(b *testing.B) {
+	b.Run("in-process", func(b *testing.B) { eventsToBrowser(b, serveWeb(b, server.Config{}, warmSandbox(b, 1))) })
+	b.Run("nats", func(b *testing.B) { eventsToBrowser(b, serveWeb(b, server.Config{}, runnerClient(b, 1))) })
+}
+
+// eventsToBrowser runs floodScript over the server at base, one run
+// after another, and reports the events its socket received per second.
+func eventsToBrowser(b *testing.B, base string) {
+	c := dial(b, base).conn
+	src, _ := json.Marshal(floodScript)
+	msg := `{"type":"run","mode":"os","source":` + string(src) + `}`
+	var events int64
+	start := time.Now()
+	for b.Loop() {
+		mustWrite(b, c, msg)
+		for {
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				b.Fatal(err)
+			}
+			// Count without decoding: parsing is the browser's cost.
+			events += int64(bytes.Count(data, []byte(`{"seq":`)))
+			if bytes.HasPrefix(data, []byte(`{"type":"end"`)) {
+				if !bytes.Contains(data, []byte(`"status":"ok"`)) {
+					b.Fatalf("run did not end ok: %.300s", data)
+				}
+				break
+			}
+		}
+	}
+	b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
 }
