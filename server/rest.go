@@ -24,6 +24,10 @@ const (
 	restPerRun  = 48 << 20  // bytes one run's recording may take
 	restBudget  = 192 << 20 // bytes all recordings may take together
 	restPattern = "/api/runs/live/:name"
+	// A recording grows by chunks, never by copying what it holds: the
+	// first restChunkMin, each next twice the last, up to restChunkMax.
+	restChunkMin = 16 << 10
+	restChunkMax = 1 << 20
 )
 
 // restStore holds the recordings of ended runs whose pages still have
@@ -41,13 +45,15 @@ func newRestStore(budget int64) *restStore {
 
 // restRecording is one run's events in the binary codec.
 type restRecording struct {
-	store  *restStore
-	buf    []byte
-	taken  int64 // bytes of buf's capacity accounted in store.used
-	events int
-	over   bool // a bound was hit: the recording was given up
-	token  string
-	timer  *time.Timer
+	store   *restStore
+	chunks  [][]byte // the recording, in order; only the last has room
+	size    int      // bytes in chunks
+	scratch []byte   // one batch encoded, before it is copied in
+	taken   int64    // bytes of the chunks' capacity accounted in store.used
+	events  int
+	over    bool // a bound was hit: the recording was given up
+	token   string
+	timer   *time.Timer
 }
 
 // recorder starts a recording.
@@ -59,24 +65,49 @@ func (r *restRecording) add(batch []trace.Event) {
 	if r.over {
 		return
 	}
+	r.scratch = r.scratch[:0]
 	for i := range batch {
-		r.buf = batch[i].AppendBinary(r.buf)
+		r.scratch = batch[i].AppendBinary(r.scratch)
 	}
 	r.events += len(batch)
-	if grow := int64(cap(r.buf)) - r.taken; grow > 0 {
-		st := r.store
-		st.mu.Lock()
-		ok := cap(r.buf) <= restPerRun && st.used+grow <= st.budget
-		if ok {
-			st.used += grow
-			r.taken += grow
+	for p := r.scratch; len(p) > 0; {
+		last := len(r.chunks) - 1
+		if last < 0 || len(r.chunks[last]) == cap(r.chunks[last]) {
+			if !r.grow() {
+				return
+			}
+			last++
 		}
-		st.mu.Unlock()
-		if !ok {
-			r.release()
-			r.over = true
-		}
+		c := r.chunks[last]
+		n := copy(c[len(c):cap(c)], p)
+		r.chunks[last] = c[:len(c)+n]
+		r.size += n
+		p = p[n:]
 	}
+}
+
+// grow adds a chunk if the recording's bound and the store's allow it,
+// and gives the whole recording up if not.
+func (r *restRecording) grow() bool {
+	size := restChunkMin
+	if n := len(r.chunks); n > 0 {
+		size = min(2*cap(r.chunks[n-1]), restChunkMax)
+	}
+	st := r.store
+	st.mu.Lock()
+	ok := r.taken+int64(size) <= restPerRun && st.used+int64(size) <= st.budget
+	if ok {
+		st.used += int64(size)
+		r.taken += int64(size)
+	}
+	st.mu.Unlock()
+	if !ok {
+		r.release()
+		r.over = true
+		return false
+	}
+	r.chunks = append(r.chunks, make([]byte, 0, size))
+	return true
 }
 
 // release gives the recording's bytes back to the store.
@@ -84,7 +115,7 @@ func (r *restRecording) release() {
 	r.store.mu.Lock()
 	r.store.used -= r.taken
 	r.store.mu.Unlock()
-	r.taken, r.buf = 0, nil
+	r.taken, r.chunks, r.size, r.scratch = 0, nil, 0, nil
 }
 
 // keep files an ended recording under a fresh token for restTTL and
@@ -94,6 +125,7 @@ func (st *restStore) keep(r *restRecording) string {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	r.token = token
+	r.scratch = nil // kept, it grows no more
 	r.timer = time.AfterFunc(restTTL, func() { st.drop(token) })
 	st.byToken[token] = r
 	return token
@@ -117,15 +149,15 @@ func (st *restStore) drop(token string) {
 	}
 }
 
-// get returns a kept recording's bytes and event count.
-func (st *restStore) get(token string) ([]byte, int, bool) {
+// get returns a kept recording's chunks, its size and its event count.
+func (st *restStore) get(token string) ([][]byte, int, int, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	r, ok := st.byToken[token]
 	if !ok {
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
-	return r.buf, r.events, true
+	return r.chunks, r.size, r.events, true
 }
 
 // restOffer tells the page, in a run's end message, where the events it
@@ -157,7 +189,7 @@ func (s *Server) finishRest(rec *restRecording, shed int64, out outbox) *restOff
 	}
 	token := s.rests.keep(rec)
 	k.keepRest(token)
-	return &restOffer{URL: "/api/runs/live/" + token + ".bin", Events: rec.events, Bytes: len(rec.buf)}
+	return &restOffer{URL: "/api/runs/live/" + token + ".bin", Events: rec.events, Bytes: rec.size}
 }
 
 // keepRest drops the connection's previous recording and keeps token's.
@@ -176,7 +208,7 @@ func (c *conn) dropRest() { c.keepRest("") }
 // binary codec of sandbox/trace, back to back.
 func (s *Server) handleRest(c echo.Context) error {
 	token, ok := strings.CutSuffix(c.Param("name"), ".bin")
-	b, n, found := s.rests.get(token)
+	chunks, size, n, found := s.rests.get(token)
 	if !ok || !found {
 		if err := s.limitLookups(c); err != nil {
 			return err
@@ -186,5 +218,13 @@ func (s *Server) handleRest(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Events", strconv.Itoa(n))
-	return c.Blob(http.StatusOK, "application/octet-stream", b)
+	h.Set(echo.HeaderContentType, "application/octet-stream")
+	h.Set(echo.HeaderContentLength, strconv.Itoa(size))
+	c.Response().WriteHeader(http.StatusOK)
+	for _, b := range chunks {
+		if _, err := c.Response().Write(b); err != nil {
+			return nil // the page went away; nothing to tell it
+		}
+	}
+	return nil
 }
