@@ -166,7 +166,7 @@ func TestBrowserYouScheduleDeadlock(t *testing.T) {
 	v = pickSixOfOppositeLocks(t, ctx)
 	screenshot(t, ctx, "you-schedule-picking")
 	undoRedoAtSix(t, ctx, v)
-	// Alpha and beta both run line 63 next: a click on it picks alpha, the
+	// Alpha and beta both run one line next: a click on it picks alpha, the
 	// first lane of the two, as its title says (the link checks the pick).
 	sel, title := pickLine(t, ctx, "1", "alpha")
 	if want := "alpha and beta run this line next"; !strings.HasPrefix(title, want) {

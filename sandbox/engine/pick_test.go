@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"interleave/sandbox/trace"
@@ -231,7 +233,8 @@ func TestPickTextsOfSyncSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	RunWith(context.Background(), Request{Source: lib(t, "stolen-wakeup.star"), Mode: trace.ModeSim}, Options{Chooser: pc},
+	src := lib(t, "stolen-wakeup.star")
+	RunWith(context.Background(), Request{Source: src, Mode: trace.ModeSim}, Options{Chooser: pc},
 		func(b []trace.Event) { evs = append(evs, b...) })
 	var texts []string
 	for _, c := range p.asked {
@@ -239,10 +242,30 @@ func TestPickTextsOfSyncSteps(t *testing.T) {
 			texts = append(texts, r.Text)
 		}
 	}
-	for _, want := range []string{"ann will wait on ready, letting go of m (line 82)", "main will notify one thread waiting on ready (line 94)",
-		"ann will wake up from ready and lock m again (line 82)"} {
+	wait, notify := lineOf(t, src, "ready.wait(m)"), lineOf(t, src, "ready.notify_one()")
+	for _, want := range []string{
+		fmt.Sprintf("ann will wait on ready, letting go of m (line %d)", wait),
+		fmt.Sprintf("main will notify one thread waiting on ready (line %d)", notify),
+		fmt.Sprintf("ann will wake up from ready and lock m again (line %d)", wait),
+	} {
 		if !slices.Contains(texts, want) {
 			t.Errorf("choices' texts = %q, want one to be %q", texts, want)
 		}
 	}
+}
+
+// lineOf returns the number of the first line of src's script that
+// holds code, past the notes and the Rust listing, so that a test follows
+// the scenario as its notes grow.
+func lineOf(t *testing.T, src, code string) int {
+	t.Helper()
+	script := false
+	for i, line := range strings.Split(src, "\n") {
+		script = script || strings.HasPrefix(line, "def ")
+		if script && strings.Contains(line, code) {
+			return i + 1
+		}
+	}
+	t.Fatalf("no line holds %q", code)
+	return 0
 }
