@@ -58,20 +58,16 @@ type spawned struct {
 }
 
 // A spawner that owes an answer (the start of a child, or the end of a
-// child it was told to kill) is looked at every spawnerGrace. One that is
-// stopped (SIGSTOP, or a terminal's tostop) is killed at the first look;
-// one that owes an answer for spawnerPatience is killed too, unless the
-// child it owes the end of is in an uninterruptible sleep, which no
-// signal ends. Killing it kills its children, ends every run waiting on
-// it with an error, and the next run starts a new one. Without this a
-// stopped spawner would hold every run past its wall clock, and the
-// server's slots with them. The patience is long because a child with a
-// gigabyte and a thousand threads can take seconds to die on a busy
-// machine, and killing the spawner kills every other run too.
-const (
-	spawnerGrace    = 5 * time.Second
-	spawnerPatience = time.Minute
-)
+// child it was told to kill) is looked at every spawnerGrace, and killed
+// if it is stopped (SIGSTOP, or a terminal's tostop): its children die
+// with it, every run waiting on it ends with an error, and the next run
+// starts a new one. Without this a stopped spawner would hold every run
+// past its wall clock, and the server's slots with them. A spawner that
+// is merely slow is left alone: under fifty hostile runs at once one
+// owed answers for over a minute in CI (a fork into new namespaces
+// waiting in the kernel, most likely), and killing it then ended every
+// other run too.
+const spawnerGrace = 5 * time.Second
 
 // newSpawner returns a spawner of children of exe; it starts on first use.
 func newSpawner(exe string, log *slog.Logger) *spawner {
@@ -102,7 +98,9 @@ func (s *spawner) ensure() error {
 	}
 	ours, theirs := os.NewFile(uintptr(fds[0]), "spawner"), os.NewFile(uintptr(fds[1]), "spawner-child")
 	cmd := exec.Command(s.exe, SpawnerArg)
-	cmd.Env = []string{"GOMAXPROCS=1"}
+	// Two Ps: a fork that waits in the kernel (a network namespace can
+	// take seconds under load) holds one, and the reapers need another.
+	cmd.Env = []string{"GOMAXPROCS=2"}
 	cmd.Stderr = os.Stderr // a crash of the spawner is the operator's to read
 	cmd.ExtraFiles = []*os.File{theirs}
 	// Its own group, so a Ctrl-C at the terminal reaches the server, which
@@ -256,16 +254,11 @@ func (s *spawner) write(sock *os.File, o order, fds []int) error {
 	}
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
-	// A spawner that takes no order for this long is stopped or stuck.
-	_ = sock.SetWriteDeadline(time.Now().Add(spawnerPatience))
 	var serr error
 	err = rc.Write(func(fd uintptr) bool {
 		serr = unix.Sendmsg(int(fd), b, oob, nil, 0)
 		return serr != unix.EAGAIN
 	})
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		s.kill(sock, "it took no order in "+spawnerPatience.String())
-	}
 	if err == nil {
 		err = serr
 	}
@@ -284,7 +277,12 @@ func (s *spawner) kill(sock *os.File, why string) {
 		return
 	}
 	s.log.Warn("killing the spawner process: "+why, "pid", s.proc.Pid)
-	_ = s.proc.Kill()
+	// SIGQUIT first: a Go process prints where each goroutine is, on the
+	// server's stderr, and exits; what a stuck spawner was doing is worth
+	// an operator's reading. A stopped one cannot, so SIGKILL follows.
+	proc := s.proc
+	_ = proc.Signal(syscall.SIGQUIT)
+	time.AfterFunc(time.Second, func() { _ = proc.Kill() })
 }
 
 // forget drops a child that never started.
@@ -322,13 +320,12 @@ func (p *spawned) signal(sig syscall.Signal, group bool) error {
 func (p *spawned) awaitStart() report {
 	t := time.NewTicker(spawnerGrace)
 	defer t.Stop()
-	since := time.Now()
 	for {
 		select {
 		case rep := <-p.started:
 			return rep
 		case <-t.C:
-			p.s.lookAt(p.sock, 0, since, "a start")
+			p.s.lookAt(p.sock, "a start")
 		}
 	}
 }
@@ -338,21 +335,19 @@ func (p *spawned) awaitStart() report {
 func (p *spawned) awaitKilled() {
 	t := time.NewTicker(spawnerGrace)
 	defer t.Stop()
-	since := time.Now()
 	for {
 		select {
 		case <-p.exited:
 			return
 		case <-t.C:
-			p.s.lookAt(p.sock, p.pid, since, "a killed child's end")
+			p.s.lookAt(p.sock, "a killed child's end")
 		}
 	}
 }
 
-// lookAt kills the spawner reading sock if it is stopped, or if it has
-// owed what since then for spawnerPatience while the child pid (0 for
-// none) is not in an uninterruptible sleep.
-func (s *spawner) lookAt(sock *os.File, pid int, since time.Time, what string) {
+// lookAt kills the spawner reading sock if it is stopped, saying that it
+// owes what.
+func (s *spawner) lookAt(sock *os.File, what string) {
 	s.mu.Lock()
 	proc := s.proc
 	current := s.sock == sock
@@ -360,11 +355,8 @@ func (s *spawner) lookAt(sock *os.File, pid int, since time.Time, what string) {
 	if !current || proc == nil {
 		return
 	}
-	switch st := procState(proc.Pid); {
-	case st == 'T' || st == 't':
+	if st := procState(proc.Pid); st == 'T' || st == 't' {
 		s.kill(sock, "it is stopped and owes "+what)
-	case time.Since(since) >= spawnerPatience && (pid == 0 || procState(pid) != 'D'):
-		s.kill(sock, "it has owed "+what+" for "+spawnerPatience.String())
 	}
 }
 
