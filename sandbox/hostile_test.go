@@ -21,7 +21,7 @@ type hostile struct {
 	name       string
 	src        string
 	wantStatus trace.Status
-	wantMsg    string // in the result's message
+	wantMsg    string // in the result's message; "a|b" for either
 	check      func(t *testing.T, res *trace.Result, evs []trace.Event)
 }
 
@@ -36,8 +36,10 @@ var hostiles = []hostile{
 		wantStatus: trace.StatusLimit, wantMsg: "thread"},
 	{name: "string doubling", src: "def main():\n    s = \"x\"\n    for i in range(64):\n        s = s + s\n",
 		wantStatus: trace.StatusLimit, wantMsg: "memory limit of 64 MiB"},
+	// Near its 64 MiB the child's collector and the kernel's reclaim can
+	// spend the 3 s of CPU first on a loaded machine: either limit ends it.
 	{name: "list doubling", src: "def main():\n    l = [0]\n    for i in range(64):\n        l = l + l\n",
-		wantStatus: trace.StatusLimit, wantMsg: "memory limit of 64 MiB"},
+		wantStatus: trace.StatusLimit, wantMsg: "memory limit of 64 MiB|CPU time limit of 3 s"},
 	{name: "deep recursion", src: "def f(n):\n    return f(n + 1) + 1\ndef main():\n    f(0)\n",
 		wantStatus: trace.StatusLimit, wantMsg: "recursion"},
 	{name: "1e7 prints", src: "def main():\n    for i in range(10000000):\n        print(i)\n",
@@ -149,7 +151,7 @@ func runHostile(t *testing.T, quick, patient *sandbox.Runner, h hostile) {
 	var evs []trace.Event
 	res, _ := r.Run(context.Background(), engine.Request{Scenario: h.name, Source: h.src, Mode: trace.ModeOS},
 		func(b []trace.Event) { evs = append(evs, b...) })
-	if res.Status != h.wantStatus || !strings.Contains(res.Message, h.wantMsg) {
+	if res.Status != h.wantStatus || !containsAny(res.Message, h.wantMsg) {
 		t.Errorf("Run(%s) = %s %q, want %s with %q", h.name, res.Status, res.Message, h.wantStatus, h.wantMsg)
 	}
 	if res.Stats.Events != int64(len(evs)) && h.wantStatus != trace.StatusOK {
@@ -227,4 +229,14 @@ func TestHostileAllAtOnce(t *testing.T) {
 	if n := settle(before); n > before {
 		t.Errorf("%d goroutines after 50 hostile runs, %d before: something leaked", n, before)
 	}
+}
+
+// containsAny reports whether msg holds one of want's "|"-separated parts.
+func containsAny(msg, want string) bool {
+	for _, w := range strings.Split(want, "|") {
+		if strings.Contains(msg, w) {
+			return true
+		}
+	}
+	return false
 }
