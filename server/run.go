@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"interleave/limits"
@@ -134,11 +135,19 @@ func (s *Server) stream(ctx context.Context, req engine.Request, client string, 
 		}
 		return
 	}
-	if interactive {
-		defer st.leave()
-	} else {
-		defer s.admit.release(client)
+	// The hold is given back before the page hears the end, so that a
+	// run it starts at once finds it free; and on every other way out.
+	var freed sync.Once
+	free := func() {
+		freed.Do(func() {
+			if interactive {
+				st.leave()
+			} else {
+				s.admit.release(client)
+			}
+		})
 	}
+	defer free()
 	var start time.Time
 	begin := func() {
 		start = time.Now()
@@ -186,7 +195,9 @@ func (s *Server) stream(ctx context.Context, req engine.Request, client string, 
 	s.metrics.runs.WithLabelValues(string(res.Status)).Inc()
 	s.metrics.duration.Observe(time.Since(start).Seconds())
 	log.Info("run ended", "status", res.Status, "events", res.Stats.Events, "dropped", res.Stats.Dropped, "wall", time.Since(start))
-	send(mustJSON(EndMessage{Type: "end", Result: res, Rest: s.finishRest(rec, shed, out)}))
+	end := mustJSON(EndMessage{Type: "end", Result: res, Rest: s.finishRest(rec, shed, out)})
+	free()
+	send(end)
 }
 
 // stoppedWaiting is the result of a run stopped before it had a slot.
