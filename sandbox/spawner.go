@@ -310,37 +310,30 @@ func (p *spawned) signal(sig syscall.Signal, group bool) error {
 		return err
 	}
 	if sig == syscall.SIGKILL {
-		go p.awaitKilled()
+		go p.watch(p.exited, "a killed child's end")
 	}
 	return nil
 }
 
-// awaitStart waits for the spawner's report of the child's start; a
-// stopped or stuck spawner is killed, and its end is the report.
+// awaitStart waits for the spawner's report of the child's start.
 func (p *spawned) awaitStart() report {
-	t := time.NewTicker(spawnerGrace)
-	defer t.Stop()
-	for {
-		select {
-		case rep := <-p.started:
-			return rep
-		case <-t.C:
-			p.s.lookAt(p.sock, "a start")
-		}
-	}
+	got := make(chan struct{})
+	defer close(got)
+	go p.watch(got, "a start")
+	return <-p.started
 }
 
-// awaitKilled waits, after the child was ordered killed, for the
-// spawner's report of its end; a stopped or stuck spawner is killed.
-func (p *spawned) awaitKilled() {
+// watch looks at the spawner every spawnerGrace until done is closed: it
+// owes what, and a stopped spawner is killed.
+func (p *spawned) watch(done <-chan struct{}, what string) {
 	t := time.NewTicker(spawnerGrace)
 	defer t.Stop()
 	for {
 		select {
-		case <-p.exited:
+		case <-done:
 			return
 		case <-t.C:
-			p.s.lookAt(p.sock, "a killed child's end")
+			p.s.lookAt(p.sock, what)
 		}
 	}
 }

@@ -178,9 +178,7 @@ func (s *Server) stream(ctx context.Context, req engine.Request, client string, 
 			return
 		}
 		s.metrics.events.Add(float64(len(batch)))
-		// Sized for the batch at once (most events take under 128 bytes
-		// of JSON): growing it from nothing copied it a dozen times.
-		send(appendEventsMessage(make([]byte, 0, 64+128*len(batch)), batch))
+		send(appendEventsMessage(nil, batch))
 	})
 	if s.unavailable(err, log, send) {
 		return

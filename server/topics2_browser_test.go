@@ -163,6 +163,24 @@ func scenarioLine(t *testing.T, id, text string) int {
 	return 0
 }
 
+// topicStep is one check of a topic test, on a page of the server at
+// base.
+type topicStep struct {
+	name  string
+	check func(t *testing.T, ctx context.Context, base string)
+}
+
+// runTopicSteps runs each step as a subtest, with one server and one
+// browser for all of them.
+func runTopicSteps(t *testing.T, steps []topicStep) {
+	ts := startServer(t)
+	ctx := newBrowser(t)
+	viewport(t, ctx, 1280, 800)
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) { st.check(t, ctx, ts.URL) })
+	}
+}
+
 // TestTopicThreads: spawn-without-join's cutoff at the moment main ends,
 // with the numbers not printed missing from the output; join-too-early's
 // main idle at join for the spawned thread's whole life (and, with early
@@ -172,23 +190,15 @@ func scenarioLine(t *testing.T, id, text string) int {
 // print-order's print marks on each lane in their own order, and the
 // output's order changing with the seed.
 func TestTopicThreads(t *testing.T) {
-	ts := startServer(t)
-	ctx := newBrowser(t)
-	viewport(t, ctx, 1280, 800)
-
-	t.Run("spawn-without-join", func(t *testing.T) { topicSpawnWithoutJoin(t, ctx, ts.URL) })
-
-	t.Run("join-too-early", func(t *testing.T) { topicJoinTooEarly(t, ctx, ts.URL) })
-
-	t.Run("join-too-early early=false", func(t *testing.T) { topicJoinTooEarlyEarlyFalse(t, ctx, ts.URL) })
-
-	t.Run("join-at-end", func(t *testing.T) { topicJoinAtEnd(t, ctx, ts.URL) })
-
-	t.Run("move-into-thread", func(t *testing.T) { topicMoveIntoThread(t, ctx, ts.URL) })
-
-	t.Run("move-into-thread copy=true", func(t *testing.T) { topicMoveIntoThreadCopyTrue(t, ctx, ts.URL) })
-
-	t.Run("print-order", func(t *testing.T) { topicPrintOrder(t, ctx, ts.URL) })
+	runTopicSteps(t, []topicStep{
+		{"spawn-without-join", topicSpawnWithoutJoin},
+		{"join-too-early", topicJoinTooEarly},
+		{"join-too-early early=false", topicJoinTooEarlyEarlyFalse},
+		{"join-at-end", topicJoinAtEnd},
+		{"move-into-thread", topicMoveIntoThread},
+		{"move-into-thread copy=true", topicMoveIntoThreadCopyTrue},
+		{"print-order", topicPrintOrder},
+	})
 }
 
 // topicSpawnWithoutJoin is the spawn-without-join subtest of its topic test, on the server at base.
@@ -386,21 +396,14 @@ func topicPrintOrder(t *testing.T, ctx context.Context, base string) {
 // changing with the seed; worker-pool's jobs over every worker, none
 // waiting while a job is queued, the results back out of order.
 func TestTopicMessagePassing(t *testing.T) {
-	ts := startServer(t)
-	ctx := newBrowser(t)
-	viewport(t, ctx, 1280, 800)
-
-	t.Run("one-message", func(t *testing.T) { topicOneMessage(t, ctx, ts.URL) })
-
-	t.Run("rendezvous", func(t *testing.T) { topicRendezvous(t, ctx, ts.URL) })
-
-	t.Run("message-stream", func(t *testing.T) { topicMessageStream(t, ctx, ts.URL) })
-
-	t.Run("bounded-buffer", func(t *testing.T) { topicBoundedBuffer(t, ctx, ts.URL) })
-
-	t.Run("many-producers", func(t *testing.T) { topicManyProducers(t, ctx, ts.URL) })
-
-	t.Run("worker-pool", func(t *testing.T) { topicWorkerPool(t, ctx, ts.URL) })
+	runTopicSteps(t, []topicStep{
+		{"one-message", topicOneMessage},
+		{"rendezvous", topicRendezvous},
+		{"message-stream", topicMessageStream},
+		{"bounded-buffer", topicBoundedBuffer},
+		{"many-producers", topicManyProducers},
+		{"worker-pool", topicWorkerPool},
+	})
 }
 
 // topicOneMessage is the one-message subtest of its topic test, on the server at base.
@@ -654,17 +657,12 @@ func (r topicRun) queued(obj string, seq int) int {
 // of failed cas, as many as each worker says it spun, the counter only
 // touched by the lane that holds the lock word. None reports a finding.
 func TestTopicFixes(t *testing.T) {
-	ts := startServer(t)
-	ctx := newBrowser(t)
-	viewport(t, ctx, 1280, 800)
-
-	t.Run("counter-atomic", func(t *testing.T) { topicCounterAtomic(t, ctx, ts.URL) })
-
-	t.Run("lock-across-sleep", func(t *testing.T) { topicLockAcrossSleep(t, ctx, ts.URL) })
-
-	t.Run("lock-across-sleep sleep_inside=false", func(t *testing.T) { topicLockAcrossSleepSleepInsideFalse(t, ctx, ts.URL) })
-
-	t.Run("spin-lock", func(t *testing.T) { topicSpinLock(t, ctx, ts.URL) })
+	runTopicSteps(t, []topicStep{
+		{"counter-atomic", topicCounterAtomic},
+		{"lock-across-sleep", topicLockAcrossSleep},
+		{"lock-across-sleep sleep_inside=false", topicLockAcrossSleepSleepInsideFalse},
+		{"spin-lock", topicSpinLock},
+	})
 }
 
 // topicCounterAtomic is the counter-atomic subtest of its topic test, on the server at base.
